@@ -1,0 +1,42 @@
+"""simplemr: MapReduce for Python on every core of one machine, in bounded memory.
+
+>>> import simplemr
+>>> job = simplemr.MapReduce(
+...     mapper=lambda line: ((word, 1) for word in line.split()),
+...     reducer=lambda word, counts: (word, sum(counts)),
+...     combiner=lambda word, counts: sum(counts),
+... )
+>>> sorted(job.run(["a b", "b c b"], executor="inline").results)  # doctest: +SKIP
+"""
+
+from .api import JobResult, MapReduce
+from .compat import SimpleMapReduce
+from .counters import Counters
+from .engine import ResultStream
+from .errors import (
+    InputError,
+    JobDefinitionError,
+    SimplemrError,
+    TaskFailedError,
+    WorkerLostError,
+)
+from .executors import Executor
+from .textfiles import text_files
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Counters",
+    "Executor",
+    "InputError",
+    "JobDefinitionError",
+    "JobResult",
+    "MapReduce",
+    "ResultStream",
+    "SimpleMapReduce",
+    "SimplemrError",
+    "TaskFailedError",
+    "WorkerLostError",
+    "__version__",
+    "text_files",
+]

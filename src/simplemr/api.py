@@ -1,0 +1,131 @@
+"""``MapReduce``: the job API, one object holding the functions and where to run them."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .counters import Counters
+from .engine import ResultStream, run_job
+from .errors import JobDefinitionError
+from .executors import Executor, make_executor
+from .job import JobSpec
+from .memory import MIN_WORKER_BUDGET, default_budget, format_size, parse_size
+
+__all__ = ["JobResult", "MapReduce", "available_cores"]
+
+
+def available_cores() -> int:
+    """Return the number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+@dataclass
+class JobResult:
+    """A finished job: ``results`` (what the reducer returned, one per key, or every
+    item a generator reducer yielded) and ``counters`` (see ``simplemr.counters``)."""
+
+    results: list[Any]
+    counters: Counters = field(default_factory=Counters)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise JobDefinitionError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+class MapReduce:
+    """A MapReduce job: ``mapper``, ``reducer``, optional ``combiner``, and where it runs.
+
+    - ``mapper(record)`` returns or yields ``(key, value)`` pairs. With ``bulk=True``
+      it is called with a list of records at once (a block of about 1 MiB of
+      lines, or a chunk of items) and yields pairs for all of them.
+    - ``reducer(key, values)`` gets one key and an iterator over all its values, in
+      no particular order, and returns the key's result; if it is a generator, each
+      item it yields is a result.
+    - ``combiner(key, values)`` returns one value standing for ``values``; it may
+      be applied zero, one or many times to any subset of a key's values, before
+      the reducer sees them, so it must be associative and commutative in effect
+      (a sum, a max, a merged sketch), and return the kind of value the mapper emits.
+
+    Keys are any hashable, picklable values (they need not be orderable). The
+    functions may be lambdas or closures. ``workers`` defaults to the cores
+    available, ``partitions`` (reduce tasks) to twice the workers, ``memory``
+    (the job's data budget, all workers together, e.g. ``"512MB"``) to a quarter
+    of RAM and at most 96 MiB a worker. ``executor`` is ``"local"`` (worker
+    processes, the default), ``"inline"`` (this process), or an ``Executor``.
+    """
+
+    def __init__(
+        self,
+        mapper: Callable[[Any], Any],
+        reducer: Callable[[Any, Any], Any],
+        combiner: Callable[[Any, Any], Any] | None = None,
+        *,
+        workers: int | None = None,
+        partitions: int | None = None,
+        memory: int | str | None = None,
+        executor: str | Executor | None = None,
+        bulk: bool = False,
+        max_attempts: int = 4,
+        tmp_dir: str | None = None,
+        start_method: str | None = None,
+    ) -> None:
+        workers = available_cores() if workers is None else _positive_int("workers", workers)
+        try:
+            self.executor = make_executor(executor, workers, start_method)
+        except ValueError as error:
+            raise JobDefinitionError(str(error)) from None
+        workers = self.executor.workers
+        partitions = 2 * workers if partitions is None else _positive_int("partitions", partitions)
+        try:
+            budget = default_budget(workers) if memory is None else parse_size(memory)
+        except (TypeError, ValueError) as error:
+            raise JobDefinitionError(str(error)) from None
+        if budget // workers < MIN_WORKER_BUDGET:
+            raise JobDefinitionError(
+                f"memory={memory!r} leaves {format_size(budget // workers)} per worker; "
+                f"give at least {format_size(MIN_WORKER_BUDGET * workers)} for {workers} worker(s)"
+            )
+        if tmp_dir is not None and not os.path.isdir(tmp_dir):
+            raise JobDefinitionError(f"tmp_dir {tmp_dir!r} is not a folder")
+        self.job = JobSpec(mapper, reducer, combiner, bool(bulk), partitions, budget // workers)
+        self.workers = workers
+        self.partitions = partitions
+        self.memory = budget
+        self.max_attempts = _positive_int("max_attempts", max_attempts)
+        self.tmp_dir = tmp_dir
+
+    def stream(self, inputs: Any, *, chunksize: int | None = None) -> ResultStream:
+        """Run the job over ``inputs`` and return an iterator over its results.
+
+        ``inputs`` is an iterable of records, or ``simplemr.text_files(...)``.
+        The job has finished when this returns; results are read from disk as you
+        iterate, and the work folder is removed when the iterator is exhausted or
+        closed (use it in a ``with`` block to be sure).
+        """
+        return run_job(
+            self.job,
+            inputs,
+            self.executor,
+            max_attempts=self.max_attempts,
+            tmp_dir=self.tmp_dir,
+            chunksize=chunksize,
+        )
+
+    def run(self, inputs: Any, *, chunksize: int | None = None) -> JobResult:
+        """Run the job over ``inputs``; return every result in a list, with the counters."""
+        with self.stream(inputs, chunksize=chunksize) as stream:
+            return JobResult(list(stream), stream.counters)

@@ -1,0 +1,210 @@
+"""The driver: plan the splits, schedule map then reduce tasks, retry, sum counters, clean up.
+
+    inputs ─plan─▶ splits ─map tasks─▶ segments (files in the work folder)
+                                            │ partition p of every map task
+                                            ▼
+                                       reduce task p ─▶ results file p ─▶ ResultStream
+
+The driver only ever holds task handles and counters, never intermediate pairs.
+Splits are planned lazily, with at most ``executor.capacity`` tasks in flight,
+so a generator of a hundred million items is never in memory at once. An
+attempt whose worker died is run again, up to ``max_attempts`` times; any other
+failure ends the job at once. The work folder goes away however the job ends.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from . import counters as C
+from .counters import Counters
+from .errors import RemoteTraceback, TaskFailedError, WorkerLostError
+from .executors import Completion, Executor, Task, TaskFailure
+from .inputs import plan_splits
+from .job import JobSpec
+from .maptask import MapOutput, run_map_task
+from .reducetask import ReduceOutput, read_results, run_reduce_task
+from .task import TaskContext
+
+__all__ = ["ResultStream", "make_workdir", "run_job"]
+
+#: The environment variable that sets where work folders go.
+TMPDIR_VARIABLE = "SIMPLEMR_TMPDIR"
+
+_TaskSource = Iterator[tuple[Callable[..., Any], tuple[Any, ...], str]]
+
+
+def make_workdir(tmp_dir: str | None) -> str:
+    """Create the job's private work folder (mode 0700) under ``tmp_dir``."""
+    root = tmp_dir or os.environ.get(TMPDIR_VARIABLE) or tempfile.gettempdir()
+    return tempfile.mkdtemp(prefix="simplemr-", dir=root)
+
+
+class ResultStream(Iterator[Any]):
+    """The results of a finished job, read from its reduce tasks' files as you iterate.
+
+    The work folder stays until the stream is exhausted or closed (it is also a
+    context manager), so results larger than memory can be consumed in a loop.
+    """
+
+    def __init__(self, paths: list[str], counters: Counters, workdir: str) -> None:
+        self.counters = counters
+        self._workdir: str | None = workdir
+        self._items = self._read(paths)
+
+    def _read(self, paths: list[str]) -> Iterator[Any]:
+        try:
+            for path in paths:
+                for _key, result in read_results(path):
+                    yield result
+        finally:
+            self.close()
+
+    def __next__(self) -> Any:
+        return next(self._items)
+
+    def close(self) -> None:
+        """Remove the work folder; results not yet read are gone."""
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+    def __enter__(self) -> ResultStream:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._items.close()
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+
+class _Scheduler:
+    """Runs one phase's tasks on the executor, retrying attempts whose worker died."""
+
+    def __init__(
+        self, executor: Executor, workdir: str, max_attempts: int, counters: Counters
+    ) -> None:
+        self.executor = executor
+        self.workdir = workdir
+        self.max_attempts = max_attempts
+        self.counters = counters
+
+    def run_phase(self, phase: str, source: _TaskSource, total: int | None) -> list[Any]:
+        """Run every task of ``source``; return their results in task order."""
+        results: dict[int, Any] = {}
+        in_flight: dict[int, tuple[Task, str]] = {}
+        planned = 0
+        exhausted = False
+        while True:
+            while not exhausted and len(in_flight) < self.executor.capacity:
+                try:
+                    function, args, described = next(source)
+                except StopIteration:
+                    exhausted = True
+                    total = planned
+                    break
+                task = Task(function, args, TaskContext(phase, planned, 1, self.workdir))
+                in_flight[planned] = (task, described)
+                self.executor.submit(task)
+                planned += 1
+            if not in_flight:
+                return [results[index] for index in range(planned)]
+            completion = self.executor.next_completed()
+            self._settle(completion, in_flight, results, total)
+
+    def _settle(
+        self,
+        completion: Completion,
+        in_flight: dict[int, tuple[Task, str]],
+        results: dict[int, Any],
+        total: int | None,
+    ) -> None:
+        context = completion.task.context
+        task, described = in_flight[context.index]
+        self.counters[C.TASK_ATTEMPTS] += 1
+        failure = completion.failure
+        if failure is None:
+            del in_flight[context.index]
+            results[context.index] = completion.result
+            self.counters.add(completion.result.counters)
+            return
+        if failure.retryable and context.attempt < self.max_attempts:
+            self.counters[C.TASK_RETRIES] += 1
+            retry = Task(
+                task.function,
+                task.args,
+                TaskContext(context.phase, context.index, context.attempt + 1, self.workdir),
+            )
+            in_flight[context.index] = (retry, described)
+            self.executor.submit(retry)
+            return
+        raise _task_error(context, total, described, failure)
+
+
+def _task_error(
+    context: TaskContext, total: int | None, described: str, failure: TaskFailure
+) -> TaskFailedError:
+    label = f"{context.phase} task {context.index + 1}" + (f" of {total}" if total else "")
+    if failure.kind == "lost":
+        error: TaskFailedError = WorkerLostError(
+            f"{label} ({described}) failed {context.attempt} time(s): {failure.message}"
+        )
+    else:
+        where = failure.where or described
+        error = TaskFailedError(
+            f"{label} failed on {where}: {failure.message}", original=failure.original
+        )
+    if failure.traceback:
+        error.__cause__ = RemoteTraceback(failure.traceback)
+    return error
+
+
+def _map_tasks(splits: Iterator[Any]) -> _TaskSource:
+    for split in splits:
+        yield run_map_task, (split,), split.describe()
+
+
+def _reduce_tasks(map_outputs: list[MapOutput], partitions: int) -> _TaskSource:
+    for partition in range(partitions):
+        segments = [out.segments[partition] for out in map_outputs]
+        present = [segment for segment in segments if segment is not None]
+        yield run_reduce_task, (partition, present), f"partition {partition + 1}"
+
+
+def run_job(
+    job: JobSpec,
+    inputs: Any,
+    executor: Executor,
+    *,
+    max_attempts: int = 4,
+    tmp_dir: str | None = None,
+    chunksize: int | None = None,
+) -> ResultStream:
+    """Run ``job`` over ``inputs`` on ``executor``; return a stream of its results."""
+    splits = plan_splits(inputs, executor.workers, chunksize)
+    payload = job.to_bytes()
+    counters = Counters()
+    workdir = make_workdir(tmp_dir)
+    try:
+        with executor:
+            executor.start(payload)
+            scheduler = _Scheduler(executor, workdir, max_attempts, counters)
+            map_outputs: list[MapOutput] = scheduler.run_phase("map", _map_tasks(splits), None)
+            reduce_outputs: list[ReduceOutput] = scheduler.run_phase(
+                "reduce", _reduce_tasks(map_outputs, job.partitions), job.partitions
+            )
+        counters[C.TASKS_MAP] = len(map_outputs)
+        counters[C.TASKS_REDUCE] = len(reduce_outputs)
+        for output in map_outputs:  # free the disk before the results are read
+            os.unlink(output.path)
+        paths = [output.path for output in reduce_outputs if output.path]
+        return ResultStream(paths, counters, workdir)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise

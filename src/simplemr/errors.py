@@ -1,0 +1,52 @@
+"""The exceptions simplemr raises, each with a message meant for a person."""
+
+from __future__ import annotations
+
+__all__ = [
+    "InputError",
+    "JobDefinitionError",
+    "RemoteTraceback",
+    "SimplemrError",
+    "TaskFailedError",
+    "WorkerLostError",
+]
+
+
+class SimplemrError(Exception):
+    """Base class of every error simplemr raises on purpose."""
+
+
+class JobDefinitionError(SimplemrError, ValueError):
+    """The job itself is wrong: a bad argument, or a function that cannot be shipped."""
+
+
+class InputError(SimplemrError, ValueError):
+    """An input cannot be read: a missing path, an empty folder, a bad file."""
+
+
+class RemoteTraceback(Exception):
+    """Carries a worker's formatted traceback home, as the ``__cause__`` of the
+    error raised in the driver (as ``concurrent.futures`` does)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return "\n\nThe traceback in the worker:\n\n" + self.text
+
+
+class TaskFailedError(SimplemrError):
+    """A task of the job failed; the message names the task, the input and the cause.
+
+    ``original`` is the exception raised in user code, when it could be brought
+    back from the worker; its traceback is the ``__cause__`` of this error.
+    """
+
+    def __init__(self, message: str, *, original: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.original = original
+
+
+class WorkerLostError(TaskFailedError):
+    """A worker process died while running a task, more times than allowed."""

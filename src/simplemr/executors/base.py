@@ -1,0 +1,125 @@
+"""What the engine asks of an executor, and how a task runs on any of them.
+
+An executor runs tasks somewhere and reports each attempt's completion; the
+engine alone decides what to run next and what to retry, so every executor
+behaves the same. ``execute`` is the one function that runs a task, on any
+executor, and turns its exceptions into a ``TaskFailure`` that pickles.
+"""
+
+from __future__ import annotations
+
+import traceback
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InputError
+from ..task import TaskContext, UserCodeError
+
+__all__ = ["Completion", "Executor", "Task", "TaskFailure", "execute"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One attempt of one task: a module-level function, its arguments, its context."""
+
+    function: Callable[..., Any]
+    args: tuple[Any, ...]
+    context: TaskContext
+
+    @property
+    def key(self) -> str:
+        """A name unique to this attempt, e.g. ``'map-3-1'``."""
+        c = self.context
+        return f"{c.phase}-{c.index}-{c.attempt}"
+
+
+@dataclass
+class TaskFailure:
+    """Why an attempt failed, in a form that can travel between processes.
+
+    ``kind`` is ``'user'`` (the user's code raised), ``'input'`` (an input could
+    not be read), ``'internal'`` (anything else raised in the task) or
+    ``'lost'`` (the worker died). Only a lost worker is worth another attempt:
+    the rest would fail the same way again.
+    """
+
+    kind: str
+    message: str
+    where: str | None = None
+    traceback: str = ""
+    original: BaseException | None = None
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind == "lost"
+
+
+@dataclass
+class Completion:
+    """The end of one attempt: its result, or its failure."""
+
+    task: Task
+    result: Any = None
+    failure: TaskFailure | None = None
+
+
+def _describe(error: BaseException) -> str:
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def execute(job: Any, task: Task) -> Completion:
+    """Run ``task`` for ``job`` here and now; never raises for an Exception."""
+    try:
+        return Completion(task, task.function(job, *task.args, task.context))
+    except UserCodeError as error:
+        cause = error.__cause__ or error
+        failure = TaskFailure(
+            "user", _describe(cause), error.where, "".join(traceback.format_exception(cause)), cause
+        )
+    except InputError as error:
+        failure = TaskFailure("input", str(error), None, traceback.format_exc(), error)
+    except Exception as error:
+        failure = TaskFailure("internal", _describe(error), None, traceback.format_exc(), error)
+    return Completion(task, failure=failure)
+
+
+class Executor(ABC):
+    """Runs tasks; the engine submits them and collects completions one by one."""
+
+    #: The name users pick this executor by.
+    name: str = ""
+
+    def __init__(self, workers: int) -> None:
+        if not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a positive integer, got {workers!r}")
+        self.workers = workers
+
+    @property
+    def capacity(self) -> int:
+        """How many tasks the engine keeps submitted at once."""
+        return 2 * self.workers
+
+    @abstractmethod
+    def start(self, job_payload: bytes) -> None:
+        """Get ready to run tasks of the job pickled in ``job_payload``."""
+
+    @abstractmethod
+    def submit(self, task: Task) -> None:
+        """Queue ``task`` to run."""
+
+    @abstractmethod
+    def next_completed(self) -> Completion:
+        """Block until some submitted task's attempt ends, and return it."""
+
+    @abstractmethod
+    def shutdown(self, *, cancel: bool = False) -> None:
+        """Stop every worker; with ``cancel``, without waiting for running tasks."""
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.shutdown(cancel=exc_info[0] is not None)

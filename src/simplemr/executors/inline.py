@@ -1,0 +1,45 @@
+"""The inline executor: every task in the calling process, one after another.
+
+For debugging (``pdb`` stops in your mapper), for tests, and for inputs so small
+that starting processes would cost more than it saves. The job still goes
+through pickling, so what runs inline also runs on worker processes.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+import cloudpickle
+
+from .base import Completion, Executor, Task, execute
+
+__all__ = ["InlineExecutor"]
+
+
+class InlineExecutor(Executor):
+    """Runs each task in this process when its completion is asked for."""
+
+    name = "inline"
+
+    def __init__(self, workers: int = 1) -> None:
+        super().__init__(1)
+        self._queue: deque[Task] = deque()
+        self._job: Any = None
+
+    @property
+    def capacity(self) -> int:
+        return 1
+
+    def start(self, job_payload: bytes) -> None:
+        self._job = cloudpickle.loads(job_payload)
+
+    def submit(self, task: Task) -> None:
+        self._queue.append(task)
+
+    def next_completed(self) -> Completion:
+        return execute(self._job, self._queue.popleft())
+
+    def shutdown(self, *, cancel: bool = False) -> None:
+        self._queue.clear()
+        self._job = None

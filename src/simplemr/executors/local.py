@@ -1,0 +1,251 @@
+"""The local executor: worker processes on this machine, each owned through its own pipe.
+
+    driver                                   worker i (one per core)
+    ──────                                   ───────────────────────
+    submit(task) ─▶ queue ─▶ idle worker? ──pipe──▶ execute(job, task)
+    next_completed() ◀── wait(pipes + sentinels) ◀──pipe── Completion
+                         │
+                         └─ a sentinel fired: the worker died. Its task completes
+                            as a 'lost' failure (naming the signal or exit code),
+                            and a fresh worker takes its place.
+
+Why not ``multiprocessing.Pool`` or ``ProcessPoolExecutor``: when the OS kills one
+of their workers, ``Pool.map`` waits forever and ``ProcessPoolExecutor`` fails
+every pending task at once without saying which one was running. With a pipe per
+worker and its process sentinel, the driver always knows which task a dead worker
+held, and no shared queue lock can die with a worker.
+
+Workers ignore SIGINT: Ctrl-C reaches the whole process group, and it is the
+driver's job to stop them and clean up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import pickle
+import signal
+import traceback
+from collections import deque
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+import cloudpickle
+
+from ..errors import SimplemrError
+from .base import Completion, Executor, Task, TaskFailure, execute
+
+__all__ = ["LocalExecutor", "default_start_method"]
+
+
+def default_start_method() -> str:
+    """``forkserver`` where there is one, else ``spawn``.
+
+    Both start workers from a clean, single-threaded process, so replacing a dead
+    worker is safe even while the driver runs threads (a plain ``fork`` of a
+    threaded process can deadlock on a lock held by another thread).
+    """
+    methods = multiprocessing.get_all_start_methods()
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
+_READY = "ready"
+
+
+def _worker_main(conn: Connection, job_payload: bytes) -> None:
+    """A worker's life: receive a task, execute it, send the completion, repeat."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        job = cloudpickle.loads(job_payload)
+    except BaseException:
+        conn.send_bytes(pickle.dumps(traceback.format_exc()))
+        return
+    conn.send_bytes(pickle.dumps(_READY))
+    while True:
+        try:
+            message = conn.recv_bytes()
+        except (EOFError, OSError):
+            return
+        task = pickle.loads(message)
+        if task is None:
+            return
+        completion = execute(job, task)
+        try:
+            data = pickle.dumps(completion, pickle.HIGHEST_PROTOCOL)
+        except Exception as error:
+            if completion.failure is not None:
+                completion.failure.original = None
+            else:
+                completion = Completion(
+                    task,
+                    failure=TaskFailure("internal", f"its result cannot be pickled: {error}"),
+                )
+            data = pickle.dumps(completion, pickle.HIGHEST_PROTOCOL)
+        conn.send_bytes(data)
+
+
+def describe_exit(exitcode: int | None) -> str:
+    """Say how a process ended, naming the signal and its likely cause."""
+    if exitcode is None:
+        return "stopped responding"
+    if exitcode < 0:
+        try:
+            name = signal.Signals(-exitcode).name
+        except ValueError:
+            name = f"signal {-exitcode}"
+        hint = {
+            "SIGKILL": " (killed from outside, often by the kernel's out-of-memory killer)",
+            "SIGSEGV": " (a crash in native code)",
+            "SIGBUS": " (a crash in native code, or a full /dev/shm)",
+            "SIGABRT": " (aborted by native code)",
+            "SIGXFSZ": " (a file grew past the size limit)",
+        }.get(name, "")
+        return f"was killed by {name}{hint}"
+    return f"exited with code {exitcode}"
+
+
+class _Worker:
+    __slots__ = ("conn", "process", "task")
+
+    def __init__(self, process: Any, conn: Connection) -> None:
+        self.process = process
+        self.conn = conn
+        self.task: Task | None = None
+
+
+class LocalExecutor(Executor):
+    """Runs tasks on ``workers`` processes of this machine."""
+
+    name = "local"
+
+    def __init__(self, workers: int, start_method: str | None = None) -> None:
+        super().__init__(workers)
+        method = start_method or default_start_method()
+        if method not in multiprocessing.get_all_start_methods():
+            raise ValueError(
+                f"start method {method!r} is not available here; choose one of "
+                f"{', '.join(multiprocessing.get_all_start_methods())}"
+            )
+        self.start_method = method
+        self._context = multiprocessing.get_context(method)
+        self._workers: list[_Worker] = []
+        self._queue: deque[Task] = deque()
+        self._done: deque[Completion] = deque()
+        self._payload = b""
+
+    def start(self, job_payload: bytes) -> None:
+        self._payload = job_payload
+        self._workers = [self._spawn() for _ in range(self.workers)]
+
+    def _spawn(self) -> _Worker:
+        ours, theirs = self._context.Pipe(duplex=True)
+        process = self._context.Process(  # type: ignore[attr-defined]
+            target=_worker_main, args=(theirs, self._payload), name="simplemr-worker", daemon=True
+        )
+        process.start()
+        theirs.close()
+        self._await_ready(process, ours)
+        return _Worker(process, ours)
+
+    def _await_ready(self, process: Any, conn: Connection) -> None:
+        """Wait for a new worker's first word, so a worker that cannot start fails
+        the job at once with the reason, instead of failing every task."""
+        wait([conn, process.sentinel])
+        message = None
+        if conn.poll():
+            with contextlib.suppress(EOFError, OSError):
+                message = pickle.loads(conn.recv_bytes())
+        if message == _READY:
+            return
+        process.join(timeout=5)
+        conn.close()
+        if isinstance(message, str):
+            detail = f"it could not load the job:\n{message}"
+        else:
+            detail = f"it {describe_exit(process.exitcode)} before it started"
+            if self.start_method != "fork":
+                detail += (
+                    f". With the {self.start_method!r} start method each worker imports the "
+                    "main script again: protect the script's entry point with "
+                    "`if __name__ == '__main__':`, or choose start_method='fork'"
+                )
+        self.shutdown(cancel=True)
+        raise SimplemrError(f"a worker process failed to start: {detail}")
+
+    def submit(self, task: Task) -> None:
+        self._queue.append(task)
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        for worker in self._workers:
+            if not self._queue:
+                return
+            if worker.task is None:
+                task = self._queue.popleft()
+                worker.task = task
+                try:
+                    worker.conn.send_bytes(cloudpickle.dumps(task))
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # it died idle; wait() sees its sentinel and re-runs the task
+
+    def next_completed(self) -> Completion:
+        while not self._done:
+            self._dispatch()
+            if not any(worker.task for worker in self._workers):
+                raise RuntimeError("next_completed() called with no task submitted")
+            watched: dict[Any, _Worker] = {}
+            for worker in self._workers:
+                watched[worker.conn] = worker
+                watched[worker.process.sentinel] = worker
+            ready = wait(list(watched))
+            handled: set[int] = set()
+            for obj in ready:
+                worker = watched[obj]
+                if id(worker) in handled:
+                    continue
+                handled.add(id(worker))
+                self._collect(worker)
+        return self._done.popleft()
+
+    def _collect(self, worker: _Worker) -> None:
+        if worker.conn.poll():
+            try:
+                completion: Completion = pickle.loads(worker.conn.recv_bytes())
+            except (EOFError, OSError):
+                pass
+            else:
+                worker.task = None
+                self._done.append(completion)
+                return
+        if worker.process.is_alive():
+            return
+        self._replace(worker)
+
+    def _replace(self, worker: _Worker) -> None:
+        worker.process.join()
+        task = worker.task
+        if task is not None:
+            how = describe_exit(worker.process.exitcode)
+            failure = TaskFailure("lost", f"its worker process (pid {worker.process.pid}) {how}")
+            self._done.append(Completion(task, failure=failure))
+        worker.conn.close()
+        replacement = self._spawn()
+        worker.process, worker.conn, worker.task = replacement.process, replacement.conn, None
+
+    def shutdown(self, *, cancel: bool = False) -> None:
+        self._queue.clear()
+        for worker in self._workers:
+            if cancel or worker.task is not None:
+                worker.process.kill()
+            else:
+                try:
+                    worker.conn.send_bytes(pickle.dumps(None))
+                except OSError:
+                    worker.process.kill()
+        for worker in self._workers:
+            worker.process.join(timeout=5)
+            if worker.process.is_alive():
+                worker.process.kill()
+                worker.process.join()
+            worker.conn.close()
+        self._workers = []

@@ -1,0 +1,133 @@
+"""Planning inputs into splits, and reading records out of a split.
+
+A split is the unit of work of one map task. It is a small picklable object
+that the driver makes without reading any data and a worker reads:
+
+    iterable of items  ─▶  ItemsSplit: a chunk of the items themselves
+    text_files(paths)  ─▶  TextSplit: a byte range of one file (see textfiles.py)
+
+A split yields *blocks*: lists of records read together, so a bulk mapper can
+take a block at once and a per-record mapper pays no per-record reading cost.
+"""
+
+from __future__ import annotations
+
+import itertools
+import reprlib
+from collections.abc import Iterable, Iterator
+from typing import Any, Protocol, runtime_checkable
+
+from .errors import JobDefinitionError
+
+__all__ = ["InputSource", "ItemsInput", "ItemsSplit", "Split", "plan_splits"]
+
+_short = reprlib.Repr()
+_short.maxstring = 60
+_short.maxother = 60
+
+
+def short_repr(obj: Any) -> str:
+    """Return a repr of ``obj`` short enough for an error message."""
+    return _short.repr(obj)
+
+
+class Split(Protocol):
+    """What a map task reads. Implementations must pickle small."""
+
+    def blocks(self, counters: dict[str, int]) -> Iterator[list[Any]]:
+        """Yield the split's records as lists, counting input figures into ``counters``."""
+        ...
+
+    def describe(self) -> str:
+        """Say what the split covers, for messages: ``'notes.txt bytes 0-1048576'``."""
+        ...
+
+    def locate(self, block_number: int, index: int, record: Any) -> str:
+        """Say where record ``index`` of block ``block_number`` came from."""
+        ...
+
+
+@runtime_checkable
+class InputSource(Protocol):
+    """Anything that can plan itself into splits, like ``text_files(...)``."""
+
+    def splits(self, workers: int) -> Iterator[Split]:
+        """Yield the splits, sized so that ``workers`` workers get an even load."""
+        ...
+
+
+class ItemsSplit:
+    """A chunk of items from an iterable; item numbers count from 1."""
+
+    __slots__ = ("first", "items")
+
+    def __init__(self, first: int, items: list[Any]) -> None:
+        self.first = first
+        self.items = items
+
+    def blocks(self, counters: dict[str, int]) -> Iterator[list[Any]]:
+        yield self.items
+
+    def describe(self) -> str:
+        if len(self.items) == 1:
+            return f"item {self.first + 1} ({short_repr(self.items[0])})"
+        return f"items {self.first + 1}-{self.first + len(self.items)}"
+
+    def locate(self, block_number: int, index: int, record: Any) -> str:
+        return f"item {self.first + index + 1} ({short_repr(record)})"
+
+
+class ItemsInput:
+    """An iterable of items, read lazily in chunks.
+
+    With a known length the chunks are about ``len / (4 * workers)`` items, so the
+    load spreads evenly. Without one (a generator), chunks start at one item and
+    double up to ``max_chunk``, so a short generator still spreads over workers and
+    a long one is not cut into millions of tasks.
+    """
+
+    def __init__(
+        self, items: Iterable[Any], chunksize: int | None = None, max_chunk: int = 65536
+    ) -> None:
+        if chunksize is not None and (not isinstance(chunksize, int) or chunksize < 1):
+            raise JobDefinitionError(f"chunksize must be a positive integer, got {chunksize!r}")
+        self.items = items
+        self.chunksize = chunksize
+        self.max_chunk = max_chunk
+
+    def _chunk_sizes(self, workers: int) -> Iterator[int]:
+        if self.chunksize is not None:
+            return itertools.repeat(self.chunksize)
+        try:
+            total = len(self.items)  # type: ignore[arg-type]
+        except TypeError:
+            return (min(2**n, self.max_chunk) for n in itertools.count())
+        size = max(1, min(-(-total // (4 * workers)), self.max_chunk))
+        return itertools.repeat(size)
+
+    def splits(self, workers: int) -> Iterator[Split]:
+        iterator = iter(self.items)
+        first = 0
+        for size in self._chunk_sizes(workers):
+            chunk = list(itertools.islice(iterator, size))
+            if not chunk:
+                return
+            yield ItemsSplit(first, chunk)
+            first += len(chunk)
+
+
+def plan_splits(inputs: Any, workers: int, chunksize: int | None = None) -> Iterator[Split]:
+    """Return the splits of ``inputs``: an input source's own, or chunks of items."""
+    if isinstance(inputs, InputSource):
+        return inputs.splits(workers)
+    if isinstance(inputs, (str, bytes)):
+        raise JobDefinitionError(
+            f"inputs is a single string ({short_repr(inputs)}): pass a list of items, "
+            "or simplemr.text_files(path) to read the lines of a file"
+        )
+    if not isinstance(inputs, Iterable):
+        raise JobDefinitionError(
+            f"inputs must be an iterable of items or simplemr.text_files(...), "
+            f"not {type(inputs).__name__}"
+        )
+    return ItemsInput(inputs, chunksize).splits(workers)

@@ -1,0 +1,161 @@
+"""One map task: records of a split through the mapper into a buffer, spilled by partition.
+
+    split ─blocks─▶ mapper ─pairs─▶ buffer {key: [values]} ──full?──▶ combine ──▶ spill
+                                                                  (one run per partition,
+                                                                   appended to the task's file)
+
+The buffer groups values by key as they arrive, so each key is hashed once per
+spill, not once per pair. When its estimated size passes the worker's budget the
+combiner (if any) folds each key's values into one; if that is not enough, the
+buffer is written out and emptied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import counters as C
+from .errors import InputError
+from .inputs import Split
+from .job import JobSpec
+from .memory import SizeEstimator
+from .partition import partition_of
+from .segments import Segment, SegmentWriter
+from .task import TaskContext, UserCodeError
+
+__all__ = ["MapOutput", "run_map_task"]
+
+# Estimate the buffer's size every this many pairs.
+_CHECK_EVERY = 2048
+# Forget cached partitions of keys past this many, to bound the cache.
+_PARTITION_CACHE_LIMIT = 1 << 20
+
+
+@dataclass
+class MapOutput:
+    """What a map task hands back: its file, one segment of it per partition, its counters."""
+
+    path: str
+    segments: list[Segment | None]
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+class _Buffer:
+    """The map-side table of ``{key: [values]}`` and its spilling."""
+
+    def __init__(self, job: JobSpec, writer: SegmentWriter, counters: dict[str, int]) -> None:
+        self.job = job
+        self.writer = writer
+        self.counters = counters
+        self.table: dict[Any, list[Any]] = {}
+        self.values = 0  # values held in the table
+        self.estimator = SizeEstimator()
+        self.partition_cache: dict[Any, int] = {}
+
+    def over_budget(self, key: Any, value: Any) -> bool:
+        self.estimator.sample_key(key)
+        self.estimator.sample_value(value)
+        return self.estimator.estimate(len(self.table), self.values) > self.job.worker_budget
+
+    def relieve(self) -> None:
+        """Make room: combine in place if that frees most of the buffer, else spill."""
+        if self.job.combiner is not None and self.values > 2 * len(self.table):
+            self.combine()
+            if self.estimator.estimate(len(self.table), self.values) < self.job.worker_budget / 2:
+                return
+        self.spill()
+
+    def combine(self) -> None:
+        combiner = self.job.combiner
+        assert combiner is not None
+        before = self.values
+        for key, values in self.table.items():
+            if len(values) > 1:
+                try:
+                    combined = combiner(key, iter(values))
+                except Exception as error:
+                    raise UserCodeError("combiner", f"key {key!r}") from error
+                self.values -= len(values) - 1
+                values[:] = [combined]
+        self.counters[C.COMBINE_RECORDS_IN] += before
+        self.counters[C.COMBINE_RECORDS_OUT] += self.values
+
+    def spill(self) -> None:
+        if not self.table:
+            return
+        if self.job.combiner is not None:
+            self.combine()
+        partitions = self.job.partitions
+        runs: list[list[tuple[Any, list[Any]]]] = [[] for _ in range(partitions)]
+        cache = self.partition_cache
+        if len(cache) > _PARTITION_CACHE_LIMIT:
+            cache.clear()
+        for key, values in self.table.items():
+            partition = cache.get(key)
+            if partition is None:
+                partition = cache[key] = partition_of(key, partitions)
+            runs[partition].append((key, values))
+        before = self.writer.nbytes
+        for partition, items in enumerate(runs):
+            if items:
+                self.writer.write(partition, items)
+        self.counters[C.MAP_SPILLS] += 1
+        self.counters[C.MAP_SPILLED_BYTES] += self.writer.nbytes - before
+        self.table = {}
+        self.values = 0
+
+
+def run_map_task(job: JobSpec, split: Split, context: TaskContext) -> MapOutput:
+    """Run the mapper over ``split`` and write its partitioned output; return the segments."""
+    counters = dict.fromkeys(
+        (C.MAP_RECORDS_IN, C.MAP_RECORDS_OUT, C.MAP_SPILLS, C.MAP_SPILLED_BYTES,
+         C.COMBINE_RECORDS_IN, C.COMBINE_RECORDS_OUT), 0
+    )  # fmt: skip
+    writer = SegmentWriter(context.path(".seg"), job.partitions)
+    try:
+        buffer = _Buffer(job, writer, counters)
+        _map_split(job, split, buffer, counters)
+        buffer.spill()
+        return MapOutput(writer.path, writer.close(), counters)
+    except BaseException:
+        writer.discard()
+        raise
+
+
+def _map_split(job: JobSpec, split: Split, buffer: _Buffer, counters: dict[str, int]) -> None:
+    mapper = job.mapper
+    pairs_out = 0
+    next_check = _CHECK_EVERY
+    block_number = index = 0
+    record: Any = None
+    key = value = None
+    try:
+        for block_number, block in enumerate(split.blocks(counters)):  # noqa: B007
+            counters[C.MAP_RECORDS_IN] += len(block)
+            sources = (block,) if job.bulk else block
+            for index, record in enumerate(sources):  # noqa: B007
+                table = buffer.table
+                get = table.get
+                for key, value in mapper(record):
+                    values = get(key)
+                    if values is None:
+                        table[key] = [value]
+                    else:
+                        values.append(value)
+                    pairs_out += 1
+                buffer.values += pairs_out - counters[C.MAP_RECORDS_OUT]
+                counters[C.MAP_RECORDS_OUT] = pairs_out
+                if pairs_out >= next_check:
+                    next_check = pairs_out + _CHECK_EVERY
+                    if buffer.over_budget(key, value):
+                        buffer.relieve()
+    except (UserCodeError, InputError):
+        raise
+    except Exception as error:
+        where = (
+            f"{split.describe()}, block {block_number + 1}"
+            if job.bulk
+            else split.locate(block_number, index, record)
+        )
+        raise UserCodeError("mapper", where) from error

@@ -1,0 +1,111 @@
+"""Stable hashing of keys, and the partition a key belongs to.
+
+Python's ``hash()`` of ``str``, ``bytes`` and ``None`` changes from one process to
+the next, so a key could land in a different partition on every worker. This
+module hashes a canonical byte encoding of the key instead, chosen so that keys
+that are equal (and therefore one dict key) encode alike: ``1``, ``1.0`` and
+``True`` give one hash, as do ``(1, "a")`` and ``(1.0, "a")``.
+
+    stable_hash(k) == stable_hash(j)   whenever k == j (for the supported types)
+    partition_of(k, n) == stable_hash(k) % n
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import numbers
+import pickle
+from hashlib import blake2b
+from typing import Any
+
+__all__ = ["key_bytes", "partition_of", "stable_hash"]
+
+_INT = b"i"
+_MISC_NUMBER = b"n"
+
+
+def _encode_number(key: numbers.Number) -> bytes:
+    # The numeric hash of int, float, bool, Fraction and Decimal is unsalted and
+    # agrees with ==; NaN is the exception (its hash follows identity), so it gets
+    # one fixed encoding.
+    try:
+        if key != key:
+            return b"nan"
+        if key == int(key):  # type: ignore[call-overload]
+            return _INT + str(int(key)).encode()  # type: ignore[call-overload]
+    except (OverflowError, ValueError, TypeError):
+        pass
+    return _MISC_NUMBER + str(hash(key)).encode()
+
+
+def _encode_tuple(key: tuple) -> bytes:
+    parts = [b"t", str(len(key)).encode()]
+    for item in key:
+        encoded = key_bytes(item)
+        parts.append(b"%d:" % len(encoded))
+        parts.append(encoded)
+    return b"".join(parts)
+
+
+def _encode_frozenset(key: frozenset) -> bytes:
+    # Order-independent: sort the members' own encodings.
+    encoded = sorted(key_bytes(item) for item in key)
+    return _encode_tuple(tuple(encoded)).replace(b"t", b"f", 1)
+
+
+def key_bytes(key: Any) -> bytes:
+    """Return the canonical bytes of ``key``: equal keys give equal bytes.
+
+    Supported exactly: None, bool, int, float, Fraction, Decimal, str, bytes,
+    tuples and frozensets of these, dates and times, and dataclasses made of
+    them. Any other key is encoded by its pickle, which is stable as long as
+    equal values of that type pickle alike.
+    """
+    kind = type(key)
+    if kind is str:
+        return b"s" + key.encode("utf-8", "surrogatepass")
+    if kind is int:
+        return _INT + str(key).encode()
+    if kind is bytes:
+        return b"b" + key
+    if key is None:
+        return b"N"
+    if kind is tuple:
+        return _encode_tuple(key)
+    if isinstance(key, numbers.Number) and not isinstance(key, complex):
+        return _encode_number(key)
+    if isinstance(key, str):
+        return b"s" + str(key).encode("utf-8", "surrogatepass")
+    if isinstance(key, (bytes, bytearray, memoryview)):
+        return b"b" + bytes(key)
+    if isinstance(key, tuple):
+        return _encode_tuple(tuple(key))
+    if isinstance(key, frozenset):
+        return _encode_frozenset(key)
+    if isinstance(key, (datetime.date, datetime.time, datetime.timedelta)):
+        if isinstance(key, datetime.datetime) and key.tzinfo is not None:
+            key = key.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+        return b"d" + repr(key).encode()
+    if dataclasses.is_dataclass(key) and not isinstance(key, type):
+        name = f"{kind.__module__}.{kind.__qualname__}".encode()
+        fields = tuple(getattr(key, f.name) for f in dataclasses.fields(key) if f.compare)
+        return b"D" + name + _encode_tuple(fields)
+    return b"p" + pickle.dumps(key, protocol=4)
+
+
+def stable_hash(key: Any, salt: bytes = b"") -> int:
+    """Return a 64-bit hash of ``key`` that is the same in every process.
+
+    A different ``salt`` gives an independent hash, used to split a partition
+    again without sending every key of it to the same piece.
+    """
+    digest = blake2b(key_bytes(key), digest_size=8, key=salt).digest()
+    return int.from_bytes(digest, "little")
+
+
+def partition_of(key: Any, partitions: int, salt: bytes = b"") -> int:
+    """Return the partition in ``range(partitions)`` that ``key`` belongs to."""
+    if partitions == 1:
+        return 0
+    return stable_hash(key, salt) % partitions

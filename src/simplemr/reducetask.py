@@ -1,0 +1,246 @@
+"""One reduce task: group a partition's values by key within the budget, then reduce.
+
+    segments of every map task ─▶ group {key: [values]} ─▶ reducer(key, values) ─▶ results file
+                                        │ over budget?
+                                        ├─ one key holds most of it: its values go to an
+                                        │  overflow file and stream back to the reducer
+                                        └─ else: the partition is split again on disk by a
+                                           salted hash, and each piece is grouped in turn
+
+Keys never need to be orderable: grouping is by hashing, in memory or on disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+import pickle
+import shutil
+import types
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import counters as C
+from .inputs import short_repr
+from .job import JobSpec
+from .memory import SizeEstimator
+from .partition import partition_of
+from .segments import BATCH_VALUES, Segment, SegmentWriter, read_segment, read_segments
+from .task import TaskContext, UserCodeError
+
+__all__ = ["ReduceOutput", "group_within_budget", "read_results", "run_reduce_task"]
+
+_CHECK_EVERY = 4096
+_MAX_DEPTH = 6
+_MAX_FANOUT = 64
+_RESULT_BATCH = 1024
+
+
+@dataclass
+class ReduceOutput:
+    """What a reduce task hands back: its results file and its counters."""
+
+    path: str | None
+    results: int
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+class _Scratch:
+    """Files a reduce task writes for itself: overflow values and re-split pieces."""
+
+    def __init__(self, folder: str, counters: dict[str, int]) -> None:
+        self.folder = folder
+        self.counters = counters
+        self._serial = itertools.count()
+
+    def new_path(self, kind: str) -> str:
+        if not os.path.isdir(self.folder):
+            os.mkdir(self.folder, 0o700)
+        return os.path.join(self.folder, f"{kind}-{next(self._serial)}")
+
+    def wrote(self, nbytes: int) -> None:
+        self.counters[C.REDUCE_SPILLED_BYTES] += nbytes
+
+    def remove(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class _Overflow:
+    """The values of one hot key, kept on disk; iterating reads them back once."""
+
+    def __init__(self, scratch: _Scratch) -> None:
+        self.scratch = scratch
+        self.path = scratch.new_path("overflow")
+        self.nbytes = 0
+
+    def extend(self, values: list[Any]) -> None:
+        with open(self.path, "ab") as file:
+            for start in range(0, len(values), BATCH_VALUES):
+                data = pickle.dumps(values[start : start + BATCH_VALUES], pickle.HIGHEST_PROTOCOL)
+                file.write(data)
+                self.nbytes += len(data)
+                self.scratch.wrote(len(data))
+
+    def __iter__(self) -> Iterator[Any]:
+        with open(self.path, "rb") as file:
+            while file.tell() < self.nbytes:
+                yield from pickle.load(file)
+
+
+def group_within_budget(
+    items: Iterable[tuple[Any, list[Any]]],
+    budget: float,
+    scratch: _Scratch,
+    depth: int = 0,
+    overflow: dict[Any, _Overflow] | None = None,
+) -> Iterator[tuple[Any, Iterator[Any]]]:
+    """Yield ``(key, values)`` for every key of ``items``, holding about ``budget`` bytes.
+
+    Equivalent, memory aside, to grouping every item's values into one dict of
+    lists and yielding ``(key, iter(values))`` for each key.
+    """
+    overflow = {} if overflow is None else overflow
+    table: dict[Any, list[Any]] = {}
+    estimator = SizeEstimator()
+    held = 0
+    next_check = _CHECK_EVERY
+    items = iter(items)
+    for key, values in items:
+        current = table.get(key)
+        if current is None:
+            table[key] = values
+        else:
+            current.extend(values)
+        held += len(values)
+        if held < next_check:
+            continue
+        next_check = held + _CHECK_EVERY
+        estimator.sample_key(key)
+        if values:
+            estimator.sample_value(values[-1])
+        if estimator.estimate(len(table), held) <= budget:
+            continue
+        hot = max(table, key=lambda k: len(table[k]))
+        if depth >= _MAX_DEPTH or len(table[hot]) * estimator.value_cost > budget / 2:
+            spilled = overflow.get(hot) or overflow.setdefault(hot, _Overflow(scratch))
+            spilled.extend(table[hot])
+            held -= len(table[hot])
+            table[hot] = []
+            next_check = held + _CHECK_EVERY
+            continue
+        fanout = max(2, min(_MAX_FANOUT, int(2 * estimator.estimate(len(table), held) / budget)))
+        pieces = _split_again(table, items, fanout, depth + 1, scratch)
+        for piece in pieces:
+            if piece is not None:
+                yield from group_within_budget(
+                    read_segment(piece), budget, scratch, depth + 1, overflow
+                )
+        return
+    for key, values in table.items():
+        spilled = overflow.pop(key, None)
+        yield key, iter(values) if spilled is None else itertools.chain(spilled, values)
+
+
+def _split_again(
+    table: dict[Any, list[Any]],
+    rest: Iterator[tuple[Any, list[Any]]],
+    fanout: int,
+    depth: int,
+    scratch: _Scratch,
+) -> list[Segment | None]:
+    """Write the table and the rest of the items to ``fanout`` pieces by a salted hash."""
+    salt = b"simplemr-resplit-%d" % depth
+    writer = SegmentWriter(scratch.new_path("pieces"), fanout)
+    pending: list[list[tuple[Any, list[Any]]]] = [[] for _ in range(fanout)]
+    pending_values = 0
+
+    def flush() -> None:
+        for piece, piece_items in enumerate(pending):
+            if piece_items:
+                writer.write(piece, piece_items)
+                piece_items.clear()
+
+    for key, values in itertools.chain(table.items(), rest):
+        pending[partition_of(key, fanout, salt)].append((key, values))
+        pending_values += len(values) + 1
+        if pending_values >= BATCH_VALUES * fanout:
+            flush()
+            pending_values = 0
+    flush()
+    table.clear()
+    scratch.wrote(writer.nbytes)
+    return writer.close()
+
+
+def run_reduce_task(
+    job: JobSpec, partition: int, segments: list[Segment], context: TaskContext
+) -> ReduceOutput:
+    """Group partition ``partition`` of every map output, reduce it, write the results."""
+    counters = dict.fromkeys(
+        (C.REDUCE_RECORDS_IN, C.REDUCE_GROUPS, C.REDUCE_RECORDS_OUT, C.REDUCE_SPILLED_BYTES), 0
+    )
+    scratch = _Scratch(context.path(".scratch"), counters)
+    path = context.path(".out")
+    results = 0
+    try:
+        with open(path, "wb", buffering=1024 * 1024) as out:
+            batch: list[tuple[Any, Any]] = []
+            groups = group_within_budget(
+                _counting(read_segments(segments), counters), job.worker_budget, scratch
+            )
+            for key, values in groups:
+                counters[C.REDUCE_GROUPS] += 1
+                for result in _reduce_one(job, key, values):
+                    batch.append((key, result))
+                    if len(batch) >= _RESULT_BATCH:
+                        pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
+                        results += len(batch)
+                        batch = []
+            if batch:
+                pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
+                results += len(batch)
+    except BaseException:
+        _remove(path)
+        raise
+    finally:
+        scratch.remove()
+    counters[C.REDUCE_RECORDS_OUT] = results
+    return ReduceOutput(path, results, counters)
+
+
+def _counting(
+    items: Iterator[tuple[Any, list[Any]]], counters: dict[str, int]
+) -> Iterator[tuple[Any, list[Any]]]:
+    for key, values in items:
+        counters[C.REDUCE_RECORDS_IN] += len(values)
+        yield key, values
+
+
+def _reduce_one(job: JobSpec, key: Any, values: Iterator[Any]) -> Iterator[Any]:
+    """Yield the reducer's results for one key: its return value, or each item it yields."""
+    try:
+        result = job.reducer(key, values)
+        if isinstance(result, types.GeneratorType):
+            yield from result
+        else:
+            yield result
+    except Exception as error:
+        raise UserCodeError("reducer", f"key {short_repr(key)}") from error
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def read_results(path: str) -> Iterator[tuple[Any, Any]]:
+    """Yield the ``(key, result)`` pairs a reduce task wrote."""
+    with open(path, "rb", buffering=1024 * 1024) as file:
+        while True:
+            try:
+                batch = pickle.load(file)
+            except EOFError:
+                return
+            yield from batch

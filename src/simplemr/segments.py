@@ -1,0 +1,106 @@
+"""The spill format: batches of ``(key, [values])`` items in a task's own file.
+
+A map task writes one file. Each time its buffer spills, every partition's items
+are appended as one run of pickled batches, so partition ``p`` of the task is a
+list of byte ranges in the file: a ``Segment``. A reduce task reads its
+partition's segment of every map task. Batches are bounded in values, so a key
+with millions of values is written (and later read) a batch at a time.
+
+    file:  [p0 run][p1 run][p2 run] [p0 run][p1 run][p2 run]   (two spills)
+    Segment(p1) = ranges (run of spill 1, run of spill 2)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["BATCH_VALUES", "Segment", "SegmentWriter", "read_segment"]
+
+#: About how many values one pickled batch holds.
+BATCH_VALUES = 4096
+_BUFFER = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Where one partition of one task's output lies: byte ranges of a file."""
+
+    path: str
+    ranges: tuple[tuple[int, int], ...]
+    nbytes: int
+
+
+def _batches(items: Iterable[tuple[Any, list[Any]]]) -> Iterator[list[tuple[Any, list[Any]]]]:
+    """Group items into batches of about BATCH_VALUES values, cutting long lists."""
+    batch: list[tuple[Any, list[Any]]] = []
+    size = 0
+    for key, values in items:
+        if len(values) > BATCH_VALUES:
+            for start in range(0, len(values), BATCH_VALUES):
+                if batch:
+                    yield batch
+                    batch, size = [], 0
+                yield [(key, values[start : start + BATCH_VALUES])]
+            continue
+        batch.append((key, values))
+        size += len(values) + 1
+        if size >= BATCH_VALUES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+class SegmentWriter:
+    """Appends runs of batches for ``partitions`` partitions to one file."""
+
+    def __init__(self, path: str, partitions: int) -> None:
+        self.path = path
+        self._file = open(path, "wb", buffering=_BUFFER)  # noqa: SIM115 (closed in close())
+        self._ranges: list[list[tuple[int, int]]] = [[] for _ in range(partitions)]
+        self.nbytes = 0
+
+    def write(self, partition: int, items: Iterable[tuple[Any, list[Any]]]) -> None:
+        """Append ``items`` (key, list of values) to ``partition``."""
+        start = self._file.tell()
+        for batch in _batches(items):
+            pickle.dump(batch, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        end = self._file.tell()
+        if end > start:
+            self._ranges[partition].append((start, end))
+            self.nbytes += end - start
+
+    def close(self) -> list[Segment | None]:
+        """Close the file and return each partition's segment (None if empty)."""
+        self._file.close()
+        segments: list[Segment | None] = []
+        for ranges in self._ranges:
+            nbytes = sum(end - start for start, end in ranges)
+            segments.append(Segment(self.path, tuple(ranges), nbytes) if ranges else None)
+        return segments
+
+    def discard(self) -> None:
+        """Close and delete the file (a failed attempt leaves nothing behind)."""
+        self._file.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+def read_segment(segment: Segment) -> Iterator[tuple[Any, list[Any]]]:
+    """Yield the ``(key, [values])`` items of ``segment``, a batch in memory at a time."""
+    with open(segment.path, "rb", buffering=_BUFFER) as file:
+        for start, end in segment.ranges:
+            file.seek(start)
+            while file.tell() < end:
+                yield from pickle.load(file)
+
+
+def read_segments(segments: Iterable[Segment]) -> Iterator[tuple[Any, list[Any]]]:
+    """Yield the items of every segment in turn."""
+    for segment in segments:
+        yield from read_segment(segment)

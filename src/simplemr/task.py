@@ -1,0 +1,35 @@
+"""What every task receives, and how a task reports a failure of user code."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+__all__ = ["TaskContext", "UserCodeError"]
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """One attempt of one task: its number (from 0), its attempt (from 1), its folder."""
+
+    phase: str
+    index: int
+    attempt: int
+    workdir: str
+
+    def path(self, suffix: str) -> str:
+        """Return a path in the work folder that belongs to this attempt only."""
+        return os.path.join(self.workdir, f"{self.phase}-{self.index:05d}-{self.attempt}{suffix}")
+
+
+class UserCodeError(Exception):
+    """Raised by a task when the user's mapper, combiner or reducer raised.
+
+    ``where`` says which input the user code was working on; the user's
+    exception is the ``__cause__``.
+    """
+
+    def __init__(self, role: str, where: str) -> None:
+        super().__init__(f"the {role} raised while processing {where}")
+        self.role = role
+        self.where = where

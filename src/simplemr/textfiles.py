@@ -1,0 +1,341 @@
+"""Text files as input: finding them, cutting them into byte ranges, reading lines.
+
+Lines are what Python's text mode reads: ``\\n``, ``\\r\\n`` and a lone ``\\r``
+each end a line, and the record is the line without its ending. A large file is
+cut into byte ranges; as in Hadoop's text input, a line belongs to the range in
+which it *starts*, so every line is read exactly once whatever the cut points:
+
+    file   |line 1\\n|line 2 .......\\n|line 3\\r\\n|line 4|
+    cuts          ^start            ^end
+    split  reads from the first line start >= start to the first line start >= end
+
+Cutting at bytes is only safe for encodings in which ``\\n`` and ``\\r`` bytes are
+always line endings (UTF-8, ASCII, Latin-1 and the other one-byte codes); a file
+in any other encoding, or a compressed file, is one split, decoded as a stream.
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import glob
+import gzip
+import io
+import lzma
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from . import counters as C
+from .errors import InputError, JobDefinitionError
+from .memory import MiB
+
+__all__ = ["TextFiles", "TextSplit", "expand_paths", "text_files"]
+
+BLOCK_SIZE = 1 * MiB
+MAX_SPLIT_SIZE = 64 * MiB
+MIN_SPLIT_SIZE = 1 * MiB
+
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_ERROR_HANDLER = "simplemr-count"
+_decode_errors = 0
+
+
+def _count_and_replace(error: UnicodeError) -> tuple[str, int]:
+    global _decode_errors
+    _decode_errors += 1
+    return "\ufffd", error.end  # type: ignore[attr-defined]
+
+
+codecs.register_error(_ERROR_HANDLER, _count_and_replace)
+
+
+def compression_of(path: str) -> str | None:
+    """Return the compression suffix of ``path`` (``'.gz'``...) or None."""
+    suffix = os.path.splitext(path)[1].lower()
+    return suffix if suffix in _OPENERS else None
+
+
+def byte_splittable(encoding: str) -> bool:
+    """Whether a file in ``encoding`` can be cut at ``\\n``/``\\r`` bytes."""
+    name = codecs.lookup(encoding).name
+    return name in {"utf-8", "utf-8-sig", "ascii", "latin-1"} or name.startswith(
+        ("iso8859-", "cp125", "mac-")
+    )
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith((".", "_"))
+
+
+def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """Return the files named by ``paths`` (files, globs, folders), in a stable order.
+
+    Folders are walked recursively; names starting with ``.`` or ``_`` inside them
+    (hidden files, ``_SUCCESS`` markers) are skipped. Every problem is an
+    InputError naming the path, raised here, before any work starts.
+    """
+    files: list[str] = []
+    for raw in paths:
+        path = os.fspath(raw)
+        if glob.has_magic(path):
+            matches = sorted(glob.glob(path, recursive=True))
+            if not matches:
+                raise InputError(f"no file matches the pattern {path!r}")
+            found = []
+            for match in matches:
+                found.extend(_expand_one(match) if os.path.isdir(match) else [match])
+        else:
+            found = _expand_one(path)
+        files.extend(found)
+    if not files:
+        raise InputError("no input files were given")
+    for path in files:
+        if not os.access(path, os.R_OK):
+            raise InputError(f"cannot read {path!r}: permission denied")
+    return files
+
+
+def _expand_one(path: str) -> list[str]:
+    if os.path.isdir(path):
+        found = []
+        for folder, subfolders, names in os.walk(path):
+            subfolders[:] = sorted(d for d in subfolders if not _is_hidden(d))
+            found.extend(os.path.join(folder, n) for n in sorted(names) if not _is_hidden(n))
+        if not found:
+            raise InputError(f"the folder {path!r} has no files in it")
+        return found
+    if not os.path.exists(path):
+        raise InputError(f"no such file or folder: {path!r}")
+    if not os.path.isfile(path):
+        raise InputError(f"{path!r} is not a regular file or a folder")
+    return [path]
+
+
+@dataclass(frozen=True)
+class TextSplit:
+    """Lines of one file whose first byte lies in ``[start, end)``."""
+
+    path: str
+    start: int
+    end: int
+    size: int
+    encoding: str
+    errors: str
+    whole: bool  # read as one decoded stream (compressed, or not byte-splittable)
+
+    def describe(self) -> str:
+        if self.whole or (self.start == 0 and self.end >= self.size):
+            return self.path
+        return f"{self.path} bytes {self.start}-{self.end}"
+
+    def blocks(self, counters: dict[str, int]) -> Iterator[list[str]]:
+        global _decode_errors
+        errors_before = _decode_errors
+        counters[C.INPUT_BYTES] = counters.get(C.INPUT_BYTES, 0) + (
+            self.size if self.whole else self.end - self.start
+        )
+        handler = _ERROR_HANDLER if self.errors == "replace" else self.errors
+        try:
+            if self.whole:
+                yield from _stream_blocks(self.path, self.encoding, handler)
+            else:
+                yield from _range_blocks(
+                    self.path, self.start, self.end, self.size, self.encoding, handler
+                )
+        except UnicodeDecodeError as error:
+            raise InputError(
+                f"cannot decode {self.path!r} as {self.encoding}: {error.reason} "
+                f"(pass errors='replace' to replace undecodable bytes)"
+            ) from None
+        except (OSError, EOFError, lzma.LZMAError) as error:
+            raise InputError(f"cannot read {self.path!r}: {error}") from None
+        finally:
+            counters[C.INPUT_DECODE_ERRORS] = counters.get(C.INPUT_DECODE_ERRORS, 0) + (
+                _decode_errors - errors_before
+            )
+
+    def locate(self, block_number: int, index: int, record: Any) -> str:
+        # Only called on an error, so it may re-read the file to count lines.
+        before = _count_lines_to(self.path, self.start, self.encoding) if self.start else 0
+        for number, block in enumerate(self.blocks({})):
+            if number == block_number:
+                break
+            before += len(block)
+        return f"{self.path}, line {before + index + 1}"
+
+
+def _count_lines_to(path: str, offset: int, encoding: str) -> int:
+    """Return how many lines of ``path`` start before byte ``offset``."""
+    split = TextSplit(path, 0, offset, offset, encoding, "replace", False)
+    return sum(len(block) for block in split.blocks({}))
+
+
+def _next_line_start(file: IO[bytes], position: int, size: int) -> int:
+    """Return the first line start at or after ``position``."""
+    if position <= 0:
+        return 0
+    if position >= size:
+        return size
+    file.seek(position - 1)
+    while True:
+        chunk = file.read(64 * 1024)
+        if not chunk:
+            return size
+        newline, carriage = chunk.find(b"\n"), chunk.find(b"\r")
+        if newline == -1 and carriage == -1:
+            position += len(chunk)
+            continue
+        if carriage == -1 or (newline != -1 and newline < carriage):
+            return position - 1 + newline + 1
+        # A '\r': the line ends after it, or after the '\n' that follows it.
+        after = position - 1 + carriage + 1
+        following = chunk[carriage + 1 : carriage + 2]
+        if not following:
+            file.seek(after)
+            following = file.read(1)
+        return after + 1 if following == b"\n" else after
+
+
+def _split_lines(text: str) -> list[str]:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _range_blocks(
+    path: str, start: int, end: int, size: int, encoding: str, errors: str
+) -> Iterator[list[str]]:
+    with open(path, "rb") as file:
+        begin = _next_line_start(file, start, size)
+        stop = _next_line_start(file, end, size)
+        if begin >= stop:
+            return
+        file.seek(begin)
+        if begin > 0 and codecs.lookup(encoding).name == "utf-8-sig":
+            encoding = "utf-8"
+        yield from _decoded_blocks(file, stop - begin, encoding, errors)
+
+
+def _decoded_blocks(
+    file: IO[bytes], length: int | None, encoding: str, errors: str
+) -> Iterator[list[str]]:
+    """Read ``length`` bytes (all, if None) of ``file`` as blocks of lines.
+
+    Each block is cut after a line ending, holding back a final ``\\r`` whose
+    ``\\n`` may be in the next read, so no line ending is split in two.
+    """
+    decoder = codecs.getincrementaldecoder(encoding)(errors)
+    remaining = length
+    carry = b""
+    while True:
+        want = BLOCK_SIZE if remaining is None else min(BLOCK_SIZE, remaining)
+        data = file.read(want) if want else b""
+        if remaining is not None:
+            remaining -= len(data)
+        final = not data or remaining == 0
+        data = carry + data
+        if final:
+            carry = b""
+        else:
+            cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1))
+            if cut == -1:
+                carry = data
+                continue
+            data, carry = data[: cut + 1], data[cut + 1 :]
+        text = decoder.decode(data, final)
+        if text:
+            lines = _split_lines(text)
+            if lines:
+                yield lines
+        if final:
+            return
+
+
+def _stream_blocks(path: str, encoding: str, errors: str) -> Iterator[list[str]]:
+    compression = compression_of(path)
+    opener = _OPENERS[compression] if compression else open
+    with opener(path, "rb") as raw:  # type: ignore[operator]
+        if byte_splittable(encoding):
+            yield from _decoded_blocks(raw, None, encoding, errors)
+            return
+        text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=None)
+        while True:
+            lines = text.readlines(BLOCK_SIZE)
+            if not lines:
+                return
+            yield [line[:-1] if line.endswith("\n") else line for line in lines]
+
+
+class TextFiles:
+    """Text files for the engine to read and split; each record is one line."""
+
+    def __init__(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        encoding: str = "utf-8",
+        errors: str = "replace",
+        split_size: int | None = None,
+    ) -> None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise JobDefinitionError(f"unknown encoding {encoding!r}") from None
+        if errors not in ("replace", "strict", "ignore", "surrogateescape"):
+            raise JobDefinitionError(
+                f"errors must be 'replace', 'strict', 'ignore' or 'surrogateescape', not {errors!r}"
+            )
+        if split_size is not None and split_size < 1:
+            raise JobDefinitionError(
+                f"split_size must be a positive number of bytes, not {split_size}"
+            )
+        self.paths = expand_paths(paths)
+        self.sizes = [os.path.getsize(path) for path in self.paths]
+        self.encoding = encoding
+        self.errors = errors
+        self.split_size = split_size
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.sizes)
+
+    def _split_size(self, workers: int) -> int:
+        if self.split_size is not None:
+            return self.split_size
+        even = -(-self.total_bytes // (4 * max(workers, 1)))
+        return max(MIN_SPLIT_SIZE, min(MAX_SPLIT_SIZE, even))
+
+    def splits(self, workers: int) -> Iterator[TextSplit]:
+        step = self._split_size(workers)
+        splittable = byte_splittable(self.encoding)
+        for path, size in zip(self.paths, self.sizes, strict=True):
+            whole = not splittable or compression_of(path) is not None
+            if whole or size <= step:
+                yield TextSplit(path, 0, size, size, self.encoding, self.errors, whole)
+                continue
+            for start in range(0, size, step):
+                end = min(start + step, size)
+                yield TextSplit(path, start, end, size, self.encoding, self.errors, False)
+
+
+def text_files(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    encoding: str = "utf-8",
+    errors: str = "replace",
+    split_size: int | None = None,
+) -> TextFiles:
+    """Name text files for the engine to read: each record is one line, without its ending.
+
+    ``paths`` are files, glob patterns or folders (read recursively, skipping names
+    that start with ``.`` or ``_``). Large files are read in parallel as byte
+    ranges of ``split_size`` bytes (default: a quarter of an even share per worker,
+    between 1 and 64 MiB). ``errors='replace'`` (the default) turns undecodable
+    bytes into U+FFFD and counts them in ``input.decode_errors``.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    return TextFiles(paths, encoding=encoding, errors=errors, split_size=split_size)
