@@ -183,10 +183,9 @@ class LocalExecutor(Executor):
             if worker.task is None:
                 task = self._queue.popleft()
                 worker.task = task
-                try:
+                # A worker that died idle fails to take it; its sentinel then re-runs it.
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     worker.conn.send_bytes(cloudpickle.dumps(task))
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # it died idle; wait() sees its sentinel and re-runs the task
 
     def next_completed(self) -> Completion:
         while not self._done:
