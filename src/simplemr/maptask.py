@@ -19,15 +19,13 @@ from . import counters as C
 from .errors import InputError
 from .inputs import Split
 from .job import JobSpec
-from .memory import SizeEstimator
+from .memory import SizeEstimator, check_interval
 from .partition import partition_of
 from .segments import Segment, SegmentWriter
 from .task import TaskContext, UserCodeError
 
 __all__ = ["MapOutput", "run_map_task"]
 
-# Estimate the buffer's size every this many pairs.
-_CHECK_EVERY = 2048
 # Forget cached partitions of keys past this many, to bound the cache.
 _PARTITION_CACHE_LIMIT = 1 << 20
 
@@ -126,7 +124,8 @@ def run_map_task(job: JobSpec, split: Split, context: TaskContext) -> MapOutput:
 def _map_split(job: JobSpec, split: Split, buffer: _Buffer, counters: dict[str, int]) -> None:
     mapper = job.mapper
     pairs_out = 0
-    next_check = _CHECK_EVERY
+    every = check_interval(job.worker_budget)
+    next_check = every
     block_number = index = 0
     record: Any = None
     key = value = None
@@ -147,7 +146,7 @@ def _map_split(job: JobSpec, split: Split, buffer: _Buffer, counters: dict[str, 
                 buffer.values += pairs_out - counters[C.MAP_RECORDS_OUT]
                 counters[C.MAP_RECORDS_OUT] = pairs_out
                 if pairs_out >= next_check:
-                    next_check = pairs_out + _CHECK_EVERY
+                    next_check = pairs_out + every
                     if buffer.over_budget(key, value):
                         buffer.relieve()
     except (UserCodeError, InputError):

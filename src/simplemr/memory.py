@@ -15,7 +15,7 @@ import re
 import sys
 from typing import Any
 
-__all__ = ["SizeEstimator", "default_budget", "format_size", "parse_size"]
+__all__ = ["SizeEstimator", "check_interval", "default_budget", "format_size", "parse_size"]
 
 MiB = 1024 * 1024
 _UNITS = {
@@ -27,8 +27,8 @@ _UNITS = {
 }  # fmt: skip
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*$")
 
-#: The smallest budget a worker may have: below it, spills become absurdly small.
-MIN_WORKER_BUDGET = 1 * MiB
+#: The smallest budget a worker may have (tiny budgets are for tests of spilling).
+MIN_WORKER_BUDGET = 16 * 1024
 #: The default budget per worker, capped so a laptop-sized job stays laptop-sized.
 DEFAULT_WORKER_BUDGET = 96 * MiB
 
@@ -76,6 +76,12 @@ def default_budget(workers: int) -> int:
     """Return the default job budget: a quarter of RAM, at most 96 MiB a worker."""
     per_worker = min(DEFAULT_WORKER_BUDGET, physical_memory() // (4 * max(workers, 1)))
     return max(per_worker, MIN_WORKER_BUDGET) * max(workers, 1)
+
+
+def check_interval(budget: float) -> int:
+    """How many values to add to a table between two estimates of its size:
+    often enough that a small budget is not overshot, rarely enough to cost nothing."""
+    return int(max(16, min(4096, budget // 4096)))
 
 
 def deep_size(obj: Any) -> int:

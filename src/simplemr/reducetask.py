@@ -25,14 +25,13 @@ from typing import Any
 from . import counters as C
 from .inputs import short_repr
 from .job import JobSpec
-from .memory import SizeEstimator
+from .memory import SizeEstimator, check_interval
 from .partition import partition_of
 from .segments import BATCH_VALUES, Segment, SegmentWriter, read_segment, read_segments
 from .task import TaskContext, UserCodeError
 
 __all__ = ["ReduceOutput", "group_within_budget", "read_results", "run_reduce_task"]
 
-_CHECK_EVERY = 4096
 _MAX_DEPTH = 6
 _MAX_FANOUT = 64
 _RESULT_BATCH = 1024
@@ -105,7 +104,8 @@ def group_within_budget(
     table: dict[Any, list[Any]] = {}
     estimator = SizeEstimator()
     held = 0
-    next_check = _CHECK_EVERY
+    every = check_interval(budget)
+    next_check = every
     items = iter(items)
     for key, values in items:
         current = table.get(key)
@@ -116,7 +116,7 @@ def group_within_budget(
         held += len(values)
         if held < next_check:
             continue
-        next_check = held + _CHECK_EVERY
+        next_check = held + every
         estimator.sample_key(key)
         if values:
             estimator.sample_value(values[-1])
@@ -128,7 +128,7 @@ def group_within_budget(
             spilled.extend(table[hot])
             held -= len(table[hot])
             table[hot] = []
-            next_check = held + _CHECK_EVERY
+            next_check = held + every
             continue
         fanout = max(2, min(_MAX_FANOUT, int(2 * estimator.estimate(len(table), held) / budget)))
         pieces = _split_again(table, items, fanout, depth + 1, scratch)

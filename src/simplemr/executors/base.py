@@ -77,7 +77,11 @@ def execute(job: Any, task: Task) -> Completion:
     except UserCodeError as error:
         cause = error.__cause__ or error
         failure = TaskFailure(
-            "user", _describe(cause), error.where, "".join(traceback.format_exception(cause)), cause
+            "user",
+            f"the {error.role} raised {_describe(cause)}",
+            error.where,
+            "".join(traceback.format_exception(cause)),
+            cause,
         )
     except InputError as error:
         failure = TaskFailure("input", str(error), None, traceback.format_exc(), error)

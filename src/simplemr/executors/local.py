@@ -128,6 +128,9 @@ class LocalExecutor(Executor):
             )
         self.start_method = method
         self._context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            # The server imports simplemr once; every worker forks from it ready to go.
+            self._context.set_forkserver_preload(["simplemr.executors.local"])
         self._workers: list[_Worker] = []
         self._queue: deque[Task] = deque()
         self._done: deque[Completion] = deque()
@@ -135,17 +138,27 @@ class LocalExecutor(Executor):
 
     def start(self, job_payload: bytes) -> None:
         self._payload = job_payload
-        self._workers = [self._spawn() for _ in range(self.workers)]
+        self._workers = [_Worker(*self._start_process()) for _ in range(self.workers)]
+        for worker in self._workers:
+            self._await_ready(worker.process, worker.conn)
 
     def _spawn(self) -> _Worker:
+        worker = _Worker(*self._start_process())
+        try:
+            self._await_ready(worker.process, worker.conn)
+        except BaseException:
+            worker.process.kill()
+            raise
+        return worker
+
+    def _start_process(self) -> tuple[Any, Connection]:
         ours, theirs = self._context.Pipe(duplex=True)
         process = self._context.Process(  # type: ignore[attr-defined]
             target=_worker_main, args=(theirs, self._payload), name="simplemr-worker", daemon=True
         )
         process.start()
         theirs.close()
-        self._await_ready(process, ours)
-        return _Worker(process, ours)
+        return process, ours
 
     def _await_ready(self, process: Any, conn: Connection) -> None:
         """Wait for a new worker's first word, so a worker that cannot start fails

@@ -1,0 +1,1 @@
+"""Example jobs, each a small ordinary simplemr job worth reading as a model."""

@@ -1,0 +1,103 @@
+"""The engine against the plain sequential reference, over random jobs and settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import simplemr
+from reference import as_multiset, reference_mapreduce
+from sample_jobs import (
+    exploding_reducer,
+    joining_reducer,
+    letters_mapper,
+    max_combiner,
+    max_reducer,
+    mixed_key_mapper,
+    normalise_joined,
+    sorted_values_reducer,
+    sum_combiner,
+    sum_reducer,
+    words_mapper,
+)
+
+
+words = st.text(alphabet="abc de\tf", max_size=30)
+JOBS = {
+    "wordcount": (words_mapper, sum_reducer, sum_combiner, st.lists(words, max_size=200)),
+    "mixed keys": (
+        mixed_key_mapper,
+        sorted_values_reducer,
+        None,
+        st.lists(st.integers(-1000, 1000), max_size=300),
+    ),
+    "max with combiner": (
+        mixed_key_mapper,
+        max_reducer,
+        max_combiner,
+        st.lists(st.integers(-1000, 1000), max_size=300),
+    ),
+    "generator reducer": (
+        mixed_key_mapper,
+        exploding_reducer,
+        None,
+        st.lists(st.integers(-50, 50), max_size=100),
+    ),
+    "order-sensitive reducer": (letters_mapper, joining_reducer, None, st.lists(words, max_size=100)),
+}
+
+
+def bulk(mapper: Any) -> Any:
+    """The same mapper as a bulk mapper, taking a list of records at once."""
+    return lambda records: [pair for record in records for pair in mapper(record)]
+
+
+settings_strategy = st.fixed_dictionaries(
+    {
+        "workers": st.integers(1, 3),
+        "partitions": st.integers(1, 8),
+        "tiny_memory": st.booleans(),
+        "bulk": st.booleans(),
+        "chunksize": st.one_of(st.none(), st.integers(1, 50)),
+    }
+)
+
+
+def run_case(job_name: str, executor: str, records: list[Any], options: dict[str, Any]) -> None:
+    mapper, reducer, combiner, _ = JOBS[job_name]
+    memory = 16 * 1024 * options["workers"] if options["tiny_memory"] else None
+    job = simplemr.MapReduce(
+        bulk(mapper) if options["bulk"] else mapper,
+        reducer,
+        combiner,
+        workers=options["workers"],
+        partitions=options["partitions"],
+        memory=memory,
+        executor=executor,
+        bulk=options["bulk"],
+    )
+    result = job.run(records, chunksize=options["chunksize"])
+    expected = reference_mapreduce(mapper, reducer, records)
+    if reducer is joining_reducer:
+        assert normalise_joined(result.results) == normalise_joined(expected)
+    else:
+        assert as_multiset(result.results) == as_multiset(expected)
+    assert result.counters["map.records_in"] == len(records)
+    assert result.counters["reduce.records_out"] == len(expected)
+
+
+@pytest.mark.parametrize("job_name", sorted(JOBS))
+@given(data=st.data(), options=settings_strategy)
+def test_inline_matches_reference(job_name: str, data: st.DataObject, options: dict) -> None:
+    records = data.draw(JOBS[job_name][3])
+    run_case(job_name, "inline", records, options)
+
+
+@pytest.mark.parametrize("job_name", sorted(JOBS))
+@given(data=st.data(), options=settings_strategy)
+def test_local_matches_reference(job_name: str, data: st.DataObject, options: dict) -> None:
+    records = data.draw(JOBS[job_name][3])
+    run_case(job_name, "local", records, options)

@@ -1,0 +1,137 @@
+"""Text input: byte-range splits read every line exactly once, as Python's text mode does."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import simplemr
+from simplemr import InputError, JobDefinitionError
+from simplemr.textfiles import TextFiles, text_files
+
+
+def read_all(files: TextFiles, workers: int = 2) -> tuple[list[str], dict[str, int]]:
+    counters: dict[str, int] = {}
+    lines: list[str] = []
+    for split in files.splits(workers):
+        for block in split.blocks(counters):
+            lines.extend(block)
+    return lines, counters
+
+
+def text_mode_lines(path: Path, encoding: str = "utf-8") -> list[str]:
+    """The reference: what Python's text mode reads, line endings removed."""
+    with open(path, encoding=encoding, newline=None) as file:
+        return [line[:-1] if line.endswith("\n") else line for line in file]
+
+
+pieces = st.sampled_from(
+    ["a", "word", " ", "\t", "\n", "\r", "\r\n", "\n\n", "é", "☃", "𝄞", "\u2028", "\x0c", ".."]
+)
+texts = st.lists(pieces, max_size=80).map("".join)
+
+
+@given(text=texts, split_size=st.integers(1, 40))
+def test_any_cut_points_read_every_line_once(tmp_path_factory, text: str, split_size: int) -> None:
+    path = tmp_path_factory.mktemp("cuts") / "text.txt"
+    path.write_bytes(text.encode("utf-8"))
+    lines, counters = read_all(text_files(path, split_size=split_size))
+    assert lines == text_mode_lines(path)
+    assert counters["input.bytes"] == len(text.encode("utf-8"))
+
+
+def test_large_file_is_cut_into_several_splits(tmp_path: Path) -> None:
+    path = tmp_path / "big.txt"
+    path.write_text("".join(f"line {n}\r\n" if n % 3 else f"line {n}\n" for n in range(50_000)))
+    files = text_files(path, split_size=64 * 1024)
+    assert len(list(files.splits(2))) > 5
+    assert read_all(files)[0] == text_mode_lines(path)
+
+
+@pytest.mark.parametrize("opener", [gzip.open, bz2.open, lzma.open], ids=["gz", "bz2", "xz"])
+def test_compressed_files_are_read_transparently(tmp_path: Path, opener) -> None:
+    suffix = {gzip.open: ".gz", bz2.open: ".bz2", lzma.open: ".xz"}[opener]
+    path = tmp_path / f"text.txt{suffix}"
+    with opener(path, "wt", encoding="utf-8", newline="") as file:
+        file.write("one\r\ntwo\rthree\nfour")
+    files = text_files(path, split_size=4)
+    assert len(list(files.splits(2))) == 1
+    assert read_all(files)[0] == ["one", "two", "three", "four"]
+
+
+def test_non_ascii_compatible_encoding_is_one_split(tmp_path: Path) -> None:
+    path = tmp_path / "utf16.txt"
+    path.write_text("first\nsecond\r\nthird ☃\n" * 100, encoding="utf-16")
+    files = text_files(path, encoding="utf-16", split_size=16)
+    assert len(list(files.splits(2))) == 1
+    assert read_all(files)[0] == text_mode_lines(path, "utf-16")
+
+
+def test_undecodable_bytes_are_replaced_and_counted(tmp_path: Path) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"good\nbad \xff\xfe here\nok\n")
+    lines, counters = read_all(text_files(path))
+    assert lines == ["good", "bad \ufffd\ufffd here", "ok"]
+    assert counters["input.decode_errors"] == 2
+
+
+def test_strict_decoding_fails_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "bad.txt"
+    path.write_bytes(b"bad \xff\n")
+    with pytest.raises(InputError, match=r"cannot decode '.*bad\.txt' as utf-8"):
+        read_all(text_files(path, errors="strict"))
+
+
+def test_folders_are_walked_skipping_hidden_and_underscore_names(tmp_path: Path) -> None:
+    (tmp_path / "sub" / ".hidden").mkdir(parents=True)
+    for name in ["a.txt", "sub/b.txt", "sub/.hidden/c.txt", ".d.txt", "_SUCCESS"]:
+        (tmp_path / name).write_text("x\n")
+    files = text_files(tmp_path)
+    assert [Path(p).relative_to(tmp_path).as_posix() for p in files.paths] == ["a.txt", "sub/b.txt"]
+
+
+def test_globs_expand(tmp_path: Path) -> None:
+    for name in ["a.rst", "b.rst", "c.txt"]:
+        (tmp_path / name).write_text("x\n")
+    assert len(text_files(str(tmp_path / "*.rst")).paths) == 2
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: d / "missing.txt", "no such file or folder"),
+        (lambda d: str(d / "*.nothing"), "no file matches the pattern"),
+        (lambda d: (d / "empty").mkdir() or d / "empty", "has no files in it"),
+    ],
+)
+def test_bad_paths_fail_before_anything_runs(tmp_path: Path, make, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        text_files(make(tmp_path))
+
+
+def test_bad_options_are_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("x\n")
+    with pytest.raises(JobDefinitionError, match="unknown encoding"):
+        text_files(tmp_path, encoding="no-such-codec")
+    with pytest.raises(JobDefinitionError, match="errors must be"):
+        text_files(tmp_path, errors="shrug")
+    with pytest.raises(JobDefinitionError, match="split_size"):
+        text_files(tmp_path, split_size=0)
+
+
+def test_a_failing_mapper_is_located_by_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "data.txt"
+    path.write_text("".join(f"{n}\n" if n != 777 else "boom\n" for n in range(2000)))
+
+    def mapper(line: str):
+        return [(int(line), 1)]
+
+    job = simplemr.MapReduce(mapper, lambda k, v: k, executor="inline")
+    with pytest.raises(simplemr.TaskFailedError, match=r"data\.txt, line 778: the mapper raised"):
+        job.run(text_files(path, split_size=1000))
