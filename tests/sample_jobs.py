@@ -4,6 +4,9 @@ worker processes to import quickly (no test framework imports)."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import signal
+import string
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -90,3 +93,107 @@ def max_reducer(key: Any, values: Iterable[int]) -> tuple[Any, int]:
 
 def normalise_joined(results: Iterable[tuple[Any, str]]) -> list[str]:
     return as_multiset((key, sorted(text)) for key, text in results)
+
+
+# --- the classic recipe's own word count functions (Python 3 spelling) ------------
+
+STOP_WORDS = set(
+    ["a", "an", "and", "are", "as", "be", "by", "for", "if", "in", "is", "it", "of", "or",
+     "py", "rst", "that", "the", "to", "with"]
+)  # fmt: skip
+TR = str.maketrans(string.punctuation, " " * len(string.punctuation))
+
+
+def file_to_words(filename: str) -> list[tuple[str, int]]:
+    """Read a file and return a sequence of (word, occurrences) values."""
+    output = []
+    with open(filename) as f:
+        for line in f:
+            if line.lstrip().startswith(".."):  # Skip rst comment lines
+                continue
+            line = line.translate(TR)  # Strip punctuation
+            for word in line.split():
+                word = word.lower()
+                if word.isalpha() and word not in STOP_WORDS:
+                    output.append((word, 1))
+    return output
+
+
+def count_words(item: tuple[str, list[int]]) -> tuple[str, int]:
+    """Convert the partitioned data for a word to a tuple containing the word
+    and the number of occurrences."""
+    word, occurrences = item
+    return (word, sum(occurrences))
+
+
+# --- jobs with side effects the tests observe (inline executor only) ---------------
+
+CONSUMED = [0]
+CONSUMED_AT_MAP: list[int] = []
+
+
+def counting_generator(total: int) -> Iterator[int]:
+    for number in range(total):
+        CONSUMED[0] += 1
+        yield number
+
+
+def logging_mapper(number: int) -> list[tuple[int, int]]:
+    CONSUMED_AT_MAP.append(CONSUMED[0])
+    return [(number % 10, 1)]
+
+
+# --- a hot key whose values must stream -------------------------------------------
+
+
+def hot_key_mapper(block: list[int]) -> Iterator[tuple[str, int]]:
+    for start in block:
+        for number in range(start, start + 100_000):
+            yield "hot", number
+
+
+def resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def streaming_counter(key: str, values: Iterable[int]) -> tuple[int, int, str]:
+    """Count the values, and how far resident memory grew while they streamed."""
+    start = resident_bytes()
+    peak = start
+    count = 0
+    for count, _ in enumerate(values, 1):
+        if count % 50_000 == 0:
+            peak = max(peak, resident_bytes())
+    return count, peak - start, type(values).__name__
+
+
+def failing_mapper(number: int) -> list[tuple[int, int]]:
+    return [(number, 1 // (number - 3))]
+
+
+def failing_reducer(key: Any, values: Iterable[Any]) -> Any:
+    if key == "bad":
+        raise KeyError("no luck")
+    return key
+
+
+def identity_mapper(record: Any) -> list[tuple[Any, Any]]:
+    return [(record, record)]
+
+
+def first_reducer(key: Any, values: Iterable[Any]) -> Any:
+    return key
+
+
+def dying_mapper(argument: tuple[int, str]) -> list[tuple[int, int]]:
+    """Kill this worker the first time it sees number 5 (a marker file remembers)."""
+    number, marker = argument
+    if number == 5 and not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return [(number % 3, number)]
+
+
+def always_dying_mapper(number: int) -> list[tuple[int, int]]:
+    os._exit(3)

@@ -7,8 +7,6 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-import simplemr
 from reference import as_multiset, reference_mapreduce
 from sample_jobs import (
     exploding_reducer,
@@ -24,6 +22,7 @@ from sample_jobs import (
     words_mapper,
 )
 
+import simplemr
 
 words = st.text(alphabet="abc de\tf", max_size=30)
 JOBS = {
@@ -46,7 +45,12 @@ JOBS = {
         None,
         st.lists(st.integers(-50, 50), max_size=100),
     ),
-    "order-sensitive reducer": (letters_mapper, joining_reducer, None, st.lists(words, max_size=100)),
+    "order-sensitive reducer": (
+        letters_mapper,
+        joining_reducer,
+        None,
+        st.lists(words, max_size=100),
+    ),
 }
 
 

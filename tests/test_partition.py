@@ -13,8 +13,8 @@ from fractions import Fraction
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from sample_jobs import Point
+
 from simplemr.partition import key_bytes, partition_of, stable_hash
 
 KEYS = [

@@ -153,7 +153,8 @@ def _task_error(
     label = f"{context.phase} task {context.index + 1}" + (f" of {total}" if total else "")
     if failure.kind == "lost":
         error: TaskFailedError = WorkerLostError(
-            f"{label} ({described}) failed {context.attempt} time(s): {failure.message}"
+            f"{label} ({described}) failed after {context.attempt} attempt"
+            f"{'s' if context.attempt > 1 else ''}: {failure.message}"
         )
     else:
         where = failure.where or described

@@ -33,8 +33,9 @@ __all__ = [
 ]
 
 STOP_WORDS = frozenset(
-    "a an and are as be by for if in is it of or py rst that the to with".split()
-)
+    ["a", "an", "and", "are", "as", "be", "by", "for", "if", "in", "is", "it", "of", "or",
+     "py", "rst", "that", "the", "to", "with"]
+)  # fmt: skip
 _PUNCTUATION_TO_SPACE = str.maketrans(string.punctuation, " " * len(string.punctuation))
 # A line whose first non-whitespace characters are "..": what str.lstrip() skips is
 # exactly what \s matches in a str pattern, except the newline that ends the line.
@@ -84,5 +85,5 @@ def format_top(pairs: list[tuple[str, int]], top: int = 20) -> str:
     """Format the top words as the recipe printed them."""
     lines = ["", f"TOP {top} WORDS BY FREQUENCY", ""]
     longest = max((len(word) for word, _ in pairs), default=0)
-    lines += ["%-*s: %5s" % (longest + 1, word, count) for word, count in pairs]
+    lines += ["%-*s: %5s" % (longest + 1, word, count) for word, count in pairs]  # noqa: UP031
     return "\n".join(lines)

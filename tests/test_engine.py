@@ -1,0 +1,224 @@
+"""The engine's behaviour beyond the reference property tests: spills, streaming,
+laziness, errors, clean-up, start methods and a dead worker."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+import sample_jobs
+from reference import as_multiset, reference_mapreduce
+from sample_jobs import (
+    always_dying_mapper,
+    dying_mapper,
+    failing_mapper,
+    failing_reducer,
+    first_reducer,
+    hot_key_mapper,
+    identity_mapper,
+    mixed_key_mapper,
+    sorted_values_reducer,
+    streaming_counter,
+    sum_combiner,
+    sum_reducer,
+    words_mapper,
+)
+
+import simplemr
+from simplemr.errors import RemoteTraceback
+
+EXECUTORS = ["local", "inline"]
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_tiny_budget_spills_on_both_sides_and_stays_exact(executor: str, work_root: Path) -> None:
+    records = list(range(20_000))
+    job = simplemr.MapReduce(
+        mixed_key_mapper,
+        sorted_values_reducer,
+        workers=2,
+        partitions=3,
+        memory="64KiB",
+        executor=executor,
+        tmp_dir=str(work_root),
+    )
+    result = job.run(records)
+    expected = reference_mapreduce(mixed_key_mapper, sorted_values_reducer, records)
+    assert as_multiset(result.results) == as_multiset(expected)
+    assert result.counters["map.spills"] > result.counters["tasks.map"]
+    assert result.counters["reduce.spilled_bytes"] > 0
+    assert list(work_root.iterdir()) == []
+
+
+def test_combiner_reduces_what_crosses_the_shuffle() -> None:
+    lines = ["a b a c a b"] * 1000
+    job = simplemr.MapReduce(words_mapper, sum_reducer, sum_combiner, executor="inline")
+    result = job.run(lines)
+    assert sorted(result.results) == [("a", 3000), ("b", 2000), ("c", 1000)]
+    counters = result.counters
+    assert counters["combine.records_in"] == 6000
+    assert counters["combine.records_out"] < 100
+    assert counters["reduce.records_in"] == counters["combine.records_out"]
+
+
+def test_one_hot_key_streams_to_the_reducer_from_disk() -> None:
+    values = 3_000_000  # as a list of ints: over 100 MB
+    job = simplemr.MapReduce(
+        hot_key_mapper, streaming_counter, workers=1, partitions=1, memory="4MB", bulk=True
+    )
+    result = job.run(range(0, values, 100_000), chunksize=6)
+    [(count, growth, kind)] = result.results
+    assert count == values
+    assert kind != "list"
+    assert growth < 40 * 1024 * 1024, f"resident memory grew by {growth} bytes"
+    assert result.counters["reduce.spilled_bytes"] > 0
+
+
+def test_a_generator_of_inputs_is_consumed_lazily() -> None:
+    sample_jobs.CONSUMED[0] = 0
+    sample_jobs.CONSUMED_AT_MAP.clear()
+    job = simplemr.MapReduce(sample_jobs.logging_mapper, sum_reducer, executor="inline")
+    result = job.run(sample_jobs.counting_generator(10_000))
+    assert sorted(result.results) == [(digit, 1000) for digit in range(10)]
+    assert sample_jobs.CONSUMED_AT_MAP[0] <= 2
+    assert sample_jobs.CONSUMED[0] == 10_000
+
+
+def test_reducer_gets_an_iterator_and_a_generator_reducer_yields_many() -> None:
+    def reducer(key, values):
+        assert not isinstance(values, list)
+        yield from ((key, value) for value in values)
+
+    result = simplemr.MapReduce(identity_mapper, reducer, executor="inline").run([1, 2, 2])
+    assert sorted(result.results) == [(1, 1), (2, 2), (2, 2)]
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_mapper_exception_names_task_item_and_cause(executor: str, work_root: Path) -> None:
+    job = simplemr.MapReduce(
+        failing_mapper, first_reducer, executor=executor, tmp_dir=str(work_root)
+    )
+    with pytest.raises(simplemr.TaskFailedError) as caught:
+        job.run(list(range(10)), chunksize=2)
+    error = caught.value
+    assert str(error).startswith("map task 2")
+    assert "item 4 (3): the mapper raised ZeroDivisionError: integer division" in str(error)
+    assert isinstance(error.original, ZeroDivisionError)
+    assert isinstance(error.__cause__, RemoteTraceback)
+    assert "1 // (number - 3)" in error.__cause__.text
+    assert list(work_root.iterdir()) == []
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_reducer_exception_names_the_key(executor: str, work_root: Path) -> None:
+    job = simplemr.MapReduce(
+        identity_mapper, failing_reducer, partitions=3, executor=executor, tmp_dir=str(work_root)
+    )
+    with pytest.raises(
+        simplemr.TaskFailedError,
+        match=r"reduce task \d of 3 failed on key 'bad': the reducer raised KeyError: 'no luck'",
+    ):
+        job.run(["good", "bad", "fine"])
+    assert list(work_root.iterdir()) == []
+
+
+def test_a_killed_worker_is_replaced_and_its_task_rerun(tmp_path: Path, work_root: Path) -> None:
+    marker = str(tmp_path / "died-once")
+    items = [(number, marker) for number in range(20)]
+    job = simplemr.MapReduce(dying_mapper, sorted_values_reducer, workers=2, tmp_dir=str(work_root))
+    result = job.run(items, chunksize=3)
+    expected = reference_mapreduce(
+        lambda item: [(item[0] % 3, item[0])], sorted_values_reducer, items
+    )
+    assert Path(marker).exists()
+    assert as_multiset(result.results) == as_multiset(expected)
+    assert result.counters["tasks.retries"] == 1
+    assert result.counters["map.records_in"] == 20  # the dead attempt is not counted
+    assert list(work_root.iterdir()) == []
+
+
+@pytest.mark.timeout(60)
+def test_a_task_that_always_kills_its_worker_fails_the_job(work_root: Path) -> None:
+    job = simplemr.MapReduce(
+        always_dying_mapper, first_reducer, workers=2, max_attempts=3, tmp_dir=str(work_root)
+    )
+    with pytest.raises(
+        simplemr.WorkerLostError,
+        match=r"map task 1 of 1 \(item 1 \(0\)\) failed after 3 attempts: .* exited with code 3",
+    ):
+        job.run([0])
+    assert list(work_root.iterdir()) == []
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn", "forkserver"])
+def test_every_start_method_gives_the_same_results(method: str) -> None:
+    lines = ["one two two", "three three three"] * 50
+    job = simplemr.MapReduce(
+        words_mapper, sum_reducer, sum_combiner, workers=2, start_method=method
+    )
+    assert sorted(job.run(lines).results) == [("one", 50), ("three", 150), ("two", 100)]
+
+
+def test_stream_keeps_the_work_folder_until_consumed(work_root: Path) -> None:
+    job = simplemr.MapReduce(
+        identity_mapper, first_reducer, executor="inline", tmp_dir=str(work_root)
+    )
+    stream = job.stream(range(5000))
+    assert len(list(work_root.iterdir())) == 1
+    first = next(stream)
+    assert first in range(5000)
+    rest = list(stream)
+    assert sorted([first, *rest]) == list(range(5000))
+    assert list(work_root.iterdir()) == []
+
+
+def test_closing_a_stream_early_removes_the_work_folder(work_root: Path) -> None:
+    job = simplemr.MapReduce(
+        identity_mapper, first_reducer, executor="inline", tmp_dir=str(work_root)
+    )
+    with job.stream(range(100)) as stream:
+        next(stream)
+    assert list(work_root.iterdir()) == []
+
+
+def test_a_function_that_cannot_be_pickled_is_named() -> None:
+    lock = threading.Lock()
+
+    def locking_mapper(record):
+        with lock:
+            return [(record, 1)]
+
+    job = simplemr.MapReduce(locking_mapper, first_reducer, executor="inline")
+    with pytest.raises(
+        simplemr.JobDefinitionError, match=r"the mapper .*locking_mapper cannot be sent to worker"
+    ):
+        job.run([1])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"workers": 0}, "workers must be a positive integer"),
+        ({"partitions": -1}, "partitions must be a positive integer"),
+        ({"memory": "lots"}, "cannot read 'lots' as a size"),
+        ({"memory": "1KB"}, "leaves 1000 B per worker"),
+        ({"executor": "cloud"}, "unknown executor 'cloud'"),
+        ({"max_attempts": 0}, "max_attempts must be a positive integer"),
+        ({"tmp_dir": "/no/such/folder"}, "is not a folder"),
+        ({"start_method": "teleport"}, "start method 'teleport' is not available"),
+    ],
+)
+def test_bad_options_are_refused_with_a_hint(options: dict, message: str) -> None:
+    with pytest.raises(simplemr.JobDefinitionError, match=message):
+        simplemr.MapReduce(
+            identity_mapper, first_reducer, workers=options.pop("workers", 1), **options
+        )
+
+
+def test_uncallable_functions_and_string_inputs_are_refused() -> None:
+    with pytest.raises(simplemr.JobDefinitionError, match="the reducer must be callable"):
+        simplemr.MapReduce(identity_mapper, "sum")
+    job = simplemr.MapReduce(identity_mapper, first_reducer, executor="inline")
+    with pytest.raises(simplemr.JobDefinitionError, match=r"text_files\(path\)"):
+        job.run("notes.txt")

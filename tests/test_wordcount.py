@@ -1,0 +1,66 @@
+"""Word count: the fast bulk mapper follows the recipe's rules exactly."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from conftest import SAMPLE
+from hypothesis import given
+from hypothesis import strategies as st
+
+import simplemr
+from simplemr.examples import wordcount
+
+pieces = st.sampled_from(
+    [
+        "Word", "the", "AND", "it's", "e-mail", "x", "Straße", "ÉCOLE", "naïve", "İstanbul",
+        "ǅ", "42", "a1", " ", "  ", "\t", "\u00a0", "\u3000", "\x1c", ".", "..", " ..", "\t..",
+        "\u2003..", "!", "?", ":", "(", "_", "é", "K", "ﬁ", "\ufffd",
+    ]
+)  # fmt: skip
+lines = st.lists(st.lists(pieces, max_size=12).map("".join), max_size=30)
+
+
+def slow_count(lines: list[str]) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for line in lines:
+        total.update(wordcount.count_line(line))
+    return total
+
+
+@given(lines)
+def test_bulk_mapper_equals_the_line_by_line_rules(block: list[str]) -> None:
+    assert Counter(dict(wordcount.map_lines(block))) == slow_count(block)
+
+
+def test_rules_by_example() -> None:
+    block = [
+        ".. a comment line with words",
+        "   .. an indented comment",
+        "Hello, hello! HELLO? It's e-mail 42 a1 the",
+        "naïve  café",
+    ]
+    assert dict(wordcount.map_lines(block)) == {
+        "hello": 3, "s": 1, "e": 1, "mail": 1, "naïve": 1, "café": 1,
+    }  # fmt: skip
+
+
+def test_top_words_order_and_format() -> None:
+    counts = [("pear", 2), ("apple", 2), ("fig", 5), ("kiwi", 1)]
+    top = wordcount.top_words(counts, 3)
+    assert top == [("fig", 5), ("apple", 2), ("pear", 2)]
+    assert wordcount.format_top(top, 3) == (
+        "\nTOP 3 WORDS BY FREQUENCY\n\nfig   :     5\napple :     2\npear  :     2"
+    )
+
+
+def test_job_on_the_sample_equals_the_slow_reference(tmp_path: Path) -> None:
+    files = sorted(SAMPLE.glob("*"))
+    expected: Counter[str] = Counter()
+    for path in files:
+        with open(path, encoding="utf-8") as file:
+            expected += slow_count([line.rstrip("\n") for line in file])
+    result = wordcount.job(workers=2).run(simplemr.text_files(files, split_size=512))
+    assert dict(result.results) == dict(expected)
+    assert result.counters["tasks.map"] > 4
