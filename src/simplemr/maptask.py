@@ -123,19 +123,19 @@ def run_map_task(job: JobSpec, split: Split, context: TaskContext) -> MapOutput:
 
 def _map_split(job: JobSpec, split: Split, buffer: _Buffer, counters: dict[str, int]) -> None:
     mapper = job.mapper
-    pairs_out = 0
+    pairs_out = synced = 0  # pairs emitted; pairs already added to buffer.values
     every = check_interval(job.worker_budget)
     next_check = every
     block_number = index = 0
     record: Any = None
     key = value = None
+    table = buffer.table
+    get = table.get
     try:
         for block_number, block in enumerate(split.blocks(counters)):  # noqa: B007
             counters[C.MAP_RECORDS_IN] += len(block)
             sources = (block,) if job.bulk else block
             for index, record in enumerate(sources):  # noqa: B007
-                table = buffer.table
-                get = table.get
                 for key, value in mapper(record):
                     values = get(key)
                     if values is None:
@@ -143,12 +143,16 @@ def _map_split(job: JobSpec, split: Split, buffer: _Buffer, counters: dict[str, 
                     else:
                         values.append(value)
                     pairs_out += 1
-                buffer.values += pairs_out - counters[C.MAP_RECORDS_OUT]
-                counters[C.MAP_RECORDS_OUT] = pairs_out
                 if pairs_out >= next_check:
                     next_check = pairs_out + every
+                    buffer.values += pairs_out - synced
+                    synced = pairs_out
                     if buffer.over_budget(key, value):
                         buffer.relieve()
+                        table = buffer.table
+                        get = table.get
+        buffer.values += pairs_out - synced
+        counters[C.MAP_RECORDS_OUT] = pairs_out
     except (UserCodeError, InputError):
         raise
     except Exception as error:

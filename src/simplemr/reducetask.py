@@ -33,6 +33,7 @@ from .task import TaskContext, UserCodeError
 __all__ = ["ReduceOutput", "group_within_budget", "read_results", "run_reduce_task"]
 
 _MAX_DEPTH = 6
+_MIN_FANOUT = 8
 _MAX_FANOUT = 64
 _RESULT_BATCH = 1024
 
@@ -124,13 +125,17 @@ def group_within_budget(
             continue
         hot = max(table, key=lambda k: len(table[k]))
         if depth >= _MAX_DEPTH or len(table[hot]) * estimator.value_cost > budget / 2:
-            spilled = overflow.get(hot) or overflow.setdefault(hot, _Overflow(scratch))
-            spilled.extend(table[hot])
+            if hot not in overflow:
+                overflow[hot] = _Overflow(scratch)
+            overflow[hot].extend(table[hot])
             held -= len(table[hot])
             table[hot] = []
             next_check = held + every
             continue
-        fanout = max(2, min(_MAX_FANOUT, int(2 * estimator.estimate(len(table), held) / budget)))
+        # The rest of the partition is unseen, so cut generously: one level of
+        # pieces should usually do.
+        wanted = int(4 * estimator.estimate(len(table), held) / budget)
+        fanout = max(_MIN_FANOUT, min(_MAX_FANOUT, wanted))
         pieces = _split_again(table, items, fanout, depth + 1, scratch)
         for piece in pieces:
             if piece is not None:

@@ -1,0 +1,206 @@
+"""What every benchmark here shares: building a corpus of real text, running one
+contender in its own process tree while sampling its memory, and a Markdown table.
+
+Each contender runs as ``python <bench script> --contender NAME ...`` in a fresh
+process, so one contender's memory or warm caches never help another.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import psutil
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_SOURCE = HERE.parent.parent / "shared" / "corpus" / "gutenberg"
+DATA = HERE / "data"
+MiB = 1024 * 1024
+
+
+def build_corpus(size_mb: int, source: Path = DEFAULT_SOURCE, single_file: bool = False) -> Path:
+    """Copy the source's text files round-robin until ``size_mb`` MiB; reuse if built.
+
+    With ``single_file`` the copies are concatenated into one file instead.
+    """
+    name = f"{source.name}-{size_mb}MB" + ("-single" if single_file else "")
+    target = DATA / name
+    done = target / "_COMPLETE"
+    if done.exists():
+        return target
+    if not source.is_dir():
+        sys.exit(f"no source text at {source}: pass --source FOLDER with .txt files")
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    sources = sorted(p for p in source.rglob("*.txt") if p.is_file())
+    written, copy = 0, 0
+    single = open(target / "corpus.txt", "wb") if single_file else None  # noqa: SIM115
+    try:
+        while written < size_mb * MiB:
+            for path in sources:
+                data = path.read_bytes()
+                if single is not None:
+                    single.write(data)
+                else:
+                    (target / f"{copy:03d}-{path.parent.name}-{path.name}").write_bytes(data)
+                written += len(data)
+                if written >= size_mb * MiB:
+                    break
+            copy += 1
+    finally:
+        if single is not None:
+            single.close()
+    done.write_text(str(written))
+    return target
+
+
+def corpus_files(folder: Path) -> list[str]:
+    return sorted(str(p) for p in folder.iterdir() if not p.name.startswith("_"))
+
+
+def corpus_bytes(folder: Path) -> int:
+    return sum(os.path.getsize(p) for p in corpus_files(folder))
+
+
+@dataclass
+class Measurement:
+    contender: str
+    ok: bool
+    seconds: float
+    peak_tree_mib: float  # sampled sum of RSS over the process tree
+    sum_hwm_mib: float  # sum of each process's own peak (VmHWM)
+    cpu_seconds: float
+    digest: str = ""
+    note: str = ""
+    driver_hwm_mib: float = 0.0  # the contender's own process
+    largest_other_hwm_mib: float = 0.0  # the largest of its children (a worker)
+
+
+def _hwm_kib(process: psutil.Process) -> int:
+    try:
+        with open(f"/proc/{process.pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def measure(
+    contender: str, command: list[str], timeout: float, memory_limit: int | None = None
+) -> Measurement:
+    """Run ``command``, sampling its process tree's memory every 50 ms.
+
+    The command prints a JSON line ``{"digest": ...}`` last. With ``memory_limit``
+    (bytes) it runs under ``prlimit --as``, so a contender whose memory grows with
+    its input fails instead of exhausting the machine.
+    """
+    if memory_limit:
+        command = ["prlimit", f"--as={memory_limit}", *command]
+    start = time.perf_counter()
+    process = psutil.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak, hwm = 0, {}
+    cpu: dict[int, float] = {}
+    while process.poll() is None:
+        if time.perf_counter() - start > timeout:
+            for child in process.children(recursive=True):
+                child.kill()
+            process.kill()
+            process.wait()
+            return Measurement(
+                contender,
+                False,
+                timeout,
+                peak / MiB,
+                0,
+                0,
+                note=f"did not finish in {timeout:.0f} s",
+            )
+        try:
+            tree = [process, *process.children(recursive=True)]
+            total = 0
+            for member in tree:
+                try:
+                    total += member.memory_info().rss
+                    hwm[member.pid] = max(hwm.get(member.pid, 0), _hwm_kib(member))
+                    times = member.cpu_times()
+                    cpu[member.pid] = times.user + times.system
+                except psutil.Error:
+                    pass
+            peak = max(peak, total)
+        except psutil.Error:
+            pass
+        time.sleep(0.05)
+    seconds = time.perf_counter() - start
+    stdout, stderr = process.communicate()
+    if process.returncode != 0:
+        tail = (stderr.strip().splitlines() or ["?"])[-1]
+        note = f"failed (exit {process.returncode}): {tail[:120]}"
+        total_hwm = sum(hwm.values()) / 1024
+        return Measurement(contender, False, seconds, peak / MiB, total_hwm, 0, note=note)
+    result = json.loads(stdout.strip().splitlines()[-1])
+    driver = hwm.pop(process.pid, 0)
+    return Measurement(
+        contender, True, seconds, peak / MiB, (sum(hwm.values()) + driver) / 1024,
+        sum(cpu.values()), result["digest"], driver_hwm_mib=driver / 1024,
+        largest_other_hwm_mib=max(hwm.values(), default=0) / 1024,
+    )  # fmt: skip
+
+
+def digest_of(rows: Iterable) -> str:
+    """A short hash of result rows, independent of their order, computed as they
+    stream by (so checking a result never holds all of it)."""
+    total = count = 0
+    for row in rows:
+        total += int.from_bytes(hashlib.sha256(repr(row).encode()).digest()[:8], "little")
+        count += 1
+    return f"{total % 2**64:016x}-{count}"
+
+
+def machine() -> str:
+    cores = os.cpu_count()
+    memory = psutil.virtual_memory().total / 1024**3
+    cpu = platform.processor() or platform.machine()
+    return f"{cpu}, {cores} cores, {memory:.0f} GiB RAM, Python {platform.python_version()}"
+
+
+def table(rows: list[Measurement], input_bytes: int, reference: str | None) -> str:
+    lines = [
+        "| contender | seconds | MB/s | peak RSS of tree (MiB) | sum of VmHWM (MiB) "
+        "| driver / largest worker VmHWM (MiB) | CPU s | output |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for row in rows:
+        if not row.ok:
+            lines.append(
+                f"| {row.contender} | - | - | {row.peak_tree_mib:.0f} | - | - | - | {row.note} |"
+            )
+            continue
+        same = "same as reference" if reference is None or row.digest == reference else "DIFFERENT"
+        lines.append(
+            f"| {row.contender} | {row.seconds:.1f} | {input_bytes / 1e6 / row.seconds:.1f} | "
+            f"{row.peak_tree_mib:.0f} | {row.sum_hwm_mib:.0f} | "
+            f"{row.driver_hwm_mib:.0f} / {row.largest_other_hwm_mib:.0f} | "
+            f"{row.cpu_seconds:.1f} | {same} |"
+        )
+    return "\n".join(lines)
+
+
+def save(results_file: Path, record: dict) -> None:
+    results_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(results_file, "a") as file:
+        file.write(json.dumps(record) + "\n")
+
+
+__all__ = ["Measurement", "asdict", "build_corpus", "corpus_bytes", "corpus_files", "digest_of",
+           "machine", "measure", "save", "table"]  # fmt: skip
