@@ -17,6 +17,13 @@ from sample_jobs import Point
 
 from simplemr.partition import key_bytes, partition_of, stable_hash
 
+class Moment(datetime.datetime):
+    """A datetime subclass (like pandas.Timestamp) with a repr of its own."""
+
+    def __repr__(self) -> str:
+        return "Moment!"
+
+
 KEYS = [
     None,
     0,
@@ -89,6 +96,13 @@ def test_python_hash_really_differs_between_those_processes() -> None:
         (0.5, Fraction(1, 2), Decimal("0.5")),
         ((1, "a"), (1.0, "a"), (True, "a")),
         (frozenset({1, 2}), frozenset({2.0, 1})),
+        (1, 1 + 0j),
+        (datetime.timedelta(hours=1), datetime.timedelta(minutes=60)),
+        (datetime.datetime(2024, 11, 3, 1, 30), datetime.datetime(2024, 11, 3, 1, 30, fold=1)),
+        (
+            datetime.time(12, 30, tzinfo=datetime.timezone.utc),
+            datetime.time(13, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=1))),
+        ),
         (Point(1, "p"), Point(1, "p")),
         (
             datetime.datetime(2024, 1, 1, 12, tzinfo=datetime.timezone.utc),
@@ -96,6 +110,7 @@ def test_python_hash_really_differs_between_those_processes() -> None:
                 2024, 1, 1, 13, tzinfo=datetime.timezone(datetime.timedelta(hours=1))
             ),
         ),
+        (datetime.datetime(2024, 1, 1, 12), Moment(2024, 1, 1, 12)),
     ],
 )
 def test_keys_that_are_equal_hash_alike(equal_keys: tuple) -> None:
@@ -104,7 +119,10 @@ def test_keys_that_are_equal_hash_alike(equal_keys: tuple) -> None:
 
 
 def test_distinct_kinds_do_not_collide() -> None:
-    distinct = ["1", b"1", 1, (1,), None, "None", (), ""]
+    distinct = [
+        "1", b"1", 1, (1,), None, "None", (), "", frozenset({1}), 1j,
+        datetime.date(2024, 1, 1), datetime.datetime(2024, 1, 1), datetime.timedelta(1),
+    ]  # fmt: skip
     assert len({key_bytes(key) for key in distinct}) == len(distinct)
 
 
@@ -135,7 +153,7 @@ def test_equal_keys_always_hash_alike(key) -> None:
 
 
 @given(keys, st.integers(1, 64))
-def test_partition_is_in_range_and_salt_changes_it_independently(key, partitions) -> None:
+def test_partition_is_in_range_with_and_without_salt(key, partitions) -> None:
     assert 0 <= partition_of(key, partitions) < partitions
     assert 0 <= partition_of(key, partitions, b"salt") < partitions
 

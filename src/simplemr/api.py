@@ -9,7 +9,7 @@ from typing import Any
 
 from .counters import Counters
 from .engine import ResultStream, run_job
-from .errors import JobDefinitionError
+from .errors import JobDefinitionError, check_positive_int
 from .executors import Executor, make_executor
 from .job import JobSpec
 from .memory import MIN_WORKER_BUDGET, default_budget, format_size, parse_size
@@ -38,12 +38,6 @@ class JobResult:
 
     def __len__(self) -> int:
         return len(self.results)
-
-
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise JobDefinitionError(f"{name} must be a positive integer, got {value!r}")
-    return value
 
 
 class MapReduce:
@@ -83,13 +77,12 @@ class MapReduce:
         tmp_dir: str | None = None,
         start_method: str | None = None,
     ) -> None:
-        workers = available_cores() if workers is None else _positive_int("workers", workers)
-        try:
-            self.executor = make_executor(executor, workers, start_method)
-        except ValueError as error:
-            raise JobDefinitionError(str(error)) from None
+        workers = available_cores() if workers is None else check_positive_int("workers", workers)
+        self.executor = make_executor(executor, workers, start_method)
         workers = self.executor.workers
-        partitions = 2 * workers if partitions is None else _positive_int("partitions", partitions)
+        partitions = (
+            2 * workers if partitions is None else check_positive_int("partitions", partitions)
+        )
         try:
             budget = default_budget(workers) if memory is None else parse_size(memory)
         except (TypeError, ValueError) as error:
@@ -105,7 +98,7 @@ class MapReduce:
         self.workers = workers
         self.partitions = partitions
         self.memory = budget
-        self.max_attempts = _positive_int("max_attempts", max_attempts)
+        self.max_attempts = check_positive_int("max_attempts", max_attempts)
         self.tmp_dir = tmp_dir
 
     def stream(self, inputs: Any, *, chunksize: int | None = None) -> ResultStream:

@@ -17,12 +17,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from . import counters as C
 from .counters import Counters
-from .errors import RemoteTraceback, TaskFailedError, WorkerLostError
+from .errors import JobDefinitionError, RemoteTraceback, TaskFailedError, WorkerLostError
 from .executors import Completion, Executor, Task, TaskFailure
 from .inputs import plan_splits
 from .job import JobSpec
@@ -39,9 +40,20 @@ _TaskSource = Iterator[tuple[Callable[..., Any], tuple[Any, ...], str]]
 
 
 def make_workdir(tmp_dir: str | None) -> str:
-    """Create the job's private work folder (mode 0700) under ``tmp_dir``."""
+    """Create the job's private work folder (mode 0700) under ``tmp_dir``,
+    ``$SIMPLEMR_TMPDIR`` or the system's temp folder."""
     root = tmp_dir or os.environ.get(TMPDIR_VARIABLE) or tempfile.gettempdir()
-    return tempfile.mkdtemp(prefix="simplemr-", dir=root)
+    try:
+        return tempfile.mkdtemp(prefix="simplemr-", dir=root)
+    except OSError as error:
+        origin = (
+            "tmp_dir"
+            if tmp_dir
+            else (f"${TMPDIR_VARIABLE}" if os.environ.get(TMPDIR_VARIABLE) else "the temp folder")
+        )
+        raise JobDefinitionError(
+            f"cannot create a work folder in {root!r} ({origin}): {error.strerror}"
+        ) from None
 
 
 class ResultStream(Iterator[Any]):
@@ -51,16 +63,30 @@ class ResultStream(Iterator[Any]):
     context manager), so results larger than memory can be consumed in a loop.
     """
 
-    def __init__(self, paths: list[str], counters: Counters, workdir: str) -> None:
+    def __init__(
+        self, paths: list[str], counters: Counters, workdir: str, decode_errors: dict[str, int]
+    ) -> None:
         self.counters = counters
-        self._workdir: str | None = workdir
-        self._items = self._read(paths)
+        #: Undecodable bytes replaced while reading, per input file that had any.
+        self.decode_errors = decode_errors
+        self._paths = paths
+        # Removes the work folder when closed, collected, or at interpreter exit.
+        self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, ignore_errors=True)
+        self._items = self._read()
 
-    def _read(self, paths: list[str]) -> Iterator[Any]:
+    def _read(self) -> Iterator[Any]:
         try:
-            for path in paths:
-                for _key, result in read_results(path):
-                    yield result
+            for partition in self.partitions():
+                yield from partition
+        finally:
+            self.close()
+
+    def partitions(self) -> Iterator[Iterator[Any]]:
+        """Yield an iterator over each partition's results, in partition order
+        (each consumed before the next); iterate either this or the stream."""
+        try:
+            for path in self._paths:
+                yield (result for _key, result in read_results(path))
         finally:
             self.close()
 
@@ -69,18 +95,13 @@ class ResultStream(Iterator[Any]):
 
     def close(self) -> None:
         """Remove the work folder; results not yet read are gone."""
-        if self._workdir is not None:
-            shutil.rmtree(self._workdir, ignore_errors=True)
-            self._workdir = None
+        self._cleanup()
 
     def __enter__(self) -> ResultStream:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self._items.close()
-        self.close()
-
-    def __del__(self) -> None:
         self.close()
 
 
@@ -125,8 +146,11 @@ class _Scheduler:
         results: dict[int, Any],
         total: int | None,
     ) -> None:
-        context = completion.task.context
-        task, described = in_flight[context.index]
+        context = completion.context
+        current = in_flight.get(context.index)
+        if current is None or current[0].context != context:
+            return  # not an attempt this run is waiting for
+        task, described = current
         self.counters[C.TASK_ATTEMPTS] += 1
         failure = completion.failure
         if failure is None:
@@ -134,13 +158,10 @@ class _Scheduler:
             results[context.index] = completion.result
             self.counters.add(completion.result.counters)
             return
+        context.remove_files()
         if failure.retryable and context.attempt < self.max_attempts:
             self.counters[C.TASK_RETRIES] += 1
-            retry = Task(
-                task.function,
-                task.args,
-                TaskContext(context.phase, context.index, context.attempt + 1, self.workdir),
-            )
+            retry = Task(task.function, task.args, context.next_attempt())
             in_flight[context.index] = (retry, described)
             self.executor.submit(retry)
             return
@@ -202,10 +223,13 @@ def run_job(
             )
         counters[C.TASKS_MAP] = len(map_outputs)
         counters[C.TASKS_REDUCE] = len(reduce_outputs)
-        for output in map_outputs:  # free the disk before the results are read
-            os.unlink(output.path)
-        paths = [output.path for output in reduce_outputs if output.path]
-        return ResultStream(paths, counters, workdir)
+        decode_errors: dict[str, int] = {}
+        for output in map_outputs:
+            os.unlink(output.path)  # free the disk before the results are read
+            for source, count in output.decode_errors.items():
+                decode_errors[source] = decode_errors.get(source, 0) + count
+        paths = [output.path for output in reduce_outputs]
+        return ResultStream(paths, counters, workdir, decode_errors)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise

@@ -8,7 +8,9 @@ __all__ = [
     "RemoteTraceback",
     "SimplemrError",
     "TaskFailedError",
+    "WorkFolderError",
     "WorkerLostError",
+    "check_positive_int",
 ]
 
 
@@ -20,8 +22,19 @@ class JobDefinitionError(SimplemrError, ValueError):
     """The job itself is wrong: a bad argument, or a function that cannot be shipped."""
 
 
+def check_positive_int(name: str, value: object) -> int:
+    """Return ``value`` if it is a positive int, else raise JobDefinitionError."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise JobDefinitionError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
 class InputError(SimplemrError, ValueError):
     """An input cannot be read: a missing path, an empty folder, a bad file."""
+
+
+class WorkFolderError(SimplemrError):
+    """The work folder cannot be written: a full disk, a file size limit, permissions."""
 
 
 class RemoteTraceback(Exception):

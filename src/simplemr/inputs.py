@@ -17,7 +17,7 @@ import reprlib
 from collections.abc import Iterable, Iterator
 from typing import Any, Protocol, runtime_checkable
 
-from .errors import JobDefinitionError
+from .errors import JobDefinitionError, check_positive_int
 
 __all__ = ["InputSource", "ItemsInput", "ItemsSplit", "Split", "plan_splits"]
 
@@ -33,6 +33,9 @@ def short_repr(obj: Any) -> str:
 
 class Split(Protocol):
     """What a map task reads. Implementations must pickle small."""
+
+    #: The input the split comes from, for messages: a file's path, or "items".
+    source: str
 
     def blocks(self, counters: dict[str, int]) -> Iterator[list[Any]]:
         """Yield the split's records as lists, counting input figures into ``counters``."""
@@ -60,6 +63,7 @@ class ItemsSplit:
     """A chunk of items from an iterable; item numbers count from 1."""
 
     __slots__ = ("first", "items")
+    source = "items"
 
     def __init__(self, first: int, items: list[Any]) -> None:
         self.first = first
@@ -89,8 +93,8 @@ class ItemsInput:
     def __init__(
         self, items: Iterable[Any], chunksize: int | None = None, max_chunk: int = 65536
     ) -> None:
-        if chunksize is not None and (not isinstance(chunksize, int) or chunksize < 1):
-            raise JobDefinitionError(f"chunksize must be a positive integer, got {chunksize!r}")
+        if chunksize is not None:
+            check_positive_int("chunksize", chunksize)
         self.items = items
         self.chunksize = chunksize
         self.max_chunk = max_chunk

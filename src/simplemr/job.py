@@ -48,15 +48,18 @@ class JobSpec:
 
     def to_bytes(self) -> bytes:
         """Pickle the job for the workers, naming the function that cannot be shipped."""
-        for role in ("mapper", "combiner", "reducer"):
-            function = getattr(self, role)
-            try:
-                cloudpickle.dumps(function)
-            except Exception as error:
-                name = getattr(function, "__qualname__", repr(function))
-                raise JobDefinitionError(
-                    f"the {role} {name} cannot be sent to worker processes: {error}. "
-                    "It, or something it refers to (an open file, a lock, a connection), "
-                    "cannot be pickled; create such objects inside the function instead"
-                ) from error
-        return cloudpickle.dumps(self)
+        try:
+            return cloudpickle.dumps(self)
+        except Exception as error:
+            for role in ("mapper", "combiner", "reducer"):
+                function = getattr(self, role)
+                try:
+                    cloudpickle.dumps(function)
+                except Exception as culprit:
+                    name = getattr(function, "__qualname__", repr(function))
+                    raise JobDefinitionError(
+                        f"the {role} {name} cannot be sent to worker processes: {culprit}. "
+                        "It, or something it refers to (an open file, a lock, a connection), "
+                        "cannot be pickled; create such objects inside the function instead"
+                    ) from culprit
+            raise JobDefinitionError(f"the job cannot be pickled: {error}") from error

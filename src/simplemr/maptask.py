@@ -12,12 +12,13 @@ buffer is written out and emptied.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import counters as C
-from .errors import InputError
-from .inputs import Split
+from .errors import SimplemrError, WorkFolderError
+from .inputs import Split, short_repr
 from .job import JobSpec
 from .memory import SizeEstimator, check_interval
 from .partition import partition_of
@@ -25,9 +26,6 @@ from .segments import Segment, SegmentWriter
 from .task import TaskContext, UserCodeError
 
 __all__ = ["MapOutput", "run_map_task"]
-
-# Forget cached partitions of keys past this many, to bound the cache.
-_PARTITION_CACHE_LIMIT = 1 << 20
 
 
 @dataclass
@@ -37,19 +35,23 @@ class MapOutput:
     path: str
     segments: list[Segment | None]
     counters: dict[str, int] = field(default_factory=dict)
+    #: Undecodable bytes replaced, by input file.
+    decode_errors: dict[str, int] = field(default_factory=dict)
 
 
 class _Buffer:
     """The map-side table of ``{key: [values]}`` and its spilling."""
 
-    def __init__(self, job: JobSpec, writer: SegmentWriter, counters: dict[str, int]) -> None:
+    def __init__(
+        self, job: JobSpec, writer: SegmentWriter, counters: dict[str, int], source: str
+    ) -> None:
         self.job = job
         self.writer = writer
         self.counters = counters
+        self.source = source  # what the task reads, for messages
         self.table: dict[Any, list[Any]] = {}
         self.values = 0  # values held in the table
         self.estimator = SizeEstimator()
-        self.partition_cache: dict[Any, int] = {}
 
     def over_budget(self, key: Any, value: Any) -> bool:
         self.estimator.sample_key(key)
@@ -67,17 +69,19 @@ class _Buffer:
     def combine(self) -> None:
         combiner = self.job.combiner
         assert combiner is not None
-        before = self.values
+        combined_in = combined_out = 0
         for key, values in self.table.items():
             if len(values) > 1:
                 try:
                     combined = combiner(key, iter(values))
                 except Exception as error:
-                    raise UserCodeError("combiner", f"key {key!r}") from error
-                self.values -= len(values) - 1
+                    raise UserCodeError("combiner", f"key {short_repr(key)}") from error
+                combined_in += len(values)
+                combined_out += 1
                 values[:] = [combined]
-        self.counters[C.COMBINE_RECORDS_IN] += before
-        self.counters[C.COMBINE_RECORDS_OUT] += self.values
+        self.values -= combined_in - combined_out
+        self.counters[C.COMBINE_RECORDS_IN] += combined_in
+        self.counters[C.COMBINE_RECORDS_OUT] += combined_out
 
     def spill(self) -> None:
         if not self.table:
@@ -86,22 +90,28 @@ class _Buffer:
             self.combine()
         partitions = self.job.partitions
         runs: list[list[tuple[Any, list[Any]]]] = [[] for _ in range(partitions)]
-        cache = self.partition_cache
-        if len(cache) > _PARTITION_CACHE_LIMIT:
-            cache.clear()
-        for key, values in self.table.items():
-            partition = cache.get(key)
-            if partition is None:
-                partition = cache[key] = partition_of(key, partitions)
-            runs[partition].append((key, values))
+        for key, values in self.table.items():  # keys are distinct: one hash per key
+            runs[partition_of(key, partitions)].append((key, values))
         before = self.writer.nbytes
         for partition, items in enumerate(runs):
             if items:
-                self.writer.write(partition, items)
+                self._write(partition, items)
         self.counters[C.MAP_SPILLS] += 1
         self.counters[C.MAP_SPILLED_BYTES] += self.writer.nbytes - before
         self.table = {}
         self.values = 0
+
+    def _write(self, partition: int, items: list[tuple[Any, list[Any]]]) -> None:
+        try:
+            self.writer.write(partition, items)
+        except OSError as error:
+            raise WorkFolderError(
+                f"cannot write to the work folder {os.path.dirname(self.writer.path)!r}: "
+                f"{error.strerror or error}"
+            ) from error
+        except Exception as error:  # a key or value that cannot be pickled
+            where = f"{self.source} (pickling its output)"
+            raise UserCodeError("mapper", where) from error
 
 
 def run_map_task(job: JobSpec, split: Split, context: TaskContext) -> MapOutput:
@@ -112,10 +122,12 @@ def run_map_task(job: JobSpec, split: Split, context: TaskContext) -> MapOutput:
     )  # fmt: skip
     writer = SegmentWriter(context.path(".seg"), job.partitions)
     try:
-        buffer = _Buffer(job, writer, counters)
+        buffer = _Buffer(job, writer, counters, split.describe())
         _map_split(job, split, buffer, counters)
         buffer.spill()
-        return MapOutput(writer.path, writer.close(), counters)
+        replaced = counters.get(C.INPUT_DECODE_ERRORS, 0)
+        decode_errors = {split.source: replaced} if replaced else {}
+        return MapOutput(writer.path, writer.close(), counters, decode_errors)
     except BaseException:
         writer.discard()
         raise
@@ -143,17 +155,17 @@ def _map_split(job: JobSpec, split: Split, buffer: _Buffer, counters: dict[str, 
                     else:
                         values.append(value)
                     pairs_out += 1
-                if pairs_out >= next_check:
-                    next_check = pairs_out + every
-                    buffer.values += pairs_out - synced
-                    synced = pairs_out
-                    if buffer.over_budget(key, value):
-                        buffer.relieve()
-                        table = buffer.table
-                        get = table.get
+                    if pairs_out >= next_check:
+                        next_check = pairs_out + every
+                        buffer.values += pairs_out - synced
+                        synced = pairs_out
+                        if buffer.over_budget(key, value):
+                            buffer.relieve()
+                            table = buffer.table
+                            get = table.get
         buffer.values += pairs_out - synced
         counters[C.MAP_RECORDS_OUT] = pairs_out
-    except (UserCodeError, InputError):
+    except SimplemrError:  # the input's or the engine's own, already clear
         raise
     except Exception as error:
         where = (

@@ -29,6 +29,10 @@ def _encode_number(key: numbers.Number) -> bytes:
     # The numeric hash of int, float, bool, Fraction and Decimal is unsalted and
     # agrees with ==; NaN is the exception (its hash follows identity), so it gets
     # one fixed encoding.
+    if isinstance(key, complex):
+        if key.imag:
+            return b"c" + repr(key).encode()
+        key = key.real
     try:
         if key != key:
             return b"nan"
@@ -49,17 +53,38 @@ def _encode_tuple(key: tuple) -> bytes:
 
 
 def _encode_frozenset(key: frozenset) -> bytes:
-    # Order-independent: sort the members' own encodings.
-    encoded = sorted(key_bytes(item) for item in key)
-    return _encode_tuple(tuple(encoded)).replace(b"t", b"f", 1)
+    # Order-independent: the members' own encodings, sorted.
+    return b"f" + _encode_tuple(tuple(sorted(key_bytes(item) for item in key)))
+
+
+_MICROSECOND = datetime.timedelta(microseconds=1)
+
+
+def _encode_temporal(key: datetime.date | datetime.time | datetime.timedelta) -> bytes:
+    # Equal moments must encode alike: aware values in UTC, and never by repr,
+    # which differs for subclasses, for fold=1 and across time zones.
+    if isinstance(key, datetime.timedelta):
+        return b"td" + str(key // _MICROSECOND).encode()
+    if isinstance(key, datetime.datetime):
+        offset = key.utcoffset()
+        tag = b"dn" if offset is None else b"dz"
+        moment = key.replace(tzinfo=None) - (offset or datetime.timedelta())
+        since = moment - datetime.datetime(1, 1, 1)
+        return tag + str(since // _MICROSECOND).encode()
+    if isinstance(key, datetime.date):
+        return b"da" + str(key.toordinal()).encode()
+    offset = key.utcoffset()
+    tag = b"tn" if offset is None else b"tz"
+    micros = ((key.hour * 60 + key.minute) * 60 + key.second) * 1_000_000 + key.microsecond
+    return tag + str(micros - (offset or datetime.timedelta()) // _MICROSECOND).encode()
 
 
 def key_bytes(key: Any) -> bytes:
     """Return the canonical bytes of ``key``: equal keys give equal bytes.
 
-    Supported exactly: None, bool, int, float, Fraction, Decimal, str, bytes,
-    tuples and frozensets of these, dates and times, and dataclasses made of
-    them. Any other key is encoded by its pickle, which is stable as long as
+    Supported exactly: None, bool, int, float, complex, Fraction, Decimal, str,
+    bytes, tuples and frozensets of these, dates, times and durations, and
+    dataclasses made of them. Any other key is encoded by its pickle, which is stable as long as
     equal values of that type pickle alike.
     """
     kind = type(key)
@@ -73,7 +98,7 @@ def key_bytes(key: Any) -> bytes:
         return b"N"
     if kind is tuple:
         return _encode_tuple(key)
-    if isinstance(key, numbers.Number) and not isinstance(key, complex):
+    if isinstance(key, numbers.Number):
         return _encode_number(key)
     if isinstance(key, str):
         return b"s" + str(key).encode("utf-8", "surrogatepass")
@@ -84,9 +109,7 @@ def key_bytes(key: Any) -> bytes:
     if isinstance(key, frozenset):
         return _encode_frozenset(key)
     if isinstance(key, (datetime.date, datetime.time, datetime.timedelta)):
-        if isinstance(key, datetime.datetime) and key.tzinfo is not None:
-            key = key.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-        return b"d" + repr(key).encode()
+        return _encode_temporal(key)
     if dataclasses.is_dataclass(key) and not isinstance(key, type):
         name = f"{kind.__module__}.{kind.__qualname__}".encode()
         fields = tuple(getattr(key, f.name) for f in dataclasses.fields(key) if f.compare)

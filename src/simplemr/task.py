@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import glob
 import os
+import shutil
 from dataclasses import dataclass
+
+from .errors import SimplemrError
 
 __all__ = ["TaskContext", "UserCodeError"]
 
@@ -21,8 +27,21 @@ class TaskContext:
         """Return a path in the work folder that belongs to this attempt only."""
         return os.path.join(self.workdir, f"{self.phase}-{self.index:05d}-{self.attempt}{suffix}")
 
+    def next_attempt(self) -> TaskContext:
+        """The context of the same task's next attempt."""
+        return dataclasses.replace(self, attempt=self.attempt + 1)
 
-class UserCodeError(Exception):
+    def remove_files(self) -> None:
+        """Remove whatever this attempt wrote (a failed attempt's files are never read)."""
+        for path in glob.glob(glob.escape(self.path("")) + ".*"):
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(path)
+
+
+class UserCodeError(SimplemrError):
     """Raised by a task when the user's mapper, combiner or reducer raised.
 
     ``where`` says which input the user code was working on; the user's

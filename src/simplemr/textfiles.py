@@ -23,6 +23,7 @@ import gzip
 import io
 import lzma
 import os
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
@@ -91,16 +92,33 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
         files.extend(found)
     if not files:
         raise InputError("no input files were given")
+    files = _without_repeats(files)
     for path in files:
         if not os.access(path, os.R_OK):
             raise InputError(f"cannot read {path!r}: permission denied")
     return files
 
 
+def _without_repeats(files: list[str]) -> list[str]:
+    """Drop files named twice (``data/`` and ``data/*.txt``): each is read once."""
+    seen: set[str] = set()
+    unique = []
+    for path in files:
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            unique.append(path)
+    return unique
+
+
+def _walk_error(error: OSError) -> None:
+    raise InputError(f"cannot read the folder {error.filename!r}: {error.strerror}")
+
+
 def _expand_one(path: str) -> list[str]:
     if os.path.isdir(path):
         found = []
-        for folder, subfolders, names in os.walk(path):
+        for folder, subfolders, names in os.walk(path, onerror=_walk_error):
             subfolders[:] = sorted(d for d in subfolders if not _is_hidden(d))
             found.extend(os.path.join(folder, n) for n in sorted(names) if not _is_hidden(n))
         if not found:
@@ -124,6 +142,10 @@ class TextSplit:
     encoding: str
     errors: str
     whole: bool  # read as one decoded stream (compressed, or not byte-splittable)
+
+    @property
+    def source(self) -> str:
+        return self.path
 
     def describe(self) -> str:
         if self.whole or (self.start == 0 and self.end >= self.size):
@@ -149,7 +171,7 @@ class TextSplit:
                 f"cannot decode {self.path!r} as {self.encoding}: {error.reason} "
                 f"(pass errors='replace' to replace undecodable bytes)"
             ) from None
-        except (OSError, EOFError, lzma.LZMAError) as error:
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
             raise InputError(f"cannot read {self.path!r}: {error}") from None
         finally:
             counters[C.INPUT_DECODE_ERRORS] = counters.get(C.INPUT_DECODE_ERRORS, 0) + (

@@ -14,10 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, check_positive_int
 from ..task import TaskContext, UserCodeError
 
-__all__ = ["Completion", "Executor", "Task", "TaskFailure", "execute"]
+__all__ = ["Completion", "Executor", "Task", "TaskFailure", "execute", "unsendable"]
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,9 @@ class TaskFailure:
 
 @dataclass
 class Completion:
-    """The end of one attempt: its result, or its failure."""
+    """The end of one attempt, named by its context: its result, or its failure."""
 
-    task: Task
+    context: TaskContext
     result: Any = None
     failure: TaskFailure | None = None
 
@@ -73,7 +73,7 @@ def _describe(error: BaseException) -> str:
 def execute(job: Any, task: Task) -> Completion:
     """Run ``task`` for ``job`` here and now; never raises for an Exception."""
     try:
-        return Completion(task, task.function(job, *task.args, task.context))
+        return Completion(task.context, task.function(job, *task.args, task.context))
     except UserCodeError as error:
         cause = error.__cause__ or error
         failure = TaskFailure(
@@ -87,7 +87,12 @@ def execute(job: Any, task: Task) -> Completion:
         failure = TaskFailure("input", str(error), None, traceback.format_exc(), error)
     except Exception as error:
         failure = TaskFailure("internal", _describe(error), None, traceback.format_exc(), error)
-    return Completion(task, failure=failure)
+    return Completion(task.context, failure=failure)
+
+
+def unsendable(error: BaseException) -> TaskFailure:
+    """The failure of a task whose input cannot be pickled for a worker."""
+    return TaskFailure("input", f"its input cannot be sent to a worker: {_describe(error)}")
 
 
 class Executor(ABC):
@@ -97,9 +102,7 @@ class Executor(ABC):
     name: str = ""
 
     def __init__(self, workers: int) -> None:
-        if not isinstance(workers, int) or workers < 1:
-            raise ValueError(f"workers must be a positive integer, got {workers!r}")
-        self.workers = workers
+        self.workers = check_positive_int("workers", workers)
 
     @property
     def capacity(self) -> int:

@@ -1,8 +1,9 @@
 """The inline executor: every task in the calling process, one after another.
 
 For debugging (``pdb`` stops in your mapper), for tests, and for inputs so small
-that starting processes would cost more than it saves. The job still goes
-through pickling, so what runs inline also runs on worker processes.
+that starting processes would cost more than it saves. The job and each task's
+input go through pickling as they would on their way to a worker, so a job that
+cannot be shipped fails here the same way.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 import cloudpickle
 
-from .base import Completion, Executor, Task, execute
+from .base import Completion, Executor, Task, execute, unsendable
 
 __all__ = ["InlineExecutor"]
 
@@ -32,13 +33,19 @@ class InlineExecutor(Executor):
         return 1
 
     def start(self, job_payload: bytes) -> None:
+        self._queue.clear()
         self._job = cloudpickle.loads(job_payload)
 
     def submit(self, task: Task) -> None:
         self._queue.append(task)
 
     def next_completed(self) -> Completion:
-        return execute(self._job, self._queue.popleft())
+        task = self._queue.popleft()
+        try:
+            shipped = cloudpickle.loads(cloudpickle.dumps(task))
+        except Exception as error:
+            return Completion(task.context, failure=unsendable(error))
+        return execute(self._job, shipped)
 
     def shutdown(self, *, cancel: bool = False) -> None:
         self._queue.clear()

@@ -32,8 +32,8 @@ from typing import Any
 
 import cloudpickle
 
-from ..errors import SimplemrError
-from .base import Completion, Executor, Task, TaskFailure, execute
+from ..errors import JobDefinitionError, SimplemrError
+from .base import Completion, Executor, Task, TaskFailure, execute, unsendable
 
 __all__ = ["LocalExecutor", "default_start_method"]
 
@@ -50,10 +50,14 @@ def default_start_method() -> str:
 
 
 _READY = "ready"
+_STOP = b"stop"
 
 
 def _worker_main(conn: Connection, job_payload: bytes) -> None:
-    """A worker's life: receive a task, execute it, send the completion, repeat."""
+    """A worker's life: receive a task, execute it, reply, repeat.
+
+    The reply is ``(result, failure)`` only: the driver knows which task it sent.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         job = cloudpickle.loads(job_payload)
@@ -66,22 +70,31 @@ def _worker_main(conn: Connection, job_payload: bytes) -> None:
             message = conn.recv_bytes()
         except (EOFError, OSError):
             return
-        task = pickle.loads(message)
-        if task is None:
+        if message == _STOP:
             return
-        completion = execute(job, task)
         try:
-            data = pickle.dumps(completion, pickle.HIGHEST_PROTOCOL)
+            task = pickle.loads(message)
         except Exception as error:
-            if completion.failure is not None:
-                completion.failure.original = None
-            else:
-                completion = Completion(
-                    task,
-                    failure=TaskFailure("internal", f"its result cannot be pickled: {error}"),
-                )
-            data = pickle.dumps(completion, pickle.HIGHEST_PROTOCOL)
-        conn.send_bytes(data)
+            failure = TaskFailure("internal", f"a worker could not load its input: {error!r}")
+            conn.send_bytes(pickle.dumps((None, failure)))
+            continue
+        completion = execute(job, task)
+        conn.send_bytes(_reply(completion))
+
+
+def _reply(completion: Completion) -> bytes:
+    """Pickle ``(result, failure)``, dropping what cannot make the trip home."""
+    failure = completion.failure
+    if failure is not None and failure.original is not None:
+        try:  # an exception may pickle and still fail to unpickle (custom __init__)
+            pickle.loads(pickle.dumps(failure.original))
+        except Exception:
+            failure.original = None
+    try:
+        return pickle.dumps((completion.result, failure), pickle.HIGHEST_PROTOCOL)
+    except Exception as error:
+        failure = TaskFailure("internal", f"its result cannot be pickled: {error!r}")
+        return pickle.dumps((None, failure))
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -122,7 +135,7 @@ class LocalExecutor(Executor):
         super().__init__(workers)
         method = start_method or default_start_method()
         if method not in multiprocessing.get_all_start_methods():
-            raise ValueError(
+            raise JobDefinitionError(
                 f"start method {method!r} is not available here; choose one of "
                 f"{', '.join(multiprocessing.get_all_start_methods())}"
             )
@@ -137,6 +150,8 @@ class LocalExecutor(Executor):
         self._payload = b""
 
     def start(self, job_payload: bytes) -> None:
+        self._queue.clear()
+        self._done.clear()
         self._payload = job_payload
         self._workers = [_Worker(*self._start_process()) for _ in range(self.workers)]
         for worker in self._workers:
@@ -191,18 +206,21 @@ class LocalExecutor(Executor):
 
     def _dispatch(self) -> None:
         for worker in self._workers:
-            if not self._queue:
-                return
-            if worker.task is None:
+            while self._queue and worker.task is None:
                 task = self._queue.popleft()
+                try:
+                    message = cloudpickle.dumps(task)
+                except Exception as error:
+                    self._done.append(Completion(task.context, failure=unsendable(error)))
+                    continue
                 worker.task = task
                 # A worker that died idle fails to take it; its sentinel then re-runs it.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    worker.conn.send_bytes(cloudpickle.dumps(task))
+                    worker.conn.send_bytes(message)
 
     def next_completed(self) -> Completion:
+        self._dispatch()
         while not self._done:
-            self._dispatch()
             if not any(worker.task for worker in self._workers):
                 raise RuntimeError("next_completed() called with no task submitted")
             watched: dict[Any, _Worker] = {}
@@ -217,17 +235,24 @@ class LocalExecutor(Executor):
                     continue
                 handled.add(id(worker))
                 self._collect(worker)
+            self._dispatch()
         return self._done.popleft()
 
     def _collect(self, worker: _Worker) -> None:
-        if worker.conn.poll():
+        if worker.conn.poll() and worker.task is not None:
+            context = worker.task.context
             try:
-                completion: Completion = pickle.loads(worker.conn.recv_bytes())
+                result, failure = pickle.loads(worker.conn.recv_bytes())
             except (EOFError, OSError):
-                pass
+                pass  # it died: see below
+            except Exception as error:
+                worker.task = None
+                failure = TaskFailure("internal", f"its reply could not be unpickled: {error!r}")
+                self._done.append(Completion(context, failure=failure))
+                return
             else:
                 worker.task = None
-                self._done.append(completion)
+                self._done.append(Completion(context, result, failure))
                 return
         if worker.process.is_alive():
             return
@@ -239,19 +264,20 @@ class LocalExecutor(Executor):
         if task is not None:
             how = describe_exit(worker.process.exitcode)
             failure = TaskFailure("lost", f"its worker process (pid {worker.process.pid}) {how}")
-            self._done.append(Completion(task, failure=failure))
+            self._done.append(Completion(task.context, failure=failure))
         worker.conn.close()
         replacement = self._spawn()
         worker.process, worker.conn, worker.task = replacement.process, replacement.conn, None
 
     def shutdown(self, *, cancel: bool = False) -> None:
         self._queue.clear()
+        self._done.clear()
         for worker in self._workers:
             if cancel or worker.task is not None:
                 worker.process.kill()
             else:
                 try:
-                    worker.conn.send_bytes(pickle.dumps(None))
+                    worker.conn.send_bytes(_STOP)
                 except OSError:
                     worker.process.kill()
         for worker in self._workers:

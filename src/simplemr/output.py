@@ -1,0 +1,126 @@
+"""Writing results to a file or a folder, committed atomically.
+
+    out.tsv    one file, ``key<TAB>value`` lines (non-string parts JSON-encoded)
+    out.jsonl  one file, a JSON value per line (a tuple result as a JSON list)
+    out/       a folder: ``part-00000``... (TSV, one per partition), then ``_SUCCESS``
+    -          standard output, TSV
+
+Everything is first written under a hidden temporary name beside the target (on the
+same filesystem, so the final rename cannot fail with EXDEV) and renamed into
+place only when complete; a folder gets its ``_SUCCESS`` marker last. A job that
+fails or is interrupted therefore never leaves output that looks complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from collections.abc import Iterable
+from typing import IO, Any
+
+from .errors import JobDefinitionError
+
+__all__ = ["check_target", "format_jsonl", "format_tsv", "output_kind", "write_results"]
+
+SUCCESS_MARKER = "_SUCCESS"
+
+
+def output_kind(target: str) -> str:
+    """Return ``'stdout'``, ``'tsv'``, ``'jsonl'`` or ``'folder'`` for a target path."""
+    if target == "-":
+        return "stdout"
+    lowered = target.lower()
+    if lowered.endswith(".tsv"):
+        return "tsv"
+    if lowered.endswith(".jsonl"):
+        return "jsonl"
+    return "folder"
+
+
+def _text(part: Any) -> str:
+    return part if isinstance(part, str) else json.dumps(part, ensure_ascii=False, default=repr)
+
+
+def format_tsv(result: Any) -> str:
+    """``key<TAB>value`` for a pair, else the result alone; JSON for non-strings."""
+    if isinstance(result, tuple) and len(result) == 2:
+        return f"{_text(result[0])}\t{_text(result[1])}"
+    return _text(result)
+
+
+def format_jsonl(result: Any) -> str:
+    """One JSON value: a tuple becomes a list, anything JSON cannot say its repr."""
+    value = list(result) if isinstance(result, tuple) else result
+    return json.dumps(value, ensure_ascii=False, default=repr)
+
+
+def check_target(target: str, overwrite: bool) -> None:
+    """Refuse, before any work starts, a target that exists (unless ``overwrite``)
+    or whose folder does not."""
+    if target == "-":
+        return
+    parent = os.path.dirname(os.path.abspath(target))
+    if not os.path.isdir(parent):
+        raise JobDefinitionError(f"cannot write {target!r}: the folder {parent!r} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise JobDefinitionError(f"cannot write {target!r}: {parent!r} is not writable")
+    exists = os.path.isfile(target) or (os.path.isdir(target) and os.listdir(target))
+    if exists and not overwrite:
+        raise JobDefinitionError(
+            f"the output {target!r} already exists; choose another or pass overwrite=True "
+            "(--overwrite)"
+        )
+
+
+def _write_lines(file: IO[str], results: Iterable[Any], kind: str) -> None:
+    render = format_jsonl if kind == "jsonl" else format_tsv
+    for result in results:
+        file.write(render(result))
+        file.write("\n")
+
+
+def _temporary_beside(target: str) -> str:
+    folder, name = os.path.split(os.path.abspath(target))
+    return os.path.join(folder, f".{name}.simplemr-{os.getpid()}.tmp")
+
+
+def _remove(path: str) -> None:
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    elif os.path.lexists(path):
+        os.unlink(path)
+
+
+def write_results(
+    partitions: Iterable[Iterable[Any]], target: str, overwrite: bool = False
+) -> None:
+    """Write each partition's results to ``target`` (see the module docstring)."""
+    kind = output_kind(target)
+    if kind == "stdout":
+        for results in partitions:
+            _write_lines(sys.stdout, results, "tsv")
+        sys.stdout.flush()
+        return
+    temporary = _temporary_beside(target)
+    _remove(temporary)
+    try:
+        if kind == "folder":
+            os.mkdir(temporary)
+            for number, results in enumerate(partitions):
+                part = os.path.join(temporary, f"part-{number:05d}")
+                with open(part, "w", encoding="utf-8", newline="\n") as file:
+                    _write_lines(file, results, "tsv")
+        else:
+            with open(temporary, "w", encoding="utf-8", newline="\n") as file:
+                for results in partitions:
+                    _write_lines(file, results, kind)
+        if overwrite:
+            _remove(target)
+        os.replace(temporary, target)
+        if kind == "folder":
+            open(os.path.join(target, SUCCESS_MARKER), "w").close()
+    except BaseException:
+        _remove(temporary)
+        raise

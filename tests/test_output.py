@@ -1,0 +1,69 @@
+"""Writing results: one file or a folder of parts, committed atomically."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import simplemr
+from simplemr.output import check_target, format_jsonl, format_tsv, output_kind, write_results
+
+
+def test_kinds_by_target() -> None:
+    assert [output_kind(t) for t in ["-", "a.tsv", "b.JSONL", "out", "out.txt"]] == [
+        "stdout", "tsv", "jsonl", "folder", "folder",
+    ]  # fmt: skip
+
+
+def test_formats() -> None:
+    assert format_tsv(("word", 3)) == "word\t3"
+    assert format_tsv((("a", 1), [1, 2])) == '["a", 1]\t[1, 2]'
+    assert format_tsv("plain") == "plain"
+    assert format_jsonl(("word", 3)) == '["word", 3]'
+    assert format_jsonl({"k": None}) == '{"k": null}'
+
+
+def test_one_file_is_renamed_into_place(tmp_path: Path) -> None:
+    target = tmp_path / "counts.jsonl"
+    write_results([[("a", 1)], [("b", 2)]], str(target))
+    assert [json.loads(line) for line in target.read_text().splitlines()] == [["a", 1], ["b", 2]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counts.jsonl"]
+
+
+def test_folder_gets_one_part_per_partition_then_success(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    write_results([[("a", 1)], [], [("b", 2), ("c", 3)]], str(target))
+    assert sorted(p.name for p in target.iterdir()) == [
+        "_SUCCESS", "part-00000", "part-00001", "part-00002",
+    ]  # fmt: skip
+    assert (target / "part-00002").read_text() == "b\t2\nc\t3\n"
+    assert (target / "part-00001").read_text() == ""
+
+
+def test_failure_midway_leaves_nothing_that_looks_complete(tmp_path: Path) -> None:
+    def failing_partitions():
+        yield [("a", 1)]
+        raise RuntimeError("the job broke")
+
+    for target in [tmp_path / "out", tmp_path / "out.tsv"]:
+        with pytest.raises(RuntimeError, match="the job broke"):
+            write_results(failing_partitions(), str(target))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_existing_output_is_refused_unless_overwrite(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "old").write_text("x")
+    with pytest.raises(simplemr.JobDefinitionError, match="already exists.*overwrite"):
+        check_target(str(target), overwrite=False)
+    check_target(str(target), overwrite=True)
+    write_results([[("new", 1)]], str(target), overwrite=True)
+    assert sorted(p.name for p in target.iterdir()) == ["_SUCCESS", "part-00000"]
+
+
+def test_target_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(simplemr.JobDefinitionError, match="does not exist"):
+        check_target(str(tmp_path / "nope" / "out.tsv"), overwrite=False)
