@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import resource
 import signal
 import string
 from collections.abc import Iterable, Iterator
@@ -152,20 +153,10 @@ def hot_key_mapper(block: list[int]) -> Iterator[tuple[str, int]]:
             yield "hot", number
 
 
-def resident_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def streaming_counter(key: str, values: Iterable[int]) -> tuple[int, int, str]:
-    """Count the values, and how far resident memory grew while they streamed."""
-    start = resident_bytes()
-    peak = start
-    count = 0
-    for count, _ in enumerate(values, 1):
-        if count % 50_000 == 0:
-            peak = max(peak, resident_bytes())
-    return count, peak - start, type(values).__name__
+def streaming_counter(key: str, values: Iterable[int]) -> tuple[int, int]:
+    """Count the values; return the count and this worker's peak resident memory."""
+    count = sum(1 for _ in values)
+    return count, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def failing_mapper(number: int) -> list[tuple[int, int]]:
@@ -197,3 +188,15 @@ def dying_mapper(argument: tuple[int, str]) -> list[tuple[int, int]]:
 
 def always_dying_mapper(number: int) -> list[tuple[int, int]]:
     os._exit(3)
+
+
+class StubbornError(Exception):
+    """Pickles, but cannot be unpickled: its __init__ wants two arguments."""
+
+    def __init__(self, number: int, reason: str) -> None:
+        super().__init__(number)
+        self.reason = reason
+
+
+def raising_stubborn_error(number: int) -> list[tuple[int, int]]:
+    raise StubbornError(number, "always")

@@ -57,7 +57,7 @@ def test_existing_output_is_refused_unless_overwrite(tmp_path: Path) -> None:
     target = tmp_path / "out"
     target.mkdir()
     (target / "old").write_text("x")
-    with pytest.raises(simplemr.JobDefinitionError, match="already exists.*overwrite"):
+    with pytest.raises(simplemr.JobDefinitionError, match=r"already exists.*overwrite"):
         check_target(str(target), overwrite=False)
     check_target(str(target), overwrite=True)
     write_results([[("new", 1)]], str(target), overwrite=True)

@@ -17,6 +17,7 @@ from sample_jobs import Point
 
 from simplemr.partition import key_bytes, partition_of, stable_hash
 
+
 class Moment(datetime.datetime):
     """A datetime subclass (like pandas.Timestamp) with a repr of its own."""
 

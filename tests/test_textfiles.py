@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import simplemr
-from simplemr import InputError, JobDefinitionError
+from simplemr import InputError, JobDefinitionError, textfiles
 from simplemr.textfiles import TextFiles, text_files
 
 
@@ -37,11 +37,17 @@ pieces = st.sampled_from(
 texts = st.lists(pieces, max_size=80).map("".join)
 
 
-@given(text=texts, split_size=st.integers(1, 40))
-def test_any_cut_points_read_every_line_once(tmp_path_factory, text: str, split_size: int) -> None:
+@given(text=texts, split_size=st.integers(1, 40), block_size=st.integers(1, 64))
+def test_any_cut_points_read_every_line_once(
+    tmp_path_factory, text: str, split_size: int, block_size: int
+) -> None:
     path = tmp_path_factory.mktemp("cuts") / "text.txt"
     path.write_bytes(text.encode("utf-8"))
-    lines, counters = read_all(text_files(path, split_size=split_size))
+    saved, textfiles.BLOCK_SIZE = textfiles.BLOCK_SIZE, block_size  # reads cross blocks too
+    try:
+        lines, counters = read_all(text_files(path, split_size=split_size))
+    finally:
+        textfiles.BLOCK_SIZE = saved
     assert lines == text_mode_lines(path)
     assert counters["input.bytes"] == len(text.encode("utf-8"))
 
@@ -94,6 +100,18 @@ def test_folders_are_walked_skipping_hidden_and_underscore_names(tmp_path: Path)
         (tmp_path / name).write_text("x\n")
     files = text_files(tmp_path)
     assert [Path(p).relative_to(tmp_path).as_posix() for p in files.paths] == ["a.txt", "sub/b.txt"]
+
+
+def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("x\n")
+    assert len(text_files([tmp_path, tmp_path / "*.txt", tmp_path / "a.txt"]).paths) == 1
+
+
+def test_corrupt_gzip_is_an_input_error_naming_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.txt.gz"
+    path.write_bytes(gzip.compress(b"line\n" * 1000)[:-30])
+    with pytest.raises(InputError, match=r"cannot read '.*broken\.txt\.gz'"):
+        read_all(text_files(path))
 
 
 def test_globs_expand(tmp_path: Path) -> None:

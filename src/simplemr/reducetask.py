@@ -42,8 +42,7 @@ _RESULT_BATCH = 1024
 class ReduceOutput:
     """What a reduce task hands back: its results file and its counters."""
 
-    path: str | None
-    results: int
+    path: str
     counters: dict[str, int] = field(default_factory=dict)
 
 
@@ -136,12 +135,13 @@ def group_within_budget(
         # pieces should usually do.
         wanted = int(4 * estimator.estimate(len(table), held) / budget)
         fanout = max(_MIN_FANOUT, min(_MAX_FANOUT, wanted))
-        pieces = _split_again(table, items, fanout, depth + 1, scratch)
+        path, pieces = _split_again(table, items, fanout, depth + 1, scratch)
         for piece in pieces:
             if piece is not None:
                 yield from group_within_budget(
                     read_segment(piece), budget, scratch, depth + 1, overflow
                 )
+        _remove(path)
         return
     for key, values in table.items():
         spilled = overflow.pop(key, None)
@@ -154,8 +154,9 @@ def _split_again(
     fanout: int,
     depth: int,
     scratch: _Scratch,
-) -> list[Segment | None]:
-    """Write the table and the rest of the items to ``fanout`` pieces by a salted hash."""
+) -> tuple[str, list[Segment | None]]:
+    """Write the table and the rest of the items to ``fanout`` pieces by a salted
+    hash, in one file; return the file and each piece's segment of it."""
     salt = b"simplemr-resplit-%d" % depth
     writer = SegmentWriter(scratch.new_path("pieces"), fanout)
     pending: list[list[tuple[Any, list[Any]]]] = [[] for _ in range(fanout)]
@@ -176,7 +177,7 @@ def _split_again(
     flush()
     table.clear()
     scratch.wrote(writer.nbytes)
-    return writer.close()
+    return writer.path, writer.close()
 
 
 def run_reduce_task(
@@ -212,7 +213,7 @@ def run_reduce_task(
     finally:
         scratch.remove()
     counters[C.REDUCE_RECORDS_OUT] = results
-    return ReduceOutput(path, results, counters)
+    return ReduceOutput(path, counters)
 
 
 def _counting(
