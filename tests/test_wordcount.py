@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import simplemr
 from simplemr.examples import wordcount
+from simplemr.textfiles import TextBlock
 
 pieces = st.sampled_from(
     [
@@ -32,6 +33,38 @@ def slow_count(lines: list[str]) -> Counter[str]:
 @given(lines)
 def test_bulk_mapper_equals_the_line_by_line_rules(block: list[str]) -> None:
     assert Counter(dict(wordcount.map_lines(block))) == slow_count(block)
+
+
+raw_pieces = st.sampled_from(
+    [b"\xff", b"\xc3", b"\xe2\x80", b"\r", b"\n", b"\r\n", b"\xef\xbb\xbf", b"\xc2\xa0.."]
+)
+raw_texts = st.lists(
+    st.one_of(pieces.map(lambda piece: piece.encode("utf-8")), raw_pieces), max_size=60
+).map(b"".join)
+
+
+def reference_counts(path: Path, errors: str) -> Counter[str]:
+    """The slow reference over what Python's text mode reads from the file."""
+    with open(path, encoding="utf-8", errors=errors, newline=None) as file:
+        return slow_count([line.rstrip("\n") for line in file])
+
+
+def blocks_counts(path: Path, errors: str, split_size: int) -> Counter[str]:
+    total: Counter[str] = Counter()
+    for split in simplemr.text_files(path, errors=errors, split_size=split_size).splits(2):
+        for block in split.blocks({}):
+            assert isinstance(block, TextBlock)
+            total.update(dict(wordcount.map_lines(block)))
+    return total
+
+
+@given(data=raw_texts, split_size=st.integers(1, 30), errors=st.sampled_from(["replace", "ignore"]))
+def test_byte_level_counting_equals_the_rules_at_any_cut(
+    tmp_path_factory, data: bytes, split_size: int, errors: str
+) -> None:
+    path = tmp_path_factory.mktemp("wc") / "text.txt"
+    path.write_bytes(data)
+    assert blocks_counts(path, errors, split_size) == reference_counts(path, errors)
 
 
 def test_rules_by_example() -> None:

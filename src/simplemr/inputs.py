@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import reprlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from .errors import JobDefinitionError, check_positive_int
@@ -37,7 +37,7 @@ class Split(Protocol):
     #: The input the split comes from, for messages: a file's path, or "items".
     source: str
 
-    def blocks(self, counters: dict[str, int]) -> Iterator[list[Any]]:
+    def blocks(self, counters: dict[str, int]) -> Iterator[Sequence[Any]]:
         """Yield the split's records as lists, counting input figures into ``counters``."""
         ...
 
@@ -69,7 +69,7 @@ class ItemsSplit:
         self.first = first
         self.items = items
 
-    def blocks(self, counters: dict[str, int]) -> Iterator[list[Any]]:
+    def blocks(self, counters: dict[str, int]) -> Iterator[Sequence[Any]]:
         yield self.items
 
     def describe(self) -> str:

@@ -24,7 +24,7 @@ import io
 import lzma
 import os
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -32,7 +32,7 @@ from . import counters as C
 from .errors import InputError, JobDefinitionError
 from .memory import MiB
 
-__all__ = ["TextFiles", "TextSplit", "expand_paths", "text_files"]
+__all__ = ["TextBlock", "TextFiles", "TextSplit", "expand_paths", "text_files"]
 
 BLOCK_SIZE = 1 * MiB
 MAX_SPLIT_SIZE = 64 * MiB
@@ -152,7 +152,7 @@ class TextSplit:
             return self.path
         return f"{self.path} bytes {self.start}-{self.end}"
 
-    def blocks(self, counters: dict[str, int]) -> Iterator[list[str]]:
+    def blocks(self, counters: dict[str, int]) -> Iterator[Sequence[str]]:
         global _decode_errors
         errors_before = _decode_errors
         counters[C.INPUT_BYTES] = counters.get(C.INPUT_BYTES, 0) + (
@@ -227,9 +227,59 @@ def _split_lines(text: str) -> list[str]:
     return lines
 
 
+class TextBlock(Sequence[str]):
+    """About a MiB of whole lines of a text file: a sequence of lines (without
+    their endings), split only when first used.
+
+    A bulk mapper may work on the block's raw bytes instead: ``data`` holds them,
+    to be decoded with ``encoding`` and ``errors``; in these encodings every byte
+    below 0x80 is the ASCII character it looks like. ``text`` is ``data`` decoded,
+    line endings and all.
+    """
+
+    __slots__ = ("_lines", "_text", "data", "encoding", "errors")
+
+    def __init__(self, data: bytes, text: str | None, encoding: str, errors: str) -> None:
+        self.data = data
+        self._text = text  # None when data is ASCII: decoding it cannot fail, so wait
+        self.encoding = encoding
+        self.errors = errors
+        self._lines: list[str] | None = None
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.data.decode("ascii")
+        return self._text
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = _split_lines(self.text)
+        return self._lines
+
+    def __len__(self) -> int:
+        if self._lines is not None:
+            return len(self._lines)
+        data = self.data  # counting endings in bytes is far cheaper than splitting
+        endings = data.count(b"\n")
+        if b"\r" in data:
+            endings += data.count(b"\r") - data.count(b"\r\n")
+        return endings + (0 if not data or data.endswith((b"\n", b"\r")) else 1)
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        return self.lines[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.lines)
+
+    def __repr__(self) -> str:
+        return f"<TextBlock of {len(self)} lines, {len(self.data)} bytes>"
+
+
 def _range_blocks(
     path: str, start: int, end: int, size: int, encoding: str, errors: str
-) -> Iterator[list[str]]:
+) -> Iterator[Sequence[str]]:
     with open(path, "rb") as file:
         begin = _next_line_start(file, start, size)
         stop = _next_line_start(file, end, size)
@@ -237,18 +287,22 @@ def _range_blocks(
             return
         file.seek(begin)
         if begin > 0 and codecs.lookup(encoding).name == "utf-8-sig":
-            encoding = "utf-8"
+            encoding = "utf-8"  # the mark can only be at the file's start
         yield from _decoded_blocks(file, stop - begin, encoding, errors)
 
 
 def _decoded_blocks(
     file: IO[bytes], length: int | None, encoding: str, errors: str
-) -> Iterator[list[str]]:
+) -> Iterator[TextBlock]:
     """Read ``length`` bytes (all, if None) of ``file`` as blocks of lines.
 
     Each block is cut after a line ending, holding back a final ``\\r`` whose
     ``\\n`` may be in the next read, so no line ending is split in two.
     """
+    public_errors = "replace" if errors == _ERROR_HANDLER else errors
+    bom = codecs.lookup(encoding).name == "utf-8-sig"
+    if bom:  # strip the mark here, so blocks' bytes decode as plain UTF-8
+        encoding = "utf-8"
     decoder = codecs.getincrementaldecoder(encoding)(errors)
     remaining = length
     carry = b""
@@ -267,16 +321,20 @@ def _decoded_blocks(
                 carry = data
                 continue
             data, carry = data[: cut + 1], data[cut + 1 :]
-        text = decoder.decode(data, final)
-        if text:
-            lines = _split_lines(text)
-            if lines:
-                yield lines
+        if bom:
+            bom = False
+            if data.startswith(codecs.BOM_UTF8):
+                data = data[len(codecs.BOM_UTF8) :]
+        if data:
+            # Blocks end with a line ending, so the decoder holds nothing back
+            # between them, and an ASCII block may skip it.
+            text = None if data.isascii() else decoder.decode(data, final)
+            yield TextBlock(data, text, encoding, public_errors)
         if final:
             return
 
 
-def _stream_blocks(path: str, encoding: str, errors: str) -> Iterator[list[str]]:
+def _stream_blocks(path: str, encoding: str, errors: str) -> Iterator[Sequence[str]]:
     compression = compression_of(path)
     opener = _OPENERS[compression] if compression else open
     with opener(path, "rb") as raw:  # type: ignore[operator]

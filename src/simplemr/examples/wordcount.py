@@ -5,10 +5,17 @@ reStructuredText comment); replace each character of ``string.punctuation``
 with a space; split on whitespace; lowercase each word; keep a word if
 ``word.isalpha()`` and it is not a stop word. Count the words kept.
 
-The mapper is a bulk mapper: it takes a block of lines and counts its words
-with C-speed string methods and ``collections.Counter``, because calling a
-Python function per line or per word would cost more than the work itself.
-It is equivalent to ``count_line`` applied to every line, summed.
+The mapper is a bulk mapper: it takes a block of about a MiB of lines and counts
+its words with C-speed methods and ``collections.Counter``, because calling a
+Python function per line or per word would cost more than the work itself. It
+is equivalent to ``count_line`` applied to every line, summed.
+
+On a ``TextBlock`` (text files in UTF-8 and other ASCII-compatible encodings)
+it works on the raw bytes: ``bytes.translate`` blanks the punctuation about
+forty times faster than ``str.translate`` on text with any non-ASCII letter,
+and only the distinct words of the block are decoded and lowercased. That is
+exact because the punctuation, the line endings and ASCII whitespace are
+single bytes below 0x80, which never occur inside a multi-byte character.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ import heapq
 import re
 import string
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from ..api import MapReduce
 
@@ -50,8 +57,12 @@ def count_line(line: str) -> Counter[str]:
     return Counter(word for word in words if word.isalpha() and word not in STOP_WORDS)
 
 
-def map_lines(lines: list[str]) -> Iterator[tuple[str, int]]:
+def map_lines(lines: Sequence[str]) -> Iterator[tuple[str, int]]:
     """Yield ``(word, count)`` for a block of lines: ``sum(map(count_line, lines))``."""
+    data = getattr(lines, "data", None)
+    if isinstance(data, bytes):
+        yield from _count_bytes(data, lines.encoding, lines.errors).items()  # type: ignore[attr-defined]
+        return
     text = "\n".join(lines)
     if ".." in text:
         text = _COMMENT_LINE.sub("", text)
@@ -59,6 +70,48 @@ def map_lines(lines: list[str]) -> Iterator[tuple[str, int]]:
     for word, count in counts.items():
         if word.isalpha() and word not in STOP_WORDS:
             yield word, count
+
+
+# Punctuation, and the four ASCII separators that str.split() splits on but
+# bytes.split() does not, become spaces.
+_SEPARATORS = string.punctuation.encode() + bytes(range(0x1C, 0x20))
+_BYTES_TO_SPACE = bytes.maketrans(_SEPARATORS, b" " * len(_SEPARATORS))
+
+
+def _count_bytes(data: bytes, encoding: str, errors: str) -> dict[str, int]:
+    """Count the words of whole lines given as bytes, by the rules."""
+    if b".." in data:
+        data = _without_comment_lines(data, encoding, errors)
+    totals: dict[str, int] = {}
+    for raw, count in Counter(data.translate(_BYTES_TO_SPACE).split()).items():
+        if raw.isalpha():  # ASCII letters only: lowercasing bytes is str.lower()
+            word = raw.lower().decode("ascii")
+            if word not in STOP_WORDS:
+                totals[word] = totals.get(word, 0) + count
+            continue
+        # Non-ASCII: decode, and split again on the Unicode spaces bytes.split() kept.
+        for word in raw.decode(encoding, errors).lower().split():
+            if word.isalpha() and word not in STOP_WORDS:
+                totals[word] = totals.get(word, 0) + count
+    return totals
+
+
+def _without_comment_lines(data: bytes, encoding: str, errors: str) -> bytes:
+    """Blank every line whose ``lstrip()`` starts with ``..`` (line endings stay)."""
+    kept: list[bytes] = []
+    keep_from = search = 0
+    while (found := data.find(b"..", search)) >= 0:
+        start = max(data.rfind(b"\n", 0, found), data.rfind(b"\r", 0, found)) + 1
+        end = min(
+            e for e in (data.find(b"\n", found), data.find(b"\r", found), len(data)) if e >= 0
+        )
+        prefix = data[start:found]
+        if not prefix or prefix.decode(encoding, errors).isspace():
+            kept.append(data[keep_from:start])
+            keep_from = end
+        search = end
+    kept.append(data[keep_from:])
+    return b"".join(kept)
 
 
 def sum_counts(word: str, counts: Iterable[int]) -> int:
