@@ -30,6 +30,7 @@ from ..api import MapReduce
 
 __all__ = [
     "STOP_WORDS",
+    "count_bytes",
     "count_line",
     "format_top",
     "job",
@@ -61,7 +62,7 @@ def map_lines(lines: Sequence[str]) -> Iterator[tuple[str, int]]:
     """Yield ``(word, count)`` for a block of lines: ``sum(map(count_line, lines))``."""
     data = getattr(lines, "data", None)
     if isinstance(data, bytes):
-        yield from _count_bytes(data, lines.encoding, lines.errors).items()  # type: ignore[attr-defined]
+        yield from count_bytes(data, lines.encoding, lines.errors).items()  # type: ignore[attr-defined]
         return
     text = "\n".join(lines)
     if ".." in text:
@@ -78,8 +79,9 @@ _SEPARATORS = string.punctuation.encode() + bytes(range(0x1C, 0x20))
 _BYTES_TO_SPACE = bytes.maketrans(_SEPARATORS, b" " * len(_SEPARATORS))
 
 
-def _count_bytes(data: bytes, encoding: str, errors: str) -> dict[str, int]:
-    """Count the words of whole lines given as bytes, by the rules."""
+def count_bytes(data: bytes, encoding: str = "utf-8", errors: str = "replace") -> dict[str, int]:
+    """Count the words of whole lines given as bytes, by the rules (for UTF-8 and
+    other encodings in which bytes below 0x80 are ASCII)."""
     if b".." in data:
         data = _without_comment_lines(data, encoding, errors)
     totals: dict[str, int] = {}

@@ -1,0 +1,176 @@
+"""Benchmark: word count, simplemr against the classic recipe and a single process.
+
+    python bench/wordcount.py --sizes 100 1000 --repeat 3
+
+For each size the corpus is built twice from real text: as many files and as one
+file. Contenders, each in a fresh process, on the same files in one run:
+
+- ``simplemr-1`` / ``simplemr-2``: ``simplemr.examples.wordcount`` with 1 and 2 workers;
+- ``recipe``: the classic SimpleMapReduce (``Pool.map`` of per-file lists of
+  ``(word, 1)``, grouped in the parent, ``Pool.map`` to sum) with 2 workers, under a
+  memory limit: it keeps every pair in memory and this machine has no swap;
+- ``single``: the fastest single-process Python of the rules we could write: the same
+  byte-level counting kernel simplemr's job uses, over 1 MiB blocks, with no framework.
+
+Every contender's full counts must be equal; the table says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import itertools
+import json
+import multiprocessing
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import harness
+
+CONTENDERS = ["single", "recipe", "simplemr-1", "simplemr-2"]
+BLOCK = 1024 * 1024
+
+
+# --- the classic recipe, its word count functions in Python 3 spelling ---------------
+
+STOP_WORDS = set(
+    ["a", "an", "and", "are", "as", "be", "by", "for", "if", "in", "is", "it", "of", "or",
+     "py", "rst", "that", "the", "to", "with"]
+)  # fmt: skip
+
+
+def file_to_words(filename):
+    """Read a file and return a sequence of (word, occurrences) values."""
+    import string
+
+    tr = str.maketrans(string.punctuation, " " * len(string.punctuation))
+    output = []
+    with open(filename, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            if line.lstrip().startswith(".."):  # Skip rst comment lines
+                continue
+            line = line.translate(tr)  # Strip punctuation
+            for word in line.split():
+                word = word.lower()
+                if word.isalpha() and word not in STOP_WORDS:
+                    output.append((word, 1))
+    return output
+
+
+def count_words(item):
+    word, occurrences = item
+    return (word, sum(occurrences))
+
+
+class RecipeMapReduce:
+    def __init__(self, map_func, reduce_func, num_workers=None):
+        self.map_func = map_func
+        self.reduce_func = reduce_func
+        self.pool = multiprocessing.Pool(num_workers)
+
+    def partition(self, mapped_values):
+        partitioned_data = collections.defaultdict(list)
+        for key, value in mapped_values:
+            partitioned_data[key].append(value)
+        return partitioned_data.items()
+
+    def __call__(self, inputs, chunksize=1):
+        map_responses = self.pool.map(self.map_func, inputs, chunksize=chunksize)
+        partitioned_data = self.partition(itertools.chain(*map_responses))
+        reduced_values = self.pool.map(self.reduce_func, partitioned_data)
+        return reduced_values
+
+
+# --- the single-process baseline -----------------------------------------------------
+
+
+def single_process(files: list[str]) -> Counter:
+    """Read each file in 1 MiB blocks cut after a line ending; count each block."""
+    from simplemr.examples.wordcount import count_bytes
+
+    totals: Counter = Counter()
+    for path in files:
+        with open(path, "rb") as file:
+            carry = b""
+            while True:
+                data = file.read(BLOCK)
+                if not data:
+                    if carry:
+                        totals.update(count_bytes(carry))
+                    break
+                data = carry + data
+                cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1))
+                if cut < 0:
+                    carry = data
+                    continue
+                carry = data[cut + 1 :]
+                totals.update(count_bytes(data[: cut + 1]))
+    return totals
+
+
+def run_contender(name: str, data: Path) -> None:
+    files = harness.corpus_files(data)
+    if name == "single":
+        rows = single_process(files).items()
+    elif name == "recipe":
+        rows = RecipeMapReduce(file_to_words, count_words, 2)(files)
+    else:
+        import simplemr
+        from simplemr.examples import wordcount
+
+        job = wordcount.job(workers=int(name.split("-")[1]))
+        with job.stream(simplemr.text_files(files)) as results:
+            rows = list(results)
+    print(json.dumps({"digest": harness.digest_of(rows)}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100], help="MiB")
+    parser.add_argument("--contenders", nargs="+", default=CONTENDERS, choices=CONTENDERS)
+    parser.add_argument("--shapes", nargs="+", default=["files", "single"])
+    parser.add_argument("--repeat", type=int, default=1, help="runs per contender (median)")
+    parser.add_argument("--source", type=Path, default=harness.DEFAULT_SOURCE)
+    parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--recipe-memory", type=int, default=16, help="GiB, for the recipe")
+    parser.add_argument("--contender", help=argparse.SUPPRESS)
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.contender:
+        run_contender(args.contender, args.data)
+        return
+    print(f"Word count on {harness.machine()}, {time.strftime('%Y-%m-%d')}\n")
+    for size in args.sizes:
+        for shape in args.shapes:
+            data = harness.build_corpus(size, args.source, single_file=shape == "single")
+            total = harness.corpus_bytes(data)
+            rows = []
+            for name in args.contenders:
+                command = [sys.executable, __file__, "--contender", name, "--data", str(data)]
+                limit = args.recipe_memory * 1024**3 if name == "recipe" else None
+                runs = [
+                    harness.measure(name, command, args.timeout, limit) for _ in range(args.repeat)
+                ]
+                ok = [run for run in runs if run.ok]
+                row = sorted(ok, key=lambda run: run.seconds)[len(ok) // 2] if ok else runs[0]
+                if len(ok) > 1:
+                    spread = [f"{run.seconds:.1f}" for run in ok]
+                    row.note = f"median of {len(ok)}: {', '.join(spread)} s"
+                rows.append(row)
+                print(f"  {size} MiB {shape} {name}: {row}", file=sys.stderr, flush=True)
+            reference = next(
+                (row.digest for row in rows if row.ok and row.contender == "single"), None
+            )
+            files = len(harness.corpus_files(data))
+            print(f"### {total / 1e6:.0f} MB in {files} file{'s' if files > 1 else ''}\n")
+            print(harness.table(rows, total, reference) + "\n", flush=True)
+            record = {"size_mb": size, "shape": shape, "rows": [harness.asdict(r) for r in rows]}
+            harness.save(harness.HERE / "results" / "wordcount.jsonl", record)
+
+
+if __name__ == "__main__":
+    main()
