@@ -13,6 +13,8 @@ from .errors import JobDefinitionError, check_positive_int
 from .executors import Executor, make_executor
 from .job import JobSpec
 from .memory import MIN_WORKER_BUDGET, default_budget, format_size, parse_size
+from .output import check_target, write_results
+from .progress import Progress, TerminalProgress
 
 __all__ = ["JobResult", "MapReduce", "available_cores"]
 
@@ -32,6 +34,8 @@ class JobResult:
 
     results: list[Any]
     counters: Counters = field(default_factory=Counters)
+    #: Undecodable byte sequences replaced while reading, per input file that had any.
+    decode_errors: dict[str, int] = field(default_factory=dict)
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.results)
@@ -101,14 +105,24 @@ class MapReduce:
         self.max_attempts = check_positive_int("max_attempts", max_attempts)
         self.tmp_dir = tmp_dir
 
-    def stream(self, inputs: Any, *, chunksize: int | None = None) -> ResultStream:
+    def stream(
+        self,
+        inputs: Any,
+        *,
+        chunksize: int | None = None,
+        progress: bool | Progress = False,
+        verbose: bool = False,
+    ) -> ResultStream:
         """Run the job over ``inputs`` and return an iterator over its results.
 
         ``inputs`` is an iterable of records, or ``simplemr.text_files(...)``.
         The job has finished when this returns; results are read from disk as you
         iterate, and the work folder is removed when the iterator is exhausted or
-        closed (use it in a ``with`` block to be sure).
+        closed (use it in a ``with`` block to be sure). ``progress=True`` draws a
+        bar per phase on stderr; ``verbose=True`` says there which worker reads what.
         """
+        if progress is True:
+            progress = TerminalProgress()
         return run_job(
             self.job,
             inputs,
@@ -116,9 +130,33 @@ class MapReduce:
             max_attempts=self.max_attempts,
             tmp_dir=self.tmp_dir,
             chunksize=chunksize,
+            progress=progress or None,
+            verbose=verbose,
         )
 
-    def run(self, inputs: Any, *, chunksize: int | None = None) -> JobResult:
-        """Run the job over ``inputs``; return every result in a list, with the counters."""
-        with self.stream(inputs, chunksize=chunksize) as stream:
-            return JobResult(list(stream), stream.counters)
+    def run(
+        self,
+        inputs: Any,
+        *,
+        chunksize: int | None = None,
+        output: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
+        progress: bool | Progress = False,
+        verbose: bool = False,
+    ) -> JobResult:
+        """Run the job over ``inputs``; return every result in a list, with the counters.
+
+        With ``output`` the results go there instead (``results`` is then empty): a
+        path ending in ``.tsv`` or ``.jsonl`` is one file, any other a folder of
+        ``part-NNNNN`` files and ``_SUCCESS``, ``"-"`` standard output. It is
+        written atomically, and an existing output is refused unless ``overwrite``.
+        """
+        target = None if output is None else os.fspath(output)
+        if target is not None:
+            check_target(target, overwrite)
+        options = {"chunksize": chunksize, "progress": progress, "verbose": verbose}
+        with self.stream(inputs, **options) as stream:  # type: ignore[arg-type]
+            if target is None:
+                return JobResult(list(stream), stream.counters, stream.decode_errors)
+            write_results(stream.partitions(), target, overwrite)
+            return JobResult([], stream.counters, stream.decode_errors)

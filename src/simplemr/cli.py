@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import shutil
 import signal
 import sys
-from collections.abc import Iterator, Sequence
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 
 from . import __version__
 from .errors import InputError, JobDefinitionError, SimplemrError
 from .examples import wordcount
 from .executors import EXECUTORS
+from .output import check_target, write_results
 from .textfiles import text_files
 
 __all__ = ["main"]
@@ -59,13 +63,26 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Count words by the classic recipe's rules and print the most frequent: "
             "count descending, ties by word ascending. With no PATH, counts a sample "
-            "text shipped with simplemr."
+            "text shipped with simplemr. Undecodable bytes are replaced (and reported)."
         ),
     )
-    count.add_argument("paths", nargs="*", metavar="PATH", help="files, globs or folders")
-    count.add_argument("--top", type=_positive, default=20, help="how many words to show")
-    _add_engine_options(count)
+    count.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="files, globs or folders (recursively; hidden files skipped); - for stdin; "
+        ".gz, .bz2 and .xz files are decompressed",
+    )
+    count.add_argument("--top", type=_positive, default=20, help="how many words to show (20)")
+    count.add_argument(
+        "--output",
+        metavar="PATH",
+        help="also write all counts: PATH.tsv or PATH.jsonl as one file, any other PATH "
+        "as a folder of part files, - for stdout",
+    )
+    count.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     count.add_argument("--encoding", default="utf-8", help="the files' encoding (utf-8)")
+    _add_engine_options(count)
     count.set_defaults(run=_run_wordcount)
     return parser
 
@@ -76,6 +93,13 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--memory", help="the job's memory budget, e.g. 512MB")
     parser.add_argument("--executor", choices=EXECUTORS, default="local", help="where tasks run")
     parser.add_argument("--tmp-dir", help="where the work folder goes ($SIMPLEMR_TMPDIR, /tmp)")
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bars on stderr (default: when stderr is a terminal)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="say which worker reads what")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks")
 
 
@@ -86,9 +110,49 @@ def _sample_paths() -> Iterator[list[str]]:
         yield [str(path)]
 
 
+@contextlib.contextmanager
+def _stdin_spooled(paths: list[str], tmp_dir: str | None) -> Iterator[list[str]]:
+    """Replace ``-`` in ``paths`` by a private file holding standard input, so it
+    can be split and read by workers like any file."""
+    if "-" not in paths:
+        yield paths
+        return
+    with tempfile.TemporaryDirectory(prefix="simplemr-stdin-", dir=tmp_dir) as folder:
+        spooled = os.path.join(folder, "stdin")
+        with open(spooled, "wb") as file:
+            shutil.copyfileobj(sys.stdin.buffer, file, 1024 * 1024)
+        yield [spooled if path == "-" else path for path in paths]
+
+
+class _TopWords:
+    """Keeps the most frequent words of the counts that stream past it."""
+
+    def __init__(self, top: int) -> None:
+        self.top = top
+        self.words: list[tuple[str, int]] = []
+
+    def watch(self, partitions: Iterable[Iterable[tuple[str, int]]]) -> Iterator[Iterator]:
+        for partition in partitions:
+            yield self._watch(partition)
+
+    def _watch(self, counts: Iterable[tuple[str, int]]) -> Iterator[tuple[str, int]]:
+        for pair in counts:
+            yield pair
+            self.words.append(pair)
+            if len(self.words) > 4 * self.top + 1000:
+                self.words = wordcount.top_words(self.words, self.top)
+
+    def result(self) -> list[tuple[str, int]]:
+        return wordcount.top_words(self.words, self.top)
+
+
 def _run_wordcount(args: argparse.Namespace) -> int:
+    if args.output is not None:
+        check_target(args.output, args.overwrite)
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
     with contextlib.ExitStack() as stack:
         paths = args.paths or stack.enter_context(_sample_paths())
+        paths = stack.enter_context(_stdin_spooled(paths, args.tmp_dir))
         inputs = text_files(paths, encoding=args.encoding)
         job = wordcount.job(
             workers=args.workers,
@@ -97,9 +161,22 @@ def _run_wordcount(args: argparse.Namespace) -> int:
             executor=args.executor,
             tmp_dir=args.tmp_dir,
         )
-        with job.stream(inputs) as results:
-            top = wordcount.top_words(results, args.top)
-    print(wordcount.format_top(top, args.top))
+        top = _TopWords(args.top)
+        with job.stream(inputs, progress=progress, verbose=args.verbose) as results:
+            if args.output is None:
+                for partition in top.watch(results.partitions()):
+                    for _ in partition:
+                        pass
+            else:
+                write_results(top.watch(results.partitions()), args.output, args.overwrite)
+            for path, count in sorted(results.decode_errors.items()):
+                print(
+                    f"simplemr: warning: {path}: {count} undecodable byte sequence"
+                    f"{'s' if count > 1 else ''} replaced with U+FFFD",
+                    file=sys.stderr,
+                )
+    if args.output != "-":
+        print(wordcount.format_top(top.result(), args.top))
     return 0
 
 

@@ -26,6 +26,8 @@ TASKS_MAP = "tasks.map"
 TASKS_REDUCE = "tasks.reduce"
 TASK_ATTEMPTS = "tasks.attempts"
 TASK_RETRIES = "tasks.retries"
+#: Prefix of the per-file decode error counts a map task hands back apart.
+DECODE_ERRORS_IN = "input.decode_errors@"
 
 #: Every built-in counter, in the order a summary shows them.
 BUILTIN_COUNTERS = (

@@ -28,6 +28,7 @@ from .executors import Completion, Executor, Task, TaskFailure
 from .inputs import plan_splits
 from .job import JobSpec
 from .maptask import MapOutput, run_map_task
+from .progress import Progress
 from .reducetask import ReduceOutput, read_results, run_reduce_task
 from .task import TaskContext
 
@@ -109,12 +110,20 @@ class _Scheduler:
     """Runs one phase's tasks on the executor, retrying attempts whose worker died."""
 
     def __init__(
-        self, executor: Executor, workdir: str, max_attempts: int, counters: Counters
+        self,
+        executor: Executor,
+        workdir: str,
+        max_attempts: int,
+        counters: Counters,
+        progress: Progress,
+        verbose: bool,
     ) -> None:
         self.executor = executor
         self.workdir = workdir
         self.max_attempts = max_attempts
         self.counters = counters
+        self.progress = progress
+        self.verbose = verbose
 
     def run_phase(self, phase: str, source: _TaskSource, total: int | None) -> list[Any]:
         """Run every task of ``source``; return their results in task order."""
@@ -130,7 +139,8 @@ class _Scheduler:
                     exhausted = True
                     total = planned
                     break
-                task = Task(function, args, TaskContext(phase, planned, 1, self.workdir))
+                context = TaskContext(phase, planned, 1, self.workdir, self.verbose)
+                task = Task(function, args, context)
                 in_flight[planned] = (task, described)
                 self.executor.submit(task)
                 planned += 1
@@ -157,6 +167,7 @@ class _Scheduler:
             del in_flight[context.index]
             results[context.index] = completion.result
             self.counters.add(completion.result.counters)
+            self.progress.task_done(context.phase, completion.result.counters)
             return
         context.remove_files()
         if failure.retryable and context.attempt < self.max_attempts:
@@ -207,20 +218,30 @@ def run_job(
     max_attempts: int = 4,
     tmp_dir: str | None = None,
     chunksize: int | None = None,
+    progress: Progress | None = None,
+    verbose: bool = False,
 ) -> ResultStream:
-    """Run ``job`` over ``inputs`` on ``executor``; return a stream of its results."""
+    """Run ``job`` over ``inputs`` on ``executor``; return a stream of its results.
+
+    ``progress`` hears of every finished task; with ``verbose`` each map task
+    says on stderr which worker reads what.
+    """
     splits = plan_splits(inputs, executor.workers, chunksize)
     payload = job.to_bytes()
     counters = Counters()
+    progress = progress or Progress()
     workdir = make_workdir(tmp_dir)
     try:
         with executor:
             executor.start(payload)
-            scheduler = _Scheduler(executor, workdir, max_attempts, counters)
+            scheduler = _Scheduler(executor, workdir, max_attempts, counters, progress, verbose)
+            progress.phase_started("map", None, getattr(inputs, "total_bytes", None))
             map_outputs: list[MapOutput] = scheduler.run_phase("map", _map_tasks(splits), None)
+            progress.phase_started("reduce", job.partitions, None)
             reduce_outputs: list[ReduceOutput] = scheduler.run_phase(
                 "reduce", _reduce_tasks(map_outputs, job.partitions), job.partitions
             )
+            progress.close()
         counters[C.TASKS_MAP] = len(map_outputs)
         counters[C.TASKS_REDUCE] = len(reduce_outputs)
         decode_errors: dict[str, int] = {}
@@ -231,5 +252,6 @@ def run_job(
         paths = [output.path for output in reduce_outputs]
         return ResultStream(paths, counters, workdir, decode_errors)
     except BaseException:
+        progress.close()
         shutil.rmtree(workdir, ignore_errors=True)
         raise

@@ -34,9 +34,6 @@ def short_repr(obj: Any) -> str:
 class Split(Protocol):
     """What a map task reads. Implementations must pickle small."""
 
-    #: The input the split comes from, for messages: a file's path, or "items".
-    source: str
-
     def blocks(self, counters: dict[str, int]) -> Iterator[Sequence[Any]]:
         """Yield the split's records as lists, counting input figures into ``counters``."""
         ...
@@ -63,7 +60,6 @@ class ItemsSplit:
     """A chunk of items from an iterable; item numbers count from 1."""
 
     __slots__ = ("first", "items")
-    source = "items"
 
     def __init__(self, first: int, items: list[Any]) -> None:
         self.first = first

@@ -13,7 +13,9 @@ buffer is written out and emptied.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
+from multiprocessing import current_process
 from typing import Any
 
 from . import counters as C
@@ -120,13 +122,19 @@ def run_map_task(job: JobSpec, split: Split, context: TaskContext) -> MapOutput:
         (C.MAP_RECORDS_IN, C.MAP_RECORDS_OUT, C.MAP_SPILLS, C.MAP_SPILLED_BYTES,
          C.COMBINE_RECORDS_IN, C.COMBINE_RECORDS_OUT), 0
     )  # fmt: skip
+    if context.verbose:  # the recipe's "PoolWorker-1 reading basics.rst", a line a file
+        for part in getattr(split, "parts", (split,)):
+            print(f"{current_process().name} reading {part.describe()}", file=sys.stderr)
+        sys.stderr.flush()
     writer = SegmentWriter(context.path(".seg"), job.partitions)
     try:
         buffer = _Buffer(job, writer, counters, split.describe())
         _map_split(job, split, buffer, counters)
         buffer.spill()
-        replaced = counters.get(C.INPUT_DECODE_ERRORS, 0)
-        decode_errors = {split.source: replaced} if replaced else {}
+        decode_errors = {
+            name[len(C.DECODE_ERRORS_IN) :]: counters.pop(name)
+            for name in [name for name in counters if name.startswith(C.DECODE_ERRORS_IN)]
+        }
         return MapOutput(writer.path, writer.close(), counters, decode_errors)
     except BaseException:
         writer.discard()

@@ -16,12 +16,14 @@ __all__ = ["TaskContext", "UserCodeError"]
 
 @dataclass(frozen=True)
 class TaskContext:
-    """One attempt of one task: its number (from 0), its attempt (from 1), its folder."""
+    """One attempt of one task: its number (from 0), its attempt (from 1), its folder,
+    and whether to say on stderr what it reads."""
 
     phase: str
     index: int
     attempt: int
     workdir: str
+    verbose: bool = False
 
     def path(self, suffix: str) -> str:
         """Return a path in the work folder that belongs to this attempt only."""

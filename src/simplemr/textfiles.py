@@ -32,7 +32,7 @@ from . import counters as C
 from .errors import InputError, JobDefinitionError
 from .memory import MiB
 
-__all__ = ["TextBlock", "TextFiles", "TextSplit", "expand_paths", "text_files"]
+__all__ = ["CombinedSplit", "TextBlock", "TextFiles", "TextSplit", "expand_paths", "text_files"]
 
 BLOCK_SIZE = 1 * MiB
 MAX_SPLIT_SIZE = 64 * MiB
@@ -143,10 +143,6 @@ class TextSplit:
     errors: str
     whole: bool  # read as one decoded stream (compressed, or not byte-splittable)
 
-    @property
-    def source(self) -> str:
-        return self.path
-
     def describe(self) -> str:
         if self.whole or (self.start == 0 and self.end >= self.size):
             return self.path
@@ -174,9 +170,11 @@ class TextSplit:
         except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
             raise InputError(f"cannot read {self.path!r}: {error}") from None
         finally:
-            counters[C.INPUT_DECODE_ERRORS] = counters.get(C.INPUT_DECODE_ERRORS, 0) + (
-                _decode_errors - errors_before
-            )
+            replaced = _decode_errors - errors_before
+            if replaced:
+                counters[C.INPUT_DECODE_ERRORS] = counters.get(C.INPUT_DECODE_ERRORS, 0) + replaced
+                by_file = C.DECODE_ERRORS_IN + self.path
+                counters[by_file] = counters.get(by_file, 0) + replaced
 
     def locate(self, block_number: int, index: int, record: Any) -> str:
         # Only called on an error, so it may re-read the file to count lines.
@@ -186,6 +184,32 @@ class TextSplit:
                 break
             before += len(block)
         return f"{self.path}, line {before + index + 1}"
+
+
+@dataclass(frozen=True)
+class CombinedSplit:
+    """Several small files read by one map task, so that a folder of many small
+    files makes a few tasks of a useful size, not one task per file."""
+
+    parts: tuple[TextSplit, ...]
+
+    def describe(self) -> str:
+        names = [part.path for part in self.parts]
+        shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} ... {names[-1]}"
+        return f"{len(names)} files ({shown})"
+
+    def blocks(self, counters: dict[str, int]) -> Iterator[Sequence[str]]:
+        for part in self.parts:
+            yield from part.blocks(counters)
+
+    def locate(self, block_number: int, index: int, record: Any) -> str:
+        # Only called on an error: find the part that block came from.
+        for part in self.parts:
+            blocks = sum(1 for _ in part.blocks({}))
+            if block_number < blocks:
+                return part.locate(block_number, index, record)
+            block_number -= blocks
+        return self.describe()
 
 
 def _count_lines_to(path: str, offset: int, encoding: str) -> int:
@@ -388,17 +412,29 @@ class TextFiles:
         even = -(-self.total_bytes // (4 * max(workers, 1)))
         return max(MIN_SPLIT_SIZE, min(MAX_SPLIT_SIZE, even))
 
-    def splits(self, workers: int) -> Iterator[TextSplit]:
+    def splits(self, workers: int) -> Iterator[TextSplit | CombinedSplit]:
         step = self._split_size(workers)
         splittable = byte_splittable(self.encoding)
+        small: list[TextSplit] = []
+        small_bytes = 0
         for path, size in zip(self.paths, self.sizes, strict=True):
             whole = not splittable or compression_of(path) is not None
             if whole or size <= step:
-                yield TextSplit(path, 0, size, size, self.encoding, self.errors, whole)
+                small.append(TextSplit(path, 0, size, size, self.encoding, self.errors, whole))
+                small_bytes += size
+                if small_bytes >= step:
+                    yield _one_or_combined(small)
+                    small, small_bytes = [], 0
                 continue
             for start in range(0, size, step):
                 end = min(start + step, size)
                 yield TextSplit(path, start, end, size, self.encoding, self.errors, False)
+        if small:
+            yield _one_or_combined(small)
+
+
+def _one_or_combined(parts: list[TextSplit]) -> TextSplit | CombinedSplit:
+    return parts[0] if len(parts) == 1 else CombinedSplit(tuple(parts))
 
 
 def text_files(

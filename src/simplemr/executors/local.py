@@ -153,12 +153,12 @@ class LocalExecutor(Executor):
         self._queue.clear()
         self._done.clear()
         self._payload = job_payload
-        self._workers = [_Worker(*self._start_process()) for _ in range(self.workers)]
+        self._workers = [_Worker(*self._start_process(slot)) for slot in range(self.workers)]
         for worker in self._workers:
             self._await_ready(worker.process, worker.conn)
 
-    def _spawn(self) -> _Worker:
-        worker = _Worker(*self._start_process())
+    def _spawn(self, slot: int) -> _Worker:
+        worker = _Worker(*self._start_process(slot))
         try:
             self._await_ready(worker.process, worker.conn)
         except BaseException:
@@ -166,10 +166,13 @@ class LocalExecutor(Executor):
             raise
         return worker
 
-    def _start_process(self) -> tuple[Any, Connection]:
+    def _start_process(self, slot: int) -> tuple[Any, Connection]:
         ours, theirs = self._context.Pipe(duplex=True)
         process = self._context.Process(  # type: ignore[attr-defined]
-            target=_worker_main, args=(theirs, self._payload), name="simplemr-worker", daemon=True
+            target=_worker_main,
+            args=(theirs, self._payload),
+            name=f"Worker-{slot + 1}",
+            daemon=True,
         )
         process.start()
         theirs.close()
@@ -266,7 +269,7 @@ class LocalExecutor(Executor):
             failure = TaskFailure("lost", f"its worker process (pid {worker.process.pid}) {how}")
             self._done.append(Completion(task.context, failure=failure))
         worker.conn.close()
-        replacement = self._spawn()
+        replacement = self._spawn(self._workers.index(worker))
         worker.process, worker.conn, worker.task = replacement.process, replacement.conn, None
 
     def shutdown(self, *, cancel: bool = False) -> None:
