@@ -48,7 +48,7 @@ class MapReduce:
     """A MapReduce job: ``mapper``, ``reducer``, optional ``combiner``, and where it runs.
 
     - ``mapper(record)`` returns or yields ``(key, value)`` pairs. With ``bulk=True``
-      it is called with a list of records at once (a block of about 1 MiB of
+      it is called with a list of records at once (a block of about 2 MiB of
       lines, or a chunk of items) and yields pairs for all of them.
     - ``reducer(key, values)`` gets one key and an iterator over all its values, in
       no particular order, and returns the key's result; if it is a generator, each

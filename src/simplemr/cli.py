@@ -12,11 +12,11 @@ import os
 import shutil
 import signal
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
 
 from . import __version__
+from .engine import make_workdir
 from .errors import InputError, JobDefinitionError, SimplemrError
 from .examples import wordcount
 from .executors import EXECUTORS
@@ -29,6 +29,12 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
+
+
+EXIT_STATUS_HELP = (
+    "exit status: 0 done, 1 the job failed, 2 bad usage or bad input found before the "
+    "job started, 130 interrupted, 143 terminated"
+)
 
 
 class _Terminated(BaseException):
@@ -53,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="simplemr",
         description="MapReduce on every core of this machine, in bounded memory.",
+        epilog=EXIT_STATUS_HELP,
     )
     parser.add_argument("--version", action="version", version=f"simplemr {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -65,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
             "count descending, ties by word ascending. With no PATH, counts a sample "
             "text shipped with simplemr. Undecodable bytes are replaced (and reported)."
         ),
+        epilog=EXIT_STATUS_HELP,
     )
     count.add_argument(
         "paths",
@@ -78,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         metavar="PATH",
         help="also write all counts: PATH.tsv or PATH.jsonl as one file, any other PATH "
-        "as a folder of part files, - for stdout",
+        "as a folder of part files; - writes them to stdout instead of the table",
     )
     count.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     count.add_argument("--encoding", default="utf-8", help="the files' encoding (utf-8)")
@@ -117,11 +125,14 @@ def _stdin_spooled(paths: list[str], tmp_dir: str | None) -> Iterator[list[str]]
     if "-" not in paths:
         yield paths
         return
-    with tempfile.TemporaryDirectory(prefix="simplemr-stdin-", dir=tmp_dir) as folder:
+    folder = make_workdir(tmp_dir, prefix="simplemr-stdin-")
+    try:
         spooled = os.path.join(folder, "stdin")
         with open(spooled, "wb") as file:
             shutil.copyfileobj(sys.stdin.buffer, file, 1024 * 1024)
         yield [spooled if path == "-" else path for path in paths]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class _TopWords:

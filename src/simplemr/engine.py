@@ -40,18 +40,22 @@ TMPDIR_VARIABLE = "SIMPLEMR_TMPDIR"
 _TaskSource = Iterator[tuple[Callable[..., Any], tuple[Any, ...], str]]
 
 
-def make_workdir(tmp_dir: str | None) -> str:
-    """Create the job's private work folder (mode 0700) under ``tmp_dir``,
-    ``$SIMPLEMR_TMPDIR`` or the system's temp folder."""
-    root = tmp_dir or os.environ.get(TMPDIR_VARIABLE) or tempfile.gettempdir()
+def work_root(tmp_dir: str | None) -> tuple[str, str]:
+    """Return where work folders go, and what chose it (for messages)."""
+    if tmp_dir:
+        return tmp_dir, "tmp_dir"
+    if os.environ.get(TMPDIR_VARIABLE):
+        return os.environ[TMPDIR_VARIABLE], f"${TMPDIR_VARIABLE}"
+    return tempfile.gettempdir(), "the system's temp folder"
+
+
+def make_workdir(tmp_dir: str | None, prefix: str = "simplemr-") -> str:
+    """Create a private folder (mode 0700) under ``tmp_dir``, ``$SIMPLEMR_TMPDIR``
+    or the system's temp folder."""
+    root, origin = work_root(tmp_dir)
     try:
-        return tempfile.mkdtemp(prefix="simplemr-", dir=root)
+        return tempfile.mkdtemp(prefix=prefix, dir=root)
     except OSError as error:
-        origin = (
-            "tmp_dir"
-            if tmp_dir
-            else (f"${TMPDIR_VARIABLE}" if os.environ.get(TMPDIR_VARIABLE) else "the temp folder")
-        )
         raise JobDefinitionError(
             f"cannot create a work folder in {root!r} ({origin}): {error.strerror}"
         ) from None

@@ -34,7 +34,7 @@ from .memory import MiB
 
 __all__ = ["CombinedSplit", "TextBlock", "TextFiles", "TextSplit", "expand_paths", "text_files"]
 
-BLOCK_SIZE = 1 * MiB
+BLOCK_SIZE = 2 * MiB
 MAX_SPLIT_SIZE = 64 * MiB
 MIN_SPLIT_SIZE = 1 * MiB
 
@@ -252,7 +252,7 @@ def _split_lines(text: str) -> list[str]:
 
 
 class TextBlock(Sequence[str]):
-    """About a MiB of whole lines of a text file: a sequence of lines (without
+    """About 2 MiB of whole lines of a text file: a sequence of lines (without
     their endings), split only when first used.
 
     A bulk mapper may work on the block's raw bytes instead: ``data`` holds them,

@@ -5,7 +5,7 @@ reStructuredText comment); replace each character of ``string.punctuation``
 with a space; split on whitespace; lowercase each word; keep a word if
 ``word.isalpha()`` and it is not a stop word. Count the words kept.
 
-The mapper is a bulk mapper: it takes a block of about a MiB of lines and counts
+The mapper is a bulk mapper: it takes a block of a few MiB of lines and counts
 its words with C-speed methods and ``collections.Counter``, because calling a
 Python function per line or per word would cost more than the work itself. It
 is equivalent to ``count_line`` applied to every line, summed.
