@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import bz2
+import fcntl
 import gzip
 import json
 import lzma
 import os
+import pty
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import time
 from collections import Counter
 from pathlib import Path
@@ -26,6 +30,7 @@ def run_cli(*args: str, stdin: bytes | None = None, env: dict | None = None):
     return subprocess.run(
         [sys.executable, "-m", "simplemr", "wordcount", "--workers", "2", *args],
         input=stdin,
+        stdin=subprocess.DEVNULL if stdin is None else None,
         capture_output=True,
         timeout=120,
         env={**os.environ, **(env or {})},
@@ -95,6 +100,35 @@ def test_output_holds_every_count(tmp_path: Path, suffix: str) -> None:
     assert "TOP 20 WORDS BY FREQUENCY" in done.stdout.decode()
 
 
+def test_stdin_is_called_stdin_in_messages() -> None:
+    done = run_cli("-", stdin=b"caf\xe9 ok\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.decode() == (
+        "simplemr: warning: <stdin>: 1 undecodable byte sequence replaced with U+FFFD\n"
+    )
+
+
+def test_no_path_with_piped_stdin_counts_the_sample_and_says_so() -> None:
+    done = run_cli(stdin=b"zebra zebra\n")
+    assert done.returncode == 0, done.stderr
+    assert "zebra" not in done.stdout.decode()
+    assert "to count standard input, pass -" in done.stderr.decode()
+
+
+def test_a_closed_pipe_is_not_an_error_wall(tmp_path: Path) -> None:
+    source = tmp_path / "text.txt"
+    letters = ("".join(chr(ord("a") + int(d)) for d in f"{n:06d}") for n in range(200_000))
+    source.write_text(" ".join(letters))  # 200,000 distinct words: far more than a pipe holds
+    command = (
+        f"{sys.executable} -m simplemr wordcount {source} --output - | head -1; "
+        "exit ${PIPESTATUS[0]}"
+    )
+    done = subprocess.run(["bash", "-c", command], capture_output=True, timeout=120)
+    assert done.returncode == 141
+    assert b"Traceback" not in done.stderr
+    assert len(done.stdout.splitlines()) == 1
+
+
 def test_output_to_stdout_is_tsv_only(tmp_path: Path) -> None:
     source = tmp_path / "text.txt"
     source.write_text(TEXT)
@@ -104,6 +138,21 @@ def test_output_to_stdout_is_tsv_only(tmp_path: Path) -> None:
     assert dict((w, int(c)) for w, c in (line.split("\t") for line in lines)) == {
         "pear": 2, "apple": 1, "fig": 3,
     }  # fmt: skip
+
+
+def test_overwrite_needs_output_and_never_replaces_an_input(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text(TEXT)
+    done = run_cli(str(folder), "--overwrite")
+    assert (done.returncode, done.stderr) == (
+        2,
+        b"simplemr: error: --overwrite goes with --output\n",
+    )
+    done = run_cli(str(folder), "--output", str(folder), "--overwrite")
+    assert done.returncode == 2
+    assert b"would replace the input" in done.stderr
+    assert (folder / "a.txt").read_text() == TEXT
 
 
 def test_existing_output_is_refused_before_the_job_unless_overwrite(tmp_path: Path) -> None:
@@ -150,6 +199,33 @@ def test_progress_only_when_asked_or_on_a_terminal(tmp_path: Path) -> None:
     shown = run_cli(str(source), "--progress")
     assert b"map" in shown.stderr and b"reduce" in shown.stderr
     assert shown.stdout == quiet.stdout
+    assert run_cli(str(source), "--no-progress").stderr == b""
+
+
+def test_progress_by_default_on_a_terminal(tmp_path: Path) -> None:
+    source = tmp_path / "text.txt"
+    source.write_text(TEXT)
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "simplemr", "wordcount", str(source)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower, timeout=120,
+        )  # fmt: skip
+        os.close(follower)
+        drawn = b""
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal's other end is closed: all read
+                break
+            if not chunk:
+                break
+            drawn += chunk
+    finally:
+        os.close(leader)
+    assert done.returncode == 0
+    assert b"map" in drawn and b"reduce" in drawn
 
 
 def test_the_recipes_own_files_count_exactly(pymotw_rst: list[Path], tmp_path: Path) -> None:
@@ -194,9 +270,10 @@ def test_interrupt_stops_everything_and_cleans_up(tmp_path: Path, sent, status: 
             file.write(chunk)
     root = tmp_path / "root"
     root.mkdir()
+    target = tmp_path / "counts"
     process = subprocess.Popen(
         [sys.executable, "-m", "simplemr", "wordcount", str(big), "--workers", "2",
-         "--memory", "1MB", "--tmp-dir", str(root)],
+         "--memory", "1MB", "--tmp-dir", str(root), "--output", str(target)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     deadline = time.monotonic() + 30
@@ -213,6 +290,7 @@ def test_interrupt_stops_everything_and_cleans_up(tmp_path: Path, sent, status: 
     _, alive = psutil.wait_procs(children, timeout=5)
     assert alive == []
     assert list(root.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.txt", "root"]  # no output
     assert (
         stderr.decode().strip()
         == {130: "simplemr: interrupted", 143: "simplemr: terminated"}[status]

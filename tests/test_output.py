@@ -55,15 +55,57 @@ def test_failure_midway_leaves_nothing_that_looks_complete(tmp_path: Path) -> No
 
 def test_existing_output_is_refused_unless_overwrite(tmp_path: Path) -> None:
     target = tmp_path / "out"
-    target.mkdir()
-    (target / "old").write_text("x")
+    write_results([[("old", 1)], [("older", 2)]], str(target))
     with pytest.raises(simplemr.JobDefinitionError, match=r"already exists.*overwrite"):
         check_target(str(target), overwrite=False)
     check_target(str(target), overwrite=True)
     write_results([[("new", 1)]], str(target), overwrite=True)
     assert sorted(p.name for p in target.iterdir()) == ["_SUCCESS", "part-00000"]
+    assert (target / "part-00000").read_text() == "new\t1\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
 def test_target_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(simplemr.JobDefinitionError, match="does not exist"):
         check_target(str(tmp_path / "nope" / "out.tsv"), overwrite=False)
+
+
+def test_overwrite_only_replaces_earlier_output(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "notes.txt").write_text("mine")
+    with pytest.raises(simplemr.JobDefinitionError, match=r"holds more than part files"):
+        check_target(str(target), overwrite=True)
+    assert (target / "notes.txt").read_text() == "mine"
+
+
+def test_an_output_that_is_or_holds_an_input_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("x")
+    for target in [tmp_path / "in", tmp_path / "in" / "a.txt", tmp_path]:
+        with pytest.raises(simplemr.JobDefinitionError, match="would replace the input"):
+            check_target(str(target), overwrite=True, inputs=[str(tmp_path / "in" / "a.txt")])
+
+
+def test_file_and_folder_kinds_must_match_what_exists(tmp_path: Path) -> None:
+    (tmp_path / "e.tsv").mkdir()
+    with pytest.raises(simplemr.JobDefinitionError, match="is a folder"):
+        check_target(str(tmp_path / "e.tsv"), overwrite=True)
+    (tmp_path / "plain").write_text("x")
+    with pytest.raises(simplemr.JobDefinitionError, match="is a file"):
+        check_target(str(tmp_path / "plain"), overwrite=True)
+
+
+def test_a_failed_overwrite_keeps_the_earlier_output(tmp_path: Path) -> None:
+    target = tmp_path / "out"
+    write_results([[("old", 1)]], str(target))
+
+    def failing():
+        yield [("new", 2)]
+        raise RuntimeError("the job broke")
+
+    with pytest.raises(RuntimeError):
+        write_results(failing(), str(target), overwrite=True)
+    assert (target / "part-00000").read_text() == "old\t1\n"
+    assert (target / "_SUCCESS").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]

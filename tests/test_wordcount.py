@@ -6,10 +6,11 @@ from collections import Counter
 from pathlib import Path
 
 from conftest import SAMPLE
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import simplemr
+from simplemr import textfiles
 from simplemr.examples import wordcount
 from simplemr.textfiles import TextBlock
 
@@ -43,28 +44,44 @@ raw_texts = st.lists(
 ).map(b"".join)
 
 
-def reference_counts(path: Path, errors: str) -> Counter[str]:
+def reference_counts(path: Path, encoding: str, errors: str) -> Counter[str]:
     """The slow reference over what Python's text mode reads from the file."""
-    with open(path, encoding="utf-8", errors=errors, newline=None) as file:
+    with open(path, encoding=encoding, errors=errors, newline=None) as file:
         return slow_count([line.rstrip("\n") for line in file])
 
 
-def blocks_counts(path: Path, errors: str, split_size: int) -> Counter[str]:
+def blocks_counts(path: Path, encoding: str, errors: str, split_size: int) -> Counter[str]:
     total: Counter[str] = Counter()
-    for split in simplemr.text_files(path, errors=errors, split_size=split_size).splits(2):
+    files = simplemr.text_files(path, encoding=encoding, errors=errors, split_size=split_size)
+    for split in files.splits(2):
         for block in split.blocks({}):
             assert isinstance(block, TextBlock)
             total.update(dict(wordcount.map_lines(block)))
     return total
 
 
-@given(data=raw_texts, split_size=st.integers(1, 30), errors=st.sampled_from(["replace", "ignore"]))
+@given(
+    data=raw_texts,
+    split_size=st.integers(1, 30),
+    block_size=st.integers(1, 40),
+    encoding=st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "cp1252"]),
+    errors=st.sampled_from(["replace", "ignore", "surrogateescape"]),
+)
+@example(b"\xff.. foo\n", 100, 100, "utf-8", "ignore")
+@example(b".\xff. foo\n", 100, 100, "utf-8", "ignore")
+@example(b"\x81.. foo\n", 100, 100, "cp1252", "ignore")
+@example(b"\xef\xbb\xbf.. foo\nbar\n", 100, 100, "utf-8-sig", "replace")
 def test_byte_level_counting_equals_the_rules_at_any_cut(
-    tmp_path_factory, data: bytes, split_size: int, errors: str
+    tmp_path_factory, data: bytes, split_size: int, block_size: int, encoding: str, errors: str
 ) -> None:
     path = tmp_path_factory.mktemp("wc") / "text.txt"
     path.write_bytes(data)
-    assert blocks_counts(path, errors, split_size) == reference_counts(path, errors)
+    saved, textfiles.BLOCK_SIZE = textfiles.BLOCK_SIZE, block_size  # reads cross blocks too
+    try:
+        counted = blocks_counts(path, encoding, errors, split_size)
+    finally:
+        textfiles.BLOCK_SIZE = saved
+    assert counted == reference_counts(path, encoding, errors)
 
 
 def test_rules_by_example() -> None:

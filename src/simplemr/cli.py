@@ -11,6 +11,7 @@ import contextlib
 import os
 import shutil
 import signal
+import stat
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from importlib import resources
@@ -21,7 +22,7 @@ from .errors import InputError, JobDefinitionError, SimplemrError
 from .examples import wordcount
 from .executors import EXECUTORS
 from .output import check_target, write_results
-from .textfiles import text_files
+from .textfiles import expand_paths, text_files
 
 __all__ = ["main"]
 
@@ -29,6 +30,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_TERMINATED = 143
+EXIT_BROKEN_PIPE = 141
 
 
 EXIT_STATUS_HELP = (
@@ -118,21 +120,38 @@ def _sample_paths() -> Iterator[list[str]]:
         yield [str(path)]
 
 
+STDIN_LABEL = "<stdin>"
+
+
 @contextlib.contextmanager
-def _stdin_spooled(paths: list[str], tmp_dir: str | None) -> Iterator[list[str]]:
+def _stdin_spooled(paths: list[str], tmp_dir: str | None) -> Iterator[tuple[list[str], dict]]:
     """Replace ``-`` in ``paths`` by a private file holding standard input, so it
-    can be split and read by workers like any file."""
+    can be split and read by workers like any file; messages call it <stdin>.
+    Yields the paths and the labels for ``text_files``."""
     if "-" not in paths:
-        yield paths
+        yield paths, {}
         return
+    others = [path for path in paths if path != "-"]
+    if others:
+        expand_paths(others)  # a typo fails now, not after all of stdin is read
+    if sys.stdin is None:
+        raise InputError("'-' names standard input, but there is none")
     folder = make_workdir(tmp_dir, prefix="simplemr-stdin-")
     try:
         spooled = os.path.join(folder, "stdin")
         with open(spooled, "wb") as file:
             shutil.copyfileobj(sys.stdin.buffer, file, 1024 * 1024)
-        yield [spooled if path == "-" else path for path in paths]
+        yield [spooled if path == "-" else path for path in paths], {spooled: STDIN_LABEL}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _stdin_is_piped() -> bool:
+    try:
+        mode = os.fstat(0).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
 
 
 class _TopWords:
@@ -158,13 +177,20 @@ class _TopWords:
 
 
 def _run_wordcount(args: argparse.Namespace) -> int:
+    if args.overwrite and args.output is None:
+        raise JobDefinitionError("--overwrite goes with --output")
     if args.output is not None:
-        check_target(args.output, args.overwrite)
+        check_target(args.output, args.overwrite, [p for p in args.paths if p != "-"])
+    if not args.paths and _stdin_is_piped():
+        print(
+            "simplemr: counting the bundled sample text; to count standard input, pass -",
+            file=sys.stderr,
+        )
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     with contextlib.ExitStack() as stack:
         paths = args.paths or stack.enter_context(_sample_paths())
-        paths = stack.enter_context(_stdin_spooled(paths, args.tmp_dir))
-        inputs = text_files(paths, encoding=args.encoding)
+        paths, labels = stack.enter_context(_stdin_spooled(paths, args.tmp_dir))
+        inputs = text_files(paths, encoding=args.encoding, labels=labels)
         job = wordcount.job(
             workers=args.workers,
             partitions=args.partitions,
@@ -200,6 +226,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (InputError, JobDefinitionError) as error:
         return _fail(args, error, EXIT_USAGE)
     except SimplemrError as error:
+        return _fail(args, error, EXIT_FAILED)
+    except BrokenPipeError:
+        # The reader of our output went away (`... | head`): stop quietly, as
+        # programs killed by SIGPIPE do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except OSError as error:  # a full disk, a file vanished or not readable...
         return _fail(args, error, EXIT_FAILED)
     except KeyboardInterrupt:
         print("simplemr: interrupted", file=sys.stderr)

@@ -6,15 +6,17 @@
     -          standard output, TSV
 
 Everything is first written under a hidden temporary name beside the target (on the
-same filesystem, so the final rename cannot fail with EXDEV) and renamed into
-place only when complete; a folder gets its ``_SUCCESS`` marker last. A job that
-fails or is interrupted therefore never leaves output that looks complete.
+same filesystem, so the final rename cannot fail with EXDEV), a folder with its
+``_SUCCESS`` marker, and renamed into place only when complete. A job that fails
+or is interrupted therefore never leaves output that looks complete. Overwriting
+is allowed only over a file or a folder of earlier output, never over inputs.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 from collections.abc import Iterable
@@ -25,6 +27,7 @@ from .errors import JobDefinitionError
 __all__ = ["check_target", "format_jsonl", "format_tsv", "output_kind", "write_results"]
 
 SUCCESS_MARKER = "_SUCCESS"
+_PART = re.compile(r"part-\d{5,}")
 
 
 def output_kind(target: str) -> str:
@@ -56,9 +59,14 @@ def format_jsonl(result: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=repr)
 
 
-def check_target(target: str, overwrite: bool) -> None:
-    """Refuse, before any work starts, a target that exists (unless ``overwrite``)
-    or whose folder does not."""
+def _looks_like_output(folder: str) -> bool:
+    return all(_PART.fullmatch(name) or name == SUCCESS_MARKER for name in os.listdir(folder))
+
+
+def check_target(target: str, overwrite: bool, inputs: Iterable[str] = ()) -> None:
+    """Refuse, before any work starts, a target that cannot or should not be written:
+    its folder is missing, it exists (unless ``overwrite``, and then only over a
+    file, or a folder of earlier output), or it is or holds one of ``inputs``."""
     if target == "-":
         return
     parent = os.path.dirname(os.path.abspath(target))
@@ -66,11 +74,30 @@ def check_target(target: str, overwrite: bool) -> None:
         raise JobDefinitionError(f"cannot write {target!r}: the folder {parent!r} does not exist")
     if not os.access(parent, os.W_OK):
         raise JobDefinitionError(f"cannot write {target!r}: {parent!r} is not writable")
-    exists = os.path.isfile(target) or (os.path.isdir(target) and os.listdir(target))
-    if exists and not overwrite:
+    real = os.path.realpath(target)
+    for path in inputs:
+        source = os.path.realpath(path)
+        if source == real or source.startswith(real + os.sep):
+            raise JobDefinitionError(f"the output {target!r} would replace the input {path!r}")
+    folder = output_kind(target) == "folder"
+    if os.path.isdir(target) and not folder:
+        raise JobDefinitionError(f"the output {target!r} is a folder; name a file, or a folder")
+    if os.path.exists(target) and not os.path.isdir(target) and folder:
+        raise JobDefinitionError(
+            f"the output {target!r} is a file; a folder output needs a folder path "
+            "(or end the name with .tsv or .jsonl for one file)"
+        )
+    if not os.path.lexists(target) or (folder and not os.listdir(target)):
+        return
+    if not overwrite:
         raise JobDefinitionError(
             f"the output {target!r} already exists; choose another or pass overwrite=True "
             "(--overwrite)"
+        )
+    if folder and not _looks_like_output(target):
+        raise JobDefinitionError(
+            f"the folder {target!r} holds more than part files and {SUCCESS_MARKER}; "
+            "it will not be overwritten: remove it yourself, or choose another output"
         )
 
 
@@ -81,9 +108,9 @@ def _write_lines(file: IO[str], results: Iterable[Any], kind: str) -> None:
         file.write("\n")
 
 
-def _temporary_beside(target: str) -> str:
+def _beside(target: str, role: str) -> str:
     folder, name = os.path.split(os.path.abspath(target))
-    return os.path.join(folder, f".{name}.simplemr-{os.getpid()}.tmp")
+    return os.path.join(folder, f".{name}.simplemr-{role}-{os.getpid()}")
 
 
 def _remove(path: str) -> None:
@@ -96,14 +123,18 @@ def _remove(path: str) -> None:
 def write_results(
     partitions: Iterable[Iterable[Any]], target: str, overwrite: bool = False
 ) -> None:
-    """Write each partition's results to ``target`` (see the module docstring)."""
+    """Write each partition's results to ``target`` (see the module docstring).
+
+    The last step is one rename. An earlier folder being overwritten is first
+    moved aside, and deleted only once the new one is in place.
+    """
     kind = output_kind(target)
     if kind == "stdout":
         for results in partitions:
             _write_lines(sys.stdout, results, "tsv")
         sys.stdout.flush()
         return
-    temporary = _temporary_beside(target)
+    temporary = _beside(target, "new")
     _remove(temporary)
     try:
         if kind == "folder":
@@ -112,15 +143,18 @@ def write_results(
                 part = os.path.join(temporary, f"part-{number:05d}")
                 with open(part, "w", encoding="utf-8", newline="\n") as file:
                     _write_lines(file, results, "tsv")
+            open(os.path.join(temporary, SUCCESS_MARKER), "w").close()
         else:
             with open(temporary, "w", encoding="utf-8", newline="\n") as file:
                 for results in partitions:
                     _write_lines(file, results, kind)
-        if overwrite:
-            _remove(target)
-        os.replace(temporary, target)
-        if kind == "folder":
-            open(os.path.join(target, SUCCESS_MARKER), "w").close()
+        if kind == "folder" and overwrite and os.path.isdir(target):
+            old = _beside(target, "old")
+            os.rename(target, old)
+            os.rename(temporary, target)
+            _remove(old)
+        else:
+            os.replace(temporary, target)
     except BaseException:
         _remove(temporary)
         raise

@@ -23,8 +23,9 @@ import gzip
 import io
 import lzma
 import os
+import threading
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -40,12 +41,15 @@ MIN_SPLIT_SIZE = 1 * MiB
 
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _ERROR_HANDLER = "simplemr-count"
-_decode_errors = 0
+_replaced = threading.local()  # per thread: tasks may read splits in threads
+
+
+def _replaced_so_far() -> int:
+    return getattr(_replaced, "count", 0)
 
 
 def _count_and_replace(error: UnicodeError) -> tuple[str, int]:
-    global _decode_errors
-    _decode_errors += 1
+    _replaced.count = _replaced_so_far() + 1
     return "\ufffd", error.end  # type: ignore[attr-defined]
 
 
@@ -142,15 +146,19 @@ class TextSplit:
     encoding: str
     errors: str
     whole: bool  # read as one decoded stream (compressed, or not byte-splittable)
+    label: str = ""  # what messages call the file, if not its path ("<stdin>")
+
+    @property
+    def name(self) -> str:
+        return self.label or self.path
 
     def describe(self) -> str:
         if self.whole or (self.start == 0 and self.end >= self.size):
-            return self.path
-        return f"{self.path} bytes {self.start}-{self.end}"
+            return self.name
+        return f"{self.name} bytes {self.start}-{self.end}"
 
     def blocks(self, counters: dict[str, int]) -> Iterator[Sequence[str]]:
-        global _decode_errors
-        errors_before = _decode_errors
+        errors_before = _replaced_so_far()
         counters[C.INPUT_BYTES] = counters.get(C.INPUT_BYTES, 0) + (
             self.size if self.whole else self.end - self.start
         )
@@ -164,16 +172,16 @@ class TextSplit:
                 )
         except UnicodeDecodeError as error:
             raise InputError(
-                f"cannot decode {self.path!r} as {self.encoding}: {error.reason} "
+                f"cannot decode {self.name!r} as {self.encoding}: {error.reason} "
                 f"(pass errors='replace' to replace undecodable bytes)"
             ) from None
         except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
-            raise InputError(f"cannot read {self.path!r}: {error}") from None
+            raise InputError(f"cannot read {self.name!r}: {error}") from None
         finally:
-            replaced = _decode_errors - errors_before
+            replaced = _replaced_so_far() - errors_before
             if replaced:
                 counters[C.INPUT_DECODE_ERRORS] = counters.get(C.INPUT_DECODE_ERRORS, 0) + replaced
-                by_file = C.DECODE_ERRORS_IN + self.path
+                by_file = C.DECODE_ERRORS_IN + self.name
                 counters[by_file] = counters.get(by_file, 0) + replaced
 
     def locate(self, block_number: int, index: int, record: Any) -> str:
@@ -183,7 +191,7 @@ class TextSplit:
             if number == block_number:
                 break
             before += len(block)
-        return f"{self.path}, line {before + index + 1}"
+        return f"{self.name}, line {before + index + 1}"
 
 
 @dataclass(frozen=True)
@@ -194,7 +202,7 @@ class CombinedSplit:
     parts: tuple[TextSplit, ...]
 
     def describe(self) -> str:
-        names = [part.path for part in self.parts]
+        names = [part.name for part in self.parts]
         shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} ... {names[-1]}"
         return f"{len(names)} files ({shown})"
 
@@ -383,6 +391,7 @@ class TextFiles:
         encoding: str = "utf-8",
         errors: str = "replace",
         split_size: int | None = None,
+        labels: Mapping[str, str] | None = None,
     ) -> None:
         try:
             codecs.lookup(encoding)
@@ -396,6 +405,7 @@ class TextFiles:
             raise JobDefinitionError(
                 f"split_size must be a positive number of bytes, not {split_size}"
             )
+        self.labels = dict(labels or {})
         self.paths = expand_paths(paths)
         self.sizes = [os.path.getsize(path) for path in self.paths]
         self.encoding = encoding
@@ -412,6 +422,10 @@ class TextFiles:
         even = -(-self.total_bytes // (4 * max(workers, 1)))
         return max(MIN_SPLIT_SIZE, min(MAX_SPLIT_SIZE, even))
 
+    def _split(self, path: str, start: int, end: int, size: int, whole: bool) -> TextSplit:
+        label = self.labels.get(path, "")
+        return TextSplit(path, start, end, size, self.encoding, self.errors, whole, label)
+
     def splits(self, workers: int) -> Iterator[TextSplit | CombinedSplit]:
         step = self._split_size(workers)
         splittable = byte_splittable(self.encoding)
@@ -420,7 +434,7 @@ class TextFiles:
         for path, size in zip(self.paths, self.sizes, strict=True):
             whole = not splittable or compression_of(path) is not None
             if whole or size <= step:
-                small.append(TextSplit(path, 0, size, size, self.encoding, self.errors, whole))
+                small.append(self._split(path, 0, size, size, whole))
                 small_bytes += size
                 if small_bytes >= step:
                     yield _one_or_combined(small)
@@ -428,7 +442,7 @@ class TextFiles:
                 continue
             for start in range(0, size, step):
                 end = min(start + step, size)
-                yield TextSplit(path, start, end, size, self.encoding, self.errors, False)
+                yield self._split(path, start, end, size, False)
         if small:
             yield _one_or_combined(small)
 
@@ -443,6 +457,7 @@ def text_files(
     encoding: str = "utf-8",
     errors: str = "replace",
     split_size: int | None = None,
+    labels: Mapping[str, str] | None = None,
 ) -> TextFiles:
     """Name text files for the engine to read: each record is one line, without its ending.
 
@@ -450,8 +465,9 @@ def text_files(
     that start with ``.`` or ``_``). Large files are read in parallel as byte
     ranges of ``split_size`` bytes (default: a quarter of an even share per worker,
     between 1 and 64 MiB). ``errors='replace'`` (the default) turns undecodable
-    bytes into U+FFFD and counts them in ``input.decode_errors``.
+    bytes into U+FFFD and counts them in ``input.decode_errors``. ``labels`` gives
+    some paths another name in messages (the command line's ``<stdin>``).
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    return TextFiles(paths, encoding=encoding, errors=errors, split_size=split_size)
+    return TextFiles(paths, encoding=encoding, errors=errors, split_size=split_size, labels=labels)

@@ -11,9 +11,9 @@ Python function per line or per word would cost more than the work itself. It
 is equivalent to ``count_line`` applied to every line, summed.
 
 On a ``TextBlock`` (text files in UTF-8 and other ASCII-compatible encodings)
-it works on the raw bytes: ``bytes.translate`` blanks the punctuation about
+it counts the raw bytes: ``bytes.translate`` blanks the punctuation about
 forty times faster than ``str.translate`` on text with any non-ASCII letter,
-and only the distinct words of the block are decoded and lowercased. That is
+and only the block's distinct words are then decoded and lowercased. That is
 exact because the punctuation, the line endings and ASCII whitespace are
 single bytes below 0x80, which never occur inside a multi-byte character.
 """
@@ -21,7 +21,6 @@ single bytes below 0x80, which never occur inside a multi-byte character.
 from __future__ import annotations
 
 import heapq
-import re
 import string
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -33,6 +32,7 @@ __all__ = [
     "count_bytes",
     "count_line",
     "format_top",
+    "is_comment",
     "job",
     "map_lines",
     "sum_counts",
@@ -45,14 +45,16 @@ STOP_WORDS = frozenset(
      "py", "rst", "that", "the", "to", "with"]
 )  # fmt: skip
 _PUNCTUATION_TO_SPACE = str.maketrans(string.punctuation, " " * len(string.punctuation))
-# A line whose first non-whitespace characters are "..": what str.lstrip() skips is
-# exactly what \s matches in a str pattern, except the newline that ends the line.
-_COMMENT_LINE = re.compile(r"^[^\S\n]*\.\.[^\n]*", re.MULTILINE)
+
+
+def is_comment(line: str) -> bool:
+    """Whether a line is a reStructuredText comment, which the rules skip."""
+    return line.lstrip().startswith("..")
 
 
 def count_line(line: str) -> Counter[str]:
     """Count the words of one line by the rules, plainly (the reference)."""
-    if line.lstrip().startswith(".."):
+    if is_comment(line):
         return Counter()
     words = (word.lower() for word in line.translate(_PUNCTUATION_TO_SPACE).split())
     return Counter(word for word in words if word.isalpha() and word not in STOP_WORDS)
@@ -61,12 +63,11 @@ def count_line(line: str) -> Counter[str]:
 def map_lines(lines: Sequence[str]) -> Iterator[tuple[str, int]]:
     """Yield ``(word, count)`` for a block of lines: ``sum(map(count_line, lines))``."""
     data = getattr(lines, "data", None)
-    if isinstance(data, bytes):
+    # errors="ignore" drops bytes, which can join two dots into "..": read the text.
+    if isinstance(data, bytes) and lines.errors != "ignore":  # type: ignore[attr-defined]
         yield from count_bytes(data, lines.encoding, lines.errors).items()  # type: ignore[attr-defined]
         return
-    text = "\n".join(lines)
-    if ".." in text:
-        text = _COMMENT_LINE.sub("", text)
+    text = "\n".join(line for line in lines if not is_comment(line))
     counts = Counter(text.translate(_PUNCTUATION_TO_SPACE).lower().split())
     for word, count in counts.items():
         if word.isalpha() and word not in STOP_WORDS:
@@ -99,7 +100,8 @@ def count_bytes(data: bytes, encoding: str = "utf-8", errors: str = "replace") -
 
 
 def _without_comment_lines(data: bytes, encoding: str, errors: str) -> bytes:
-    """Blank every line whose ``lstrip()`` starts with ``..`` (line endings stay)."""
+    """Blank every comment line (line endings stay). Only lines holding ``..`` can
+    be comments; each of those is decoded and judged by ``is_comment`` itself."""
     kept: list[bytes] = []
     keep_from = search = 0
     while (found := data.find(b"..", search)) >= 0:
@@ -107,8 +109,7 @@ def _without_comment_lines(data: bytes, encoding: str, errors: str) -> bytes:
         end = min(
             e for e in (data.find(b"\n", found), data.find(b"\r", found), len(data)) if e >= 0
         )
-        prefix = data[start:found]
-        if not prefix or prefix.decode(encoding, errors).isspace():
+        if is_comment(data[start:end].decode(encoding, errors)):
             kept.append(data[keep_from:start])
             keep_from = end
         search = end
