@@ -200,3 +200,10 @@ class StubbornError(Exception):
 
 def raising_stubborn_error(number: int) -> list[tuple[int, int]]:
     raise StubbornError(number, "always")
+
+
+def partly_bad_mapper(number: int) -> Iterator[tuple[int, int]]:
+    """Yields a pair, then raises for multiples of 7: a skipped record must add nothing."""
+    yield number, 1
+    if number % 7 == 0:
+        raise ValueError(f"{number} is a multiple of 7")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bz2
+import doctest
 import gzip
 import lzma
 from pathlib import Path
@@ -153,3 +154,17 @@ def test_a_failing_mapper_is_located_by_file_and_line(tmp_path: Path) -> None:
     job = simplemr.MapReduce(mapper, lambda k, v: k, executor="inline")
     with pytest.raises(simplemr.TaskFailedError, match=r"data\.txt, line 778: the mapper raised"):
         job.run(text_files(path, split_size=1000))
+
+
+def test_docstring_examples() -> None:
+    assert doctest.testmod(textfiles).failed == 0
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_a_large_file_is_cut_into_a_multiple_of_the_workers(tmp_path: Path, workers: int) -> None:
+    path = tmp_path / "big.txt"
+    path.write_bytes(b"line of text\n" * 100_000)  # 1.3 MB
+    splits = list(text_files(path).splits(workers))
+    assert len(splits) % workers == 0
+    lengths = {split.end - split.start for split in splits}
+    assert max(lengths) - min(lengths) <= 1

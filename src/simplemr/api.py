@@ -36,6 +36,8 @@ class JobResult:
     counters: Counters = field(default_factory=Counters)
     #: Undecodable byte sequences replaced while reading, per input file that had any.
     decode_errors: dict[str, int] = field(default_factory=dict)
+    #: With ``max_bad_records``: the first records skipped, where and what was raised.
+    skipped: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.results)
@@ -64,6 +66,11 @@ class MapReduce:
     (the job's data budget, all workers together, e.g. ``"512MB"``) to a quarter
     of RAM and at most 96 MiB a worker. ``executor`` is ``"local"`` (worker
     processes, the default), ``"inline"`` (this process), or an ``Executor``.
+
+    A task whose worker dies is run again, up to ``max_attempts`` attempts. With
+    ``max_bad_records=N`` a record the mapper raises on is skipped and counted
+    (``map.skipped_records``, and the first ten in ``JobResult.skipped``), up to N
+    in the whole job; one more fails the job.
     """
 
     def __init__(
@@ -78,6 +85,7 @@ class MapReduce:
         executor: str | Executor | None = None,
         bulk: bool = False,
         max_attempts: int = 4,
+        max_bad_records: int = 0,
         tmp_dir: str | None = None,
         start_method: str | None = None,
     ) -> None:
@@ -98,7 +106,17 @@ class MapReduce:
             )
         if tmp_dir is not None and not os.path.isdir(tmp_dir):
             raise JobDefinitionError(f"tmp_dir {tmp_dir!r} is not a folder")
-        self.job = JobSpec(mapper, reducer, combiner, bool(bulk), partitions, budget // workers)
+        if isinstance(max_bad_records, bool) or not isinstance(max_bad_records, int):
+            raise JobDefinitionError(f"max_bad_records must be an integer, got {max_bad_records!r}")
+        if max_bad_records < 0:
+            raise JobDefinitionError(f"max_bad_records must be 0 or more, got {max_bad_records}")
+        if max_bad_records and bulk:
+            raise JobDefinitionError(
+                "max_bad_records skips single records, so it needs a per-record mapper (bulk=False)"
+            )
+        self.job = JobSpec(
+            mapper, reducer, combiner, bool(bulk), partitions, budget // workers, max_bad_records
+        )
         self.workers = workers
         self.partitions = partitions
         self.memory = budget
@@ -157,6 +175,8 @@ class MapReduce:
         options = {"chunksize": chunksize, "progress": progress, "verbose": verbose}
         with self.stream(inputs, **options) as stream:  # type: ignore[arg-type]
             if target is None:
-                return JobResult(list(stream), stream.counters, stream.decode_errors)
-            write_results(stream.partitions(), target, overwrite)
-            return JobResult([], stream.counters, stream.decode_errors)
+                results = list(stream)
+            else:
+                write_results(stream.partitions(), target, overwrite)
+                results = []
+            return JobResult(results, stream.counters, stream.decode_errors, stream.skipped)

@@ -12,6 +12,7 @@ __all__ = ["BUILTIN_COUNTERS", "Counters"]
 
 MAP_RECORDS_IN = "map.records_in"
 MAP_RECORDS_OUT = "map.records_out"
+MAP_SKIPPED = "map.skipped_records"
 MAP_SPILLS = "map.spills"
 MAP_SPILLED_BYTES = "map.spilled_bytes"
 COMBINE_RECORDS_IN = "combine.records_in"
@@ -35,6 +36,7 @@ BUILTIN_COUNTERS = (
     INPUT_DECODE_ERRORS,
     MAP_RECORDS_IN,
     MAP_RECORDS_OUT,
+    MAP_SKIPPED,
     COMBINE_RECORDS_IN,
     COMBINE_RECORDS_OUT,
     MAP_SPILLS,

@@ -27,7 +27,7 @@ from .errors import JobDefinitionError, RemoteTraceback, TaskFailedError, Worker
 from .executors import Completion, Executor, Task, TaskFailure
 from .inputs import plan_splits
 from .job import JobSpec
-from .maptask import MapOutput, run_map_task
+from .maptask import SKIPPED_SHOWN, MapOutput, run_map_task
 from .progress import Progress
 from .reducetask import ReduceOutput, read_results, run_reduce_task
 from .task import TaskContext
@@ -69,11 +69,18 @@ class ResultStream(Iterator[Any]):
     """
 
     def __init__(
-        self, paths: list[str], counters: Counters, workdir: str, decode_errors: dict[str, int]
+        self,
+        paths: list[str],
+        counters: Counters,
+        workdir: str,
+        decode_errors: dict[str, int],
+        skipped: list[str],
     ) -> None:
         self.counters = counters
         #: Undecodable bytes replaced while reading, per input file that had any.
         self.decode_errors = decode_errors
+        #: The first records skipped with ``max_bad_records``: where, and what was raised.
+        self.skipped = skipped
         self._paths = paths
         # Removes the work folder when closed, collected, or at interpreter exit.
         self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, ignore_errors=True)
@@ -121,6 +128,7 @@ class _Scheduler:
         counters: Counters,
         progress: Progress,
         verbose: bool,
+        max_bad_records: int,
     ) -> None:
         self.executor = executor
         self.workdir = workdir
@@ -128,6 +136,8 @@ class _Scheduler:
         self.counters = counters
         self.progress = progress
         self.verbose = verbose
+        self.max_bad_records = max_bad_records
+        self._skipped: dict[int, list[str]] = {}  # by map task
 
     def run_phase(self, phase: str, source: _TaskSource, total: int | None) -> list[Any]:
         """Run every task of ``source``; return their results in task order."""
@@ -171,6 +181,7 @@ class _Scheduler:
             del in_flight[context.index]
             results[context.index] = completion.result
             self.counters.add(completion.result.counters)
+            self._count_skipped(context.index, completion.result)
             self.progress.task_done(context.phase, completion.result.counters)
             return
         context.remove_files()
@@ -181,6 +192,23 @@ class _Scheduler:
             self.executor.submit(retry)
             return
         raise _task_error(context, total, described, failure)
+
+    @property
+    def skipped(self) -> list[str]:
+        """The first skipped records, in input order."""
+        ordered = (self._skipped[index] for index in sorted(self._skipped))
+        return [record for records in ordered for record in records][:SKIPPED_SHOWN]
+
+    def _count_skipped(self, index: int, result: Any) -> None:
+        """Keep the skipped records; fail once the job has skipped too many."""
+        if getattr(result, "skipped", None):
+            self._skipped[index] = result.skipped
+        total = self.counters[C.MAP_SKIPPED]
+        if total > self.max_bad_records:
+            raise TaskFailedError(
+                f"the mapper raised on {total} records, more than "
+                f"max_bad_records={self.max_bad_records}; the first: {self.skipped[0]}"
+            )
 
 
 def _task_error(
@@ -238,7 +266,9 @@ def run_job(
     try:
         with executor:
             executor.start(payload)
-            scheduler = _Scheduler(executor, workdir, max_attempts, counters, progress, verbose)
+            scheduler = _Scheduler(
+                executor, workdir, max_attempts, counters, progress, verbose, job.max_bad_records
+            )
             progress.phase_started("map", None, getattr(inputs, "total_bytes", None))
             map_outputs: list[MapOutput] = scheduler.run_phase("map", _map_tasks(splits), None)
             progress.phase_started("reduce", job.partitions, None)
@@ -254,7 +284,7 @@ def run_job(
             for source, count in output.decode_errors.items():
                 decode_errors[source] = decode_errors.get(source, 0) + count
         paths = [output.path for output in reduce_outputs]
-        return ResultStream(paths, counters, workdir, decode_errors)
+        return ResultStream(paths, counters, workdir, decode_errors, scheduler.skipped)
     except BaseException:
         progress.close()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -34,6 +34,7 @@ class JobSpec:
     bulk: bool
     partitions: int
     worker_budget: int
+    max_bad_records: int = 0
 
     def __post_init__(self) -> None:
         for role in ("mapper", "reducer"):

@@ -39,6 +39,9 @@ class MapOutput:
     counters: dict[str, int] = field(default_factory=dict)
     #: Undecodable bytes replaced, by input file.
     decode_errors: dict[str, int] = field(default_factory=dict)
+    #: Where the first records the mapper raised on were, and what it raised
+    #: (with ``max_bad_records``).
+    skipped: list[str] = field(default_factory=list)
 
 
 class _Buffer:
@@ -127,22 +130,30 @@ def run_map_task(job: JobSpec, split: Split, context: TaskContext) -> MapOutput:
             print(f"{current_process().name} reading {part.describe()}", file=sys.stderr)
         sys.stderr.flush()
     writer = SegmentWriter(context.path(".seg"), job.partitions)
+    skipped: list[str] = []
     try:
         buffer = _Buffer(job, writer, counters, split.describe())
-        _map_split(job, split, buffer, counters)
+        _map_split(job, split, buffer, counters, skipped)
         buffer.spill()
         decode_errors = {
             name[len(C.DECODE_ERRORS_IN) :]: counters.pop(name)
             for name in [name for name in counters if name.startswith(C.DECODE_ERRORS_IN)]
         }
-        return MapOutput(writer.path, writer.close(), counters, decode_errors)
+        return MapOutput(writer.path, writer.close(), counters, decode_errors, skipped)
     except BaseException:
         writer.discard()
         raise
 
 
-def _map_split(job: JobSpec, split: Split, buffer: _Buffer, counters: dict[str, int]) -> None:
+#: How many skipped records a task describes; the rest are only counted.
+SKIPPED_SHOWN = 10
+
+
+def _map_split(
+    job: JobSpec, split: Split, buffer: _Buffer, counters: dict[str, int], skipped: list[str]
+) -> None:
     mapper = job.mapper
+    skipping = job.max_bad_records > 0 and not job.bulk
     pairs_out = synced = 0  # pairs emitted; pairs already added to buffer.values
     every = check_interval(job.worker_budget)
     next_check = every
@@ -152,11 +163,19 @@ def _map_split(job: JobSpec, split: Split, buffer: _Buffer, counters: dict[str, 
     table = buffer.table
     get = table.get
     try:
-        for block_number, block in enumerate(split.blocks(counters)):  # noqa: B007
+        for block_number, block in enumerate(split.blocks(counters)):
             counters[C.MAP_RECORDS_IN] += len(block)
             sources = (block,) if job.bulk else block
-            for index, record in enumerate(sources):  # noqa: B007
-                for key, value in mapper(record):
+            for index, record in enumerate(sources):
+                if skipping:  # Hadoop's skip mode: a record the mapper raises on adds nothing
+                    try:
+                        pairs = list(mapper(record))
+                    except Exception as error:
+                        _skip(job, split, counters, skipped, (block_number, index, record), error)
+                        continue
+                else:
+                    pairs = mapper(record)
+                for key, value in pairs:
                     values = get(key)
                     if values is None:
                         table[key] = [value]
@@ -182,3 +201,20 @@ def _map_split(job: JobSpec, split: Split, buffer: _Buffer, counters: dict[str, 
             else split.locate(block_number, index, record)
         )
         raise UserCodeError("mapper", where) from error
+
+
+def _skip(
+    job: JobSpec,
+    split: Split,
+    counters: dict[str, int],
+    skipped: list[str],
+    position: tuple[int, int, Any],
+    error: Exception,
+) -> None:
+    """Count a bad record, or fail when this task alone has more than allowed."""
+    counters[C.MAP_SKIPPED] = counters.get(C.MAP_SKIPPED, 0) + 1
+    if counters[C.MAP_SKIPPED] > job.max_bad_records:
+        raise error
+    if len(skipped) < SKIPPED_SHOWN:
+        where = split.locate(*position)
+        skipped.append(f"{where}: {type(error).__name__}: {error}")

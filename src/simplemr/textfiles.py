@@ -21,6 +21,7 @@ import codecs
 import glob
 import gzip
 import io
+import itertools
 import lzma
 import os
 import threading
@@ -440,11 +441,26 @@ class TextFiles:
                     yield _one_or_combined(small)
                     small, small_bytes = [], 0
                 continue
-            for start in range(0, size, step):
-                end = min(start + step, size)
+            for start, end in _even_ranges(size, step, 1 if self.split_size else workers):
                 yield self._split(path, start, end, size, False)
         if small:
             yield _one_or_combined(small)
+
+
+def _even_ranges(size: int, step: int, workers: int) -> Iterator[tuple[int, int]]:
+    """Cut ``size`` bytes into ranges of at most about ``step`` bytes, as many as a
+    multiple of ``workers`` and all the same length, so that no worker is left with
+    the last, odd range while the others wait.
+
+    >>> list(_even_ranges(100, 30, 2))
+    [(0, 25), (25, 50), (50, 75), (75, 100)]
+    >>> list(_even_ranges(10, 3, 3))
+    [(0, 1), (1, 3), (3, 5), (5, 6), (6, 8), (8, 10)]
+    """
+    pieces = -(-size // step)
+    pieces += -pieces % workers
+    cuts = [size * piece // pieces for piece in range(pieces + 1)]
+    return itertools.pairwise(cuts)
 
 
 def _one_or_combined(parts: list[TextSplit]) -> TextSplit | CombinedSplit:
