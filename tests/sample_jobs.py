@@ -8,6 +8,7 @@ import os
 import resource
 import signal
 import string
+import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -207,3 +208,17 @@ def partly_bad_mapper(number: int) -> Iterator[tuple[int, int]]:
     yield number, 1
     if number % 7 == 0:
         raise ValueError(f"{number} is a multiple of 7")
+
+
+def slow_mapper(number: int) -> list[tuple[int, int]]:
+    time.sleep(0.005)
+    return [(number % 5, number)]
+
+
+def dying_reducer(key: Any, values: Iterable[Any]) -> Any:
+    """Kill this worker the first time it reduces key 2 (a marker file remembers)."""
+    marker = os.environ["SIMPLEMR_TEST_MARKER"]
+    if key == 2 and not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return key, sorted(values)

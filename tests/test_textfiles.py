@@ -168,3 +168,15 @@ def test_a_large_file_is_cut_into_a_multiple_of_the_workers(tmp_path: Path, work
     assert len(splits) % workers == 0
     lengths = {split.end - split.start for split in splits}
     assert max(lengths) - min(lengths) <= 1
+
+
+def test_a_line_longer_than_the_budget_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "blob.bin"
+    path.write_bytes(b"short line\n" + b"x" * 5_000_000 + b"\nend\n")  # past one read
+    job = simplemr.MapReduce(lambda line: [(len(line), 1)], lambda k, v: k, executor="inline",
+                             memory="1MB")  # fmt: skip
+    with pytest.raises(
+        simplemr.TaskFailedError,
+        match=r"'.*blob\.bin' has a line, starting at byte 11, longer than the memory budget",
+    ):
+        job.run(text_files(path))

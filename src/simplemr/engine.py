@@ -23,11 +23,18 @@ from typing import Any
 
 from . import counters as C
 from .counters import Counters
-from .errors import JobDefinitionError, RemoteTraceback, TaskFailedError, WorkerLostError
+from .errors import (
+    JobDefinitionError,
+    RemoteTraceback,
+    TaskFailedError,
+    WorkerLostError,
+    WorkFolderError,
+)
 from .executors import Completion, Executor, Task, TaskFailure
 from .inputs import plan_splits
 from .job import JobSpec
 from .maptask import SKIPPED_SHOWN, MapOutput, run_map_task
+from .memory import format_size
 from .progress import Progress
 from .reducetask import ReduceOutput, read_results, run_reduce_task
 from .task import TaskContext
@@ -191,7 +198,11 @@ class _Scheduler:
             in_flight[context.index] = (retry, described)
             self.executor.submit(retry)
             return
-        raise _task_error(context, total, described, failure)
+        error = _task_error(context, total, described, failure)
+        if isinstance(failure.original, WorkFolderError):
+            written = self.counters[C.MAP_SPILLED_BYTES] + self.counters[C.REDUCE_SPILLED_BYTES]
+            error.args = (f"{error}; the job had written {format_size(written)} there so far",)
+        raise error
 
     @property
     def skipped(self) -> list[str]:

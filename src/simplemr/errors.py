@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 __all__ = [
     "InputError",
     "JobDefinitionError",
@@ -35,6 +37,18 @@ class InputError(SimplemrError, ValueError):
 
 class WorkFolderError(SimplemrError):
     """The work folder cannot be written: a full disk, a file size limit, permissions."""
+
+    @classmethod
+    def from_os_error(cls, folder: str, error: OSError) -> WorkFolderError:
+        """Say what went wrong with ``folder``, and what to do about it."""
+        hint = {
+            errno.ENOSPC: "the disk is full: free space, or point --tmp-dir "
+            "(or $SIMPLEMR_TMPDIR) at a bigger disk",
+            errno.EDQUOT: "the disk quota is used up: point --tmp-dir elsewhere",
+            errno.EFBIG: "a file grew past the file size limit (ulimit -f)",
+            errno.EACCES: "permission denied",
+        }.get(error.errno or 0, error.strerror or str(error))
+        return cls(f"cannot write to the work folder {folder!r}: {hint}")
 
 
 class RemoteTraceback(Exception):

@@ -34,8 +34,11 @@ def short_repr(obj: Any) -> str:
 class Split(Protocol):
     """What a map task reads. Implementations must pickle small."""
 
-    def blocks(self, counters: dict[str, int]) -> Iterator[Sequence[Any]]:
-        """Yield the split's records as lists, counting input figures into ``counters``."""
+    def blocks(
+        self, counters: dict[str, int], line_limit: int | None = None
+    ) -> Iterator[Sequence[Any]]:
+        """Yield the split's records as lists, counting input figures into ``counters``;
+        a text line longer than ``line_limit`` bytes is an InputError."""
         ...
 
     def describe(self) -> str:
@@ -65,7 +68,9 @@ class ItemsSplit:
         self.first = first
         self.items = items
 
-    def blocks(self, counters: dict[str, int]) -> Iterator[Sequence[Any]]:
+    def blocks(
+        self, counters: dict[str, int], line_limit: int | None = None
+    ) -> Iterator[Sequence[Any]]:
         yield self.items
 
     def describe(self) -> str:

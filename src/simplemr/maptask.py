@@ -110,10 +110,8 @@ class _Buffer:
         try:
             self.writer.write(partition, items)
         except OSError as error:
-            raise WorkFolderError(
-                f"cannot write to the work folder {os.path.dirname(self.writer.path)!r}: "
-                f"{error.strerror or error}"
-            ) from error
+            folder = os.path.dirname(self.writer.path)
+            raise WorkFolderError.from_os_error(folder, error) from error
         except Exception as error:  # a key or value that cannot be pickled
             where = f"{self.source} (pickling its output)"
             raise UserCodeError("mapper", where) from error
@@ -140,9 +138,27 @@ def run_map_task(job: JobSpec, split: Split, context: TaskContext) -> MapOutput:
             for name in [name for name in counters if name.startswith(C.DECODE_ERRORS_IN)]
         }
         return MapOutput(writer.path, writer.close(), counters, decode_errors, skipped)
+    except OSError as error:  # reading input raises InputError: this is the work folder
+        writer.discard()
+        raise WorkFolderError.from_os_error(context.workdir, error) from error
     except BaseException:
         writer.discard()
         raise
+
+
+class SpillError(SimplemrError):
+    """The engine failed while spilling the map buffer (not the mapper's fault)."""
+
+
+def _relieve(buffer: _Buffer) -> None:
+    try:
+        buffer.relieve()
+    except SimplemrError:
+        raise
+    except Exception as error:
+        raise SpillError(
+            f"spilling the map buffer failed: {type(error).__name__}: {error}"
+        ) from error
 
 
 #: How many skipped records a task describes; the rest are only counted.
@@ -163,7 +179,7 @@ def _map_split(
     table = buffer.table
     get = table.get
     try:
-        for block_number, block in enumerate(split.blocks(counters)):
+        for block_number, block in enumerate(split.blocks(counters, job.worker_budget)):
             counters[C.MAP_RECORDS_IN] += len(block)
             sources = (block,) if job.bulk else block
             for index, record in enumerate(sources):
@@ -187,7 +203,7 @@ def _map_split(
                         buffer.values += pairs_out - synced
                         synced = pairs_out
                         if buffer.over_budget(key, value):
-                            buffer.relieve()
+                            _relieve(buffer)
                             table = buffer.table
                             get = table.get
         buffer.values += pairs_out - synced

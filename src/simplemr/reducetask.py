@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import counters as C
+from .errors import WorkFolderError
 from .inputs import short_repr
 from .job import JobSpec
 from .memory import SizeEstimator, check_interval
@@ -207,6 +208,9 @@ def run_reduce_task(
             if batch:
                 pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
                 results += len(batch)
+    except OSError as error:
+        _remove(path)
+        raise WorkFolderError.from_os_error(context.workdir, error) from error
     except BaseException:
         _remove(path)
         raise

@@ -86,7 +86,8 @@ class SegmentWriter:
 
     def discard(self) -> None:
         """Close and delete the file (a failed attempt leaves nothing behind)."""
-        self._file.close()
+        with contextlib.suppress(OSError):  # flushing may fail as the writing did
+            self._file.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.path)
 

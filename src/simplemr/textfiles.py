@@ -32,7 +32,7 @@ from typing import IO, Any
 
 from . import counters as C
 from .errors import InputError, JobDefinitionError
-from .memory import MiB
+from .memory import MiB, format_size
 
 __all__ = ["CombinedSplit", "TextBlock", "TextFiles", "TextSplit", "expand_paths", "text_files"]
 
@@ -158,7 +158,9 @@ class TextSplit:
             return self.name
         return f"{self.name} bytes {self.start}-{self.end}"
 
-    def blocks(self, counters: dict[str, int]) -> Iterator[Sequence[str]]:
+    def blocks(
+        self, counters: dict[str, int], line_limit: int | None = None
+    ) -> Iterator[Sequence[str]]:
         errors_before = _replaced_so_far()
         counters[C.INPUT_BYTES] = counters.get(C.INPUT_BYTES, 0) + (
             self.size if self.whole else self.end - self.start
@@ -169,7 +171,7 @@ class TextSplit:
                 yield from _stream_blocks(self.path, self.encoding, handler)
             else:
                 yield from _range_blocks(
-                    self.path, self.start, self.end, self.size, self.encoding, handler
+                    self.path, self.start, self.end, self.size, self.encoding, handler, line_limit
                 )
         except UnicodeDecodeError as error:
             raise InputError(
@@ -178,6 +180,12 @@ class TextSplit:
             ) from None
         except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
             raise InputError(f"cannot read {self.name!r}: {error}") from None
+        except _LineTooLong as error:
+            raise InputError(
+                f"{self.name!r} has a line, starting at byte {error.offset}, longer than the "
+                f"memory budget of a worker ({format_size(error.limit)}): is it a text file? "
+                "(a larger memory= budget would let such lines through)"
+            ) from None
         finally:
             replaced = _replaced_so_far() - errors_before
             if replaced:
@@ -207,9 +215,11 @@ class CombinedSplit:
         shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} ... {names[-1]}"
         return f"{len(names)} files ({shown})"
 
-    def blocks(self, counters: dict[str, int]) -> Iterator[Sequence[str]]:
+    def blocks(
+        self, counters: dict[str, int], line_limit: int | None = None
+    ) -> Iterator[Sequence[str]]:
         for part in self.parts:
-            yield from part.blocks(counters)
+            yield from part.blocks(counters, line_limit)
 
     def locate(self, block_number: int, index: int, record: Any) -> str:
         # Only called on an error: find the part that block came from.
@@ -311,7 +321,13 @@ class TextBlock(Sequence[str]):
 
 
 def _range_blocks(
-    path: str, start: int, end: int, size: int, encoding: str, errors: str
+    path: str,
+    start: int,
+    end: int,
+    size: int,
+    encoding: str,
+    errors: str,
+    line_limit: int | None = None,
 ) -> Iterator[Sequence[str]]:
     with open(path, "rb") as file:
         begin = _next_line_start(file, start, size)
@@ -321,13 +337,26 @@ def _range_blocks(
         file.seek(begin)
         if begin > 0 and codecs.lookup(encoding).name == "utf-8-sig":
             encoding = "utf-8"  # the mark can only be at the file's start
-        yield from _decoded_blocks(file, stop - begin, encoding, errors)
+        yield from _decoded_blocks(file, stop - begin, encoding, errors, line_limit, begin)
+
+
+class _LineTooLong(Exception):
+    def __init__(self, offset: int, limit: int) -> None:
+        super().__init__(offset, limit)
+        self.offset = offset
+        self.limit = limit
 
 
 def _decoded_blocks(
-    file: IO[bytes], length: int | None, encoding: str, errors: str
+    file: IO[bytes],
+    length: int | None,
+    encoding: str,
+    errors: str,
+    line_limit: int | None = None,
+    offset: int = 0,
 ) -> Iterator[TextBlock]:
-    """Read ``length`` bytes (all, if None) of ``file`` as blocks of lines.
+    """Read ``length`` bytes (all, if None) of ``file``, from byte ``offset``, as
+    blocks of lines; a line longer than ``line_limit`` bytes is an error.
 
     Each block is cut after a line ending, holding back a final ``\\r`` whose
     ``\\n`` may be in the next read, so no line ending is split in two.
@@ -352,8 +381,11 @@ def _decoded_blocks(
             cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1))
             if cut == -1:
                 carry = data
+                if line_limit is not None and len(carry) > line_limit:
+                    raise _LineTooLong(offset, line_limit)
                 continue
             data, carry = data[: cut + 1], data[cut + 1 :]
+            offset += len(data)
         if bom:
             bom = False
             if data.startswith(codecs.BOM_UTF8):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import pickle
 import signal
 import traceback
@@ -53,12 +54,17 @@ _READY = "ready"
 _STOP = b"stop"
 
 
-def _worker_main(conn: Connection, job_payload: bytes) -> None:
+def _worker_main(conn: Connection, job_payload: bytes, environment: dict[str, str]) -> None:
     """A worker's life: receive a task, execute it, reply, repeat.
 
     The reply is ``(result, failure)`` only: the driver knows which task it sent.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Past a file size limit, a write should fail (EFBIG), not kill the worker.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    # A fork server started by an earlier job holds that moment's environment.
+    os.environ.clear()
+    os.environ.update(environment)
     try:
         job = cloudpickle.loads(job_payload)
     except BaseException:
@@ -170,7 +176,7 @@ class LocalExecutor(Executor):
         ours, theirs = self._context.Pipe(duplex=True)
         process = self._context.Process(  # type: ignore[attr-defined]
             target=_worker_main,
-            args=(theirs, self._payload),
+            args=(theirs, self._payload, dict(os.environ)),
             name=f"Worker-{slot + 1}",
             daemon=True,
         )

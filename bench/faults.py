@@ -1,0 +1,220 @@
+"""Fault injection: each fault, tried several times, and what came of it.
+
+    python bench/faults.py --runs 5 > table.md
+
+A fault passes when the job either gives exactly the undisturbed result, or fails
+with one clear message (checked text), a non-zero exit where a command is run,
+and nothing left in its temp root. The table is docs/reliability.md's figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import random
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import psutil
+
+import simplemr
+
+ITEMS = list(range(400))
+
+
+def slow_mapper(number: int) -> list[tuple[int, int]]:
+    time.sleep(0.003)
+    return [(number % 7, number)]
+
+
+def values_reducer(key: int, values) -> tuple[int, list[int]]:
+    return key, sorted(values)
+
+
+def expected() -> list:
+    groups: dict[int, list[int]] = {}
+    for number in ITEMS:
+        groups.setdefault(number % 7, []).append(number)
+    return sorted((key, sorted(values)) for key, values in groups.items())
+
+
+def exiting_mapper(number: int) -> list[tuple[int, int]]:
+    marker = os.environ["FAULT_MARKER"]
+    if number == 123 and not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(7)
+    return slow_mapper(number)
+
+
+def killing_reducer(key: int, values) -> tuple[int, list[int]]:
+    marker = os.environ["FAULT_MARKER"]
+    if key == 3 and not os.path.exists(marker):
+        open(marker, "w").close()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return values_reducer(key, values)
+
+
+def raising_mapper(number: int) -> list[tuple[int, int]]:
+    if number == 77:
+        raise ValueError("bad record")
+    return slow_mapper(number)
+
+
+def _workers() -> list[psutil.Process]:
+    return [
+        child
+        for child in psutil.Process().children()
+        if "forkserver" not in " ".join(child.cmdline())
+        and "resource_tracker" not in " ".join(child.cmdline())
+    ]
+
+
+# Each fault returns (passed, what happened).
+
+
+def fault_random_kill(root: Path, seed: int) -> tuple[bool, str]:
+    chooser = random.Random(seed)
+
+    def kill() -> None:
+        time.sleep(chooser.uniform(0.05, 0.5))
+        workers = _workers()
+        if workers:
+            chooser.choice(workers).kill()
+
+    killer = threading.Thread(target=kill)
+    killer.start()
+    job = simplemr.MapReduce(slow_mapper, values_reducer, workers=2, start_method="fork",
+                             tmp_dir=str(root))  # fmt: skip
+    result = job.run(ITEMS, chunksize=10)
+    killer.join()
+    same = sorted(result.results) == expected()
+    return same and not any(root.iterdir()), f"retries {result.counters['tasks.retries']}"
+
+
+def _marked(root: Path, seed: int) -> None:
+    os.environ["FAULT_MARKER"] = str(root.parent / f"marker-{seed}")
+
+
+def fault_mapper_exits(root: Path, seed: int) -> tuple[bool, str]:
+    _marked(root, seed)
+    job = simplemr.MapReduce(exiting_mapper, values_reducer, workers=2, tmp_dir=str(root))
+    result = job.run(ITEMS, chunksize=10)
+    same = sorted(result.results) == expected()
+    return same and not any(root.iterdir()), f"retries {result.counters['tasks.retries']}"
+
+
+def fault_reducer_killed(root: Path, seed: int) -> tuple[bool, str]:
+    _marked(root, seed)
+    job = simplemr.MapReduce(slow_mapper, killing_reducer, workers=2, tmp_dir=str(root))
+    result = job.run(ITEMS, chunksize=10)
+    same = sorted(result.results) == expected()
+    return same and not any(root.iterdir()), f"retries {result.counters['tasks.retries']}"
+
+
+def fault_user_exception(root: Path, seed: int) -> tuple[bool, str]:
+    job = simplemr.MapReduce(raising_mapper, values_reducer, workers=2, tmp_dir=str(root))
+    try:
+        job.run(ITEMS, chunksize=10)
+    except simplemr.TaskFailedError as error:
+        clear = "item 78 (77): the mapper raised ValueError: bad record" in str(error)
+        return clear and not any(root.iterdir()), str(error)[:60]
+    return False, "no error"
+
+
+def _cli(root: Path, *args: str, **options) -> subprocess.Popen:
+    command = [sys.executable, "-m", "simplemr", "wordcount", "--tmp-dir", str(root), *args]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            stdin=subprocess.DEVNULL, text=True, **options)  # fmt: skip
+
+
+def _big_text(root: Path) -> Path:
+    path = root.parent / "big.txt"
+    if not path.exists():
+        chunk = "the quick brown fox jumps over the lazy dog, again and again\n" * 16384
+        path.write_text(chunk * 60)
+    return path
+
+
+def _interrupt(root: Path, seed: int, sent: int, status: int) -> tuple[bool, str]:
+    process = _cli(root, str(_big_text(root)), "--memory", "1MB")
+    time.sleep(random.Random(seed).uniform(0.5, 1.5))
+    children = psutil.Process(process.pid).children(recursive=True)
+    started = time.monotonic()
+    process.send_signal(sent)
+    process.communicate(timeout=60)
+    took = time.monotonic() - started
+    _, alive = psutil.wait_procs(children, timeout=5)
+    passed = process.returncode == status and not alive and not any(root.iterdir())
+    return passed and took < 5, f"exit {process.returncode} in {took:.1f} s"
+
+
+def fault_ctrl_c(root: Path, seed: int) -> tuple[bool, str]:
+    return _interrupt(root, seed, signal.SIGINT, 130)
+
+
+def fault_sigterm(root: Path, seed: int) -> tuple[bool, str]:
+    return _interrupt(root, seed, signal.SIGTERM, 143)
+
+
+def fault_full_disk(root: Path, seed: int) -> tuple[bool, str]:
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (128 * 1024, 128 * 1024))
+
+    words = root.parent / "words.txt"
+    if not words.exists():
+        letters = ("".join(chr(97 + int(d)) for d in f"{n:06d}") for n in range(300_000))
+        words.write_text("\n".join(letters))  # distinct words: output too big for the limit
+    process = _cli(root, str(words), "--memory", "2MB", preexec_fn=limit)
+    _, stderr = process.communicate(timeout=120)
+    clear = "cannot write to the work folder" in stderr and stderr.count("\n") == 1
+    return clear and process.returncode == 1 and not any(root.iterdir()), stderr.strip()[-50:]
+
+
+def fault_corrupt_gzip(root: Path, seed: int) -> tuple[bool, str]:
+    path = root.parent / "broken.txt.gz"
+    path.write_bytes(gzip.compress(b"some words here\n" * 20000)[:-40])
+    process = _cli(root, str(path))
+    _, stderr = process.communicate(timeout=60)
+    clear = "broken.txt.gz" in stderr and stderr.count("\n") == 1
+    return clear and process.returncode == 1 and not any(root.iterdir()), stderr.strip()[-50:]
+
+
+FAULTS: dict[str, Callable[[Path, int], tuple[bool, str]]] = {
+    "a worker SIGKILLed from outside at a random moment": fault_random_kill,
+    "a mapper's worker exits (os._exit) mid-task": fault_mapper_exits,
+    "a reducer's worker is SIGKILLed mid-task": fault_reducer_killed,
+    "an exception in the mapper": fault_user_exception,
+    "Ctrl-C (SIGINT) to the command mid-job": fault_ctrl_c,
+    "SIGTERM to the command mid-job": fault_sigterm,
+    "the work folder's disk fills up (file size limit)": fault_full_disk,
+    "a truncated .gz input": fault_corrupt_gzip,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="tries per fault")
+    args = parser.parse_args()
+    print("| fault | tries | passed | outcome (last try) |")
+    print("|---|---:|---:|---|")
+    for name, fault in FAULTS.items():
+        passed, last = 0, ""
+        for seed in range(args.runs):
+            with tempfile.TemporaryDirectory() as folder:
+                root = Path(folder) / "root"
+                root.mkdir()
+                ok, last = fault(root, seed)
+                passed += ok
+        print(f"| {name} | {args.runs} | {passed} | {last} |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Faults from outside the job: workers killed at random, a full disk."""
+
+from __future__ import annotations
+
+import random
+import resource
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+from reference import as_multiset, reference_mapreduce
+from sample_jobs import (
+    dying_reducer,
+    failing_mapper,
+    first_reducer,
+    slow_mapper,
+    sorted_values_reducer,
+)
+
+import simplemr
+
+
+def workers_of_this_process() -> list[psutil.Process]:
+    """Worker processes forked from this one (not multiprocessing's helpers)."""
+    helpers = ("forkserver", "resource_tracker")
+    found = []
+    for child in psutil.Process().children():
+        try:
+            command = " ".join(child.cmdline())
+        except psutil.Error:
+            continue
+        if not any(helper in command for helper in helpers):
+            found.append(child)
+    return found
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("seed", range(3))
+def test_a_worker_killed_from_outside_at_a_random_moment(seed: int) -> None:
+    chooser = random.Random(seed)
+    items = list(range(300))
+    expected = reference_mapreduce(slow_mapper, sorted_values_reducer, items)
+    job = simplemr.MapReduce(slow_mapper, sorted_values_reducer, workers=2, start_method="fork")
+    killed: list[int] = []
+
+    def kill_one() -> None:
+        time.sleep(chooser.uniform(0.1, 0.6))
+        workers = workers_of_this_process()
+        if workers:
+            victim = chooser.choice(workers)
+            victim.kill()
+            killed.append(victim.pid)
+
+    killer = threading.Thread(target=kill_one)
+    killer.start()
+    result = job.run(items, chunksize=10)
+    killer.join()
+    assert killed, "the job ended before a worker could be killed"
+    assert as_multiset(result.results) == as_multiset(expected)
+    assert result.counters["map.records_in"] == len(items)
+    assert result.counters["tasks.retries"] <= 1
+
+
+def test_a_reducer_that_kills_its_worker_is_rerun(tmp_path: Path, monkeypatch) -> None:
+    marker = tmp_path / "died"
+    monkeypatch.setenv("SIMPLEMR_TEST_MARKER", str(marker))
+    items = list(range(100))
+    job = simplemr.MapReduce(slow_mapper, dying_reducer, workers=2, partitions=3)
+    result = job.run(items)
+    expected = reference_mapreduce(slow_mapper, sorted_values_reducer, items)
+    assert marker.exists()
+    assert as_multiset(result.results) == as_multiset(expected)
+    assert result.counters["tasks.retries"] == 1
+
+
+def test_a_failing_job_leaves_no_worker_behind() -> None:
+    job = simplemr.MapReduce(failing_mapper, first_reducer, workers=2, start_method="fork")
+    with pytest.raises(simplemr.TaskFailedError):
+        job.run(range(100), chunksize=1)
+    _, alive = psutil.wait_procs(workers_of_this_process(), timeout=5)
+    assert alive == []
+
+
+@pytest.mark.timeout(120)
+def test_a_full_disk_is_one_clear_error(tmp_path: Path) -> None:
+    source = tmp_path / "words.txt"
+    letters = ("".join(chr(ord("a") + int(d)) for d in f"{n:06d}") for n in range(300_000))
+    source.write_text("\n".join(letters))
+    root = tmp_path / "root"
+    root.mkdir()
+
+    def small_files() -> None:  # a file size limit stands in for a full disk
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "simplemr", "wordcount", str(source), "--tmp-dir", str(root),
+         "--memory", "2MB", "--workers", "2"],
+        preexec_fn=small_files, capture_output=True, text=True, timeout=120,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.startswith("simplemr: error: map task")
+    assert "cannot write to the work folder" in done.stderr
+    assert "file size limit" in done.stderr and "so far" in done.stderr
+    assert done.stderr.count("\n") == 1
+    assert list(root.iterdir()) == []
