@@ -139,13 +139,16 @@ def _big_text(root: Path) -> Path:
     path = root.parent / "big.txt"
     if not path.exists():
         chunk = "the quick brown fox jumps over the lazy dog, again and again\n" * 16384
-        path.write_text(chunk * 60)
+        path.write_text(chunk * 100)  # 100 MB: seconds of work
     return path
 
 
 def _interrupt(root: Path, seed: int, sent: int, status: int) -> tuple[bool, str]:
     process = _cli(root, str(_big_text(root)), "--memory", "1MB")
-    time.sleep(random.Random(seed).uniform(0.5, 1.5))
+    deadline = time.monotonic() + 30
+    while not any(root.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)  # the job has started: its work folder is there
+    time.sleep(random.Random(seed).uniform(0, 0.8))
     children = psutil.Process(process.pid).children(recursive=True)
     started = time.monotonic()
     process.send_signal(sent)

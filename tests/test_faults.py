@@ -105,6 +105,6 @@ def test_a_full_disk_is_one_clear_error(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert done.stderr.startswith("simplemr: error: map task")
     assert "cannot write to the work folder" in done.stderr
-    assert "file size limit" in done.stderr and "so far" in done.stderr
+    assert "file size limit" in done.stderr and "bytes to write there" in done.stderr
     assert done.stderr.count("\n") == 1
     assert list(root.iterdir()) == []

@@ -14,6 +14,7 @@ failure ends the job at once. The work folder goes away however the job ends.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import tempfile
@@ -191,6 +192,8 @@ class _Scheduler:
             self._count_skipped(context.index, completion.result)
             self.progress.task_done(context.phase, completion.result.counters)
             return
+        full = isinstance(failure.original, WorkFolderError)
+        written = _folder_bytes(self.workdir) if full else 0  # before this attempt's go
         context.remove_files()
         if failure.retryable and context.attempt < self.max_attempts:
             self.counters[C.TASK_RETRIES] += 1
@@ -199,8 +202,7 @@ class _Scheduler:
             self.executor.submit(retry)
             return
         error = _task_error(context, total, described, failure)
-        if isinstance(failure.original, WorkFolderError):
-            written = self.counters[C.MAP_SPILLED_BYTES] + self.counters[C.REDUCE_SPILLED_BYTES]
+        if written:
             error.args = (f"{error}; the job had written {format_size(written)} there so far",)
         raise error
 
@@ -220,6 +222,16 @@ class _Scheduler:
                 f"the mapper raised on {total} records, more than "
                 f"max_bad_records={self.max_bad_records}; the first: {self.skipped[0]}"
             )
+
+
+def _folder_bytes(folder: str) -> int:
+    """The bytes of every file under ``folder``."""
+    total = 0
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            with contextlib.suppress(OSError):
+                total += os.path.getsize(os.path.join(parent, name))
+    return total
 
 
 def _task_error(

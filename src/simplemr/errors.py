@@ -39,8 +39,9 @@ class WorkFolderError(SimplemrError):
     """The work folder cannot be written: a full disk, a file size limit, permissions."""
 
     @classmethod
-    def from_os_error(cls, folder: str, error: OSError) -> WorkFolderError:
-        """Say what went wrong with ``folder``, and what to do about it."""
+    def from_os_error(cls, folder: str, error: OSError, written: int = 0) -> WorkFolderError:
+        """Say what went wrong with ``folder`` (where this task had ``written``
+        bytes), and what to do about it."""
         hint = {
             errno.ENOSPC: "the disk is full: free space, or point --tmp-dir "
             "(or $SIMPLEMR_TMPDIR) at a bigger disk",
@@ -48,7 +49,8 @@ class WorkFolderError(SimplemrError):
             errno.EFBIG: "a file grew past the file size limit (ulimit -f)",
             errno.EACCES: "permission denied",
         }.get(error.errno or 0, error.strerror or str(error))
-        return cls(f"cannot write to the work folder {folder!r}: {hint}")
+        so_far = f" (this task had {written:,} bytes to write there)" if written else ""
+        return cls(f"cannot write to the work folder {folder!r}: {hint}{so_far}")
 
 
 class RemoteTraceback(Exception):

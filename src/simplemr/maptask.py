@@ -111,7 +111,7 @@ class _Buffer:
             self.writer.write(partition, items)
         except OSError as error:
             folder = os.path.dirname(self.writer.path)
-            raise WorkFolderError.from_os_error(folder, error) from error
+            raise WorkFolderError.from_os_error(folder, error, self.writer.nbytes) from error
         except Exception as error:  # a key or value that cannot be pickled
             where = f"{self.source} (pickling its output)"
             raise UserCodeError("mapper", where) from error
@@ -140,7 +140,7 @@ def run_map_task(job: JobSpec, split: Split, context: TaskContext) -> MapOutput:
         return MapOutput(writer.path, writer.close(), counters, decode_errors, skipped)
     except OSError as error:  # reading input raises InputError: this is the work folder
         writer.discard()
-        raise WorkFolderError.from_os_error(context.workdir, error) from error
+        raise WorkFolderError.from_os_error(context.workdir, error, writer.nbytes) from error
     except BaseException:
         writer.discard()
         raise
