@@ -99,24 +99,21 @@ def fault_random_kill(root: Path, seed: int) -> tuple[bool, str]:
     return same and not any(root.iterdir()), f"retries {result.counters['tasks.retries']}"
 
 
-def _marked(root: Path, seed: int) -> None:
+def _dies_once(root: Path, seed: int, mapper, reducer) -> tuple[bool, str]:
+    """Run a job whose mapper or reducer kills its worker once (a marker file remembers)."""
     os.environ["FAULT_MARKER"] = str(root.parent / f"marker-{seed}")
+    job = simplemr.MapReduce(mapper, reducer, workers=2, tmp_dir=str(root))
+    result = job.run(ITEMS, chunksize=10)
+    same = sorted(result.results) == expected()
+    return same and not any(root.iterdir()), f"retries {result.counters['tasks.retries']}"
 
 
 def fault_mapper_exits(root: Path, seed: int) -> tuple[bool, str]:
-    _marked(root, seed)
-    job = simplemr.MapReduce(exiting_mapper, values_reducer, workers=2, tmp_dir=str(root))
-    result = job.run(ITEMS, chunksize=10)
-    same = sorted(result.results) == expected()
-    return same and not any(root.iterdir()), f"retries {result.counters['tasks.retries']}"
+    return _dies_once(root, seed, exiting_mapper, values_reducer)
 
 
 def fault_reducer_killed(root: Path, seed: int) -> tuple[bool, str]:
-    _marked(root, seed)
-    job = simplemr.MapReduce(slow_mapper, killing_reducer, workers=2, tmp_dir=str(root))
-    result = job.run(ITEMS, chunksize=10)
-    same = sorted(result.results) == expected()
-    return same and not any(root.iterdir()), f"retries {result.counters['tasks.retries']}"
+    return _dies_once(root, seed, slow_mapper, killing_reducer)
 
 
 def fault_user_exception(root: Path, seed: int) -> tuple[bool, str]:

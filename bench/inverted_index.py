@@ -13,11 +13,8 @@ The recipe runs under a memory limit (this machine has no swap).
 from __future__ import annotations
 
 import argparse
-import collections
 import heapq
-import itertools
 import json
-import multiprocessing
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -26,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness
+from recipe import RecipeMapReduce
 
 from simplemr.examples.wordcount import _PUNCTUATION_TO_SPACE, STOP_WORDS
 
@@ -67,27 +65,6 @@ class _Counting:
 
 def summarise_pair(item: tuple[str, list]) -> tuple[str, int, list]:
     return summarise(*item)
-
-
-class RecipeMapReduce:
-    """The classic recipe, as published: Pool.map, group in the parent, Pool.map."""
-
-    def __init__(self, map_func, reduce_func, num_workers=None):
-        self.map_func = map_func
-        self.reduce_func = reduce_func
-        self.pool = multiprocessing.Pool(num_workers)
-
-    def partition(self, mapped_values):
-        partitioned_data = collections.defaultdict(list)
-        for key, value in mapped_values:
-            partitioned_data[key].append(value)
-        return partitioned_data.items()
-
-    def __call__(self, inputs, chunksize=1):
-        map_responses = self.pool.map(self.map_func, inputs, chunksize=chunksize)
-        partitioned_data = self.partition(itertools.chain(*map_responses))
-        reduced_values = self.pool.map(self.reduce_func, partitioned_data)
-        return reduced_values
 
 
 def run_contender(name: str, data: Path) -> None:

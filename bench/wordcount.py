@@ -18,10 +18,7 @@ Every contender's full counts must be equal; the table says so.
 from __future__ import annotations
 
 import argparse
-import collections
-import itertools
 import json
-import multiprocessing
 import sys
 import time
 from collections import Counter
@@ -30,59 +27,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness
+from recipe import RecipeMapReduce, count_words, file_to_words
 
 CONTENDERS = ["single", "recipe", "simplemr-1", "simplemr-2"]
 BLOCK = 4 * 1024 * 1024  # the single process's fastest block size here (1, 2, 4 MiB tried)
-
-
-# --- the classic recipe, its word count functions in Python 3 spelling ---------------
-
-STOP_WORDS = set(
-    ["a", "an", "and", "are", "as", "be", "by", "for", "if", "in", "is", "it", "of", "or",
-     "py", "rst", "that", "the", "to", "with"]
-)  # fmt: skip
-
-
-def file_to_words(filename):
-    """Read a file and return a sequence of (word, occurrences) values."""
-    import string
-
-    tr = str.maketrans(string.punctuation, " " * len(string.punctuation))
-    output = []
-    with open(filename, encoding="utf-8", errors="replace") as f:
-        for line in f:
-            if line.lstrip().startswith(".."):  # Skip rst comment lines
-                continue
-            line = line.translate(tr)  # Strip punctuation
-            for word in line.split():
-                word = word.lower()
-                if word.isalpha() and word not in STOP_WORDS:
-                    output.append((word, 1))
-    return output
-
-
-def count_words(item):
-    word, occurrences = item
-    return (word, sum(occurrences))
-
-
-class RecipeMapReduce:
-    def __init__(self, map_func, reduce_func, num_workers=None):
-        self.map_func = map_func
-        self.reduce_func = reduce_func
-        self.pool = multiprocessing.Pool(num_workers)
-
-    def partition(self, mapped_values):
-        partitioned_data = collections.defaultdict(list)
-        for key, value in mapped_values:
-            partitioned_data[key].append(value)
-        return partitioned_data.items()
-
-    def __call__(self, inputs, chunksize=1):
-        map_responses = self.pool.map(self.map_func, inputs, chunksize=chunksize)
-        partitioned_data = self.partition(itertools.chain(*map_responses))
-        reduced_values = self.pool.map(self.reduce_func, partitioned_data)
-        return reduced_values
 
 
 # --- the single-process baseline -----------------------------------------------------
