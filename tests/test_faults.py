@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import pwd
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import threading
@@ -17,6 +20,7 @@ from sample_jobs import (
     dying_reducer,
     failing_mapper,
     first_reducer,
+    identity_mapper,
     slow_mapper,
     sorted_values_reducer,
 )
@@ -108,3 +112,58 @@ def test_a_full_disk_is_one_clear_error(tmp_path: Path) -> None:
     assert "file size limit" in done.stderr and "bytes to write there" in done.stderr
     assert done.stderr.count("\n") == 1
     assert list(root.iterdir()) == []
+
+
+def run_without_file_permission_override(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the command line as root without the capabilities that let root read and
+    write any file (tests run as root here, so permission checks need this)."""
+    return subprocess.run(
+        ["setpriv", "--bounding-set=-dac_override,-dac_read_search", sys.executable,
+         "-m", "simplemr", "wordcount", *args],
+        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+NOBODY = pwd.getpwnam("nobody")
+needs_root = pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("setpriv") is None,
+    reason="needs root and setpriv (util-linux) to test permissions",
+)
+
+
+@needs_root
+def test_an_unreadable_file_is_refused_before_the_job(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hidden words\n")
+    secret.chmod(0o600)
+    os.chown(secret, NOBODY.pw_uid, NOBODY.pw_gid)
+    done = run_without_file_permission_override(str(secret))
+    assert done.returncode == 2
+    assert done.stderr == f"simplemr: error: cannot read {str(secret)!r}: permission denied\n"
+
+
+@needs_root
+def test_an_unwritable_temp_root_is_named(tmp_path: Path) -> None:
+    tmp_path.chmod(0o755)
+    source = tmp_path / "words.txt"
+    source.write_text("some words\n")
+    source.chmod(0o644)
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o755)
+    os.chown(locked, NOBODY.pw_uid, NOBODY.pw_gid)
+    done = run_without_file_permission_override(str(source), "--tmp-dir", str(locked))
+    assert done.returncode == 2
+    assert f"cannot create a work folder in {str(locked)!r} (tmp_dir)" in done.stderr
+    assert done.stderr.count("\n") == 1
+
+
+def test_the_work_folder_is_private(tmp_path: Path) -> None:
+    seen: list[int] = []
+    job = simplemr.MapReduce(identity_mapper, first_reducer, executor="inline",
+                             tmp_dir=str(tmp_path))  # fmt: skip
+    with job.stream(range(3)) as results:
+        [folder] = tmp_path.iterdir()
+        seen.append(folder.stat().st_mode & 0o777)
+        list(results)
+    assert seen == [0o700]
