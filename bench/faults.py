@@ -82,12 +82,14 @@ def _workers() -> list[psutil.Process]:
 
 def fault_random_kill(root: Path, seed: int) -> tuple[bool, str]:
     chooser = random.Random(seed)
+    killed: list[psutil.Process] = []
 
     def kill() -> None:
         time.sleep(chooser.uniform(0.05, 0.5))
         workers = _workers()
         if workers:
-            chooser.choice(workers).kill()
+            killed.append(chooser.choice(workers))
+            killed[-1].kill()
 
     killer = threading.Thread(target=kill)
     killer.start()
@@ -95,8 +97,10 @@ def fault_random_kill(root: Path, seed: int) -> tuple[bool, str]:
                              tmp_dir=str(root))  # fmt: skip
     result = job.run(ITEMS, chunksize=10)
     killer.join()
-    same = sorted(result.results) == expected()
-    return same and not any(root.iterdir()), f"retries {result.counters['tasks.retries']}"
+    same = sorted(result.results) == expected() and len(killed) == 1
+    _, alive = psutil.wait_procs(_workers(), timeout=5)
+    clean = not any(root.iterdir()) and not alive
+    return same and clean, f"retries {result.counters['tasks.retries']}"
 
 
 def _dies_once(root: Path, seed: int, mapper, reducer) -> tuple[bool, str]:

@@ -70,9 +70,10 @@ def test_a_worker_killed_from_outside_at_a_random_moment(seed: int) -> None:
 
 
 def test_a_reducer_that_kills_its_worker_is_rerun(tmp_path: Path, monkeypatch) -> None:
-    marker = tmp_path / "died"
-    monkeypatch.setenv("SIMPLEMR_TEST_MARKER", str(marker))
     items = list(range(100))
+    simplemr.MapReduce(slow_mapper, first_reducer, workers=2).run(items)  # a fork server runs
+    marker = tmp_path / "died"
+    monkeypatch.setenv("SIMPLEMR_TEST_MARKER", str(marker))  # set after it started
     job = simplemr.MapReduce(slow_mapper, dying_reducer, workers=2, partitions=3)
     result = job.run(items)
     expected = reference_mapreduce(slow_mapper, sorted_values_reducer, items)

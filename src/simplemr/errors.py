@@ -7,6 +7,7 @@ import errno
 __all__ = [
     "InputError",
     "JobDefinitionError",
+    "OutputError",
     "RemoteTraceback",
     "SimplemrError",
     "TaskFailedError",
@@ -51,6 +52,10 @@ class WorkFolderError(SimplemrError):
         }.get(error.errno or 0, error.strerror or str(error))
         so_far = f" (this task had {written:,} bytes to write there)" if written else ""
         return cls(f"cannot write to the work folder {folder!r}: {hint}{so_far}")
+
+
+class OutputError(SimplemrError):
+    """The results could not be written where asked; nothing half-written is left."""
 
 
 class RemoteTraceback(Exception):

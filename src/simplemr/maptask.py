@@ -127,8 +127,11 @@ def run_map_task(job: JobSpec, split: Split, context: TaskContext) -> MapOutput:
         for part in getattr(split, "parts", (split,)):
             print(f"{current_process().name} reading {part.describe()}", file=sys.stderr)
         sys.stderr.flush()
-    writer = SegmentWriter(context.path(".seg"), job.partitions)
     skipped: list[str] = []
+    try:
+        writer = SegmentWriter(context.path(".seg"), job.partitions)
+    except OSError as error:
+        raise WorkFolderError.from_os_error(context.workdir, error) from error
     try:
         buffer = _Buffer(job, writer, counters, split.describe())
         _map_split(job, split, buffer, counters, skipped)
@@ -230,7 +233,8 @@ def _skip(
     """Count a bad record, or fail when this task alone has more than allowed."""
     counters[C.MAP_SKIPPED] = counters.get(C.MAP_SKIPPED, 0) + 1
     if counters[C.MAP_SKIPPED] > job.max_bad_records:
-        raise error
+        limit = f"one bad record more than max_bad_records={job.max_bad_records} in this task"
+        raise UserCodeError("mapper", f"{split.locate(*position)} ({limit})") from error
     if len(skipped) < SKIPPED_SHOWN:
         where = split.locate(*position)
         skipped.append(f"{where}: {type(error).__name__}: {error}")

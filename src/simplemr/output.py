@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterable
 from typing import IO, Any
 
-from .errors import JobDefinitionError
+from .errors import JobDefinitionError, OutputError
 
 __all__ = ["check_target", "format_jsonl", "format_tsv", "output_kind", "write_results"]
 
@@ -155,6 +155,11 @@ def write_results(
             _remove(old)
         else:
             os.replace(temporary, target)
+    except OSError as error:
+        _remove(temporary)
+        raise OutputError(
+            f"cannot write the output {target!r}: {error.strerror or error}"
+        ) from error
     except BaseException:
         _remove(temporary)
         raise

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bz2
 import codecs
+import functools
 import glob
 import gzip
 import io
@@ -168,7 +169,7 @@ class TextSplit:
         handler = _ERROR_HANDLER if self.errors == "replace" else self.errors
         try:
             if self.whole:
-                yield from _stream_blocks(self.path, self.encoding, handler)
+                yield from _stream_blocks(self.path, self.encoding, handler, line_limit)
             else:
                 yield from _range_blocks(
                     self.path, self.start, self.end, self.size, self.encoding, handler, line_limit
@@ -182,8 +183,8 @@ class TextSplit:
             raise InputError(f"cannot read {self.name!r}: {error}") from None
         except _LineTooLong as error:
             raise InputError(
-                f"{self.name!r} has a line, starting at byte {error.offset}, longer than the "
-                f"memory budget of a worker ({format_size(error.limit)}): is it a text file? "
+                f"{self.name!r} has a line{error.where} longer than the memory budget of a "
+                f"worker ({format_size(error.limit)}): is it a text file? "
                 "(a larger memory= budget would let such lines through)"
             ) from None
         finally:
@@ -194,13 +195,26 @@ class TextSplit:
                 counters[by_file] = counters.get(by_file, 0) + replaced
 
     def locate(self, block_number: int, index: int, record: Any) -> str:
-        # Only called on an error, so it may re-read the file to count lines.
-        before = _count_lines_to(self.path, self.start, self.encoding) if self.start else 0
-        for number, block in enumerate(self.blocks({})):
-            if number == block_number:
-                break
-            before += len(block)
-        return f"{self.name}, line {before + index + 1}"
+        return f"{self.name}, line {self.block_starts[block_number] + index + 1}"
+
+    @functools.cached_property
+    def block_starts(self) -> list[int]:
+        """How many lines of the file come before each block of this split.
+
+        Only needed to say where a record was (an error, a skipped record), so it is
+        worked out then, once per split, by reading the file again up to the split's
+        end; that reading leaves the task's decode error count alone.
+        """
+        saved = _replaced_so_far()
+        try:
+            lines = _count_lines_to(self.path, self.start, self.encoding) if self.start else 0
+            starts = []
+            for block in self.blocks({}):
+                starts.append(lines)
+                lines += len(block)
+            return starts
+        finally:
+            _replaced.count = saved
 
 
 @dataclass(frozen=True)
@@ -222,9 +236,8 @@ class CombinedSplit:
             yield from part.blocks(counters, line_limit)
 
     def locate(self, block_number: int, index: int, record: Any) -> str:
-        # Only called on an error: find the part that block came from.
-        for part in self.parts:
-            blocks = sum(1 for _ in part.blocks({}))
+        for part in self.parts:  # find the part that block came from
+            blocks = len(part.block_starts)
             if block_number < blocks:
                 return part.locate(block_number, index, record)
             block_number -= blocks
@@ -341,9 +354,9 @@ def _range_blocks(
 
 
 class _LineTooLong(Exception):
-    def __init__(self, offset: int, limit: int) -> None:
+    def __init__(self, offset: int | None, limit: int) -> None:
         super().__init__(offset, limit)
-        self.offset = offset
+        self.where = "" if offset is None else f", starting at byte {offset},"
         self.limit = limit
 
 
@@ -399,18 +412,22 @@ def _decoded_blocks(
             return
 
 
-def _stream_blocks(path: str, encoding: str, errors: str) -> Iterator[Sequence[str]]:
+def _stream_blocks(
+    path: str, encoding: str, errors: str, line_limit: int | None = None
+) -> Iterator[Sequence[str]]:
     compression = compression_of(path)
     opener = _OPENERS[compression] if compression else open
     with opener(path, "rb") as raw:  # type: ignore[operator]
         if byte_splittable(encoding):
-            yield from _decoded_blocks(raw, None, encoding, errors)
+            yield from _decoded_blocks(raw, None, encoding, errors, line_limit)
             return
         text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=None)
         while True:
             lines = text.readlines(BLOCK_SIZE)
             if not lines:
                 return
+            if line_limit is not None and max(map(len, lines)) > line_limit:
+                raise _LineTooLong(None, line_limit)
             yield [line[:-1] if line.endswith("\n") else line for line in lines]
 
 

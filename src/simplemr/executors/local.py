@@ -60,8 +60,6 @@ def _worker_main(conn: Connection, job_payload: bytes, environment: dict[str, st
     The reply is ``(result, failure)`` only: the driver knows which task it sent.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    # Past a file size limit, a write should fail (EFBIG), not kill the worker.
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     # A fork server started by an earlier job holds that moment's environment.
     os.environ.clear()
     os.environ.update(environment)
