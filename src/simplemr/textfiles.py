@@ -179,6 +179,11 @@ class TextSplit:
                 f"cannot decode {self.name!r} as {self.encoding}: {error.reason} "
                 f"(pass errors='replace' to replace undecodable bytes)"
             ) from None
+        except _ReadFailed as failed:
+            of_what = " of its decompressed text" if compression_of(self.path) else ""
+            raise InputError(
+                f"cannot read {self.name!r} after byte {failed.offset:,}{of_what}: {failed.error}"
+            ) from None
         except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
             raise InputError(f"cannot read {self.name!r}: {error}") from None
         except _LineTooLong as error:
@@ -353,6 +358,13 @@ def _range_blocks(
         yield from _decoded_blocks(file, stop - begin, encoding, errors, line_limit, begin)
 
 
+class _ReadFailed(Exception):
+    def __init__(self, offset: int, error: BaseException) -> None:
+        super().__init__(offset, error)
+        self.offset = offset
+        self.error = error
+
+
 class _LineTooLong(Exception):
     def __init__(self, offset: int | None, limit: int) -> None:
         super().__init__(offset, limit)
@@ -383,7 +395,10 @@ def _decoded_blocks(
     carry = b""
     while True:
         want = BLOCK_SIZE if remaining is None else min(BLOCK_SIZE, remaining)
-        data = file.read(want) if want else b""
+        try:
+            data = file.read(want) if want else b""
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
+            raise _ReadFailed(offset + len(carry), error) from error
         if remaining is not None:
             remaining -= len(data)
         final = not data or remaining == 0
