@@ -16,9 +16,11 @@ from .engine import ResultStream
 from .errors import (
     InputError,
     JobDefinitionError,
+    OutputError,
     SimplemrError,
     TaskFailedError,
     WorkerLostError,
+    WorkFolderError,
 )
 from .executors import Executor
 from .textfiles import text_files
@@ -32,10 +34,12 @@ __all__ = [
     "JobDefinitionError",
     "JobResult",
     "MapReduce",
+    "OutputError",
     "ResultStream",
     "SimpleMapReduce",
     "SimplemrError",
     "TaskFailedError",
+    "WorkFolderError",
     "WorkerLostError",
     "__version__",
     "text_files",
