@@ -184,3 +184,21 @@ def test_a_line_longer_than_the_budget_is_a_clear_error(tmp_path: Path) -> None:
         match=r"'.*blob\.bin' has a line, starting at byte 11, longer than the memory budget",
     ):
         job.run(text_files(path))
+
+
+def test_a_failing_line_in_packed_small_files_is_located(tmp_path: Path) -> None:
+    for name, count in [("a.txt", 30), ("b.txt", 1), ("c.txt", 50)]:
+        (tmp_path / name).write_text("".join(f"{n}\n" for n in range(count)))
+    (tmp_path / "c.txt").write_text("1\n2\n3\nboom\n5\n")
+
+    def mapper(line: str):
+        return [(int(line), 1)]
+
+    job = simplemr.MapReduce(mapper, lambda k, v: k, executor="inline")
+    for block_size in (4, 1 << 20):
+        saved, textfiles.BLOCK_SIZE = textfiles.BLOCK_SIZE, block_size
+        try:
+            with pytest.raises(simplemr.TaskFailedError, match=r"c\.txt, line 4: the mapper"):
+                job.run(text_files(tmp_path))
+        finally:
+            textfiles.BLOCK_SIZE = saved

@@ -114,3 +114,39 @@ def test_job_on_the_sample_equals_the_slow_reference(tmp_path: Path) -> None:
     result = wordcount.job(workers=2).run(simplemr.text_files(files, split_size=512))
     assert dict(result.results) == dict(expected)
     assert result.counters["tasks.map"] > 4
+
+
+@given(
+    files=st.lists(raw_texts, min_size=2, max_size=5),
+    block_size=st.integers(1, 60),
+    errors=st.sampled_from(["replace", "surrogateescape"]),
+)
+@example([b"a\r", b"\nb"], 100, "replace")  # a lone CR must not pair with the next file's LF
+@example([b"", b"WordWordWord\r\rWord"], 15, "replace")  # nor with a LF added after it
+@example([b".. x", b"y"], 100, "replace")  # an unended last line stays a line of its own
+def test_small_files_packed_into_blocks_count_the_same(
+    tmp_path_factory, files: list[bytes], block_size: int, errors: str
+) -> None:
+    folder = tmp_path_factory.mktemp("packed")
+    for number, data in enumerate(files):
+        (folder / f"{number}.txt").write_bytes(data)
+    saved, textfiles.BLOCK_SIZE = textfiles.BLOCK_SIZE, block_size
+    try:
+        inputs = simplemr.text_files(folder, errors=errors, split_size=10_000)
+        [split] = list(inputs.splits(2))
+        total: Counter[str] = Counter()
+        lines = 0
+        for block in split.blocks({}):
+            total.update(dict(wordcount.map_lines(block)))
+            lines += len(block)
+    finally:
+        textfiles.BLOCK_SIZE = saved
+    expected: Counter[str] = Counter()
+    expected_lines = 0
+    for number in range(len(files)):
+        path = folder / f"{number}.txt"
+        expected += reference_counts(path, "utf-8", errors)
+        with open(path, encoding="utf-8", errors=errors, newline=None) as file:
+            expected_lines += sum(1 for _ in file)
+    assert total == expected
+    assert lines == expected_lines

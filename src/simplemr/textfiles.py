@@ -225,7 +225,13 @@ class TextSplit:
 @dataclass(frozen=True)
 class CombinedSplit:
     """Several small files read by one map task, so that a folder of many small
-    files makes a few tasks of a useful size, not one task per file."""
+    files makes a few tasks of a useful size, not one task per file.
+
+    Their blocks are packed together up to the usual block size, so a bulk mapper
+    gets as many lines at once as from one big file. Packing keeps every line: a
+    file's last line gets an ending if it had none, and a block that ends with a
+    ``\\r`` ends its pack, so that ``\\r`` never pairs with another file's ``\\n``.
+    """
 
     parts: tuple[TextSplit, ...]
 
@@ -237,16 +243,65 @@ class CombinedSplit:
     def blocks(
         self, counters: dict[str, int], line_limit: int | None = None
     ) -> Iterator[Sequence[str]]:
-        for part in self.parts:
-            yield from part.blocks(counters, line_limit)
+        # Each yielded block's pieces, as (part, block of that part, lines), for locate.
+        pieces: list[list[tuple[int, int, int]]] = []
+        object.__setattr__(self, "_pieces", pieces)
+        packed: list[tuple[int, int, TextBlock]] = []
+        size = 0
+        for number, part in enumerate(self.parts):
+            for block_number, block in enumerate(part.blocks(counters, line_limit)):
+                if not isinstance(block, TextBlock):  # lines of a stream: as they are
+                    if packed:
+                        yield _packed(packed, pieces)
+                        packed, size = [], 0
+                    pieces.append([(number, block_number, len(block))])
+                    yield block
+                    continue
+                packed.append((number, block_number, block))
+                size += len(block.data)
+                if size >= BLOCK_SIZE or block.data.endswith(b"\r"):
+                    yield _packed(packed, pieces)
+                    packed, size = [], 0
+        if packed:
+            yield _packed(packed, pieces)
 
     def locate(self, block_number: int, index: int, record: Any) -> str:
-        for part in self.parts:  # find the part that block came from
-            blocks = len(part.block_starts)
-            if block_number < blocks:
-                return part.locate(block_number, index, record)
-            block_number -= blocks
+        pieces = self.__dict__.get("_pieces")
+        if pieces is None or block_number >= len(pieces):  # not read here: read it now
+            saved = _replaced_so_far()
+            try:
+                for _ in self.blocks({}):
+                    pass
+            finally:
+                _replaced.count = saved
+            pieces = self.__dict__["_pieces"]
+        for number, part_block, lines in pieces[block_number]:
+            if index < lines:
+                return self.parts[number].locate(part_block, index, record)
+            index -= lines
         return self.describe()
+
+
+def _ended(data: bytes) -> bytes:
+    return data if data.endswith((b"\n", b"\r")) else data + b"\n"
+
+
+def _ended_text(text: str) -> str:
+    return text if text.endswith(("\n", "\r")) else text + "\n"
+
+
+def _packed(
+    packed: list[tuple[int, int, TextBlock]], pieces: list[list[tuple[int, int, int]]]
+) -> TextBlock:
+    """One block of the lines of several, recording where each came from."""
+    pieces.append([(number, block_number, len(block)) for number, block_number, block in packed])
+    if len(packed) == 1:
+        return packed[0][2]
+    blocks = [block for _, _, block in packed]
+    data = b"".join(_ended(block.data) for block in blocks)
+    ascii_only = all(block._text is None for block in blocks)
+    text = None if ascii_only else "".join(_ended_text(block.text) for block in blocks)
+    return TextBlock(data, text, blocks[0].encoding, blocks[0].errors)
 
 
 def _count_lines_to(path: str, offset: int, encoding: str) -> int:
