@@ -157,6 +157,25 @@ def measure(
     )  # fmt: skip
 
 
+def run_contenders(
+    script: str, names: list[str], data: Path, timeout: float, recipe_memory: int, repeat: int
+) -> list[Measurement]:
+    """Measure each contender of ``script`` on ``data``, ``repeat`` times, keeping the
+    median run; the recipe runs under ``recipe_memory`` bytes of address space."""
+    rows = []
+    for name in names:
+        command = [sys.executable, script, "--contender", name, "--data", str(data)]
+        limit = recipe_memory if name == "recipe" else None
+        runs = [measure(name, command, timeout, limit) for _ in range(repeat)]
+        ok = [run for run in runs if run.ok]
+        row = sorted(ok, key=lambda run: run.seconds)[len(ok) // 2] if ok else runs[0]
+        if len(ok) > 1:
+            row.note = f"median of {len(ok)}: {', '.join(f'{r.seconds:.1f}' for r in ok)} s"
+        rows.append(row)
+        print(f"  {data.name} {name}: {row}", file=sys.stderr, flush=True)
+    return rows
+
+
 def digest_of(rows: Iterable) -> str:
     """A short hash of result rows, independent of their order, computed as they
     stream by (so checking a result never holds all of it)."""
@@ -203,4 +222,4 @@ def save(results_file: Path, record: dict) -> None:
 
 
 __all__ = ["Measurement", "asdict", "build_corpus", "corpus_bytes", "corpus_files", "digest_of",
-           "machine", "measure", "save", "table"]  # fmt: skip
+           "machine", "measure", "run_contenders", "save", "table"]  # fmt: skip

@@ -87,25 +87,21 @@ def main() -> None:
     parser.add_argument("--contenders", nargs="+", default=CONTENDERS, choices=CONTENDERS)
     parser.add_argument("--source", type=Path, default=harness.DEFAULT_SOURCE)
     parser.add_argument("--timeout", type=float, default=1800)
-    parser.add_argument("--recipe-memory", default="12G", help="prlimit for the recipe")
+    parser.add_argument("--recipe-memory", type=int, default=12, help="GiB, for the recipe")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per contender (median)")
     parser.add_argument("--contender", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.contender:
         run_contender(args.contender, args.data)
         return
-    limit = int(args.recipe_memory.rstrip("G")) * 1024**3
     print(f"Inverted index on {harness.machine()}, {time.strftime('%Y-%m-%d')}\n")
     for size in args.sizes:
         data = harness.build_corpus(size, args.source)
         total = harness.corpus_bytes(data)
-        rows = []
-        for name in args.contenders:
-            command = [sys.executable, __file__, "--contender", name, "--data", str(data)]
-            rows.append(
-                harness.measure(name, command, args.timeout, limit if name == "recipe" else None)
-            )
-            print(f"  {size} MiB {name}: {rows[-1]}", file=sys.stderr)
+        rows = harness.run_contenders(
+            __file__, args.contenders, data, args.timeout, args.recipe_memory << 30, args.repeat
+        )
         reference = next((row.digest for row in rows if row.ok), None)
         print(f"### {total / 1e6:.0f} MB in {len(harness.corpus_files(data))} files\n")
         print(harness.table(rows, total, reference) + "\n", flush=True)

@@ -96,20 +96,9 @@ def main() -> None:
         for shape in args.shapes:
             data = harness.build_corpus(size, args.source, single_file=shape == "single")
             total = harness.corpus_bytes(data)
-            rows = []
-            for name in args.contenders:
-                command = [sys.executable, __file__, "--contender", name, "--data", str(data)]
-                limit = args.recipe_memory * 1024**3 if name == "recipe" else None
-                runs = [
-                    harness.measure(name, command, args.timeout, limit) for _ in range(args.repeat)
-                ]
-                ok = [run for run in runs if run.ok]
-                row = sorted(ok, key=lambda run: run.seconds)[len(ok) // 2] if ok else runs[0]
-                if len(ok) > 1:
-                    spread = [f"{run.seconds:.1f}" for run in ok]
-                    row.note = f"median of {len(ok)}: {', '.join(spread)} s"
-                rows.append(row)
-                print(f"  {size} MiB {shape} {name}: {row}", file=sys.stderr, flush=True)
+            rows = harness.run_contenders(
+                __file__, args.contenders, data, args.timeout, args.recipe_memory << 30, args.repeat
+            )
             reference = next(
                 (row.digest for row in rows if row.ok and row.contender == "single"), None
             )
