@@ -7,6 +7,7 @@ process, so one contender's memory or warm caches never help another.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -15,7 +16,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -157,6 +158,28 @@ def measure(
     )  # fmt: skip
 
 
+def parse_arguments(
+    doc: str,
+    contenders: list[str],
+    sizes: list[int],
+    recipe_gib: int,
+    extra: Callable | None = None,
+) -> argparse.Namespace:
+    """The options every benchmark takes (``extra`` adds its own), parsed."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=sizes, help="MiB")
+    parser.add_argument("--contenders", nargs="+", default=contenders, choices=contenders)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per contender (median)")
+    parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per run")
+    parser.add_argument("--recipe-memory", type=int, default=recipe_gib, help="GiB for the recipe")
+    parser.add_argument("--contender", help=argparse.SUPPRESS)  # one run, in its own process
+    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
+    if extra is not None:
+        extra(parser)
+    return parser.parse_args()
+
+
 def run_contenders(
     script: str, names: list[str], data: Path, timeout: float, recipe_memory: int, repeat: int
 ) -> list[Measurement]:
@@ -222,4 +245,4 @@ def save(results_file: Path, record: dict) -> None:
 
 
 __all__ = ["Measurement", "asdict", "build_corpus", "corpus_bytes", "corpus_files", "digest_of",
-           "machine", "measure", "run_contenders", "save", "table"]  # fmt: skip
+           "machine", "measure", "parse_arguments", "run_contenders", "save", "table"]  # fmt: skip

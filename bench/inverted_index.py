@@ -12,7 +12,6 @@ The recipe runs under a memory limit (this machine has no swap).
 
 from __future__ import annotations
 
-import argparse
 import heapq
 import json
 import sys
@@ -82,16 +81,7 @@ def run_contender(name: str, data: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[50, 100, 200], help="MiB")
-    parser.add_argument("--contenders", nargs="+", default=CONTENDERS, choices=CONTENDERS)
-    parser.add_argument("--source", type=Path, default=harness.DEFAULT_SOURCE)
-    parser.add_argument("--timeout", type=float, default=1800)
-    parser.add_argument("--recipe-memory", type=int, default=12, help="GiB, for the recipe")
-    parser.add_argument("--repeat", type=int, default=1, help="runs per contender (median)")
-    parser.add_argument("--contender", help=argparse.SUPPRESS)
-    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = harness.parse_arguments(__doc__, CONTENDERS, [50, 100, 200], recipe_gib=12)
     if args.contender:
         run_contender(args.contender, args.data)
         return

@@ -77,17 +77,10 @@ def run_contender(name: str, data: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100], help="MiB")
-    parser.add_argument("--contenders", nargs="+", default=CONTENDERS, choices=CONTENDERS)
-    parser.add_argument("--shapes", nargs="+", default=["files", "single"])
-    parser.add_argument("--repeat", type=int, default=1, help="runs per contender (median)")
-    parser.add_argument("--source", type=Path, default=harness.DEFAULT_SOURCE)
-    parser.add_argument("--timeout", type=float, default=1800)
-    parser.add_argument("--recipe-memory", type=int, default=16, help="GiB, for the recipe")
-    parser.add_argument("--contender", help=argparse.SUPPRESS)
-    parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    def shapes(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--shapes", nargs="+", default=["files", "single"])
+
+    args = harness.parse_arguments(__doc__, CONTENDERS, [100], recipe_gib=16, extra=shapes)
     if args.contender:
         run_contender(args.contender, args.data)
         return
