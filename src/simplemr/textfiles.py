@@ -67,9 +67,7 @@ def compression_of(path: str) -> str | None:
 def byte_splittable(encoding: str) -> bool:
     """Whether a file in ``encoding`` can be cut at ``\\n``/``\\r`` bytes."""
     name = codecs.lookup(encoding).name
-    return name in {"utf-8", "utf-8-sig", "ascii", "latin-1"} or name.startswith(
-        ("iso8859-", "cp125", "mac-")
-    )
+    return name in {"utf-8", "utf-8-sig", "ascii"} or name.startswith(("iso8859-", "cp125", "mac-"))
 
 
 def _is_hidden(name: str) -> bool:

@@ -28,12 +28,6 @@ class Task:
     args: tuple[Any, ...]
     context: TaskContext
 
-    @property
-    def key(self) -> str:
-        """A name unique to this attempt, e.g. ``'map-3-1'``."""
-        c = self.context
-        return f"{c.phase}-{c.index}-{c.attempt}"
-
 
 @dataclass
 class TaskFailure:
