@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +11,7 @@ from .counters import Counters
 from .engine import ResultStream, run_job
 from .errors import JobDefinitionError, check_positive_int
 from .executors import Executor, make_executor
-from .job import JobSpec
+from .job import FunctionStep, JobSpec, Step
 from .memory import MIN_WORKER_BUDGET, default_budget, format_size, parse_size
 from .output import check_target, write_results
 from .progress import Progress, TerminalProgress
@@ -67,6 +67,9 @@ class MapReduce:
     of RAM and at most 96 MiB a worker. ``executor`` is ``"local"`` (worker
     processes, the default), ``"inline"`` (this process), or an ``Executor``.
 
+    With ``sort=True`` the results come in key order (the reducer's key; keys
+    must then be orderable), merged from every partition as they are read.
+
     A task whose worker dies is run again, up to ``max_attempts`` attempts. With
     ``max_bad_records=N`` a record the mapper raises on is skipped and counted
     (``map.skipped_records``, and the first ten in ``JobResult.skipped``), up to N
@@ -84,6 +87,33 @@ class MapReduce:
         memory: int | str | None = None,
         executor: str | Executor | None = None,
         bulk: bool = False,
+        sort: bool = False,
+        max_attempts: int = 4,
+        max_bad_records: int = 0,
+        tmp_dir: str | None = None,
+        start_method: str | None = None,
+    ) -> None:
+        step = FunctionStep(mapper, reducer, combiner, bool(bulk))
+        self._configure(
+            (step,), workers, partitions, memory, executor, sort, max_attempts,
+            max_bad_records, tmp_dir, start_method,
+        )  # fmt: skip
+
+    @classmethod
+    def _for_steps(cls, steps: Sequence[Step], **options: Any) -> MapReduce:
+        """A job of several steps (what ``simplemr.Job`` runs); the same options."""
+        job = cls.__new__(cls)
+        job._configure(tuple(steps), **options)
+        return job
+
+    def _configure(
+        self,
+        steps: tuple[Step, ...],
+        workers: int | None = None,
+        partitions: int | None = None,
+        memory: int | str | None = None,
+        executor: str | Executor | None = None,
+        sort: bool = False,
         max_attempts: int = 4,
         max_bad_records: int = 0,
         tmp_dir: str | None = None,
@@ -110,13 +140,11 @@ class MapReduce:
             raise JobDefinitionError(f"max_bad_records must be an integer, got {max_bad_records!r}")
         if max_bad_records < 0:
             raise JobDefinitionError(f"max_bad_records must be 0 or more, got {max_bad_records}")
-        if max_bad_records and bulk:
+        if max_bad_records and any(step.bulk for step in steps):
             raise JobDefinitionError(
                 "max_bad_records skips single records, so it needs a per-record mapper (bulk=False)"
             )
-        self.job = JobSpec(
-            mapper, reducer, combiner, bool(bulk), partitions, budget // workers, max_bad_records
-        )
+        self.job = JobSpec(steps, partitions, budget // workers, max_bad_records, bool(sort))
         self.workers = workers
         self.partitions = partitions
         self.memory = budget

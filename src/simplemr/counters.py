@@ -1,14 +1,16 @@
 """Job counters: named integers that tasks count and the driver sums.
 
 Each successful task attempt reports its own counters once; a failed attempt's
-counters are dropped, so a re-run task never counts twice.
+counters are dropped, so a re-run task never counts twice. User code counts with
+``increment_counter(group, name)``, into the counters of the task running it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
 
-__all__ = ["BUILTIN_COUNTERS", "Counters"]
+__all__ = ["BUILTIN_COUNTERS", "Counters", "increment_counter"]
 
 MAP_RECORDS_IN = "map.records_in"
 MAP_RECORDS_OUT = "map.records_out"
@@ -52,6 +54,45 @@ BUILTIN_COUNTERS = (
 )
 
 
+#: The groups of the built-in counters, which user counters may not use.
+BUILTIN_GROUPS = frozenset(name.split(".")[0] for name in BUILTIN_COUNTERS)
+
+_task_counters: dict[str, int] | None = None
+
+
+@contextlib.contextmanager
+def counting_into(counters: dict[str, int]) -> Iterator[None]:
+    """Send ``increment_counter`` calls to ``counters`` while a task runs."""
+    global _task_counters
+    previous, _task_counters = _task_counters, counters
+    try:
+        yield
+    finally:
+        _task_counters = previous
+
+
+def increment_counter(group: str, name: str, amount: int = 1) -> None:
+    """Add ``amount`` to the job counter ``"group.name"``, from inside a mapper,
+    combiner, reducer or hook.
+
+    The job's ``counters`` hold the sum over its tasks (a task run again counts
+    once). Outside a running task, for instance when a mapper is called directly
+    in a unit test, this does nothing.
+    """
+    if not isinstance(group, str) or not isinstance(name, str) or not group or not name:
+        raise TypeError(f"a counter's group and name are strings, got {group!r} and {name!r}")
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise TypeError(f"a counter's amount is an integer, got {amount!r}")
+    if group in BUILTIN_GROUPS:
+        raise ValueError(
+            f"the counter group {group!r} is simplemr's own; choose another "
+            f"(built-in groups: {', '.join(sorted(BUILTIN_GROUPS))})"
+        )
+    if _task_counters is not None:
+        key = f"{group}.{name}"
+        _task_counters[key] = _task_counters.get(key, 0) + amount
+
+
 class Counters(dict[str, int]):
     """A mapping of counter name to total; missing names read as 0.
 
@@ -70,3 +111,11 @@ class Counters(dict[str, int]):
         """Add every count of ``other`` to this one."""
         for name, amount in other.items():
             self[name] = self.get(name, 0) + amount
+
+    def user(self) -> dict[str, int]:
+        """The counters user code incremented, by ``"group.name"``."""
+        return {
+            name: amount
+            for name, amount in self.items()
+            if name.split(".")[0] not in BUILTIN_GROUPS
+        }

@@ -4,6 +4,9 @@
                                             │ partition p of every map task
                                             ▼
                                        reduce task p ─▶ results file p ─▶ ResultStream
+                                                              │ (a job of several steps)
+                                                              ▼
+                                   the next step's map task p reads it as its split
 
 The driver only ever holds task handles and counters, never intermediate pairs.
 Splits are planned lazily, with at most ``executor.capacity`` tasks in flight,
@@ -19,7 +22,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from . import counters as C
@@ -32,12 +35,13 @@ from .errors import (
     WorkFolderError,
 )
 from .executors import Completion, Executor, Task, TaskFailure
-from .inputs import plan_splits
+from .inputs import ResultsSplit, plan_splits
 from .job import JobSpec
 from .maptask import SKIPPED_SHOWN, MapOutput, run_map_task
 from .memory import format_size
 from .progress import Progress
 from .reducetask import ReduceOutput, read_results, run_reduce_task
+from .sorting import merge_sorted
 from .task import TaskContext
 
 __all__ = ["ResultStream", "make_workdir", "run_job"]
@@ -83,6 +87,7 @@ class ResultStream(Iterator[Any]):
         workdir: str,
         decode_errors: dict[str, int],
         skipped: list[str],
+        ordered: bool = False,
     ) -> None:
         self.counters = counters
         #: Undecodable bytes replaced while reading, per input file that had any.
@@ -90,6 +95,7 @@ class ResultStream(Iterator[Any]):
         #: The first records skipped with ``max_bad_records``: where, and what was raised.
         self.skipped = skipped
         self._paths = paths
+        self._ordered = ordered
         # Removes the work folder when closed, collected, or at interpreter exit.
         self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, ignore_errors=True)
         self._items = self._read()
@@ -103,8 +109,13 @@ class ResultStream(Iterator[Any]):
 
     def partitions(self) -> Iterator[Iterator[Any]]:
         """Yield an iterator over each partition's results, in partition order
-        (each consumed before the next); iterate either this or the stream."""
+        (each consumed before the next); iterate either this or the stream.
+        A sorted job's results come as one partition, merged in key order."""
         try:
+            if self._ordered:
+                merged = merge_sorted(read_results(path) for path in self._paths)
+                yield (result for _key, result in merged)
+                return
             for path in self._paths:
                 yield (result for _key, result in read_results(path))
         finally:
@@ -137,6 +148,7 @@ class _Scheduler:
         progress: Progress,
         verbose: bool,
         max_bad_records: int,
+        steps: int,
     ) -> None:
         self.executor = executor
         self.workdir = workdir
@@ -145,9 +157,10 @@ class _Scheduler:
         self.progress = progress
         self.verbose = verbose
         self.max_bad_records = max_bad_records
-        self._skipped: dict[int, list[str]] = {}  # by map task
+        self.steps = steps
+        self._skipped: dict[tuple[int, int], list[str]] = {}  # by step and map task
 
-    def run_phase(self, phase: str, source: _TaskSource, total: int | None) -> list[Any]:
+    def run_phase(self, step: int, phase: str, source: _TaskSource, total: int | None) -> list[Any]:
         """Run every task of ``source``; return their results in task order."""
         results: dict[int, Any] = {}
         in_flight: dict[int, tuple[Task, str]] = {}
@@ -161,7 +174,7 @@ class _Scheduler:
                     exhausted = True
                     total = planned
                     break
-                context = TaskContext(phase, planned, 1, self.workdir, self.verbose)
+                context = TaskContext(phase, planned, 1, self.workdir, self.verbose, step)
                 task = Task(function, args, context)
                 in_flight[planned] = (task, described)
                 self.executor.submit(task)
@@ -189,7 +202,7 @@ class _Scheduler:
             del in_flight[context.index]
             results[context.index] = completion.result
             self.counters.add(completion.result.counters)
-            self._count_skipped(context.index, completion.result)
+            self._count_skipped(context, completion.result)
             self.progress.task_done(context.phase, completion.result.counters)
             return
         full = isinstance(failure.original, WorkFolderError)
@@ -201,7 +214,7 @@ class _Scheduler:
             in_flight[context.index] = (retry, described)
             self.executor.submit(retry)
             return
-        error = _task_error(context, total, described, failure)
+        error = _task_error(context, total, described, failure, self.steps)
         if written:
             error.args = (f"{error}; the job had written {format_size(written)} there so far",)
         raise error
@@ -212,10 +225,10 @@ class _Scheduler:
         ordered = (self._skipped[index] for index in sorted(self._skipped))
         return [record for records in ordered for record in records][:SKIPPED_SHOWN]
 
-    def _count_skipped(self, index: int, result: Any) -> None:
+    def _count_skipped(self, context: TaskContext, result: Any) -> None:
         """Keep the skipped records; fail once the job has skipped too many."""
         if getattr(result, "skipped", None):
-            self._skipped[index] = result.skipped
+            self._skipped[context.step, context.index] = result.skipped
         total = self.counters[C.MAP_SKIPPED]
         if total > self.max_bad_records:
             raise TaskFailedError(
@@ -235,9 +248,11 @@ def _folder_bytes(folder: str) -> int:
 
 
 def _task_error(
-    context: TaskContext, total: int | None, described: str, failure: TaskFailure
+    context: TaskContext, total: int | None, described: str, failure: TaskFailure, steps: int
 ) -> TaskFailedError:
     label = f"{context.phase} task {context.index + 1}" + (f" of {total}" if total else "")
+    if steps > 1:
+        label = f"step {context.step + 1} of {steps}, {label}"
     if failure.kind == "lost":
         error: TaskFailedError = WorkerLostError(
             f"{label} ({described}) failed after {context.attempt} attempt"
@@ -253,16 +268,22 @@ def _task_error(
     return error
 
 
-def _map_tasks(splits: Iterator[Any]) -> _TaskSource:
+def _map_tasks(step: int, splits: Iterator[Any]) -> _TaskSource:
     for split in splits:
-        yield run_map_task, (split,), split.describe()
+        yield run_map_task, (step, split), split.describe()
 
 
-def _reduce_tasks(map_outputs: list[MapOutput], partitions: int) -> _TaskSource:
+def _reduce_tasks(step: int, map_outputs: list[MapOutput], partitions: int) -> _TaskSource:
     for partition in range(partitions):
         segments = [out.segments[partition] for out in map_outputs]
         present = [segment for segment in segments if segment is not None]
-        yield run_reduce_task, (partition, present), f"partition {partition + 1}"
+        yield run_reduce_task, (step, partition, present), f"partition {partition + 1}"
+
+
+def _results_splits(step: int, reduce_outputs: list[ReduceOutput]) -> Iterator[ResultsSplit]:
+    """The results of step ``step``, one split a partition, as the next step's input."""
+    for partition, output in enumerate(reduce_outputs):
+        yield ResultsSplit(output.path, f"step {step + 1} results, partition {partition + 1}")
 
 
 def run_job(
@@ -279,36 +300,64 @@ def run_job(
     """Run ``job`` over ``inputs`` on ``executor``; return a stream of its results.
 
     ``progress`` hears of every finished task; with ``verbose`` each map task
-    says on stderr which worker reads what.
+    says on stderr which worker reads what. The built-in counters are summed
+    over the job's steps.
     """
-    splits = plan_splits(inputs, executor.workers, chunksize)
+    splits: Iterator[Any] = plan_splits(inputs, executor.workers, chunksize)
     payload = job.to_bytes()
     counters = Counters()
     progress = progress or Progress()
     workdir = make_workdir(tmp_dir)
+    steps = len(job.steps)
+    decode_errors: dict[str, int] = {}
     try:
         with executor:
             executor.start(payload)
             scheduler = _Scheduler(
-                executor, workdir, max_attempts, counters, progress, verbose, job.max_bad_records
+                executor,
+                workdir,
+                max_attempts,
+                counters,
+                progress,
+                verbose,
+                job.max_bad_records,
+                steps,
             )
-            progress.phase_started("map", None, getattr(inputs, "total_bytes", None))
-            map_outputs: list[MapOutput] = scheduler.run_phase("map", _map_tasks(splits), None)
-            progress.phase_started("reduce", job.partitions, None)
-            reduce_outputs: list[ReduceOutput] = scheduler.run_phase(
-                "reduce", _reduce_tasks(map_outputs, job.partitions), job.partitions
-            )
+            previous: list[ReduceOutput] = []
+            for step in range(steps):
+                input_bytes = getattr(inputs, "total_bytes", None) if step == 0 else None
+                progress.phase_started("map", None, input_bytes)
+                map_outputs: list[MapOutput] = scheduler.run_phase(
+                    step, "map", _map_tasks(step, splits), None
+                )
+                _remove_files(output.path for output in previous)  # read: not needed now
+                progress.phase_started("reduce", job.partitions, None)
+                previous = scheduler.run_phase(
+                    step,
+                    "reduce",
+                    _reduce_tasks(step, map_outputs, job.partitions),
+                    job.partitions,
+                )
+                counters[C.TASKS_MAP] += len(map_outputs)
+                counters[C.TASKS_REDUCE] += len(previous)
+                _remove_files(output.path for output in map_outputs)
+                for output in map_outputs:
+                    for source, count in output.decode_errors.items():
+                        decode_errors[source] = decode_errors.get(source, 0) + count
+                splits = _results_splits(step, previous)
             progress.close()
-        counters[C.TASKS_MAP] = len(map_outputs)
-        counters[C.TASKS_REDUCE] = len(reduce_outputs)
-        decode_errors: dict[str, int] = {}
-        for output in map_outputs:
-            os.unlink(output.path)  # free the disk before the results are read
-            for source, count in output.decode_errors.items():
-                decode_errors[source] = decode_errors.get(source, 0) + count
-        paths = [output.path for output in reduce_outputs]
-        return ResultStream(paths, counters, workdir, decode_errors, scheduler.skipped)
+        paths = [output.path for output in previous]
+        return ResultStream(
+            paths, counters, workdir, decode_errors, scheduler.skipped, ordered=job.sort
+        )
     except BaseException:
         progress.close()
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+
+
+def _remove_files(paths: Iterable[str]) -> None:
+    """Free the disk of files no task will read again."""
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)

@@ -5,6 +5,7 @@ that the driver makes without reading any data and a worker reads:
 
     iterable of items  ─▶  ItemsSplit: a chunk of the items themselves
     text_files(paths)  ─▶  TextSplit: a byte range of one file (see textfiles.py)
+    a step's results   ─▶  ResultsSplit: one partition of them, for the next step
 
 A split yields *blocks*: lists of records read together, so a bulk mapper can
 take a block at once and a per-record mapper pays no per-record reading cost.
@@ -18,8 +19,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from .errors import JobDefinitionError, check_positive_int
+from .segments import ITEM_BATCH, read_batches
 
-__all__ = ["InputSource", "ItemsInput", "ItemsSplit", "Split", "plan_splits"]
+__all__ = ["InputSource", "ItemsInput", "ItemsSplit", "ResultsSplit", "Split", "plan_splits"]
 
 _short = reprlib.Repr()
 _short.maxstring = 60
@@ -80,6 +82,35 @@ class ItemsSplit:
 
     def locate(self, block_number: int, index: int, record: Any) -> str:
         return f"item {self.first + index + 1} ({short_repr(record)})"
+
+
+class ResultsSplit:
+    """One partition of a step's results, read as the records of the next step."""
+
+    __slots__ = ("label", "path")
+
+    def __init__(self, path: str, label: str) -> None:
+        self.path = path
+        self.label = label
+
+    def blocks(
+        self, counters: dict[str, int], line_limit: int | None = None
+    ) -> Iterator[Sequence[Any]]:
+        block: list[Any] = []
+        for _key, result in read_batches(self.path):
+            block.append(result)
+            if len(block) == ITEM_BATCH:
+                yield block
+                block = []
+        if block:
+            yield block
+
+    def describe(self) -> str:
+        return self.label
+
+    def locate(self, block_number: int, index: int, record: Any) -> str:
+        number = block_number * ITEM_BATCH + index + 1
+        return f"{self.label}, result {number} ({short_repr(record)})"
 
 
 class ItemsInput:

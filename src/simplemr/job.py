@@ -1,40 +1,93 @@
-"""What a job is: its functions and the options every task needs.
+"""What a job is: its steps, and the options every task needs.
 
 A ``JobSpec`` is shipped to each worker once, with ``cloudpickle``, so mappers,
-reducers and combiners may be lambdas and closures.
+reducers and combiners may be lambdas and closures. A step tells each task,
+when it starts, which functions to call (``MapFunctions``, ``ReduceFunctions``):
+a plain ``FunctionStep`` hands out the same functions every time, while a job
+class (``jobclass.py``) makes a fresh instance per task and runs its hooks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import types
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import cloudpickle
 
 from .errors import JobDefinitionError
 
-__all__ = ["JobSpec"]
+__all__ = ["FunctionStep", "JobSpec", "MapFunctions", "ReduceFunctions", "Step"]
+
+Pairs = Iterable[tuple[Any, Any]]
+#: ``(role, hook)``: a hook to call with no arguments, named for error messages.
+Hook = tuple[str, Callable[[], Any]]
+
+
+def _group_key(key: Any, result: Any) -> Any:
+    return key
 
 
 @dataclass(frozen=True)
-class JobSpec:
-    """The functions of a job and the options its tasks run with.
+class MapFunctions:
+    """What one map task calls.
 
-    ``mapper(record)`` returns or yields ``(key, value)`` pairs; with ``bulk=True``
-    it takes a list of records (a block of lines, or a chunk of items) instead.
-    ``combiner(key, values)`` returns one value standing for ``values``.
-    ``reducer(key, values)`` returns the key's result, or is a generator whose
-    every item is a result.
+    ``setup`` hooks run before the first record; ``mapper(record)`` yields pairs
+    (given a whole block with ``bulk``); ``combine(key, values)`` returns the
+    values standing for ``values``; ``mapper_final()`` yields more pairs after
+    the last record, ``combiner_final()`` pairs that bypass the combiner.
     """
+
+    mapper: Callable[[Any], Pairs]
+    combine: Callable[[Any, list[Any]], list[Any]] | None = None
+    setup: Sequence[Hook] = ()
+    mapper_final: Callable[[], Pairs] | None = None
+    combiner_final: Callable[[], Pairs] | None = None
+
+
+@dataclass(frozen=True)
+class ReduceFunctions:
+    """What one reduce task calls.
+
+    ``reduce(key, values)`` yields the key's results; ``final()`` yields more
+    results after the last key; ``sort_key(key, result)`` is what ``sort=True``
+    orders a result by.
+    """
+
+    reduce: Callable[[Any, Iterator[Any]], Iterable[Any]]
+    setup: Sequence[Hook] = ()
+    final: Callable[[], Iterable[Any]] | None = None
+    sort_key: Callable[[Any, Any], Any] = _group_key
+
+
+class Step(Protocol):
+    """One map, shuffle and reduce of a job."""
+
+    #: Whether the mapper takes a whole block of records at once.
+    bulk: bool
+
+    def map_task(self) -> MapFunctions:
+        """The functions one map task calls (its setup hooks not yet run)."""
+        ...
+
+    def reduce_task(self) -> ReduceFunctions:
+        """The functions one reduce task calls (its setup hooks not yet run)."""
+        ...
+
+    def functions(self) -> dict[str, Any]:
+        """The user's functions by role, to name one that cannot be pickled."""
+        ...
+
+
+@dataclass(frozen=True)
+class FunctionStep:
+    """A step made of plain functions (see ``MapReduce`` for their contracts)."""
 
     mapper: Callable[[Any], Any]
     reducer: Callable[[Any, Any], Any]
-    combiner: Callable[[Any, Any], Any] | None
-    bulk: bool
-    partitions: int
-    worker_budget: int
-    max_bad_records: int = 0
+    combiner: Callable[[Any, Any], Any] | None = None
+    bulk: bool = False
 
     def __post_init__(self) -> None:
         for role in ("mapper", "reducer"):
@@ -47,20 +100,58 @@ class JobSpec:
                 f"the combiner must be callable or None, got {self.combiner!r}"
             )
 
+    def map_task(self) -> MapFunctions:
+        combiner = self.combiner
+        if combiner is None:
+            return MapFunctions(self.mapper)
+        return MapFunctions(self.mapper, lambda key, values: [combiner(key, iter(values))])
+
+    def reduce_task(self) -> ReduceFunctions:
+        return ReduceFunctions(_results_of(self.reducer))
+
+    def functions(self) -> dict[str, Any]:
+        return {"mapper": self.mapper, "combiner": self.combiner, "reducer": self.reducer}
+
+
+def _results_of(reducer: Callable[[Any, Any], Any]) -> Callable[[Any, Iterator[Any]], Any]:
+    """A reducer's results as an iterable: its return value, or each item it yields."""
+
+    def reduce(key: Any, values: Iterator[Any]) -> Iterable[Any]:
+        result = reducer(key, values)
+        return result if isinstance(result, types.GeneratorType) else (result,)
+
+    return reduce
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job's steps and the options its tasks run with.
+
+    Step ``k + 1`` maps the results of step ``k``; ``sort`` orders the last
+    step's results by key.
+    """
+
+    steps: tuple[Step, ...]
+    partitions: int
+    worker_budget: int
+    max_bad_records: int = 0
+    sort: bool = False
+
     def to_bytes(self) -> bytes:
         """Pickle the job for the workers, naming the function that cannot be shipped."""
         try:
             return cloudpickle.dumps(self)
         except Exception as error:
-            for role in ("mapper", "combiner", "reducer"):
-                function = getattr(self, role)
-                try:
-                    cloudpickle.dumps(function)
-                except Exception as culprit:
-                    name = getattr(function, "__qualname__", repr(function))
-                    raise JobDefinitionError(
-                        f"the {role} {name} cannot be sent to worker processes: {culprit}. "
-                        "It, or something it refers to (an open file, a lock, a connection), "
-                        "cannot be pickled; create such objects inside the function instead"
-                    ) from culprit
+            for step in self.steps:
+                for role, function in step.functions().items():
+                    try:
+                        cloudpickle.dumps(function)
+                    except Exception as culprit:
+                        name = getattr(function, "__qualname__", repr(function))
+                        raise JobDefinitionError(
+                            f"the {role} {name} cannot be sent to worker processes: "
+                            f"{culprit}. It, or something it refers to (an open file, a "
+                            "lock, a connection), cannot be pickled; create such objects "
+                            "inside the function instead"
+                        ) from culprit
             raise JobDefinitionError(f"the job cannot be pickled: {error}") from error

@@ -7,25 +7,28 @@
 The buffer groups values by key as they arrive, so each key is hashed once per
 spill, not once per pair. When its estimated size passes the worker's budget the
 combiner (if any) folds each key's values into one; if that is not enough, the
-buffer is written out and emptied.
+buffer is written out and emptied. A split of JSON lines or CSV rows parses each
+record here, so a bad one is located like any other record.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing import current_process
 from typing import Any
 
 from . import counters as C
-from .errors import SimplemrError, WorkFolderError
+from .counters import counting_into
+from .errors import InputError, SimplemrError, WorkFolderError
 from .inputs import Split, short_repr
-from .job import JobSpec
+from .job import JobSpec, MapFunctions, Pairs
 from .memory import SizeEstimator, check_interval
 from .partition import partition_of
 from .segments import Segment, SegmentWriter
-from .task import TaskContext, UserCodeError
+from .task import TaskContext, UserCodeError, call_hook
 
 __all__ = ["MapOutput", "run_map_task"]
 
@@ -48,9 +51,15 @@ class _Buffer:
     """The map-side table of ``{key: [values]}`` and its spilling."""
 
     def __init__(
-        self, job: JobSpec, writer: SegmentWriter, counters: dict[str, int], source: str
+        self,
+        job: JobSpec,
+        functions: MapFunctions,
+        writer: SegmentWriter,
+        counters: dict[str, int],
+        source: str,
     ) -> None:
         self.job = job
+        self.functions = functions
         self.writer = writer
         self.counters = counters
         self.source = source  # what the task reads, for messages
@@ -65,33 +74,45 @@ class _Buffer:
 
     def relieve(self) -> None:
         """Make room: combine in place if that frees most of the buffer, else spill."""
-        if self.job.combiner is not None and self.values > 2 * len(self.table):
+        if self.functions.combine is not None and self.values > 2 * len(self.table):
             self.combine()
             if self.estimator.estimate(len(self.table), self.values) < self.job.worker_budget / 2:
                 return
         self.spill()
 
+    def add(self, pairs: Pairs) -> None:
+        """Add pairs to the table (for the few pairs the ``*_final`` hooks yield)."""
+        table = self.table
+        for key, value in pairs:
+            values = table.get(key)
+            if values is None:
+                table[key] = [value]
+            else:
+                values.append(value)
+            self.values += 1
+            self.counters[C.MAP_RECORDS_OUT] += 1
+
     def combine(self) -> None:
-        combiner = self.job.combiner
-        assert combiner is not None
+        combine = self.functions.combine
+        assert combine is not None
         combined_in = combined_out = 0
         for key, values in self.table.items():
             if len(values) > 1:
                 try:
-                    combined = combiner(key, iter(values))
+                    combined = combine(key, values)
                 except Exception as error:
                     raise UserCodeError("combiner", f"key {short_repr(key)}") from error
                 combined_in += len(values)
-                combined_out += 1
-                values[:] = [combined]
+                combined_out += len(combined)
+                values[:] = combined
         self.values -= combined_in - combined_out
         self.counters[C.COMBINE_RECORDS_IN] += combined_in
         self.counters[C.COMBINE_RECORDS_OUT] += combined_out
 
-    def spill(self) -> None:
+    def spill(self, combine: bool = True) -> None:
         if not self.table:
             return
-        if self.job.combiner is not None:
+        if combine and self.functions.combine is not None:
             self.combine()
         partitions = self.job.partitions
         runs: list[list[tuple[Any, list[Any]]]] = [[] for _ in range(partitions)]
@@ -117,8 +138,9 @@ class _Buffer:
             raise UserCodeError("mapper", where) from error
 
 
-def run_map_task(job: JobSpec, split: Split, context: TaskContext) -> MapOutput:
-    """Run the mapper over ``split`` and write its partitioned output; return the segments."""
+def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) -> MapOutput:
+    """Run step ``step``'s mapper over ``split`` and write its partitioned output;
+    return the segments."""
     counters = dict.fromkeys(
         (C.MAP_RECORDS_IN, C.MAP_RECORDS_OUT, C.MAP_SPILLS, C.MAP_SPILLED_BYTES,
          C.COMBINE_RECORDS_IN, C.COMBINE_RECORDS_OUT), 0
@@ -133,9 +155,14 @@ def run_map_task(job: JobSpec, split: Split, context: TaskContext) -> MapOutput:
     except OSError as error:
         raise WorkFolderError.from_os_error(context.workdir, error) from error
     try:
-        buffer = _Buffer(job, writer, counters, split.describe())
-        _map_split(job, split, buffer, counters, skipped)
-        buffer.spill()
+        with counting_into(counters):
+            functions = job.steps[step].map_task()
+            for role, hook in functions.setup:
+                call_hook(role, hook, split.describe())
+            buffer = _Buffer(job, functions, writer, counters, split.describe())
+            bulk = job.steps[step].bulk
+            _map_split(job, functions, split, buffer, counters, skipped, bulk)
+            _finish(functions, buffer, split.describe())
         decode_errors = {
             name[len(C.DECODE_ERRORS_IN) :]: counters.pop(name)
             for name in [name for name in counters if name.startswith(C.DECODE_ERRORS_IN)]
@@ -147,6 +174,19 @@ def run_map_task(job: JobSpec, split: Split, context: TaskContext) -> MapOutput:
     except BaseException:
         writer.discard()
         raise
+
+
+def _finish(functions: MapFunctions, buffer: _Buffer, where: str) -> None:
+    """Add what the ``*_final`` hooks yield, and spill what is left."""
+    if functions.mapper_final is not None:
+        buffer.add(call_hook("mapper_final", functions.mapper_final, where))
+    if functions.combiner_final is None:
+        buffer.spill()
+        return
+    if functions.combine is not None:
+        buffer.combine()
+    buffer.add(call_hook("combiner_final", functions.combiner_final, where))
+    buffer.spill(combine=False)
 
 
 class SpillError(SimplemrError):
@@ -169,10 +209,17 @@ SKIPPED_SHOWN = 10
 
 
 def _map_split(
-    job: JobSpec, split: Split, buffer: _Buffer, counters: dict[str, int], skipped: list[str]
+    job: JobSpec,
+    functions: MapFunctions,
+    split: Split,
+    buffer: _Buffer,
+    counters: dict[str, int],
+    skipped: list[str],
+    bulk: bool,
 ) -> None:
-    mapper = job.mapper
-    skipping = job.max_bad_records > 0 and not job.bulk
+    mapper = functions.mapper
+    parse = getattr(split, "parse", None)
+    skipping = job.max_bad_records > 0 and not bulk
     pairs_out = synced = 0  # pairs emitted; pairs already added to buffer.values
     every = check_interval(job.worker_budget)
     next_check = every
@@ -184,8 +231,18 @@ def _map_split(
     try:
         for block_number, block in enumerate(split.blocks(counters, job.worker_budget)):
             counters[C.MAP_RECORDS_IN] += len(block)
-            sources = (block,) if job.bulk else block
+            if parse is not None and bulk:
+                block = _parsed(split, parse, block_number, block)
+            sources = (block,) if bulk else block
             for index, record in enumerate(sources):
+                if parse is not None and not bulk:
+                    try:
+                        record = parse(record)
+                    except ValueError as error:
+                        if not skipping:
+                            raise _unparsable(split, (block_number, index, record), error) from None
+                        _skip(job, split, counters, skipped, (block_number, index, record), error)
+                        continue
                 if skipping:  # Hadoop's skip mode: a record the mapper raises on adds nothing
                     try:
                         pairs = list(mapper(record))
@@ -210,16 +267,32 @@ def _map_split(
                             table = buffer.table
                             get = table.get
         buffer.values += pairs_out - synced
-        counters[C.MAP_RECORDS_OUT] = pairs_out
+        counters[C.MAP_RECORDS_OUT] += pairs_out
     except SimplemrError:  # the input's or the engine's own, already clear
         raise
     except Exception as error:
         where = (
             f"{split.describe()}, block {block_number + 1}"
-            if job.bulk
+            if bulk
             else split.locate(block_number, index, record)
         )
         raise UserCodeError("mapper", where) from error
+
+
+def _unparsable(split: Split, position: tuple[int, int, Any], error: ValueError) -> InputError:
+    return InputError(f"{split.locate(*position)} cannot be parsed: {error}")
+
+
+def _parsed(
+    split: Split, parse: Callable[[Any], Any], block_number: int, block: Sequence[Any]
+) -> list[Any]:
+    records = []
+    for index, record in enumerate(block):
+        try:
+            records.append(parse(record))
+        except ValueError as error:
+            raise _unparsable(split, (block_number, index, record), error) from None
+    return records
 
 
 def _skip(

@@ -17,26 +17,34 @@ import itertools
 import os
 import pickle
 import shutil
-import types
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import counters as C
-from .errors import WorkFolderError
+from .counters import counting_into
+from .errors import SimplemrError, WorkFolderError
 from .inputs import short_repr
-from .job import JobSpec
+from .job import JobSpec, ReduceFunctions
 from .memory import SizeEstimator, check_interval
 from .partition import partition_of
-from .segments import BATCH_VALUES, Segment, SegmentWriter, read_segment, read_segments
-from .task import TaskContext, UserCodeError
+from .segments import (
+    BATCH_VALUES,
+    Segment,
+    SegmentWriter,
+    read_batches,
+    read_segment,
+    read_segments,
+    write_batches,
+)
+from .sorting import sort_within_budget
+from .task import TaskContext, UserCodeError, call_hook
 
 __all__ = ["ReduceOutput", "group_within_budget", "read_results", "run_reduce_task"]
 
 _MAX_DEPTH = 6
 _MIN_FANOUT = 8
 _MAX_FANOUT = 64
-_RESULT_BATCH = 1024
 
 
 @dataclass
@@ -182,32 +190,30 @@ def _split_again(
 
 
 def run_reduce_task(
-    job: JobSpec, partition: int, segments: list[Segment], context: TaskContext
+    job: JobSpec, step: int, partition: int, segments: list[Segment], context: TaskContext
 ) -> ReduceOutput:
-    """Group partition ``partition`` of every map output, reduce it, write the results."""
+    """Group partition ``partition`` of every map output of step ``step``, reduce
+    it, and write the results (in key order for the last step of a sorted job)."""
     counters = dict.fromkeys(
         (C.REDUCE_RECORDS_IN, C.REDUCE_GROUPS, C.REDUCE_RECORDS_OUT, C.REDUCE_SPILLED_BYTES), 0
     )
     scratch = _Scratch(context.path(".scratch"), counters)
     path = context.path(".out")
-    results = 0
+    where = f"partition {partition + 1}"
     try:
-        with open(path, "wb", buffering=1024 * 1024) as out:
-            batch: list[tuple[Any, Any]] = []
+        with counting_into(counters), open(path, "wb", buffering=1024 * 1024) as out:
+            functions = job.steps[step].reduce_task()
+            for role, hook in functions.setup:
+                call_hook(role, hook, where)
             groups = group_within_budget(
                 _counting(read_segments(segments), counters), job.worker_budget, scratch
             )
-            for key, values in groups:
-                counters[C.REDUCE_GROUPS] += 1
-                for result in _reduce_one(job, key, values):
-                    batch.append((key, result))
-                    if len(batch) >= _RESULT_BATCH:
-                        pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
-                        results += len(batch)
-                        batch = []
-            if batch:
-                pickle.dump(batch, out, pickle.HIGHEST_PROTOCOL)
-                results += len(batch)
+            results = _results(functions, groups, counters, where)
+            if job.sort and step == len(job.steps) - 1:
+                results = sort_within_budget(
+                    results, job.worker_budget, lambda: scratch.new_path("sorted")
+                )
+            counters[C.REDUCE_RECORDS_OUT] = write_batches(out, results)
     except OSError as error:
         _remove(path)
         raise WorkFolderError.from_os_error(context.workdir, error) from error
@@ -216,7 +222,6 @@ def run_reduce_task(
         raise
     finally:
         scratch.remove()
-    counters[C.REDUCE_RECORDS_OUT] = results
     return ReduceOutput(path, counters)
 
 
@@ -228,16 +233,27 @@ def _counting(
         yield key, values
 
 
-def _reduce_one(job: JobSpec, key: Any, values: Iterator[Any]) -> Iterator[Any]:
-    """Yield the reducer's results for one key: its return value, or each item it yields."""
-    try:
-        result = job.reducer(key, values)
-        if isinstance(result, types.GeneratorType):
-            yield from result
-        else:
-            yield result
-    except Exception as error:
-        raise UserCodeError("reducer", f"key {short_repr(key)}") from error
+def _results(
+    functions: ReduceFunctions,
+    groups: Iterable[tuple[Any, Iterator[Any]]],
+    counters: dict[str, int],
+    where: str,
+) -> Iterator[tuple[Any, Any]]:
+    """Yield ``(sort key, result)`` for every result of every group, then the final ones."""
+    reduce = functions.reduce
+    sort_key = functions.sort_key
+    for key, values in groups:
+        counters[C.REDUCE_GROUPS] += 1
+        try:
+            for result in reduce(key, values):
+                yield sort_key(key, result), result
+        except SimplemrError:
+            raise
+        except Exception as error:
+            raise UserCodeError("reducer", f"key {short_repr(key)}") from error
+    if functions.final is not None:
+        for result in call_hook("reducer_final", functions.final, where):
+            yield sort_key(None, result), result
 
 
 def _remove(path: str) -> None:
@@ -246,11 +262,5 @@ def _remove(path: str) -> None:
 
 
 def read_results(path: str) -> Iterator[tuple[Any, Any]]:
-    """Yield the ``(key, result)`` pairs a reduce task wrote."""
-    with open(path, "rb", buffering=1024 * 1024) as file:
-        while True:
-            try:
-                batch = pickle.load(file)
-            except EOFError:
-                return
-            yield from batch
+    """Yield the ``(sort key, result)`` pairs a reduce task wrote."""
+    return read_batches(path)

@@ -17,9 +17,16 @@ import os
 import pickle
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
-__all__ = ["BATCH_VALUES", "Segment", "SegmentWriter", "read_segment"]
+__all__ = [
+    "BATCH_VALUES",
+    "Segment",
+    "SegmentWriter",
+    "read_batches",
+    "read_segment",
+    "write_batches",
+]
 
 #: About how many values one pickled batch holds.
 BATCH_VALUES = 4096
@@ -105,3 +112,34 @@ def read_segments(segments: Iterable[Segment]) -> Iterator[tuple[Any, list[Any]]
     """Yield the items of every segment in turn."""
     for segment in segments:
         yield from read_segment(segment)
+
+
+#: How many items a batch of a plain file of items (results, sorted runs) holds.
+ITEM_BATCH = 1024
+
+
+def write_batches(file: IO[bytes], items: Iterable[Any]) -> int:
+    """Write ``items`` to ``file`` as pickled lists of ITEM_BATCH; return how many."""
+    count = 0
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= ITEM_BATCH:
+            pickle.dump(batch, file, pickle.HIGHEST_PROTOCOL)
+            count += len(batch)
+            batch = []
+    if batch:
+        pickle.dump(batch, file, pickle.HIGHEST_PROTOCOL)
+        count += len(batch)
+    return count
+
+
+def read_batches(path: str) -> Iterator[Any]:
+    """Yield every item of a file ``write_batches`` wrote, a batch in memory at a time."""
+    with open(path, "rb", buffering=_BUFFER) as file:
+        while True:
+            try:
+                batch = pickle.load(file)
+            except EOFError:
+                return
+            yield from batch

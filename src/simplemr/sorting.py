@@ -1,0 +1,95 @@
+"""Ordering results by key, for ``sort=True``: within a budget, across partitions.
+
+    reduce task:  results ─▶ sorted runs (each fits the budget) ─▶ merged ─▶ results file
+    driver:       results file of every partition ─▶ merged, a batch of each at a time
+
+Each reduce task writes its results in key order, spilling sorted runs to disk
+when they outgrow the budget, and the driver merges the partitions' files as
+they are read, so neither side ever holds more than a budget of results.
+Equal keys keep the order they were produced in.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Iterator
+from operator import itemgetter
+from typing import Any
+
+from .errors import SimplemrError
+from .memory import SizeEstimator, check_interval
+from .segments import read_batches, write_batches
+
+__all__ = ["SortError", "merge_sorted", "sort_within_budget"]
+
+_by_key = itemgetter(0)
+
+
+class SortError(SimplemrError):
+    """``sort=True`` met keys that cannot be ordered against each other."""
+
+
+def _unorderable(error: TypeError) -> SortError:
+    return SortError(
+        f"sort=True needs keys that can be ordered against each other, and these "
+        f"cannot: {error}. Give keys of one type (all str, all numbers, tuples of those)"
+    )
+
+
+def _sorted_in_place(items: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    try:
+        items.sort(key=_by_key)
+    except TypeError as error:
+        raise _unorderable(error) from None
+    return items
+
+
+def merge_sorted(runs: Iterable[Iterable[tuple[Any, Any]]]) -> Iterator[tuple[Any, Any]]:
+    """Merge runs of ``(key, result)`` each ordered by key into one ordered run;
+    on equal keys, earlier runs first. Equivalent to a stable sort of their chain."""
+    merged = heapq.merge(*runs, key=_by_key)
+    while True:
+        try:
+            item = next(merged)
+        except StopIteration:
+            return
+        except TypeError as error:
+            raise _unorderable(error) from None
+        yield item
+
+
+def _write_run(items: list[tuple[Any, Any]], path: str) -> str:
+    with open(path, "wb", buffering=1024 * 1024) as file:
+        write_batches(file, items)
+    return path
+
+
+def sort_within_budget(
+    items: Iterable[tuple[Any, Any]], budget: float, new_path: Callable[[], str]
+) -> Iterator[tuple[Any, Any]]:
+    """Yield ``(key, result)`` items ordered by key, holding about ``budget`` bytes;
+    sorted runs that outgrow it go to files named by ``new_path()``.
+
+    Equivalent, memory aside, to ``sorted(items, key=lambda item: item[0])``.
+    """
+    runs: list[str] = []
+    held: list[tuple[Any, Any]] = []
+    estimator = SizeEstimator()
+    every = check_interval(budget)
+    next_check = every
+    for item in items:
+        held.append(item)
+        if len(held) < next_check:
+            continue
+        next_check = len(held) + every
+        estimator.sample_key(item[0])
+        estimator.sample_value(item[1])
+        if estimator.estimate(len(held), len(held)) > budget:
+            runs.append(_write_run(_sorted_in_place(held), new_path()))
+            held = []
+            next_check = every
+    _sorted_in_place(held)
+    if not runs:
+        yield from held
+        return
+    yield from merge_sorted([*(read_batches(path) for path in runs), held])
