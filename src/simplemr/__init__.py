@@ -11,7 +11,7 @@
 
 from .api import JobResult, MapReduce
 from .compat import SimpleMapReduce
-from .counters import Counters
+from .counters import Counters, increment_counter
 from .engine import ResultStream
 from .errors import (
     InputError,
@@ -23,6 +23,8 @@ from .errors import (
     WorkFolderError,
 )
 from .executors import Executor
+from .formats import input_files
+from .jobclass import Job, Step
 from .textfiles import text_files
 
 __version__ = "0.1.0"
@@ -31,6 +33,7 @@ __all__ = [
     "Counters",
     "Executor",
     "InputError",
+    "Job",
     "JobDefinitionError",
     "JobResult",
     "MapReduce",
@@ -38,9 +41,12 @@ __all__ = [
     "ResultStream",
     "SimpleMapReduce",
     "SimplemrError",
+    "Step",
     "TaskFailedError",
     "WorkFolderError",
     "WorkerLostError",
     "__version__",
+    "increment_counter",
+    "input_files",
     "text_files",
 ]

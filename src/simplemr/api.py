@@ -11,9 +11,9 @@ from .counters import Counters
 from .engine import ResultStream, run_job
 from .errors import JobDefinitionError, check_positive_int
 from .executors import Executor, make_executor
-from .job import FunctionStep, JobSpec, Step
+from .job import FunctionStep, JobSpec, StepSpec
 from .memory import MIN_WORKER_BUDGET, default_budget, format_size, parse_size
-from .output import check_target, write_results
+from .output import check_target, resolve_line_format, write_results
 from .progress import Progress, TerminalProgress
 
 __all__ = ["JobResult", "MapReduce", "available_cores"]
@@ -100,7 +100,7 @@ class MapReduce:
         )  # fmt: skip
 
     @classmethod
-    def _for_steps(cls, steps: Sequence[Step], **options: Any) -> MapReduce:
+    def _for_steps(cls, steps: Sequence[StepSpec], **options: Any) -> MapReduce:
         """A job of several steps (what ``simplemr.Job`` runs); the same options."""
         job = cls.__new__(cls)
         job._configure(tuple(steps), **options)
@@ -108,7 +108,7 @@ class MapReduce:
 
     def _configure(
         self,
-        steps: tuple[Step, ...],
+        steps: tuple[StepSpec, ...],
         workers: int | None = None,
         partitions: int | None = None,
         memory: int | str | None = None,
@@ -187,6 +187,7 @@ class MapReduce:
         chunksize: int | None = None,
         output: str | os.PathLike[str] | None = None,
         overwrite: bool = False,
+        output_format: str | None = None,
         progress: bool | Progress = False,
         verbose: bool = False,
     ) -> JobResult:
@@ -194,17 +195,19 @@ class MapReduce:
 
         With ``output`` the results go there instead (``results`` is then empty): a
         path ending in ``.tsv`` or ``.jsonl`` is one file, any other a folder of
-        ``part-NNNNN`` files and ``_SUCCESS``, ``"-"`` standard output. It is
-        written atomically, and an existing output is refused unless ``overwrite``.
+        ``part-NNNNN`` files and ``_SUCCESS``, ``"-"`` standard output; the last two
+        in ``output_format`` ``"tsv"`` (the default) or ``"jsonl"``. It is written
+        atomically, and an existing output is refused unless ``overwrite``.
         """
         target = None if output is None else os.fspath(output)
         if target is not None:
             check_target(target, overwrite)
+            output_format = resolve_line_format(target, output_format)
         options = {"chunksize": chunksize, "progress": progress, "verbose": verbose}
         with self.stream(inputs, **options) as stream:  # type: ignore[arg-type]
             if target is None:
                 results = list(stream)
             else:
-                write_results(stream.partitions(), target, overwrite)
+                write_results(stream.partitions(), target, overwrite, output_format)
                 results = []
             return JobResult(results, stream.counters, stream.decode_errors, stream.skipped)

@@ -21,11 +21,23 @@ from typing import Any, Protocol, runtime_checkable
 from .errors import JobDefinitionError, check_positive_int
 from .segments import ITEM_BATCH, read_batches
 
-__all__ = ["InputSource", "ItemsInput", "ItemsSplit", "ResultsSplit", "Split", "plan_splits"]
+__all__ = [
+    "SKIP_RECORD",
+    "InputSource",
+    "ItemsInput",
+    "ItemsSplit",
+    "ResultsSplit",
+    "Split",
+    "plan_splits",
+]
 
 _short = reprlib.Repr()
 _short.maxstring = 60
 _short.maxother = 60
+
+
+#: What a split's ``parse`` returns for a record that is no record (a blank line).
+SKIP_RECORD: Any = type("SkipRecord", (), {"__repr__": lambda self: "SKIP_RECORD"})()
 
 
 def short_repr(obj: Any) -> str:

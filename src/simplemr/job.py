@@ -18,7 +18,7 @@ import cloudpickle
 
 from .errors import JobDefinitionError
 
-__all__ = ["FunctionStep", "JobSpec", "MapFunctions", "ReduceFunctions", "Step"]
+__all__ = ["FunctionStep", "JobSpec", "MapFunctions", "ReduceFunctions", "StepSpec"]
 
 Pairs = Iterable[tuple[Any, Any]]
 #: ``(role, hook)``: a hook to call with no arguments, named for error messages.
@@ -61,7 +61,7 @@ class ReduceFunctions:
     sort_key: Callable[[Any, Any], Any] = _group_key
 
 
-class Step(Protocol):
+class StepSpec(Protocol):
     """One map, shuffle and reduce of a job."""
 
     #: Whether the mapper takes a whole block of records at once.
@@ -131,7 +131,7 @@ class JobSpec:
     step's results by key.
     """
 
-    steps: tuple[Step, ...]
+    steps: tuple[StepSpec, ...]
     partitions: int
     worker_budget: int
     max_bad_records: int = 0

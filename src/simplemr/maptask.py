@@ -23,7 +23,7 @@ from typing import Any
 from . import counters as C
 from .counters import counting_into
 from .errors import InputError, SimplemrError, WorkFolderError
-from .inputs import Split, short_repr
+from .inputs import SKIP_RECORD, Split, short_repr
 from .job import JobSpec, MapFunctions, Pairs
 from .memory import SizeEstimator, check_interval
 from .partition import partition_of
@@ -243,6 +243,8 @@ def _map_split(
                             raise _unparsable(split, (block_number, index, record), error) from None
                         _skip(job, split, counters, skipped, (block_number, index, record), error)
                         continue
+                    if record is SKIP_RECORD:
+                        continue
                 if skipping:  # Hadoop's skip mode: a record the mapper raises on adds nothing
                     try:
                         pairs = list(mapper(record))
@@ -289,9 +291,11 @@ def _parsed(
     records = []
     for index, record in enumerate(block):
         try:
-            records.append(parse(record))
+            parsed = parse(record)
         except ValueError as error:
             raise _unparsable(split, (block_number, index, record), error) from None
+        if parsed is not SKIP_RECORD:
+            records.append(parsed)
     return records
 
 

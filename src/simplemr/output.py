@@ -2,8 +2,10 @@
 
     out.tsv    one file, ``key<TAB>value`` lines (non-string parts JSON-encoded)
     out.jsonl  one file, a JSON value per line (a tuple result as a JSON list)
-    out/       a folder: ``part-00000``... (TSV, one per partition), then ``_SUCCESS``
-    -          standard output, TSV
+    out/       a folder: ``part-00000``... (one per partition), then ``_SUCCESS``
+    -          standard output
+
+A folder's parts and standard output are TSV unless ``line_format="jsonl"``.
 
 Everything is first written under a hidden temporary name beside the target (on the
 same filesystem, so the final rename cannot fail with EXDEV), a folder with its
@@ -24,9 +26,19 @@ from typing import IO, Any
 
 from .errors import JobDefinitionError, OutputError
 
-__all__ = ["check_target", "format_jsonl", "format_tsv", "output_kind", "write_results"]
+__all__ = [
+    "LINE_FORMATS",
+    "check_target",
+    "format_jsonl",
+    "format_tsv",
+    "output_kind",
+    "resolve_line_format",
+    "write_results",
+]
 
 SUCCESS_MARKER = "_SUCCESS"
+#: How results are written as lines.
+LINE_FORMATS = ("tsv", "jsonl")
 _PART = re.compile(r"part-\d{5,}")
 
 
@@ -101,6 +113,23 @@ def check_target(target: str, overwrite: bool, inputs: Iterable[str] = ()) -> No
         )
 
 
+def resolve_line_format(target: str, line_format: str | None) -> str:
+    """The line format results go to ``target`` in: its suffix's, else ``line_format``
+    (TSV by default); a conflict between the two is an error."""
+    if line_format is not None and line_format not in LINE_FORMATS:
+        raise JobDefinitionError(
+            f"unknown output format {line_format!r}; choose one of {', '.join(LINE_FORMATS)}"
+        )
+    kind = output_kind(target)
+    if kind in LINE_FORMATS:
+        if line_format not in (None, kind):
+            raise JobDefinitionError(
+                f"the output {target!r} is named as {kind}, but {line_format} was asked for"
+            )
+        return kind
+    return line_format or "tsv"
+
+
 def _write_lines(file: IO[str], results: Iterable[Any], kind: str) -> None:
     render = format_jsonl if kind == "jsonl" else format_tsv
     for result in results:
@@ -121,7 +150,10 @@ def _remove(path: str) -> None:
 
 
 def write_results(
-    partitions: Iterable[Iterable[Any]], target: str, overwrite: bool = False
+    partitions: Iterable[Iterable[Any]],
+    target: str,
+    overwrite: bool = False,
+    line_format: str | None = None,
 ) -> None:
     """Write each partition's results to ``target`` (see the module docstring).
 
@@ -129,9 +161,10 @@ def write_results(
     moved aside, and deleted only once the new one is in place.
     """
     kind = output_kind(target)
+    line_format = resolve_line_format(target, line_format)
     if kind == "stdout":
         for results in partitions:
-            _write_lines(sys.stdout, results, "tsv")
+            _write_lines(sys.stdout, results, line_format)
         sys.stdout.flush()
         return
     temporary = _beside(target, "new")
@@ -142,12 +175,12 @@ def write_results(
             for number, results in enumerate(partitions):
                 part = os.path.join(temporary, f"part-{number:05d}")
                 with open(part, "w", encoding="utf-8", newline="\n") as file:
-                    _write_lines(file, results, "tsv")
+                    _write_lines(file, results, line_format)
             open(os.path.join(temporary, SUCCESS_MARKER), "w").close()
         else:
             with open(temporary, "w", encoding="utf-8", newline="\n") as file:
                 for results in partitions:
-                    _write_lines(file, results, kind)
+                    _write_lines(file, results, line_format)
         if kind == "folder" and overwrite and os.path.isdir(target):
             old = _beside(target, "old")
             os.rename(target, old)

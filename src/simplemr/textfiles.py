@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bz2
 import codecs
+import contextlib
 import functools
 import glob
 import gzip
@@ -56,6 +57,37 @@ def _count_and_replace(error: UnicodeError) -> tuple[str, int]:
 
 
 codecs.register_error(_ERROR_HANDLER, _count_and_replace)
+
+
+def error_handler(errors: str) -> str:
+    """The codec error handler that does what ``errors`` says, counting replacements."""
+    return _ERROR_HANDLER if errors == "replace" else errors
+
+
+@contextlib.contextmanager
+def decode_errors_counted(counters: dict[str, int], name: str) -> Iterator[None]:
+    """Count into ``counters`` the bytes replaced while decoding the file ``name``
+    in this block (in total, and for that file)."""
+    before = _replaced_so_far()
+    try:
+        yield
+    finally:
+        replaced = _replaced_so_far() - before
+        if replaced:
+            counters[C.INPUT_DECODE_ERRORS] = counters.get(C.INPUT_DECODE_ERRORS, 0) + replaced
+            by_file = C.DECODE_ERRORS_IN + name
+            counters[by_file] = counters.get(by_file, 0) + replaced
+
+
+def open_input(path: str) -> IO[bytes]:
+    """Open ``path`` for reading bytes, decompressing ``.gz``, ``.bz2``, ``.xz``."""
+    compression = compression_of(path)
+    opener = _OPENERS[compression] if compression else open
+    return opener(path, "rb")  # type: ignore[no-any-return,operator]
+
+
+#: What reading a file, compressed or not, may raise besides decoding errors.
+READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 
 
 def compression_of(path: str) -> str | None:
@@ -160,11 +192,14 @@ class TextSplit:
     def blocks(
         self, counters: dict[str, int], line_limit: int | None = None
     ) -> Iterator[Sequence[str]]:
-        errors_before = _replaced_so_far()
+        with decode_errors_counted(counters, self.name):
+            yield from self._blocks(counters, line_limit)
+
+    def _blocks(self, counters: dict[str, int], line_limit: int | None) -> Iterator[Sequence[str]]:
         counters[C.INPUT_BYTES] = counters.get(C.INPUT_BYTES, 0) + (
             self.size if self.whole else self.end - self.start
         )
-        handler = _ERROR_HANDLER if self.errors == "replace" else self.errors
+        handler = error_handler(self.errors)
         try:
             if self.whole:
                 yield from _stream_blocks(self.path, self.encoding, handler, line_limit)
@@ -182,7 +217,7 @@ class TextSplit:
             raise InputError(
                 f"cannot read {self.name!r} after byte {failed.offset:,}{of_what}: {failed.error}"
             ) from None
-        except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
+        except READ_ERRORS as error:
             raise InputError(f"cannot read {self.name!r}: {error}") from None
         except _LineTooLong as error:
             raise InputError(
@@ -190,12 +225,6 @@ class TextSplit:
                 f"worker ({format_size(error.limit)}): is it a text file? "
                 "(a larger memory= budget would let such lines through)"
             ) from None
-        finally:
-            replaced = _replaced_so_far() - errors_before
-            if replaced:
-                counters[C.INPUT_DECODE_ERRORS] = counters.get(C.INPUT_DECODE_ERRORS, 0) + replaced
-                by_file = C.DECODE_ERRORS_IN + self.name
-                counters[by_file] = counters.get(by_file, 0) + replaced
 
     def locate(self, block_number: int, index: int, record: Any) -> str:
         return f"{self.name}, line {self.block_starts[block_number] + index + 1}"
@@ -483,9 +512,7 @@ def _decoded_blocks(
 def _stream_blocks(
     path: str, encoding: str, errors: str, line_limit: int | None = None
 ) -> Iterator[Sequence[str]]:
-    compression = compression_of(path)
-    opener = _OPENERS[compression] if compression else open
-    with opener(path, "rb") as raw:  # type: ignore[operator]
+    with open_input(path) as raw:
         if byte_splittable(encoding):
             yield from _decoded_blocks(raw, None, encoding, errors, line_limit)
             return

@@ -1,0 +1,107 @@
+"""The command line: ``simplemr wordcount [PATH ...]`` and ``simplemr run JOB [INPUT ...]``.
+
+Exit status: 0 done, 1 the job failed, 2 bad usage or bad input found before
+the job started, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+from collections.abc import Callable, Sequence
+
+from .. import __version__
+from ..errors import InputError, JobDefinitionError, SimplemrError
+from ..jobclass import Job
+from . import run, wordcount
+from .common import EXIT_STATUS_HELP
+
+__all__ = ["main", "run_job_class"]
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+EXIT_BROKEN_PIPE = 141
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the driver so that cleanup runs as for Ctrl-C."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
+
+
+def build_parser(job_class: type[Job] | None = None) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simplemr",
+        description="MapReduce on every core of this machine, in bounded memory.",
+        epilog=EXIT_STATUS_HELP,
+    )
+    parser.add_argument("--version", action="version", version=f"simplemr {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    wordcount.add_command(commands)
+    run.add_command(commands, job_class)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in arguments
+
+    def parse() -> argparse.Namespace:
+        job_class = None
+        if len(arguments) > 1 and arguments[0] == "run" and not arguments[1].startswith("-"):
+            job_class = run.load_job(arguments[1])  # its options join the command line
+        return build_parser(job_class).parse_args(arguments)
+
+    return _run(parse, debug)
+
+
+def run_job_class(job_class: type[Job], argv: Sequence[str] | None = None) -> int:
+    """Run ``job_class`` with the command line ``argv`` (``python job.py ...``)."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else job_class.__name__
+    return _run(
+        lambda: run.job_parser(job_class, prog).parse_args(arguments), "--debug" in arguments
+    )
+
+
+def _run(parse: Callable[[], argparse.Namespace], debug: bool) -> int:
+    """Parse the command line and run it, turning every failure into a message and a status."""
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        args = parse()
+        return args.run(args)
+    except (InputError, JobDefinitionError) as error:
+        return _fail(debug, error, EXIT_USAGE)
+    except SimplemrError as error:
+        return _fail(debug, error, EXIT_FAILED)
+    except BrokenPipeError:
+        # The reader of our output went away (`... | head`): stop quietly, as
+        # programs killed by SIGPIPE do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except OSError as error:  # a full disk, a file vanished or not readable...
+        return _fail(debug, error, EXIT_FAILED)
+    except KeyboardInterrupt:
+        print("simplemr: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except _Terminated:
+        print("simplemr: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _fail(debug: bool, error: BaseException, status: int) -> int:
+    if debug:
+        import traceback
+
+        traceback.print_exception(error)
+    print(f"simplemr: error: {error}", file=sys.stderr)
+    return status

@@ -1,0 +1,148 @@
+"""What every command shares: engine options, standard input, and what a run reports."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import stat
+import sys
+from collections.abc import Iterator, Mapping
+
+from ..counters import BUILTIN_COUNTERS
+from ..engine import make_workdir
+from ..errors import InputError
+from ..executors import EXECUTORS
+from ..textfiles import expand_paths
+
+EXIT_STATUS_HELP = (
+    "exit status: 0 done, 1 the job failed, 2 bad usage or bad input found before the "
+    "job started, 130 interrupted, 143 terminated"
+)
+STDIN_LABEL = "<stdin>"
+
+
+def positive(text: str) -> int:
+    """An argparse type: a positive integer."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def not_negative(text: str) -> int:
+    """An argparse type: an integer, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {text!r}")
+    return value
+
+
+def add_engine_options(parser: argparse.ArgumentParser, skip_mode: bool = False) -> None:
+    """The options that say where and how a job runs (and ``--max-bad-records``,
+    for jobs with a per-record mapper)."""
+    parser.add_argument("--workers", type=positive, help="worker processes (all cores)")
+    parser.add_argument("--partitions", type=positive, help="reduce tasks (2 per worker)")
+    parser.add_argument("--memory", help="the job's memory budget, e.g. 512MB")
+    parser.add_argument("--executor", choices=EXECUTORS, default="local", help="where tasks run")
+    parser.add_argument("--tmp-dir", help="where the work folder goes ($SIMPLEMR_TMPDIR, /tmp)")
+    if skip_mode:
+        parser.add_argument(
+            "--max-bad-records",
+            type=not_negative,
+            default=0,
+            metavar="N",
+            help="skip up to N records the mapper raises on, and report them (0)",
+        )
+    parser.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bars on stderr (default: when stderr is a terminal)",
+    )
+    parser.add_argument("--verbose", action="store_true", help="say which worker reads what")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks")
+
+
+def engine_options(args: argparse.Namespace) -> dict[str, object]:
+    """The ``MapReduce`` keywords the engine options ask for."""
+    return {
+        "workers": args.workers,
+        "partitions": args.partitions,
+        "memory": args.memory,
+        "executor": args.executor,
+        "tmp_dir": args.tmp_dir,
+        "max_bad_records": getattr(args, "max_bad_records", 0),
+    }
+
+
+def show_progress(args: argparse.Namespace) -> bool:
+    return sys.stderr.isatty() if args.progress is None else args.progress
+
+
+@contextlib.contextmanager
+def stdin_spooled(paths: list[str], tmp_dir: str | None) -> Iterator[tuple[list[str], dict]]:
+    """Replace ``-`` in ``paths`` by a private file holding standard input, so it
+    can be split and read by workers like any file; messages call it <stdin>.
+    Yields the paths and the labels for ``text_files``."""
+    if "-" not in paths:
+        yield paths, {}
+        return
+    others = [path for path in paths if path != "-"]
+    if others:
+        expand_paths(others)  # a typo fails now, not after all of stdin is read
+    if sys.stdin is None:
+        raise InputError("'-' names standard input, but there is none")
+    folder = make_workdir(tmp_dir, prefix="simplemr-stdin-")
+    try:
+        spooled = os.path.join(folder, "stdin")
+        with open(spooled, "wb") as file:
+            shutil.copyfileobj(sys.stdin.buffer, file, 1024 * 1024)
+        yield [spooled if path == "-" else path for path in paths], {spooled: STDIN_LABEL}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def stdin_is_piped() -> bool:
+    try:
+        mode = os.fstat(0).st_mode
+    except OSError:
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
+
+
+def report_input_problems(decode_errors: Mapping[str, int], skipped: list[str], total: int) -> None:
+    """Say on stderr which files had undecodable bytes, and which records were skipped."""
+    for path, count in sorted(decode_errors.items()):
+        print(
+            f"simplemr: warning: {path}: {count} undecodable byte sequence"
+            f"{'s' if count > 1 else ''} replaced with U+FFFD",
+            file=sys.stderr,
+        )
+    if total:
+        print(
+            f"simplemr: warning: skipped {total} bad record{'s' if total > 1 else ''}"
+            f"{'; the first:' if skipped else ''}",
+            file=sys.stderr,
+        )
+        for record in skipped:
+            print(f"  {record}", file=sys.stderr)
+
+
+def format_counters(counters: Mapping[str, int]) -> str:
+    """The counters that are not zero, built-in ones first, as aligned lines."""
+    builtin = [name for name in BUILTIN_COUNTERS if counters.get(name)]
+    user = sorted(name for name in counters if name not in BUILTIN_COUNTERS and counters[name])
+    names = [name for name in builtin + user if "@" not in name]
+    if not names:
+        return "counters: none"
+    width = max(map(len, names))
+    lines = [f"  {name:<{width}}  {counters[name]:>14,}" for name in names]
+    return "counters:\n" + "\n".join(lines)

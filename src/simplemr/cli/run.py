@@ -1,0 +1,203 @@
+"""``simplemr run JOB [INPUT ...]``, and ``python job.py [INPUT ...]`` through ``Job.main()``.
+
+JOB is a file (``jobs/top_words.py``, or ``jobs/top_words.py:TopWords`` when it
+holds several job classes) or a module (``mypackage.jobs:TopWords``). A job
+file is loaded as a module of its own and shipped to workers by value, so it
+need not be importable where the workers run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import importlib.util
+import inspect
+import os
+import sys
+from types import ModuleType
+
+import cloudpickle
+
+from ..errors import InputError, JobDefinitionError
+from ..formats import FORMATS, input_files
+from ..jobclass import Job
+from ..output import LINE_FORMATS, check_target, output_kind, resolve_line_format
+from .common import (
+    EXIT_STATUS_HELP,
+    add_engine_options,
+    engine_options,
+    format_counters,
+    report_input_problems,
+    show_progress,
+    stdin_is_piped,
+    stdin_spooled,
+)
+
+JOB_HELP = "a job file (job.py, or job.py:ClassName) or a module (package.module:ClassName)"
+
+
+def add_command(commands: argparse._SubParsersAction, job_class: type[Job] | None) -> None:
+    """Add ``run`` to ``commands``, with the options of ``job_class`` when it is known."""
+    run = commands.add_parser(
+        "run",
+        help="run a job class from a file or a module",
+        description="Run a simplemr.Job subclass over input files; the results go to "
+        "standard output unless -o names a file or a folder. JOB comes right after run.",
+        epilog=EXIT_STATUS_HELP,
+    )
+    run.add_argument("job", metavar="JOB", help=JOB_HELP)
+    add_job_options(run, job_class)
+    run.set_defaults(run=lambda args: run_job(job_class, args))
+
+
+def add_job_options(parser: argparse.ArgumentParser, job_class: type[Job] | None) -> None:
+    """What ``simplemr run`` and ``python job.py`` take, the job's own options included."""
+    defaults = job_class or Job
+    parser.add_argument(
+        "inputs",
+        nargs="*",
+        metavar="INPUT",
+        help="files, globs or folders (hidden and _ files skipped, so an earlier job's "
+        "output folder works); - or nothing for stdin",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        default="-",
+        metavar="PATH",
+        help="PATH.tsv or PATH.jsonl: one file; any other PATH: a folder of part files "
+        "and _SUCCESS; - (the default): standard output",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
+    parser.add_argument(
+        "--input-format",
+        choices=FORMATS,
+        default=defaults.INPUT_FORMAT,
+        help=f"what a record is: a line, a JSON line, a CSV row, a whole file "
+        f"({defaults.INPUT_FORMAT})",
+    )
+    parser.add_argument(
+        "--output-format",
+        choices=LINE_FORMATS,
+        help=f"lines of the output, for stdout and folders ({defaults.OUTPUT_FORMAT})",
+    )
+    parser.add_argument(
+        "--sort",
+        action=argparse.BooleanOptionalAction,
+        default=defaults.SORT,
+        help="order the output by key",
+    )
+    parser.add_argument(
+        "--encoding", default=defaults.ENCODING, help=f"of text inputs ({defaults.ENCODING})"
+    )
+    add_engine_options(parser, skip_mode=True)
+    if job_class is not None:
+        job_class.add_options(parser.add_argument_group(f"options of {job_class.__name__}"))
+
+
+def load_job(spec: str) -> type[Job]:
+    """Find the job class JOB names; any problem is a JobDefinitionError saying what."""
+    where, _, name = spec.partition(":")
+    if where.endswith(".py") or os.sep in where:
+        module = _load_file(where)
+    else:
+        try:
+            module = importlib.import_module(where)
+        except ImportError as error:
+            raise JobDefinitionError(f"cannot import the job module {where!r}: {error}") from error
+    classes = [
+        value
+        for value in vars(module).values()
+        if inspect.isclass(value)
+        and issubclass(value, Job)
+        and value is not Job
+        and value.__module__ == module.__name__
+    ]
+    if name:
+        found = getattr(module, name, None)
+        if not (inspect.isclass(found) and issubclass(found, Job)):
+            raise JobDefinitionError(f"{where} has no job class {name!r}{_listed(classes)}")
+        return found
+    if len(classes) != 1:
+        if not classes:
+            raise JobDefinitionError(f"{where} defines no subclass of simplemr.Job")
+        raise JobDefinitionError(f"{where} defines several job classes: name one{_listed(classes)}")
+    return classes[0]
+
+
+def _listed(classes: list[type[Job]]) -> str:
+    if not classes:
+        return ""
+    return " (it has " + ", ".join(f"{cls.__name__}" for cls in classes) + ")"
+
+
+def _load_file(path: str) -> ModuleType:
+    if not os.path.isfile(path):
+        raise JobDefinitionError(f"no such job file: {path!r}")
+    stem = os.path.splitext(os.path.basename(path))[0]
+    name = f"simplemr_job_{stem}" if stem.isidentifier() else "simplemr_job"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    # Workers receive the module's code with its classes, so it needs no import path.
+    cloudpickle.register_pickle_by_value(module)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as error:
+        raise JobDefinitionError(
+            f"the job file {path!r} raised {type(error).__name__}: {error}"
+        ) from error
+    return module
+
+
+def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
+    """Run the job ``args`` describe; print its counters on stderr."""
+    if job_class is None:
+        raise JobDefinitionError("name the job to run: simplemr run JOB [INPUT ...]")
+    job = job_class(**{name: getattr(args, name) for name in vars(job_class().options)})
+    inputs = list(args.inputs)
+    if not inputs:
+        if not stdin_is_piped():
+            raise InputError("give INPUT files, or - to read standard input")
+        inputs = ["-"]
+    if output_kind(args.output) != "stdout":
+        check_target(args.output, args.overwrite, [path for path in inputs if path != "-"])
+    elif args.overwrite:
+        raise JobDefinitionError("--overwrite goes with -o/--output")
+    named = output_kind(args.output) in LINE_FORMATS
+    line_format = resolve_line_format(
+        args.output, args.output_format or (None if named else job_class.OUTPUT_FORMAT)
+    )
+    with stdin_spooled(inputs, args.tmp_dir) as (paths, labels):
+        files = input_files(paths, args.input_format, encoding=args.encoding, labels=labels)
+        result = job.run(
+            files,
+            output=args.output,
+            overwrite=args.overwrite,
+            output_format=line_format,
+            progress=show_progress(args),
+            verbose=args.verbose,
+            sort=args.sort,
+            **{**engine_options(args), "partitions": args.partitions or job_class.PARTITIONS},
+        )
+    with contextlib.suppress(BrokenPipeError):
+        sys.stdout.flush()
+    report_input_problems(
+        result.decode_errors, result.skipped, result.counters["map.skipped_records"]
+    )
+    print(format_counters(result.counters), file=sys.stderr)
+    return 0
+
+
+def job_parser(job_class: type[Job], prog: str) -> argparse.ArgumentParser:
+    """The command line of ``python job.py``: ``simplemr run``'s, without JOB."""
+    parser = argparse.ArgumentParser(
+        prog=prog,
+        description=(inspect.getdoc(job_class) or f"Run {job_class.__name__}.").split("\n\n")[0],
+        epilog=EXIT_STATUS_HELP,
+    )
+    add_job_options(parser, job_class)
+    parser.set_defaults(run=lambda args: run_job(job_class, args))
+    return parser

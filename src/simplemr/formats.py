@@ -1,0 +1,257 @@
+"""Input formats: what one record of a file is.
+
+    text   a line, without its ending (the default; see textfiles.py)
+    jsonl  the JSON value on a line (blank lines skipped)
+    csv    a row, as a dict keyed by the file's header row
+    file   a whole file, as ``(path, bytes)``
+
+Text and JSON lines split large files into byte ranges. A CSV file is read by
+one task from start to end, because a quoted field may hold line breaks, so no
+byte offset can be trusted to start a row. Compressed files are decompressed.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from . import counters as C
+from .errors import InputError, JobDefinitionError
+from .inputs import SKIP_RECORD, InputSource, Split
+from .memory import format_size
+from .textfiles import (
+    MIN_SPLIT_SIZE,
+    READ_ERRORS,
+    TextFiles,
+    decode_errors_counted,
+    error_handler,
+    expand_paths,
+    open_input,
+)
+
+__all__ = ["FORMATS", "input_files"]
+
+#: The input formats, by the name ``input_files`` and ``--input-format`` take.
+FORMATS = ("text", "jsonl", "csv", "file")
+
+_ROWS_PER_BLOCK = 1024
+
+
+def parse_json_line(line: str) -> Any:
+    """The JSON value on ``line``; a blank line is skipped."""
+    if not line or line.isspace():
+        return SKIP_RECORD
+    return json.loads(line)
+
+
+@dataclass(frozen=True)
+class ParsedSplit:
+    """A split whose records the map task parses with ``parse`` before the mapper
+    sees them, so a bad record is located (and may be skipped) like any other."""
+
+    inner: Split
+    parse: Callable[[Any], Any]
+
+    def blocks(
+        self, counters: dict[str, int], line_limit: int | None = None
+    ) -> Iterator[Sequence[Any]]:
+        return self.inner.blocks(counters, line_limit)
+
+    def describe(self) -> str:
+        return self.inner.describe()
+
+    def locate(self, block_number: int, index: int, record: Any) -> str:
+        return self.inner.locate(block_number, index, record)
+
+    @property
+    def parts(self) -> Sequence[Split]:
+        return getattr(self.inner, "parts", (self.inner,))
+
+
+class JsonLinesFiles:
+    """Files of JSON lines: text files whose every line is parsed as JSON."""
+
+    def __init__(self, files: TextFiles) -> None:
+        self.files = files
+
+    @property
+    def total_bytes(self) -> int:
+        return self.files.total_bytes
+
+    def splits(self, workers: int) -> Iterator[Split]:
+        for split in self.files.splits(workers):
+            yield ParsedSplit(split, parse_json_line)
+
+
+class _Files:
+    """Files named by paths, each with the name messages call it."""
+
+    def __init__(
+        self, paths: Iterable[str | os.PathLike[str]], labels: Mapping[str, str] | None
+    ) -> None:
+        self.paths = expand_paths(paths)
+        self.sizes = [os.path.getsize(path) for path in self.paths]
+        self.labels = dict(labels or {})
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.sizes)
+
+    def name(self, path: str) -> str:
+        return self.labels.get(path, path)
+
+
+@dataclass(frozen=True)
+class CsvSplit:
+    """The rows of one CSV file, as dicts keyed by its header row."""
+
+    path: str
+    name: str
+    encoding: str
+    errors: str
+
+    def describe(self) -> str:
+        return self.name
+
+    def locate(self, block_number: int, index: int, record: Any) -> str:
+        return f"{self.name}, row {block_number * _ROWS_PER_BLOCK + index + 1} after the header"
+
+    def blocks(
+        self, counters: dict[str, int], line_limit: int | None = None
+    ) -> Iterator[Sequence[Any]]:
+        counters[C.INPUT_BYTES] = counters.get(C.INPUT_BYTES, 0) + os.path.getsize(self.path)
+        rows = 0
+        try:
+            with (
+                decode_errors_counted(counters, self.name),
+                open_input(self.path) as raw,
+                io.TextIOWrapper(
+                    raw, encoding=self.encoding, errors=error_handler(self.errors), newline=""
+                ) as text,
+            ):
+                reader = csv.DictReader(text)
+                block: list[dict[str, Any]] = []
+                for row in reader:
+                    block.append(row)
+                    rows += 1
+                    if len(block) == _ROWS_PER_BLOCK:
+                        yield block
+                        block = []
+                if block:
+                    yield block
+        except csv.Error as error:
+            raise InputError(f"{self.name!r}, row {rows + 1} after the header: {error}") from None
+        except UnicodeDecodeError as error:
+            raise InputError(
+                f"cannot decode {self.name!r} as {self.encoding}: {error.reason}"
+            ) from None
+        except READ_ERRORS as error:
+            raise InputError(f"cannot read {self.name!r}: {error}") from None
+
+
+class CsvFiles(_Files):
+    """CSV files with a header row; one task a file."""
+
+    def __init__(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        encoding: str,
+        errors: str,
+        labels: Mapping[str, str] | None,
+    ) -> None:
+        super().__init__(paths, labels)
+        self.encoding = encoding
+        self.errors = errors
+
+    def splits(self, workers: int) -> Iterator[Split]:
+        for path in self.paths:
+            yield CsvSplit(path, self.name(path), self.encoding, self.errors)
+
+
+@dataclass(frozen=True)
+class WholeFilesSplit:
+    """Several files read whole: one block, of one ``(path, bytes)`` record, a file."""
+
+    files: tuple[tuple[str, str], ...]  # (path, name)
+
+    def describe(self) -> str:
+        names = [name for _, name in self.files]
+        if len(names) == 1:
+            return names[0]
+        shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} ... {names[-1]}"
+        return f"{len(names)} files ({shown})"
+
+    def locate(self, block_number: int, index: int, record: Any) -> str:
+        return self.files[block_number][1]
+
+    def blocks(
+        self, counters: dict[str, int], line_limit: int | None = None
+    ) -> Iterator[Sequence[Any]]:
+        for path, name in self.files:
+            size = os.path.getsize(path)
+            if line_limit is not None and size > line_limit:
+                raise InputError(
+                    f"{name!r} ({format_size(size)}) is larger than the memory budget of a "
+                    f"worker ({format_size(line_limit)}); give a larger memory budget to read "
+                    "it whole"
+                )
+            try:
+                with open_input(path) as file:
+                    data = file.read()
+            except READ_ERRORS as error:
+                raise InputError(f"cannot read {name!r}: {error}") from None
+            counters[C.INPUT_BYTES] = counters.get(C.INPUT_BYTES, 0) + size
+            yield [(name, data)]
+
+
+class WholeFiles(_Files):
+    """Files read whole, packed a few to a task so that small files make few tasks."""
+
+    def splits(self, workers: int) -> Iterator[Split]:
+        even = -(-self.total_bytes // (4 * max(workers, 1)))
+        step = max(MIN_SPLIT_SIZE, even)
+        packed: list[tuple[str, str]] = []
+        held = 0
+        for path, size in zip(self.paths, self.sizes, strict=True):
+            packed.append((path, self.name(path)))
+            held += size
+            if held >= step:
+                yield WholeFilesSplit(tuple(packed))
+                packed, held = [], 0
+        if packed:
+            yield WholeFilesSplit(tuple(packed))
+
+
+def input_files(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    format: str = "text",
+    *,
+    encoding: str = "utf-8",
+    errors: str = "replace",
+    labels: Mapping[str, str] | None = None,
+) -> InputSource:
+    """Name files for the engine to read, each record in the given ``format``:
+    ``"text"`` lines (as ``text_files``), ``"jsonl"`` JSON values, ``"csv"`` rows
+    as dicts, or ``"file"`` whole files as ``(path, bytes)``.
+
+    ``paths``, ``encoding``, ``errors`` and ``labels`` are as for ``text_files``.
+    """
+    if format not in FORMATS:
+        raise JobDefinitionError(
+            f"unknown input format {format!r}; choose one of {', '.join(FORMATS)}"
+        )
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    if format == "file":
+        return WholeFiles(paths, labels)
+    text = TextFiles(paths, encoding=encoding, errors=errors, labels=labels)
+    if format == "text":
+        return text
+    if format == "jsonl":
+        return JsonLinesFiles(text)
+    return CsvFiles(text.paths, encoding, errors, labels)

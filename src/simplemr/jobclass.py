@@ -1,0 +1,377 @@
+"""``Job``: a MapReduce job written as a class, with hooks and steps.
+
+    class WordFrequency(simplemr.Job):
+        def mapper(self, _, line):
+            for word in line.split():
+                yield word.lower(), 1
+
+        def combiner(self, word, counts):
+            yield word, sum(counts)
+
+        def reducer(self, word, counts):
+            yield word, sum(counts)
+
+    if __name__ == "__main__":
+        WordFrequency.main()
+
+Every hook yields ``(key, value)`` pairs, the reducer too. Each task makes its
+own instance of the class, so ``mapper_init`` may set up state on ``self`` that
+``mapper`` uses and ``mapper_final`` reads, and tasks never share it. The class
+is a thin layer over the engine: each ``Step`` becomes an engine step whose
+tasks call the instance's methods, and step ``k + 1`` maps the pairs that step
+``k``'s reducer yielded, read from the work folder by its map tasks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, fields
+from typing import Any, NoReturn
+
+from .api import JobResult, MapReduce
+from .counters import increment_counter
+from .errors import JobDefinitionError
+from .formats import input_files
+from .inputs import InputSource
+from .job import MapFunctions, ReduceFunctions
+from .output import output_kind
+
+__all__ = ["Job", "Step"]
+
+Pairs = Iterable[tuple[Any, Any]]
+
+_HOOKS = (
+    "mapper_init",
+    "mapper_final",
+    "combiner_init",
+    "combiner_final",
+    "reducer_init",
+    "reducer_final",
+)
+_ROLES = ("mapper", "combiner", "reducer", *_HOOKS)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a job: its mapper, combiner and reducer, and their hooks.
+
+    - ``mapper(key, value)`` yields pairs; the first step's records come as
+      ``(None, record)``, a later step's as the pairs the step before yielded.
+      Without a mapper, records pass through as they come.
+    - ``combiner(key, values)`` yields ``(key, value)`` pairs for the same key
+      standing for ``values``; it may run any number of times on any subset.
+    - ``reducer(key, values)`` yields pairs; without one, every value passes
+      through as ``(key, value)``.
+    - ``*_init()`` runs once per task before its first record; ``*_final()`` once
+      per task after its last, and may yield more pairs.
+    """
+
+    mapper: Callable[[Any, Any], Pairs] | None = None
+    combiner: Callable[[Any, Iterator[Any]], Pairs] | None = None
+    reducer: Callable[[Any, Iterator[Any]], Pairs] | None = None
+    mapper_init: Callable[[], Any] | None = None
+    mapper_final: Callable[[], Pairs | None] | None = None
+    combiner_init: Callable[[], Any] | None = None
+    combiner_final: Callable[[], Pairs | None] | None = None
+    reducer_init: Callable[[], Any] | None = None
+    reducer_final: Callable[[], Pairs | None] | None = None
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            function = getattr(self, field.name)
+            if function is not None and not callable(function):
+                raise JobDefinitionError(
+                    f"a step's {field.name} must be callable or None, got {function!r}"
+                )
+        if self.mapper is None and self.reducer is None:
+            raise JobDefinitionError("a step needs a mapper, a reducer, or both")
+
+
+class Job:
+    """A MapReduce job as a class: override ``mapper``, ``combiner``, ``reducer``
+    and the ``*_init``/``*_final`` hooks (see ``Step``), or ``steps()`` for a
+    pipeline of several steps.
+
+    Options of the job itself come from ``configure_options`` and are read as
+    ``self.options.name``; pass them as keywords (``MyJob(top=5)``) or on the
+    command line (``--top 5``). ``run`` runs the job from Python, ``main`` from
+    the command line (``if __name__ == "__main__": MyJob.main()``). Do not
+    override ``__init__``: each task makes an instance of its own with it.
+    """
+
+    #: How input files are read: ``"text"``, ``"jsonl"``, ``"csv"`` or ``"file"``.
+    INPUT_FORMAT = "text"
+    #: How results are written to standard output and to part files: ``"tsv"`` or ``"jsonl"``.
+    OUTPUT_FORMAT = "tsv"
+    #: The encoding of text input files.
+    ENCODING = "utf-8"
+    #: Whether results come ordered by key.
+    SORT = False
+    #: Reduce tasks per step; None for two per worker.
+    PARTITIONS: int | None = None
+
+    def __init__(self, **options: Any) -> None:
+        parser = argparse.ArgumentParser(prog=type(self).__name__, add_help=False)
+        type(self).add_options(parser)
+        try:
+            values = vars(parser.parse_args([]))
+        except SystemExit:
+            raise JobDefinitionError(
+                f"{type(self).__name__}'s options must all have defaults"
+            ) from None
+        unknown = sorted(set(options) - set(values))
+        if unknown:
+            known = ", ".join(sorted(values)) or "none"
+            raise JobDefinitionError(
+                f"{type(self).__name__} has no option {', '.join(unknown)} (its options: {known})"
+            )
+        values.update(options)
+        self.options = argparse.Namespace(**values)
+
+    @classmethod
+    def add_options(cls, parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+        """Add the job's own options to ``parser`` (what ``configure_options`` says)."""
+        cls.__new__(cls).configure_options(parser)  # type: ignore[arg-type]
+
+    def configure_options(self, parser: argparse.ArgumentParser) -> None:
+        """Add the job's own options to ``parser`` (``parser.add_argument(...)``,
+        each with a default); they show in ``--help``."""
+
+    def steps(self) -> list[Step]:
+        """The job's steps; by default one, of the methods this class overrides."""
+        defined = {role: getattr(self, role) for role in _ROLES if self._overrides(role)}
+        if "mapper" not in defined and "reducer" not in defined:
+            raise JobDefinitionError(
+                f"{type(self).__name__} defines no mapper and no reducer; "
+                "define either or both, or steps()"
+            )
+        return [Step(**defined)]
+
+    def _overrides(self, role: str) -> bool:
+        return getattr(type(self), role, None) is not getattr(Job, role, None)
+
+    def mapper(self, key: Any, value: Any) -> Pairs:
+        """Yield the pairs of one record (``key`` is None in the first step)."""
+        yield key, value
+
+    def combiner(self, key: Any, values: Iterator[Any]) -> Pairs:
+        """Yield pairs of ``key`` standing for ``values``."""
+        for value in values:
+            yield key, value
+
+    def reducer(self, key: Any, values: Iterator[Any]) -> Pairs:
+        """Yield the result pairs of one key."""
+        for value in values:
+            yield key, value
+
+    def mapper_init(self) -> None:
+        """Run once per map task, before its first record."""
+
+    def mapper_final(self) -> Pairs | None:
+        """Run once per map task, after its last record; may yield pairs."""
+
+    def combiner_init(self) -> None:
+        """Run once per map task, before the combiner first runs."""
+
+    def combiner_final(self) -> Pairs | None:
+        """Run once per map task, after the combiner last runs; may yield pairs."""
+
+    def reducer_init(self) -> None:
+        """Run once per reduce task, before its first key."""
+
+    def reducer_final(self) -> Pairs | None:
+        """Run once per reduce task, after its last key; may yield pairs."""
+
+    def increment_counter(self, group: str, name: str, amount: int = 1) -> None:
+        """Add ``amount`` to the counter ``group.name`` (see ``simplemr.increment_counter``)."""
+        increment_counter(group, name, amount)
+
+    def files(self, paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> Any:
+        """Name input files, read in this job's ``INPUT_FORMAT`` and ``ENCODING``."""
+        return input_files(paths, self.INPUT_FORMAT, encoding=self.ENCODING)
+
+    def engine_steps(self) -> tuple[ClassStep, ...]:
+        """The engine's steps for this job (each task makes its own instance)."""
+        steps = self.steps()
+        if not isinstance(steps, (list, tuple)) or not steps:
+            raise JobDefinitionError(
+                f"{type(self).__name__}.steps() must return a non-empty list of simplemr.Step"
+            )
+        for number, step in enumerate(steps, 1):
+            if not isinstance(step, Step):
+                raise JobDefinitionError(
+                    f"{type(self).__name__}.steps() item {number} is {step!r}, not a simplemr.Step"
+                )
+        options = vars(self.options)
+        return tuple(ClassStep(type(self), options, index) for index in range(len(steps)))
+
+    def run(
+        self,
+        inputs: Iterable[Any] | InputSource,
+        *,
+        output: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
+        output_format: str | None = None,
+        progress: bool = False,
+        verbose: bool = False,
+        chunksize: int | None = None,
+        **engine: Any,
+    ) -> JobResult:
+        """Run the job over ``inputs`` (records, or ``self.files(paths)``).
+
+        ``engine`` takes ``MapReduce``'s options (``workers``, ``memory``,
+        ``executor``, ``sort``, ``max_bad_records``...); ``output`` and the rest are
+        as for ``MapReduce.run``. The results are the last step's pairs.
+        """
+        engine.setdefault("sort", self.SORT)
+        engine.setdefault("partitions", self.PARTITIONS)
+        job = MapReduce._for_steps(self.engine_steps(), **engine)
+        if output is not None and output_format is None:
+            named = output_kind(os.fspath(output)) in ("tsv", "jsonl")
+            output_format = None if named else self.OUTPUT_FORMAT
+        return job.run(
+            inputs,
+            chunksize=chunksize,
+            output=output,
+            overwrite=overwrite,
+            output_format=output_format,
+            progress=progress,
+            verbose=verbose,
+        )
+
+    @classmethod
+    def main(cls, argv: list[str] | None = None) -> NoReturn:
+        """Run the job from the command line: ``python job.py INPUT ... [-o OUT]``
+        with the options of ``simplemr run``, and exit with its status."""
+        from .cli import run_job_class
+
+        raise SystemExit(run_job_class(cls, argv))
+
+
+@dataclass(frozen=True)
+class ClassStep:
+    """Step ``index`` of a job class, as the engine runs it."""
+
+    job_class: type[Job]
+    options: dict[str, Any]
+    index: int
+    bulk: bool = False
+
+    def _step(self) -> Step:
+        return self.job_class(**self.options).steps()[self.index]
+
+    def map_task(self) -> MapFunctions:
+        step = self._step()
+        mapper = step.mapper
+        if mapper is None:
+            map_record = _first_record if self.index == 0 else _later_record
+        elif self.index == 0:
+            map_record = _calling_with_none(mapper)
+        else:
+            map_record = _calling_with_pair(mapper)
+        setup = [
+            (role, hook)
+            for role, hook in (
+                ("mapper_init", step.mapper_init),
+                ("combiner_init", step.combiner_init),
+            )
+            if hook is not None
+        ]
+        combine = None if step.combiner is None else _combining_with(step.combiner)
+        mapper_final = (
+            None if step.mapper_final is None else _pairs_of(step.mapper_final, "mapper_final")
+        )
+        combiner_final = (
+            None
+            if step.combiner_final is None
+            else _pairs_of(step.combiner_final, "combiner_final")
+        )
+        return MapFunctions(map_record, combine, setup, mapper_final, combiner_final)
+
+    def reduce_task(self) -> ReduceFunctions:
+        step = self._step()
+        reducer = step.reducer or _pass_values
+        setup = [("reducer_init", step.reducer_init)] if step.reducer_init is not None else []
+        final = (
+            None if step.reducer_final is None else _pairs_of(step.reducer_final, "reducer_final")
+        )
+        return ReduceFunctions(_checking_pairs(reducer), setup, final, _key_of_pair)
+
+    def functions(self) -> dict[str, Any]:
+        return {"job class": self.job_class}
+
+
+def _first_record(record: Any) -> Pairs:
+    return ((None, record),)
+
+
+def _later_record(record: Any) -> Pairs:
+    return (record,)
+
+
+def _calling_with_none(mapper: Callable[[Any, Any], Pairs]) -> Callable[[Any], Pairs]:
+    return lambda record: mapper(None, record)
+
+
+def _calling_with_pair(mapper: Callable[[Any, Any], Pairs]) -> Callable[[Any], Pairs]:
+    return lambda pair: mapper(*pair)
+
+
+def _pass_values(key: Any, values: Iterator[Any]) -> Pairs:
+    for value in values:
+        yield key, value
+
+
+def _key_of_pair(key: Any, pair: tuple[Any, Any]) -> Any:
+    return pair[0]
+
+
+def _not_a_pair(role: str, item: Any) -> TypeError:
+    return TypeError(f"the {role} must yield (key, value) pairs, but it yielded {item!r}")
+
+
+def _checking_pairs(reducer: Callable[[Any, Iterator[Any]], Pairs]) -> Callable[..., Pairs]:
+    def reduce(key: Any, values: Iterator[Any]) -> Pairs:
+        for pair in reducer(key, values):
+            if type(pair) is not tuple or len(pair) != 2:
+                raise _not_a_pair("reducer", pair)
+            yield pair
+
+    return reduce
+
+
+def _pairs_of(
+    hook: Callable[[], Pairs | None] | None, role: str
+) -> Callable[[], list[tuple[Any, Any]]] | None:
+    """A ``*_final`` hook's pairs as a list (none if it returned None)."""
+    if hook is None:
+        return None
+
+    def final() -> list[tuple[Any, Any]]:
+        pairs = list(hook() or ())
+        for pair in pairs:
+            if type(pair) is not tuple or len(pair) != 2:
+                raise _not_a_pair(role, pair)
+        return pairs
+
+    return final
+
+
+def _combining_with(
+    combiner: Callable[[Any, Iterator[Any]], Pairs],
+) -> Callable[[Any, list[Any]], list[Any]]:
+    def combine(key: Any, values: list[Any]) -> list[Any]:
+        combined = []
+        for pair in combiner(key, iter(values)):
+            if type(pair) is not tuple or len(pair) != 2:
+                raise _not_a_pair("combiner", pair)
+            if pair[0] != key:
+                raise ValueError(
+                    f"the combiner must keep its key: given {key!r}, it yielded {pair[0]!r}"
+                )
+            combined.append(pair[1])
+        return combined
+
+    return combine
