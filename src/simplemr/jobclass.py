@@ -103,7 +103,8 @@ class Job:
 
     #: How input files are read: ``"text"``, ``"jsonl"``, ``"csv"`` or ``"file"``.
     INPUT_FORMAT = "text"
-    #: How results are written to standard output and to part files: ``"tsv"`` or ``"jsonl"``.
+    #: How results are written to standard output and part files: ``"tsv"``, ``"jsonl"``
+    #: or ``"value"`` (see ``simplemr.output``).
     OUTPUT_FORMAT = "tsv"
     #: The encoding of text input files.
     ENCODING = "utf-8"

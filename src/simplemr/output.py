@@ -5,7 +5,8 @@
     out/       a folder: ``part-00000``... (one per partition), then ``_SUCCESS``
     -          standard output
 
-A folder's parts and standard output are TSV unless ``line_format="jsonl"``.
+A folder's parts and standard output are TSV unless ``line_format`` says
+``"jsonl"``, or ``"value"`` (each pair's value alone, as sorted lines want).
 
 Everything is first written under a hidden temporary name beside the target (on the
 same filesystem, so the final rename cannot fail with EXDEV), a folder with its
@@ -37,8 +38,8 @@ __all__ = [
 ]
 
 SUCCESS_MARKER = "_SUCCESS"
-#: How results are written as lines.
-LINE_FORMATS = ("tsv", "jsonl")
+#: How results are written as lines: ``key<TAB>value``, JSON, or the value alone.
+LINE_FORMATS = ("tsv", "jsonl", "value")
 _PART = re.compile(r"part-\d{5,}")
 
 
@@ -62,6 +63,13 @@ def format_tsv(result: Any) -> str:
     """``key<TAB>value`` for a pair, else the result alone; JSON for non-strings."""
     if isinstance(result, tuple) and len(result) == 2:
         return f"{_text(result[0])}\t{_text(result[1])}"
+    return _text(result)
+
+
+def format_value(result: Any) -> str:
+    """The value of a ``(key, value)`` pair alone (a result that is no pair, whole)."""
+    if isinstance(result, tuple) and len(result) == 2:
+        return _text(result[1])
     return _text(result)
 
 
@@ -131,7 +139,7 @@ def resolve_line_format(target: str, line_format: str | None) -> str:
 
 
 def _write_lines(file: IO[str], results: Iterable[Any], kind: str) -> None:
-    render = format_jsonl if kind == "jsonl" else format_tsv
+    render = {"jsonl": format_jsonl, "value": format_value}.get(kind, format_tsv)
     for result in results:
         file.write(render(result))
         file.write("\n")

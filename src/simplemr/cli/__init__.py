@@ -35,7 +35,7 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise _Terminated
 
 
-def build_parser(job_class: type[Job] | None = None) -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="simplemr",
         description="MapReduce on every core of this machine, in bounded memory.",
@@ -44,7 +44,7 @@ def build_parser(job_class: type[Job] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"simplemr {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wordcount.add_command(commands)
-    run.add_command(commands, job_class)
+    run.add_command(commands)
     return parser
 
 
@@ -54,10 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in arguments
 
     def parse() -> argparse.Namespace:
+        if arguments[:1] != ["run"]:
+            return build_parser().parse_args(arguments)
         job_class = None
-        if len(arguments) > 1 and arguments[0] == "run" and not arguments[1].startswith("-"):
+        if len(arguments) > 1 and not arguments[1].startswith("-"):
             job_class = run.load_job(arguments[1])  # its options join the command line
-        return build_parser(job_class).parse_args(arguments)
+        return run.run_parser(job_class).parse_intermixed_args(arguments[1:])
 
     return _run(parse, debug)
 

@@ -37,18 +37,24 @@ from .common import (
 JOB_HELP = "a job file (job.py, or job.py:ClassName) or a module (package.module:ClassName)"
 
 
-def add_command(commands: argparse._SubParsersAction, job_class: type[Job] | None) -> None:
-    """Add ``run`` to ``commands``, with the options of ``job_class`` when it is known."""
-    run = commands.add_parser(
-        "run",
-        help="run a job class from a file or a module",
+def add_command(commands: argparse._SubParsersAction) -> None:
+    """List ``run`` among the commands (``run_parser`` parses its command line)."""
+    commands.add_parser("run", help="run a job class from a file or a module", add_help=False)
+
+
+def run_parser(job_class: type[Job] | None) -> argparse.ArgumentParser:
+    """The command line of ``simplemr run``, with the options of ``job_class`` if known;
+    parse it with ``parse_intermixed_args``, so options may come after inputs."""
+    parser = argparse.ArgumentParser(
+        prog="simplemr run",
         description="Run a simplemr.Job subclass over input files; the results go to "
-        "standard output unless -o names a file or a folder. JOB comes right after run.",
+        "standard output unless -o names a file or a folder. JOB comes first.",
         epilog=EXIT_STATUS_HELP,
     )
-    run.add_argument("job", metavar="JOB", help=JOB_HELP)
-    add_job_options(run, job_class)
-    run.set_defaults(run=lambda args: run_job(job_class, args))
+    parser.add_argument("job", metavar="JOB", help=JOB_HELP)
+    add_job_options(parser, job_class)
+    parser.set_defaults(run=lambda args: run_job(job_class, args))
+    return parser
 
 
 def add_job_options(parser: argparse.ArgumentParser, job_class: type[Job] | None) -> None:
