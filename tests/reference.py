@@ -32,3 +32,19 @@ def as_multiset(results: Iterable[Any]) -> list[str]:
     """Results as a sorted list of reprs: equal multisets give equal lists,
     whatever the results' types (they need not be orderable)."""
     return sorted(repr(result) for result in results)
+
+
+def reference_pipeline(
+    steps: list[tuple[Callable[[Any, Any], Iterable[Any]], Callable[[Any, Any], Iterable[Any]]]],
+    records: Iterable[Any],
+) -> list[Any]:
+    """Run job-class steps one after another by hand: each ``(mapper, reducer)``
+    yields pairs; the first mapper gets ``(None, record)``."""
+    pairs: list[tuple[Any, Any]] = [(None, record) for record in records]
+    for mapper, reducer in steps:
+        groups: dict[Any, list[Any]] = defaultdict(list)
+        for key, value in pairs:
+            for out_key, out_value in mapper(key, value):
+                groups[out_key].append(out_value)
+        pairs = [pair for key, values in groups.items() for pair in reducer(key, iter(values))]
+    return pairs

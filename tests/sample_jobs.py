@@ -14,6 +14,8 @@ from typing import Any
 
 from reference import as_multiset
 
+import simplemr
+
 
 @dataclasses.dataclass(frozen=True)
 class Point:
@@ -222,3 +224,129 @@ def dying_reducer(key: Any, values: Iterable[Any]) -> Any:
         open(marker, "w").close()
         os.kill(os.getpid(), signal.SIGKILL)
     return key, sorted(values)
+
+
+# --- job classes --------------------------------------------------------------------
+
+
+class HookOrder(simplemr.Job):
+    """Checks, in every task, that its hooks run once each and in order: a hook
+    out of turn raises (failing the job); each counts itself in ``hooks.*``."""
+
+    def steps(self) -> list[simplemr.Step]:
+        return [
+            simplemr.Step(
+                mapper_init=self.mapper_init,
+                mapper=self.mapper,
+                mapper_final=self.mapper_final,
+                combiner_init=self.combiner_init,
+                combiner=self.combiner,
+                combiner_final=self.combiner_final,
+                reducer_init=self.reducer_init,
+                reducer=self.reducer,
+                reducer_final=self.reducer_final,
+            )
+        ]
+
+    def _turn(self, hook: str, expected: str | None, then: str) -> None:
+        state = getattr(self, "state", None)
+        if state != expected:
+            raise AssertionError(f"{hook} ran in state {state!r}, not {expected!r}")
+        self.state = then
+        self.increment_counter("hooks", hook)
+
+    def mapper_init(self) -> None:
+        self._turn("mapper_init", None, "mapper initialised")
+
+    def combiner_init(self) -> None:
+        self._turn("combiner_init", "mapper initialised", "mapping")
+
+    def mapper(self, _: None, number: int) -> Iterator[tuple[Any, int]]:
+        if self.state != "mapping":
+            raise AssertionError(f"mapper ran in state {self.state!r}")
+        yield number % 5, number
+
+    def combiner(self, key: Any, values: Iterable[int]) -> Iterator[tuple[Any, int]]:
+        if self.state not in ("mapping", "mapper finished"):
+            raise AssertionError(f"combiner ran in state {self.state!r}")
+        yield key, sum(values)
+
+    def mapper_final(self) -> Iterator[tuple[str, int]]:
+        self._turn("mapper_final", "mapping", "mapper finished")
+        yield "mapper_final", 1
+
+    def combiner_final(self) -> Iterator[tuple[str, int]]:
+        self._turn("combiner_final", "mapper finished", "done")
+        yield "combiner_final", 1
+
+    def reducer_init(self) -> None:
+        self._turn("reducer_init", None, "reducing")
+
+    def reducer(self, key: Any, values: Iterable[int]) -> Iterator[tuple[Any, int]]:
+        if self.state != "reducing":
+            raise AssertionError(f"reducer ran in state {self.state!r}")
+        yield key, sum(values)
+
+    def reducer_final(self) -> Iterator[tuple[str, int]]:
+        self._turn("reducer_final", "reducing", "done")
+        yield "reducer_final", 1
+
+
+def letters_of_words(_: Any, text: str) -> Iterator[tuple[str, int]]:
+    for word in text.split():
+        yield word, 1
+
+
+def summed(key: Any, values: Iterable[int]) -> Iterator[tuple[Any, int]]:
+    yield key, sum(values)
+
+
+def count_to_words(word: str, count: int) -> Iterator[tuple[int, str]]:
+    yield count, word
+
+
+def words_by_count(count: int, words: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    yield count, sorted(words)
+
+
+def by_parity(count: int, words: list[str]) -> Iterator[tuple[str, int]]:
+    yield ("even" if count % 2 == 0 else "odd"), len(words)
+
+
+#: A three-step pipeline, as (mapper, reducer) functions of job-class shape.
+PIPELINE = [
+    (letters_of_words, summed),
+    (count_to_words, words_by_count),
+    (by_parity, summed),
+]
+
+
+class ThreeSteps(simplemr.Job):
+    """``PIPELINE`` as a job class (the first step with a combiner)."""
+
+    def steps(self) -> list[simplemr.Step]:
+        first, second, third = PIPELINE
+        return [
+            simplemr.Step(mapper=first[0], combiner=summed, reducer=first[1]),
+            simplemr.Step(mapper=second[0], reducer=second[1]),
+            simplemr.Step(mapper=third[0], reducer=third[1]),
+        ]
+
+
+class CountingDyingOnce(simplemr.Job):
+    """Counts records and values in user counters; the worker mapping record 7 is
+    killed the first time (a marker file named by $SIMPLEMR_TEST_MARKER remembers)."""
+
+    def mapper(self, _: None, number: int) -> Iterator[tuple[int, int]]:
+        self.increment_counter("test", "records")
+        if number == 7:
+            marker = os.environ["SIMPLEMR_TEST_MARKER"]
+            if not os.path.exists(marker):
+                open(marker, "w").close()
+                os.kill(os.getpid(), signal.SIGKILL)
+        yield number % 4, number
+
+    def reducer(self, key: int, values: Iterable[int]) -> Iterator[tuple[int, int]]:
+        values = list(values)
+        self.increment_counter("test", "values", len(values))
+        yield key, sum(values)

@@ -1,0 +1,202 @@
+"""``simplemr run JOB`` and ``python job.py``: every input format, stdout and folders, errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from simplemr.cli import main
+
+JOB = '''
+"""Counts the words of any record: a line, a JSON object's or CSV row's "word", a file."""
+import simplemr
+
+
+class Words(simplemr.Job):
+    def configure_options(self, parser):
+        parser.add_argument("--times", type=int, default=1)
+
+    def mapper(self, _, record):
+        if isinstance(record, tuple):
+            record = record[1].decode()
+        elif isinstance(record, dict):
+            record = record["word"]
+        for word in record.split():
+            if word == "boom":
+                raise ValueError("boom is not a word")
+            yield word, self.options.times
+
+    def reducer(self, word, counts):
+        self.increment_counter("words", "distinct")
+        yield word, sum(counts)
+
+
+if __name__ == "__main__":
+    Words.main()
+'''
+
+INPUTS = {
+    "text": ("in.txt", "a b\nb\n"),
+    "jsonl": ("in.jsonl", '{"word": "a b"}\n\n{"word": "b"}\n'),
+    "csv": ("in.csv", 'word,other\n"a b",1\nb,2\n'),
+    "file": ("in.txt", "a b\nb"),
+}
+
+
+@pytest.fixture
+def job_file(tmp_path: Path) -> Path:
+    path = tmp_path / "words.py"
+    path.write_text(JOB)
+    return path
+
+
+def write_input(tmp_path: Path, input_format: str) -> Path:
+    name, text = INPUTS[input_format]
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def read_output(target: Path) -> list[str]:
+    assert (target / "_SUCCESS").exists()
+    return sorted(
+        line for part in sorted(target.glob("part-*")) for line in part.read_text().splitlines()
+    )
+
+
+@pytest.mark.parametrize("input_format", sorted(INPUTS))
+def test_simplemr_run_each_input_format_to_stdout(
+    tmp_path: Path, job_file: Path, input_format: str, capsys
+) -> None:
+    source = write_input(tmp_path, input_format)
+    status = main(
+        ["run", str(job_file), str(source), "--input-format", input_format, "--workers", "2"]
+    )
+    captured = capsys.readouterr()
+    assert status == 0, captured.err
+    assert sorted(captured.out.splitlines()) == ["a\t1", "b\t2"]
+    assert "words.distinct" in captured.err
+
+
+@pytest.mark.parametrize("input_format", sorted(INPUTS))
+def test_simplemr_run_each_input_format_to_a_folder(
+    tmp_path: Path, job_file: Path, input_format: str, capsys
+) -> None:
+    source = write_input(tmp_path, input_format)
+    target = tmp_path / "out"
+    arguments = ["run", f"{job_file}:Words", str(source), "-o", str(target), "--times", "3"]
+    status = main([*arguments, "--input-format", input_format, "--output-format", "jsonl"])
+    assert status == 0, capsys.readouterr().err
+    assert read_output(target) == ['["a", 3]', '["b", 6]']
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("input_format", sorted(INPUTS))
+def test_python_job_py_each_input_format(tmp_path: Path, job_file: Path, input_format: str) -> None:
+    source = write_input(tmp_path, input_format)
+    command = [sys.executable, str(job_file), str(source), "--input-format", input_format]
+    to_stdout = subprocess.run(command, capture_output=True, text=True, timeout=100)
+    assert to_stdout.returncode == 0, to_stdout.stderr
+    assert sorted(to_stdout.stdout.splitlines()) == ["a\t1", "b\t2"]
+    target = tmp_path / "out"
+    to_folder = subprocess.run([*command, "-o", str(target)], capture_output=True, timeout=100)
+    assert to_folder.returncode == 0, to_folder.stderr
+    assert read_output(target) == ["a\t1", "b\t2"]
+
+
+def test_a_module_job_reads_stdin_and_sorts(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "simplemr", "run", "simplemr.examples.sort_lines:SortLines"]
+    ran = subprocess.run(
+        [*command, "--field", "2", "--numeric"],
+        input="x\t10\ny\t9\nz\t100\nno key\n",
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == ["y\t9", "x\t10", "z\t100"]
+    assert "sort.lines_without_key" in ran.stderr
+
+
+def test_an_output_folder_is_the_next_jobs_input(tmp_path: Path, job_file: Path, capsys) -> None:
+    source = write_input(tmp_path, "text")
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert (
+        main(["run", str(job_file), str(source), "-o", str(first), "--output-format", "jsonl"]) == 0
+    )
+    (first / ".hidden").write_text("not read\n")
+    # The second job reads the first's part files as JSON lines: ["a", 1] has no "word".
+    chained = tmp_path / "chained.py"
+    chained.write_text(
+        JOB.replace(
+            'record = record["word"]', 'record = " ".join([record[0]] * record[1])'
+        ).replace("isinstance(record, dict)", "isinstance(record, list)")
+    )
+    assert (
+        main(["run", str(chained), str(first), "-o", str(second), "--input-format", "jsonl"]) == 0
+    )
+    assert read_output(second) == ["a\t1", "b\t2"]
+
+
+def test_max_bad_records_on_the_command_line(tmp_path: Path, job_file: Path, capsys) -> None:
+    source = tmp_path / "in.txt"
+    source.write_text("a\nboom\nb\nboom b\n")
+    assert (
+        main(["run", str(job_file), str(source), "--max-bad-records", "2", "--executor", "inline"])
+        == 0
+    )
+    captured = capsys.readouterr()
+    assert sorted(captured.out.splitlines()) == ["a\t1", "b\t1"]
+    assert "skipped 2 bad records; the first:" in captured.err
+    assert f"{source}, line 2: ValueError: boom is not a word" in captured.err
+    status = main(
+        ["run", str(job_file), str(source), "--max-bad-records", "1", "--executor", "inline"]
+    )
+    assert status == 1
+    assert "more than max_bad_records=1" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("job", "message"),
+    [
+        ("missing.py", "no such job file"),
+        ("empty.py", "defines no subclass of simplemr.Job"),
+        ("two.py", "defines several job classes: name one (it has First, Second)"),
+        ("two.py:Third", "has no job class 'Third' (it has First, Second)"),
+        ("broken.py", "raised SyntaxError"),
+        ("no_such_module:Job", "cannot import the job module 'no_such_module'"),
+    ],
+)
+def test_a_job_that_cannot_be_loaded_is_a_usage_error(
+    tmp_path: Path, job: str, message: str, capsys, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("empty.py").write_text("import simplemr\n")
+    Path("two.py").write_text(
+        textwrap.dedent("""
+        import simplemr
+        class First(simplemr.Job):
+            def mapper(self, _, line): yield line, 1
+        class Second(First):
+            pass
+    """)
+    )
+    Path("broken.py").write_text("def (:\n")
+    Path("in.txt").write_text("a\n")
+    assert main(["run", job, "in.txt"]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_run_without_a_job_or_with_a_bad_option(job_file: Path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run"])
+    assert exit_info.value.code == 2
+    with pytest.raises(SystemExit):
+        main(["run", str(job_file), "in.txt", "--times", "many"])
+    assert "--times: invalid int value: 'many'" in capsys.readouterr().err

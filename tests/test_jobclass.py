@@ -1,0 +1,204 @@
+"""Job classes: hooks once per task and in order, pipelines, options, counters, sort."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from reference import as_multiset, reference_pipeline
+from sample_jobs import PIPELINE, CountingDyingOnce, HookOrder, ThreeSteps
+
+import simplemr
+
+EXECUTORS = ["local", "inline"]
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_every_hook_runs_once_per_task_in_order(executor: str) -> None:
+    result = HookOrder().run(range(1000), executor=executor, workers=2, partitions=3, chunksize=100)
+    counters = result.counters
+    map_tasks, reduce_tasks = counters["tasks.map"], counters["tasks.reduce"]
+    assert (map_tasks, reduce_tasks) == (10, 3)
+    for hook in ("mapper_init", "mapper_final", "combiner_init", "combiner_final"):
+        assert counters[f"hooks.{hook}"] == map_tasks, hook
+    for hook in ("reducer_init", "reducer_final"):
+        assert counters[f"hooks.{hook}"] == reduce_tasks, hook
+    results = dict(pair for pair in result.results if pair[0] != "reducer_final")
+    assert results == {
+        **{key: sum(range(key, 1000, 5)) for key in range(5)},
+        "mapper_final": map_tasks,
+        "combiner_final": map_tasks,
+    }
+    assert result.results.count(("reducer_final", 1)) == reduce_tasks
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_a_three_step_pipeline_equals_its_steps_composed_by_hand(executor: str) -> None:
+    lines = ["a b a c", "b a", "d d d e", "c", "", "e f g a"] * 7
+    result = ThreeSteps().run(lines, executor=executor, workers=2, partitions=3)
+    assert as_multiset(result) == as_multiset(reference_pipeline(PIPELINE, lines))
+    assert result.counters["tasks.reduce"] == 3 * 3
+
+
+@given(
+    lines=st.lists(st.text(alphabet="abcde ", max_size=12), max_size=40),
+    partitions=st.integers(1, 5),
+    memory=st.sampled_from(["64KB", None]),
+)
+def test_pipeline_property_inline(lines: list[str], partitions: int, memory: str | None) -> None:
+    result = ThreeSteps().run(lines, executor="inline", partitions=partitions, memory=memory)
+    assert as_multiset(result) == as_multiset(reference_pipeline(PIPELINE, lines))
+
+
+@pytest.mark.timeout(120)
+def test_counters_count_a_retried_task_once(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SIMPLEMR_TEST_MARKER", str(tmp_path / "killed"))
+    result = CountingDyingOnce().run(range(40), workers=2, chunksize=5)
+    assert (tmp_path / "killed").exists()
+    assert result.counters["tasks.retries"] == 1
+    assert result.counters["test.records"] == 40
+    assert result.counters["test.values"] == 40
+    assert result.counters.user() == {"test.records": 40, "test.values": 40}
+    assert sorted(result) == [(k, sum(range(k, 40, 4))) for k in range(4)]
+
+
+def test_increment_counter_from_a_plain_function_job() -> None:
+    def mapper(word: str) -> Iterator[tuple[str, int]]:
+        simplemr.increment_counter("words", "long" if len(word) > 3 else "short")
+        yield word, 1
+
+    job = simplemr.MapReduce(mapper, lambda w, c: (w, sum(c)), executor="inline")
+    counters = job.run(["tree", "a", "house", "of", "tree"]).counters
+    assert counters.user() == {"words.long": 3, "words.short": 2}
+
+
+def test_increment_counter_outside_a_task_does_nothing() -> None:
+    simplemr.increment_counter("words", "seen")  # no error, nowhere to count
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        (("map", "x"), ValueError, "simplemr's own"),
+        (("", "x"), TypeError, "strings"),
+        (("g", "x", 1.5), TypeError, "integer"),
+    ],
+)
+def test_increment_counter_checks_its_arguments(args: tuple, error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        simplemr.increment_counter(*args)
+
+
+class Options(simplemr.Job):
+    def configure_options(self, parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--times", type=int, default=2)
+
+    def mapper(self, _: None, word: str) -> Iterator[tuple[str, int]]:
+        yield word, self.options.times
+
+
+def test_job_options_have_defaults_and_take_keywords() -> None:
+    assert Options().options.times == 2
+    result = Options(times=5).run(["a", "b", "a"], executor="inline")
+    assert sorted(result) == [("a", 5), ("a", 5), ("b", 5)]  # no reducer: values pass through
+
+
+def test_an_unknown_option_is_refused_naming_the_known_ones() -> None:
+    with pytest.raises(simplemr.JobDefinitionError, match=r"no option tims \(its options: times\)"):
+        Options(tims=3)
+
+
+class Nothing(simplemr.Job):
+    pass
+
+
+class NotSteps(simplemr.Job):
+    def steps(self) -> list[Any]:
+        return ["mapper"]
+
+
+class KeyChangingCombiner(simplemr.Job):
+    def mapper(self, _: None, word: str) -> Iterator[tuple[str, int]]:
+        yield word, 1
+
+    def combiner(self, word: str, counts: Iterable[int]) -> Iterator[tuple[str, int]]:
+        yield word.upper(), sum(counts)
+
+
+class ReducerYieldingNoPairs(simplemr.Job):
+    def reducer(self, key: Any, values: Iterable[Any]) -> Iterator[Any]:
+        yield key
+
+
+def test_a_job_class_without_mapper_or_reducer_is_refused() -> None:
+    with pytest.raises(simplemr.JobDefinitionError, match="defines no mapper and no reducer"):
+        Nothing().run([1])
+
+
+def test_steps_must_return_steps() -> None:
+    with pytest.raises(
+        simplemr.JobDefinitionError, match=r"item 1 is 'mapper', not a simplemr.Step"
+    ):
+        NotSteps().run([1])
+
+
+def test_a_step_needs_a_mapper_or_a_reducer_and_callables() -> None:
+    with pytest.raises(simplemr.JobDefinitionError, match="needs a mapper, a reducer"):
+        simplemr.Step()
+    with pytest.raises(simplemr.JobDefinitionError, match="reducer must be callable"):
+        simplemr.Step(mapper=print, reducer="sum")
+
+
+def test_a_combiner_must_keep_its_key() -> None:
+    with pytest.raises(simplemr.TaskFailedError, match="combiner must keep its key"):
+        KeyChangingCombiner().run(["a", "a", "b"] * 10, executor="inline")
+
+
+def test_a_reducer_must_yield_pairs() -> None:
+    with pytest.raises(simplemr.TaskFailedError, match=r"reducer must yield \(key, value\) pairs"):
+        ReducerYieldingNoPairs().run(["a"], executor="inline")
+
+
+@given(
+    keys=st.lists(st.integers(-50, 50), max_size=200),
+    partitions=st.integers(1, 6),
+    memory=st.sampled_from(["16KiB", None]),
+)
+def test_sort_orders_results_by_key(keys: list[int], partitions: int, memory: str | None) -> None:
+    job = simplemr.MapReduce(
+        lambda k: [(k, 1)],
+        lambda k, ones: (k, sum(ones)),
+        executor="inline",
+        partitions=partitions,
+        memory=memory,
+        sort=True,
+    )
+    expected = sorted({k: keys.count(k) for k in keys}.items())
+    assert job.run(keys).results == expected
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_sort_larger_than_the_budget_spills_sorted_runs(executor: str) -> None:
+    job = simplemr.MapReduce(
+        lambda n: [((n * 7919) % 20011, n)],
+        lambda k, values: (k, sorted(values)),
+        workers=2,
+        partitions=3,
+        memory="64KB",
+        executor=executor,
+        sort=True,
+    )
+    result = job.run(range(20011))
+    assert [key for key, _ in result] == list(range(20011))
+    assert result.counters["reduce.spilled_bytes"] > 0
+
+
+def test_sort_with_keys_that_cannot_be_ordered_fails_clearly() -> None:
+    job = simplemr.MapReduce(lambda x: [(x, 1)], lambda k, v: (k, 1), executor="inline", sort=True)
+    with pytest.raises(simplemr.SimplemrError, match="sort=True needs keys that can be ordered"):
+        job.run([1, "a", 2, "b"])
