@@ -37,3 +37,17 @@ def pymotw_rst() -> list[Path]:
     if len(files) != 4:
         pytest.skip(f"the recipe's .rst files are not at {folder}")
     return files
+
+
+@pytest.fixture(scope="session")
+def dask_client():
+    """A client of a real Dask cluster: two worker processes over TCP, started once
+    (skips when dask.distributed is not installed)."""
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client

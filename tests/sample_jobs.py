@@ -350,3 +350,15 @@ class CountingDyingOnce(simplemr.Job):
         values = list(values)
         self.increment_counter("test", "values", len(values))
         yield key, sum(values)
+
+
+def killing_its_dask_worker_once(number: int) -> list[tuple[int, int]]:
+    """Kill the worker process the first time it maps 13 ($SIMPLEMR_TEST_MARKER
+    remembers): a Dask worker's nanny starts a new one, and Dask runs the task again."""
+    if number == 13:
+        marker = os.environ.get("SIMPLEMR_TEST_MARKER", "")
+        if marker and not os.path.exists(marker):
+            open(marker, "w").close()
+            os.kill(os.getpid(), signal.SIGKILL)
+    simplemr.increment_counter("test", "mapped")
+    return [(number % 5, number)]

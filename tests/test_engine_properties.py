@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference import as_multiset, reference_mapreduce
 from sample_jobs import (
@@ -70,7 +70,7 @@ settings_strategy = st.fixed_dictionaries(
 )
 
 
-def run_case(job_name: str, executor: str, records: list[Any], options: dict[str, Any]) -> None:
+def run_case(job_name: str, executor: Any, records: list[Any], options: dict[str, Any]) -> None:
     mapper, reducer, combiner, _ = JOBS[job_name]
     memory = 16 * 1024 * options["workers"] if options["tiny_memory"] else None
     job = simplemr.MapReduce(
@@ -105,3 +105,15 @@ def test_inline_matches_reference(job_name: str, data: st.DataObject, options: d
 def test_local_matches_reference(job_name: str, data: st.DataObject, options: dict) -> None:
     records = data.draw(JOBS[job_name][3])
     run_case(job_name, "local", records, options)
+
+
+@pytest.mark.parametrize("job_name", sorted(JOBS))
+@settings(max_examples=12)
+@given(data=st.data(), options=settings_strategy)
+def test_dask_matches_reference(
+    job_name: str, data: st.DataObject, options: dict, dask_client: Any
+) -> None:
+    from simplemr.executors.dask import DaskExecutor
+
+    records = data.draw(JOBS[job_name][3])
+    run_case(job_name, DaskExecutor(options["workers"], client=dask_client), records, options)

@@ -28,11 +28,14 @@ from sample_jobs import (
 import simplemr
 
 
-def workers_of_this_process() -> list[psutil.Process]:
-    """Worker processes forked from this one (not multiprocessing's helpers)."""
+def workers_of_this_process(earlier: frozenset[int] = frozenset()) -> list[psutil.Process]:
+    """Worker processes forked from this one (not multiprocessing's helpers, nor
+    the ``earlier`` children: another test's Dask cluster, say)."""
     helpers = ("forkserver", "resource_tracker")
     found = []
     for child in psutil.Process().children():
+        if child.pid in earlier:
+            continue
         try:
             command = " ".join(child.cmdline())
         except psutil.Error:
@@ -46,6 +49,7 @@ def workers_of_this_process() -> list[psutil.Process]:
 @pytest.mark.parametrize("seed", range(3))
 def test_a_worker_killed_from_outside_at_a_random_moment(seed: int) -> None:
     chooser = random.Random(seed)
+    earlier = frozenset(child.pid for child in psutil.Process().children())
     items = list(range(300))
     expected = reference_mapreduce(slow_mapper, sorted_values_reducer, items)
     job = simplemr.MapReduce(slow_mapper, sorted_values_reducer, workers=2, start_method="fork")
@@ -53,7 +57,7 @@ def test_a_worker_killed_from_outside_at_a_random_moment(seed: int) -> None:
 
     def kill_one() -> None:
         time.sleep(chooser.uniform(0.1, 0.6))
-        workers = workers_of_this_process()
+        workers = workers_of_this_process(earlier)
         if workers:
             victim = chooser.choice(workers)
             victim.kill()
@@ -83,10 +87,11 @@ def test_a_reducer_that_kills_its_worker_is_rerun(tmp_path: Path, monkeypatch) -
 
 
 def test_a_failing_job_leaves_no_worker_behind() -> None:
+    earlier = frozenset(child.pid for child in psutil.Process().children())
     job = simplemr.MapReduce(failing_mapper, first_reducer, workers=2, start_method="fork")
     with pytest.raises(simplemr.TaskFailedError):
         job.run(range(100), chunksize=1)
-    _, alive = psutil.wait_procs(workers_of_this_process(), timeout=5)
+    _, alive = psutil.wait_procs(workers_of_this_process(earlier), timeout=5)
     assert alive == []
 
 

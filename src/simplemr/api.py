@@ -11,20 +11,13 @@ from .counters import Counters
 from .engine import ResultStream, run_job
 from .errors import JobDefinitionError, check_positive_int
 from .executors import Executor, make_executor
+from .executors.local import available_cores
 from .job import FunctionStep, JobSpec, StepSpec
 from .memory import MIN_WORKER_BUDGET, default_budget, format_size, parse_size
 from .output import check_target, resolve_line_format, write_results
 from .progress import Progress, TerminalProgress
 
 __all__ = ["JobResult", "MapReduce", "available_cores"]
-
-
-def available_cores() -> int:
-    """Return the number of cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
 
 
 @dataclass
@@ -119,7 +112,8 @@ class MapReduce:
         tmp_dir: str | None = None,
         start_method: str | None = None,
     ) -> None:
-        workers = available_cores() if workers is None else check_positive_int("workers", workers)
+        if workers is not None:
+            check_positive_int("workers", workers)
         self.executor = make_executor(executor, workers, start_method)
         workers = self.executor.workers
         partitions = (

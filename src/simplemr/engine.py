@@ -35,9 +35,9 @@ from .errors import (
     WorkFolderError,
 )
 from .executors import Completion, Executor, Task, TaskFailure
-from .inputs import ResultsSplit, plan_splits
+from .inputs import plan_splits
 from .job import JobSpec
-from .maptask import SKIPPED_SHOWN, MapOutput, run_map_task
+from .maptask import SKIPPED_SHOWN, MapOutput, run_map_task, run_results_map_task
 from .memory import format_size
 from .progress import Progress
 from .reducetask import ReduceOutput, read_results, run_reduce_task
@@ -174,7 +174,9 @@ class _Scheduler:
                     exhausted = True
                     total = planned
                     break
-                context = TaskContext(phase, planned, 1, self.workdir, self.verbose, step)
+                context = TaskContext(
+                    phase, planned, 1, self.workdir, self.verbose, step, self.executor.in_memory
+                )
                 task = Task(function, args, context)
                 in_flight[planned] = (task, described)
                 self.executor.submit(task)
@@ -280,10 +282,11 @@ def _reduce_tasks(step: int, map_outputs: list[MapOutput], partitions: int) -> _
         yield run_reduce_task, (step, partition, present), f"partition {partition + 1}"
 
 
-def _results_splits(step: int, reduce_outputs: list[ReduceOutput]) -> Iterator[ResultsSplit]:
-    """The results of step ``step``, one split a partition, as the next step's input."""
+def _results_map_tasks(step: int, reduce_outputs: list[ReduceOutput]) -> _TaskSource:
+    """Map tasks of step ``step`` over the results of the step before, one a partition."""
     for partition, output in enumerate(reduce_outputs):
-        yield ResultsSplit(output.path, f"step {step + 1} results, partition {partition + 1}")
+        label = f"step {step} results, partition {partition + 1}"
+        yield run_results_map_task, (step, label, [output.stored]), label
 
 
 def run_job(
@@ -303,7 +306,7 @@ def run_job(
     says on stderr which worker reads what. The built-in counters are summed
     over the job's steps.
     """
-    splits: Iterator[Any] = plan_splits(inputs, executor.workers, chunksize)
+    splits = plan_splits(inputs, executor.workers, chunksize)
     payload = job.to_bytes()
     counters = Counters()
     progress = progress or Progress()
@@ -327,10 +330,11 @@ def run_job(
             for step in range(steps):
                 input_bytes = getattr(inputs, "total_bytes", None) if step == 0 else None
                 progress.phase_started("map", None, input_bytes)
-                map_outputs: list[MapOutput] = scheduler.run_phase(
-                    step, "map", _map_tasks(step, splits), None
+                tasks = (
+                    _map_tasks(step, splits) if step == 0 else _results_map_tasks(step, previous)
                 )
-                _remove_files(output.path for output in previous)  # read: not needed now
+                map_outputs: list[MapOutput] = scheduler.run_phase(step, "map", tasks, None)
+                _remove_files(output.stored for output in previous)  # read: not needed now
                 progress.phase_started("reduce", job.partitions, None)
                 previous = scheduler.run_phase(
                     step,
@@ -344,9 +348,9 @@ def run_job(
                 for output in map_outputs:
                     for source, count in output.decode_errors.items():
                         decode_errors[source] = decode_errors.get(source, 0) + count
-                splits = _results_splits(step, previous)
+                del map_outputs  # an in-memory executor may now free the segments
+            paths = [_local_copy(executor, output.stored, workdir) for output in previous]
             progress.close()
-        paths = [output.path for output in previous]
         return ResultStream(
             paths, counters, workdir, decode_errors, scheduler.skipped, ordered=job.sort
         )
@@ -356,8 +360,21 @@ def run_job(
         raise
 
 
-def _remove_files(paths: Iterable[str]) -> None:
-    """Free the disk of files no task will read again."""
+def _remove_files(paths: Iterable[Any]) -> None:
+    """Free the disk of files no task will read again (outputs kept elsewhere than
+    in files are the executor's to free)."""
     for path in paths:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
+        if isinstance(path, str):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+
+
+def _local_copy(executor: Executor, stored: Any, workdir: str) -> str:
+    """The path of a results file in the work folder, fetching it from the executor
+    when it kept it elsewhere (one partition in memory at a time)."""
+    if isinstance(stored, str):
+        return stored
+    fd, path = tempfile.mkstemp(prefix="results-", dir=workdir)
+    with os.fdopen(fd, "wb") as file:
+        file.write(executor.fetch(stored))
+    return path

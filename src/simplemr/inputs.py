@@ -97,19 +97,20 @@ class ItemsSplit:
 
 
 class ResultsSplit:
-    """One partition of a step's results, read as the records of the next step."""
+    """One partition of a step's results (its file, or its bytes), read as the
+    records of the next step."""
 
-    __slots__ = ("label", "path")
+    __slots__ = ("label", "source")
 
-    def __init__(self, path: str, label: str) -> None:
-        self.path = path
+    def __init__(self, source: str | bytes, label: str) -> None:
+        self.source = source
         self.label = label
 
     def blocks(
         self, counters: dict[str, int], line_limit: int | None = None
     ) -> Iterator[Sequence[Any]]:
         block: list[Any] = []
-        for _key, result in read_batches(self.path):
+        for _key, result in read_batches(self.source):
             block.append(result)
             if len(block) == ITEM_BATCH:
                 yield block

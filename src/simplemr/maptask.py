@@ -13,6 +13,7 @@ record here, so a bad one is located like any other record.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -23,28 +24,36 @@ from typing import Any
 from . import counters as C
 from .counters import counting_into
 from .errors import InputError, SimplemrError, WorkFolderError
-from .inputs import SKIP_RECORD, Split, short_repr
+from .inputs import SKIP_RECORD, ResultsSplit, Split, short_repr
 from .job import JobSpec, MapFunctions, Pairs
 from .memory import SizeEstimator, check_interval
 from .partition import partition_of
-from .segments import Segment, SegmentWriter
-from .task import TaskContext, UserCodeError, call_hook
+from .segments import SegmentWriter, load_segment
+from .task import TaskContext, UserCodeError, call_hook, local_folder
 
-__all__ = ["MapOutput", "run_map_task"]
+__all__ = ["MapOutput", "run_map_task", "run_results_map_task"]
 
 
 @dataclass
 class MapOutput:
-    """What a map task hands back: its file, one segment of it per partition, its counters."""
+    """What a map task hands back: its file, one segment of it per partition (or the
+    segments' bytes, and no file, for an in-memory executor), its counters."""
 
-    path: str
-    segments: list[Segment | None]
+    path: str | None
+    segments: list[Any]
     counters: dict[str, int] = field(default_factory=dict)
     #: Undecodable bytes replaced, by input file.
     decode_errors: dict[str, int] = field(default_factory=dict)
     #: Where the first records the mapper raised on were, and what it raised
     #: (with ``max_bad_records``).
     skipped: list[str] = field(default_factory=list)
+
+    def loaded(self) -> MapOutput:
+        """This output with its segments' bytes in place of its file."""
+        segments = [None if s is None else load_segment(s) for s in self.segments]
+        if self.path is not None:
+            os.unlink(self.path)
+        return dataclasses.replace(self, path=None, segments=segments)
 
 
 class _Buffer:
@@ -140,7 +149,21 @@ class _Buffer:
 
 def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) -> MapOutput:
     """Run step ``step``'s mapper over ``split`` and write its partitioned output;
-    return the segments."""
+    return the segments (as bytes, for an in-memory executor)."""
+    with local_folder(context) as here:
+        output = _run_map_task(job, step, split, here)
+        return output.loaded() if context.in_memory else output
+
+
+def run_results_map_task(
+    job: JobSpec, step: int, label: str, sources: list[str | bytes], context: TaskContext
+) -> MapOutput:
+    """Map the results of the step before: ``sources`` holds one reduce task's
+    results file or bytes (in a list, so an executor may pass a handle there)."""
+    return run_map_task(job, step, ResultsSplit(sources[0], label), context)
+
+
+def _run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) -> MapOutput:
     counters = dict.fromkeys(
         (C.MAP_RECORDS_IN, C.MAP_RECORDS_OUT, C.MAP_SPILLS, C.MAP_SPILLED_BYTES,
          C.COMBINE_RECORDS_IN, C.COMBINE_RECORDS_OUT), 0

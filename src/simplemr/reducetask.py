@@ -38,7 +38,7 @@ from .segments import (
     write_batches,
 )
 from .sorting import sort_within_budget
-from .task import TaskContext, UserCodeError, call_hook
+from .task import TaskContext, UserCodeError, call_hook, local_folder
 
 __all__ = ["ReduceOutput", "group_within_budget", "read_results", "run_reduce_task"]
 
@@ -49,10 +49,20 @@ _MAX_FANOUT = 64
 
 @dataclass
 class ReduceOutput:
-    """What a reduce task hands back: its results file and its counters."""
+    """What a reduce task hands back: its results file (or, for an in-memory
+    executor, the file's bytes) and its counters."""
 
-    path: str
+    stored: str | bytes
     counters: dict[str, int] = field(default_factory=dict)
+
+    def loaded(self) -> ReduceOutput:
+        """This output with its file's bytes in place of the file."""
+        if isinstance(self.stored, bytes):
+            return self
+        with open(self.stored, "rb") as file:
+            data = file.read()
+        os.unlink(self.stored)
+        return ReduceOutput(data, self.counters)
 
 
 class _Scratch:
@@ -190,10 +200,19 @@ def _split_again(
 
 
 def run_reduce_task(
-    job: JobSpec, step: int, partition: int, segments: list[Segment], context: TaskContext
+    job: JobSpec, step: int, partition: int, segments: list[Segment | bytes], context: TaskContext
 ) -> ReduceOutput:
     """Group partition ``partition`` of every map output of step ``step``, reduce
-    it, and write the results (in key order for the last step of a sorted job)."""
+    it, and write the results (in key order for the last step of a sorted job);
+    return them as bytes for an in-memory executor."""
+    with local_folder(context) as here:
+        output = _run_reduce_task(job, step, partition, segments, here)
+        return output.loaded() if context.in_memory else output
+
+
+def _run_reduce_task(
+    job: JobSpec, step: int, partition: int, segments: list[Segment | bytes], context: TaskContext
+) -> ReduceOutput:
     counters = dict.fromkeys(
         (C.REDUCE_RECORDS_IN, C.REDUCE_GROUPS, C.REDUCE_RECORDS_OUT, C.REDUCE_SPILLED_BYTES), 0
     )
@@ -261,6 +280,6 @@ def _remove(path: str) -> None:
         os.unlink(path)
 
 
-def read_results(path: str) -> Iterator[tuple[Any, Any]]:
+def read_results(stored: str | bytes) -> Iterator[tuple[Any, Any]]:
     """Yield the ``(sort key, result)`` pairs a reduce task wrote."""
-    return read_batches(path)
+    return read_batches(stored)

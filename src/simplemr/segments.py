@@ -13,6 +13,7 @@ with millions of values is written (and later read) a batch at a time.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import pickle
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,7 @@ __all__ = [
     "BATCH_VALUES",
     "Segment",
     "SegmentWriter",
+    "load_segment",
     "read_batches",
     "read_segment",
     "write_batches",
@@ -99,8 +101,31 @@ class SegmentWriter:
             os.unlink(self.path)
 
 
-def read_segment(segment: Segment) -> Iterator[tuple[Any, list[Any]]]:
-    """Yield the ``(key, [values])`` items of ``segment``, a batch in memory at a time."""
+def load_segment(segment: Segment) -> bytes:
+    """The bytes of ``segment``, for an executor that keeps task outputs in memory;
+    ``read_segment`` reads them as it reads the segment."""
+    with open(segment.path, "rb") as file:
+        parts = []
+        for start, end in segment.ranges:
+            file.seek(start)
+            parts.append(file.read(end - start))
+    return b"".join(parts)
+
+
+def _pickles_in(data: bytes) -> Iterator[Any]:
+    """Yield each pickle of ``data`` in turn."""
+    stream = io.BytesIO(data)
+    while stream.tell() < len(data):
+        yield pickle.load(stream)
+
+
+def read_segment(segment: Segment | bytes) -> Iterator[tuple[Any, list[Any]]]:
+    """Yield the ``(key, [values])`` items of ``segment`` (or of its loaded bytes),
+    a batch in memory at a time."""
+    if isinstance(segment, bytes):
+        for batch in _pickles_in(segment):
+            yield from batch
+        return
     with open(segment.path, "rb", buffering=_BUFFER) as file:
         for start, end in segment.ranges:
             file.seek(start)
@@ -108,7 +133,7 @@ def read_segment(segment: Segment) -> Iterator[tuple[Any, list[Any]]]:
                 yield from pickle.load(file)
 
 
-def read_segments(segments: Iterable[Segment]) -> Iterator[tuple[Any, list[Any]]]:
+def read_segments(segments: Iterable[Segment | bytes]) -> Iterator[tuple[Any, list[Any]]]:
     """Yield the items of every segment in turn."""
     for segment in segments:
         yield from read_segment(segment)
@@ -134,9 +159,14 @@ def write_batches(file: IO[bytes], items: Iterable[Any]) -> int:
     return count
 
 
-def read_batches(path: str) -> Iterator[Any]:
-    """Yield every item of a file ``write_batches`` wrote, a batch in memory at a time."""
-    with open(path, "rb", buffering=_BUFFER) as file:
+def read_batches(source: str | bytes) -> Iterator[Any]:
+    """Yield every item of a file ``write_batches`` wrote (or of its bytes), a batch
+    in memory at a time."""
+    if isinstance(source, bytes):
+        for batch in _pickles_in(source):
+            yield from batch
+        return
+    with open(source, "rb", buffering=_BUFFER) as file:
         while True:
             try:
                 batch = pickle.load(file)

@@ -7,13 +7,14 @@ import dataclasses
 import glob
 import os
 import shutil
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import SimplemrError
 
-__all__ = ["TaskContext", "UserCodeError", "call_hook"]
+__all__ = ["TaskContext", "UserCodeError", "call_hook", "local_folder"]
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class TaskContext:
     workdir: str
     verbose: bool = False
     step: int = 0
+    #: Whether the task hands its output back as bytes (for an executor whose
+    #: workers share no folder with the driver) instead of leaving it in ``workdir``.
+    in_memory: bool = False
 
     def path(self, suffix: str) -> str:
         """Return a path in the work folder that belongs to this attempt only."""
@@ -45,6 +49,21 @@ class TaskContext:
             else:
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(path)
+
+
+@contextlib.contextmanager
+def local_folder(context: TaskContext) -> Iterator[TaskContext]:
+    """The context this attempt writes its files with: ``context`` itself, or, when
+    its output goes back in memory, one whose folder is private to this machine and
+    removed when the task ends."""
+    if not context.in_memory:
+        yield context
+        return
+    folder = tempfile.mkdtemp(prefix="simplemr-task-")
+    try:
+        yield dataclasses.replace(context, workdir=folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class UserCodeError(SimplemrError):

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 
 from ..counters import BUILTIN_COUNTERS
 from ..engine import make_workdir
-from ..errors import InputError
+from ..errors import InputError, JobDefinitionError
 from ..executors import EXECUTORS
 from ..textfiles import expand_paths
 
@@ -52,6 +52,12 @@ def add_engine_options(parser: argparse.ArgumentParser, skip_mode: bool = False)
     parser.add_argument("--partitions", type=positive, help="reduce tasks (2 per worker)")
     parser.add_argument("--memory", help="the job's memory budget, e.g. 512MB")
     parser.add_argument("--executor", choices=EXECUTORS, default="local", help="where tasks run")
+    parser.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --executor dask: the Dask scheduler to run on (tcp://host:8786); "
+        "without it, a local Dask cluster is started for the job",
+    )
     parser.add_argument("--tmp-dir", help="where the work folder goes ($SIMPLEMR_TMPDIR, /tmp)")
     if skip_mode:
         parser.add_argument(
@@ -73,11 +79,13 @@ def add_engine_options(parser: argparse.ArgumentParser, skip_mode: bool = False)
 
 def engine_options(args: argparse.Namespace) -> dict[str, object]:
     """The ``MapReduce`` keywords the engine options ask for."""
+    if args.scheduler and args.executor != "dask":
+        raise JobDefinitionError("--scheduler goes with --executor dask")
     return {
         "workers": args.workers,
         "partitions": args.partitions,
         "memory": args.memory,
-        "executor": args.executor,
+        "executor": args.scheduler or args.executor,
         "tmp_dir": args.tmp_dir,
         "max_bad_records": getattr(args, "max_bad_records", 0),
     }

@@ -8,6 +8,7 @@ executor, and turns its exceptions into a ``TaskFailure`` that pickles.
 
 from __future__ import annotations
 
+import pickle
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 from ..errors import InputError, check_positive_int
 from ..task import TaskContext, UserCodeError
 
-__all__ = ["Completion", "Executor", "Task", "TaskFailure", "execute", "unsendable"]
+__all__ = ["Completion", "Executor", "Task", "TaskFailure", "execute", "portable", "unsendable"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,17 @@ def execute(job: Any, task: Task) -> Completion:
     return Completion(task.context, failure=failure)
 
 
+def portable(failure: TaskFailure | None) -> TaskFailure | None:
+    """``failure`` without a user exception that pickles but cannot be unpickled
+    (a custom ``__init__``), so that it can travel to the driver."""
+    if failure is not None and failure.original is not None:
+        try:
+            pickle.loads(pickle.dumps(failure.original))
+        except Exception:
+            failure.original = None
+    return failure
+
+
 def unsendable(error: BaseException) -> TaskFailure:
     """The failure of a task whose input cannot be pickled for a worker."""
     return TaskFailure("input", f"its input cannot be sent to a worker: {_describe(error)}")
@@ -94,6 +106,9 @@ class Executor(ABC):
 
     #: The name users pick this executor by.
     name: str = ""
+    #: Whether tasks hand their outputs back as bytes, for workers that share no
+    #: folder with the driver; the executor then keeps them (see ``fetch``).
+    in_memory: bool = False
 
     def __init__(self, workers: int) -> None:
         self.workers = check_positive_int("workers", workers)
@@ -114,6 +129,10 @@ class Executor(ABC):
     @abstractmethod
     def next_completed(self) -> Completion:
         """Block until some submitted task's attempt ends, and return it."""
+
+    def fetch(self, stored: Any) -> bytes:
+        """The bytes of a task output that an in-memory executor kept."""
+        raise NotImplementedError(f"the {self.name} executor keeps task outputs in files")
 
     @abstractmethod
     def shutdown(self, *, cancel: bool = False) -> None:

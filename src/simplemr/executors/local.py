@@ -34,9 +34,17 @@ from typing import Any
 import cloudpickle
 
 from ..errors import JobDefinitionError, SimplemrError
-from .base import Completion, Executor, Task, TaskFailure, execute, unsendable
+from .base import Completion, Executor, Task, TaskFailure, execute, portable, unsendable
 
-__all__ = ["LocalExecutor", "default_start_method"]
+__all__ = ["LocalExecutor", "available_cores", "default_start_method"]
+
+
+def available_cores() -> int:
+    """Return the number of cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
 
 
 def default_start_method() -> str:
@@ -88,12 +96,7 @@ def _worker_main(conn: Connection, job_payload: bytes, environment: dict[str, st
 
 def _reply(completion: Completion) -> bytes:
     """Pickle ``(result, failure)``, dropping what cannot make the trip home."""
-    failure = completion.failure
-    if failure is not None and failure.original is not None:
-        try:  # an exception may pickle and still fail to unpickle (custom __init__)
-            pickle.loads(pickle.dumps(failure.original))
-        except Exception:
-            failure.original = None
+    failure = portable(completion.failure)
     try:
         return pickle.dumps((completion.result, failure), pickle.HIGHEST_PROTOCOL)
     except Exception as error:

@@ -1,0 +1,139 @@
+"""The dask executor on a real cluster: jobs, job classes, lost workers, errors, the CLI."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import SAMPLE
+from reference import as_multiset, reference_pipeline
+from sample_jobs import (
+    PIPELINE,
+    HookOrder,
+    ThreeSteps,
+    always_dying_mapper,
+    failing_mapper,
+    killing_its_dask_worker_once,
+    sorted_values_reducer,
+)
+
+import simplemr
+from simplemr.cli import main
+from simplemr.examples import wordcount
+from simplemr.executors import make_executor
+
+distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
+from simplemr.executors.dask import DaskExecutor  # noqa: E402
+
+
+def test_word_count_of_text_files_equals_the_local_executor(dask_client: Any) -> None:
+    files = simplemr.text_files(SAMPLE, split_size=1024)  # several byte ranges
+    on_dask = wordcount.job(executor=dask_client, partitions=3).run(files)
+    local = wordcount.job(executor="inline").run(files)
+    assert sorted(on_dask) == sorted(local)
+    assert on_dask.counters["tasks.map"] > 1
+    assert on_dask.counters["input.bytes"] == local.counters["input.bytes"]
+
+
+def test_hooks_run_once_per_task_on_dask(dask_client: Any) -> None:
+    result = HookOrder().run(range(500), executor=dask_client, partitions=3, chunksize=50)
+    counters = result.counters
+    assert counters["hooks.mapper_init"] == counters["hooks.mapper_final"] == 10
+    assert counters["hooks.reducer_init"] == counters["hooks.reducer_final"] == 3
+
+
+def test_a_three_step_pipeline_and_sort_on_dask(dask_client: Any) -> None:
+    lines = ["a b a c", "b a", "d d d e", "c", "e f g a"] * 11
+    result = ThreeSteps().run(lines, executor=dask_client, partitions=4, sort=True)
+    expected = reference_pipeline(PIPELINE, lines)
+    assert result.results == sorted(expected)
+
+
+def test_an_error_in_user_code_names_the_task_and_keeps_the_traceback(dask_client: Any) -> None:
+    job = simplemr.MapReduce(failing_mapper, sorted_values_reducer, executor=dask_client)
+    with pytest.raises(simplemr.TaskFailedError, match=r"item 4 \(3\).*ZeroDivisionError") as info:
+        job.run(range(10), chunksize=2)
+    assert "ZeroDivisionError" in str(info.value.__cause__)
+
+
+def test_executor_dask_starts_a_local_cluster_for_the_job() -> None:
+    job = simplemr.MapReduce(
+        lambda n: [(n % 3, n)], lambda k, v: (k, sum(v)), executor="dask", workers=2
+    )
+    assert isinstance(job.executor, DaskExecutor)
+    assert sorted(job.run(range(30))) == [(k, sum(range(k, 30, 3))) for k in range(3)]
+    assert job.executor._cluster is None  # closed after the job
+
+
+def test_an_unreachable_scheduler_fails_at_once() -> None:
+    with pytest.raises(simplemr.JobDefinitionError, match="cannot reach the Dask scheduler"):
+        DaskExecutor(address="tcp://127.0.0.1:9", connect_timeout="1s")
+
+
+def test_without_distributed_the_dask_executor_says_what_to_install(monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    with pytest.raises(simplemr.JobDefinitionError, match=r"pip install 'simplemr\[dask\]'"):
+        make_executor("dask", 2)
+
+
+def test_the_command_line_on_a_scheduler(dask_client: Any, tmp_path: Path, capsys) -> None:
+    address = dask_client.scheduler.address
+    output = tmp_path / "counts.tsv"
+    arguments = ["wordcount", str(SAMPLE), "--output", str(output)]
+    assert main([*arguments, "--executor", "dask", "--scheduler", address]) == 0
+    on_dask = capsys.readouterr().out
+    assert main(["wordcount", str(SAMPLE), "--executor", "inline"]) == 0
+    assert capsys.readouterr().out == on_dask
+    assert main(["wordcount", str(SAMPLE), "--scheduler", address]) == 2
+    assert "--scheduler goes with --executor dask" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def fragile_cluster():
+    """A cluster of its own for tests that kill workers; a task that kills a worker
+    once is given up on (KilledWorker) at once."""
+    import dask
+
+    with (
+        dask.config.set({"distributed.scheduler.allowed-failures": 0}),
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+@pytest.mark.timeout(120)
+def test_a_worker_killed_mid_job_loses_nothing_and_counts_once(
+    fragile_cluster: Any, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("SIMPLEMR_TEST_MARKER", str(tmp_path / "killed"))
+    fragile_cluster.run(lambda: __import__("os").environ.update(
+        SIMPLEMR_TEST_MARKER=str(tmp_path / "killed")))  # fmt: skip
+    job = simplemr.MapReduce(
+        killing_its_dask_worker_once, sorted_values_reducer, executor=fragile_cluster
+    )
+    result = job.run(range(40), chunksize=4)
+    assert (tmp_path / "killed").exists()
+    assert as_multiset(result) == as_multiset([(k, list(range(k, 40, 5))) for k in range(5)])
+    assert result.counters["test.mapped"] == 40
+    assert result.counters["map.records_in"] == 40
+    # Tasks queued on the dead worker fail with it, so one death may cost several.
+    counters = result.counters
+    assert counters["tasks.retries"] >= 1
+    assert counters["tasks.attempts"] == (
+        counters["tasks.map"] + counters["tasks.reduce"] + counters["tasks.retries"]
+    )
+
+
+@pytest.mark.timeout(120)
+def test_a_task_that_kills_every_worker_fails_naming_it(fragile_cluster: Any) -> None:
+    job = simplemr.MapReduce(
+        always_dying_mapper, sorted_values_reducer, executor=fragile_cluster, max_attempts=2
+    )
+    lost = r"map task 1 of 1 \(item 1 \(1\)\) failed after 2 attempts: (the Dask|Dask lost)"
+    with pytest.raises(simplemr.WorkerLostError, match=lost):
+        job.run([1])
