@@ -22,6 +22,7 @@ from typing import Any
 
 from . import counters as C
 from .errors import InputError, JobDefinitionError
+from .filesystems import size_of
 from .inputs import SKIP_RECORD, InputSource, Split
 from .memory import format_size
 from .textfiles import (
@@ -95,7 +96,7 @@ class _Files:
         self, paths: Iterable[str | os.PathLike[str]], labels: Mapping[str, str] | None
     ) -> None:
         self.paths = expand_paths(paths)
-        self.sizes = [os.path.getsize(path) for path in self.paths]
+        self.sizes = [size_of(path) for path in self.paths]
         self.labels = dict(labels or {})
 
     @property
@@ -124,7 +125,7 @@ class CsvSplit:
     def blocks(
         self, counters: dict[str, int], line_limit: int | None = None
     ) -> Iterator[Sequence[Any]]:
-        counters[C.INPUT_BYTES] = counters.get(C.INPUT_BYTES, 0) + os.path.getsize(self.path)
+        counters[C.INPUT_BYTES] = counters.get(C.INPUT_BYTES, 0) + size_of(self.path)
         rows = 0
         try:
             with (
@@ -193,7 +194,7 @@ class WholeFilesSplit:
         self, counters: dict[str, int], line_limit: int | None = None
     ) -> Iterator[Sequence[Any]]:
         for path, name in self.files:
-            size = os.path.getsize(path)
+            size = size_of(path)
             if line_limit is not None and size > line_limit:
                 raise InputError(
                     f"{name!r} ({format_size(size)}) is larger than the memory budget of a "

@@ -34,6 +34,7 @@ from typing import IO, Any
 
 from . import counters as C
 from .errors import InputError, JobDefinitionError
+from .filesystems import expand_url, is_url, open_binary, size_of
 from .memory import MiB, format_size
 
 __all__ = ["CombinedSplit", "TextBlock", "TextFiles", "TextSplit", "expand_paths", "text_files"]
@@ -79,11 +80,16 @@ def decode_errors_counted(counters: dict[str, int], name: str) -> Iterator[None]
             counters[by_file] = counters.get(by_file, 0) + replaced
 
 
-def open_input(path: str) -> IO[bytes]:
-    """Open ``path`` for reading bytes, decompressing ``.gz``, ``.bz2``, ``.xz``."""
-    compression = compression_of(path)
-    opener = _OPENERS[compression] if compression else open
-    return opener(path, "rb")  # type: ignore[no-any-return,operator]
+@contextlib.contextmanager
+def open_input(path: str) -> Iterator[IO[bytes]]:
+    """Open a path or URL for reading bytes, decompressing ``.gz``, ``.bz2``, ``.xz``."""
+    with open_binary(path) as raw:
+        compression = compression_of(path)
+        if compression is None:
+            yield raw
+            return
+        with _OPENERS[compression](raw, "rb") as decompressed:  # type: ignore[operator]
+            yield decompressed
 
 
 #: What reading a file, compressed or not, may raise besides decoding errors.
@@ -116,7 +122,9 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
     files: list[str] = []
     for raw in paths:
         path = os.fspath(raw)
-        if glob.has_magic(path):
+        if is_url(path):
+            found = expand_url(path, _is_hidden)
+        elif glob.has_magic(path):
             matches = sorted(glob.glob(path, recursive=True))
             if not matches:
                 raise InputError(f"no file matches the pattern {path!r}")
@@ -130,7 +138,7 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
         raise InputError("no input files were given")
     files = _without_repeats(files)
     for path in files:
-        if not os.access(path, os.R_OK):
+        if not is_url(path) and not os.access(path, os.R_OK):
             raise InputError(f"cannot read {path!r}: permission denied")
     return files
 
@@ -429,7 +437,7 @@ def _range_blocks(
     errors: str,
     line_limit: int | None = None,
 ) -> Iterator[Sequence[str]]:
-    with open(path, "rb") as file:
+    with open_binary(path) as file:
         begin = _next_line_start(file, start, size)
         stop = _next_line_start(file, end, size)
         if begin >= stop:
@@ -552,7 +560,7 @@ class TextFiles:
             )
         self.labels = dict(labels or {})
         self.paths = expand_paths(paths)
-        self.sizes = [os.path.getsize(path) for path in self.paths]
+        self.sizes = [size_of(path) for path in self.paths]
         self.encoding = encoding
         self.errors = errors
         self.split_size = split_size

@@ -1,0 +1,86 @@
+"""Where input files are: this machine's folders, or any filesystem fsspec knows.
+
+A path with a scheme (``s3://bucket/logs/``, ``gs://...``, ``hdfs://...``,
+``file:///data/x.txt``, ``memory://...``) is read through fsspec, when it is
+installed (with the package for the scheme: s3fs, gcsfs...); any other path is
+a local one. Both offer what splitting and reading need: listing, sizes, and
+files that seek, so a large remote file is read in byte ranges like a local one.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Callable
+from typing import IO, Any
+
+from .errors import InputError
+
+__all__ = ["expand_url", "is_url", "open_binary", "size_of"]
+
+
+def is_url(path: str) -> bool:
+    """Whether ``path`` names a file by URL (``scheme://...``)."""
+    return "://" in path
+
+
+def _filesystem(url: str) -> tuple[Any, str]:
+    scheme = url.split("://", 1)[0]
+    try:
+        import fsspec
+    except ImportError:
+        raise InputError(
+            f"{url!r} is a URL; reading URLs needs fsspec: pip install fsspec"
+            f" (and the package for {scheme}://, such as s3fs or gcsfs)"
+        ) from None
+    try:
+        return fsspec.core.url_to_fs(url)  # type: ignore[no-any-return]
+    except (ImportError, ValueError) as error:
+        raise InputError(f"cannot read {url!r}: {error}") from None
+
+
+def open_binary(path: str) -> IO[bytes]:
+    """Open a local path or a URL for reading bytes (seekable)."""
+    if not is_url(path):
+        return open(path, "rb")
+    filesystem, inner = _filesystem(path)
+    return filesystem.open(inner, "rb")  # type: ignore[no-any-return]
+
+
+def size_of(path: str) -> int:
+    """The size in bytes of a local file or of a file named by URL."""
+    if not is_url(path):
+        return os.path.getsize(path)
+    filesystem, inner = _filesystem(path)
+    return int(filesystem.size(inner))
+
+
+def expand_url(url: str, hidden: Callable[[str], bool]) -> list[str]:
+    """The files a URL names: itself, a glob's matches, or a folder's files (walked
+    recursively, skipping names ``hidden`` says are hidden), as URLs, in order."""
+    filesystem, inner = _filesystem(url)
+    try:
+        if glob.has_magic(inner):
+            matches = sorted(filesystem.glob(inner))
+            if not matches:
+                raise InputError(f"no file matches the pattern {url!r}")
+        elif filesystem.exists(inner):
+            matches = [inner]
+        else:
+            raise InputError(f"no such file or folder: {url!r}")
+        files: list[str] = []
+        for match in matches:
+            if not filesystem.isdir(match):
+                files.append(match)
+                continue
+            found = [
+                path
+                for path in sorted(filesystem.find(match))
+                if not any(hidden(part) for part in path[len(match) :].split("/") if part)
+            ]
+            if not found:
+                raise InputError(f"the folder {url!r} has no files in it")
+            files.extend(found)
+    except OSError as error:
+        raise InputError(f"cannot list {url!r}: {error}") from None
+    return [filesystem.unstrip_protocol(path) for path in files]
