@@ -200,3 +200,123 @@ def test_run_without_a_job_or_with_a_bad_option(job_file: Path, capsys) -> None:
     with pytest.raises(SystemExit):
         main(["run", str(job_file), "in.txt", "--times", "many"])
     assert "--times: invalid int value: 'many'" in capsys.readouterr().err
+
+
+def test_job_file_classes_as_keys_and_values_on_worker_processes(tmp_path: Path, capsys) -> None:
+    job = tmp_path / "typed.py"
+    job.write_text(
+        textwrap.dedent("""
+        import collections, dataclasses
+        import simplemr
+
+        @dataclasses.dataclass(frozen=True)
+        class Word:
+            text: str
+
+        Seen = collections.namedtuple("Seen", "count length")
+
+        class Typed(simplemr.Job):
+            def mapper(self, _, line):
+                for word in line.split():
+                    yield Word(word), Seen(1, len(word))
+
+            def reducer(self, word, seen):
+                seen = list(seen)
+                assert all(isinstance(s, Seen) for s in seen)
+                yield word.text, sum(s.count for s in seen)
+    """)
+    )
+    source = tmp_path / "in.txt"
+    source.write_text("to be or not to be\n" * 50)
+    assert main(["run", str(job), str(source), "--workers", "2", "--memory", "64KB"]) == 0
+    assert sorted(capsys.readouterr().out.splitlines()) == [
+        "be\t100", "not\t50", "or\t50", "to\t100",
+    ]  # fmt: skip
+
+
+@pytest.mark.timeout(120)
+def test_a_job_file_imports_modules_beside_it(tmp_path: Path) -> None:
+    jobs = tmp_path / "jobs"
+    jobs.mkdir()
+    (jobs / "helper.py").write_text("def tokens(line):\n    return line.upper().split()\n")
+    (jobs / "upper.py").write_text(
+        textwrap.dedent("""
+        import simplemr
+        from helper import tokens
+
+        class Upper(simplemr.Job):
+            def mapper(self, _, line):
+                for token in tokens(line):
+                    yield token, 1
+
+            def reducer(self, token, ones):
+                yield token, sum(ones)
+    """)
+    )
+    (tmp_path / "in.txt").write_text("a b a\n")
+    ran = subprocess.run(
+        [sys.executable, "-m", "simplemr", "run", "jobs/upper.py", "in.txt"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=100,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    assert sorted(ran.stdout.splitlines()) == ["A\t2", "B\t1"]
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        (
+            "class J(simplemr.Job):\n    def configure_options(self, parser):\n"
+            "        raise ValueError('no options today')\n    def mapper(self, _, v):\n"
+            "        yield v, 1\n",
+            "J.configure_options raised ValueError: no options today",
+        ),
+        (
+            "class J(simplemr.Job):\n    def configure_options(self, parser):\n"
+            "        parser.add_argument('--workers', type=int, default=1)\n"
+            "    def mapper(self, _, v):\n        yield v, 1\n",
+            "J's option --workers clashes with one of simplemr's own",
+        ),
+        (
+            "class J(simplemr.Job):\n    def steps(self):\n"
+            "        return [simplemr.Step(mapper=self.mapperr)]\n",
+            "J.steps() raised AttributeError",
+        ),
+        (
+            "class J(simplemr.Job):\n    def mapper(self, _, v):\n        yield v, 1\nJ.main()\n",
+            "J.main() ran while the job file was being loaded: put it under if __name__",
+        ),
+    ],
+)
+def test_mistakes_in_a_job_class_are_one_line(
+    tmp_path: Path, source: str, message: str, capsys
+) -> None:
+    job = tmp_path / "mistake.py"
+    job.write_text("import simplemr\n\n" + source)
+    (tmp_path / "in.txt").write_text("a\n")
+    assert main(["run", str(job), str(tmp_path / "in.txt")]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_a_job_file_without_the_py_suffix(tmp_path: Path, capsys) -> None:
+    job = tmp_path / "wordjob"
+    job.write_text(JOB)
+    (tmp_path / "in.txt").write_text("x y x\n")
+    assert main(["run", str(job), str(tmp_path / "in.txt"), "--executor", "inline"]) == 0
+    assert sorted(capsys.readouterr().out.splitlines()) == ["x\t2", "y\t1"]
+
+
+def test_options_before_the_job_are_refused_clearly(job_file: Path, capsys) -> None:
+    assert main(["run", "--workers", "2", str(job_file), "in.txt"]) == 2
+    assert "name the job to run right after run" in capsys.readouterr().err
+
+
+def test_sorted_values_to_one_text_file(tmp_path: Path, capsys) -> None:
+    (tmp_path / "scores.tsv").write_text("b\t10\na\t9\nc\t100\n")
+    target = tmp_path / "sorted.txt"
+    job = "simplemr.examples.sort_lines:SortLines"
+    arguments = [str(tmp_path / "scores.tsv"), "--field", "2", "--numeric", "-o", str(target)]
+    assert main(["run", job, *arguments]) == 0
+    assert target.read_text() == "a\t9\nb\t10\nc\t100\n"

@@ -36,7 +36,10 @@ def test_json_lines_give_values_and_skip_blank_lines(tmp_path: Path) -> None:
 def test_a_bad_json_line_is_an_input_error_naming_its_line(tmp_path: Path) -> None:
     path = tmp_path / "events.jsonl"
     path.write_text('{"a": 1}\n{"a": 2\n')
-    with pytest.raises(simplemr.TaskFailedError, match=r"events.jsonl, line 2 cannot be parsed"):
+    with pytest.raises(
+        simplemr.TaskFailedError,
+        match=r"failed on \S*events.jsonl, line 2: cannot parse the record: Expecting",
+    ):
         collect(simplemr.input_files(path, "jsonl"))
 
 
@@ -135,3 +138,31 @@ def test_an_output_file_name_and_a_different_format_conflict(tmp_path: Path) -> 
 def test_format_value_of_a_result_that_is_no_pair() -> None:
     assert format_value("line") == "line"
     assert format_value(("k", "v")) == "v"
+
+
+def test_a_csv_row_with_too_many_or_too_few_fields_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "long.csv").write_text("a,b\n1,2\n3,4,5\n")
+    with pytest.raises(
+        simplemr.TaskFailedError, match=r"row 2 after the header has 3 fields, the header 2"
+    ):
+        collect(simplemr.input_files(tmp_path / "long.csv", "csv"))
+    (tmp_path / "short.csv").write_text("a,b,c\n1,2,3\n4\n")
+    with pytest.raises(
+        simplemr.TaskFailedError, match=r"row 2 after the header has 1 fields, the header 3"
+    ):
+        collect(simplemr.input_files(tmp_path / "short.csv", "csv"))
+
+
+def test_a_csv_byte_order_mark_is_not_part_of_the_header(tmp_path: Path) -> None:
+    (tmp_path / "excel.csv").write_bytes("\ufeffname,n\r\nx,1\r\n".encode())
+    assert collect(simplemr.input_files(tmp_path / "excel.csv", "csv")) == [{"name": "x", "n": "1"}]
+
+
+def test_a_compressed_whole_file_is_measured_decompressed(tmp_path: Path) -> None:
+    with gzip.open(tmp_path / "zeros.gz", "wb") as file:
+        file.write(bytes(200_000))
+    assert (tmp_path / "zeros.gz").stat().st_size < 1000
+    with pytest.raises(
+        simplemr.TaskFailedError, match="decompresses to more than the memory budget"
+    ):
+        collect(simplemr.input_files(tmp_path, "file"), memory="64KiB")

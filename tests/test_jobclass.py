@@ -200,5 +200,77 @@ def test_sort_larger_than_the_budget_spills_sorted_runs(executor: str) -> None:
 
 def test_sort_with_keys_that_cannot_be_ordered_fails_clearly() -> None:
     job = simplemr.MapReduce(lambda x: [(x, 1)], lambda k, v: (k, 1), executor="inline", sort=True)
-    with pytest.raises(simplemr.SimplemrError, match="sort=True needs keys that can be ordered"):
+    with pytest.raises(simplemr.SimplemrError, match="sort=True needs keys that < can order"):
         job.run([1, "a", 2, "b"])
+
+
+class InMapperCombining(simplemr.Job):
+    """The mrjob habit: a dict built by the mapper, yielded by mapper_final."""
+
+    def mapper_init(self) -> None:
+        self.seen: dict[int, int] = {}
+
+    def mapper(self, _: None, number: int) -> Iterator[Any]:
+        self.seen[number] = self.seen.get(number, 0) + 1
+        return iter(())
+
+    def mapper_final(self) -> Iterator[tuple[int, int]]:
+        yield from self.seen.items()
+
+    def reducer(self, key: int, counts: Iterable[int]) -> Iterator[tuple[int, int]]:
+        yield key, sum(counts)
+
+
+def test_pairs_from_mapper_final_are_spilled_within_the_budget() -> None:
+    result = InMapperCombining().run(
+        range(60_000), executor="inline", memory="256KiB", chunksize=60_000
+    )
+    assert result.counters["map.spills"] > 1  # not one table of 60,000 keys
+    assert len(result) == 60_000 and all(count == 1 for _, count in result)
+
+
+class DroppingCombiner(simplemr.Job):
+    def mapper(self, _: None, pair: tuple[str, int]) -> Iterator[tuple[str, int]]:
+        yield pair
+
+    def combiner(self, key: str, values: Iterable[int]) -> Iterator[tuple[str, int]]:
+        kept = [value for value in values if value > 0]
+        if kept:
+            yield key, sum(kept)
+
+    def reducer(self, key: str, values: Iterable[int]) -> Iterator[tuple[str, list[int]]]:
+        yield key, sorted(values)
+
+
+def test_a_key_the_combiner_drops_never_reaches_the_reducer() -> None:
+    records = [("a", 1), ("a", 2), ("b", -1), ("b", -2)]
+    result = DroppingCombiner().run(records, executor="inline", chunksize=4)
+    assert result.results == [("a", [3])]
+
+
+class MrjobSpelling(simplemr.Job):
+    def configure_args(self) -> None:
+        super().configure_args()
+        self.add_passthru_arg("--shout", action="store_true")
+
+    def mapper(self, _: None, word: str) -> Iterator[tuple[str, int]]:
+        yield (word.upper() if self.options.shout else word), 1
+
+
+def test_mrjob_spellings(tmp_path: Path, capsys) -> None:
+    result = MrjobSpelling(shout=True).run(["a"], executor="inline")
+    assert result.results == [("A", 1)]
+    with pytest.raises(
+        simplemr.JobDefinitionError, match=r"options as keywords .*main\(\[\.\.\.\]\)"
+    ):
+        MrjobSpelling(args=["--shout"])
+    (tmp_path / "in.txt").write_text("b\n")
+    with pytest.raises(SystemExit) as exit_info:  # MyJob.run() is mrjob's entry point
+        MrjobSpelling.run([str(tmp_path / "in.txt"), "--shout", "--executor", "inline"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out == "B\t1\n"
+
+
+def test_user_counters_may_not_use_a_builtin_group_even_dotted() -> None:
+    with pytest.raises(ValueError, match="simplemr's own"):
+        simplemr.increment_counter("map.mine", "n")

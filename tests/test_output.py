@@ -13,7 +13,7 @@ from simplemr.output import check_target, format_jsonl, format_tsv, output_kind,
 
 def test_kinds_by_target() -> None:
     assert [output_kind(t) for t in ["-", "a.tsv", "b.JSONL", "out", "out.txt"]] == [
-        "stdout", "tsv", "jsonl", "folder", "folder",
+        "stdout", "tsv", "jsonl", "folder", "txt",
     ]  # fmt: skip
 
 

@@ -188,10 +188,11 @@ class MapReduce:
         """Run the job over ``inputs``; return every result in a list, with the counters.
 
         With ``output`` the results go there instead (``results`` is then empty): a
-        path ending in ``.tsv`` or ``.jsonl`` is one file, any other a folder of
-        ``part-NNNNN`` files and ``_SUCCESS``, ``"-"`` standard output; the last two
-        in ``output_format`` ``"tsv"`` (the default) or ``"jsonl"``. It is written
-        atomically, and an existing output is refused unless ``overwrite``.
+        path ending in ``.tsv``, ``.jsonl`` or ``.txt`` is one file, any other a
+        folder of ``part-NNNNN`` files and ``_SUCCESS``, ``"-"`` standard output; the
+        last three in ``output_format`` ``"tsv"`` (the default), ``"jsonl"`` or
+        ``"value"``. It is written atomically, and an existing output is refused
+        unless ``overwrite``.
         """
         target = None if output is None else os.fspath(output)
         if target is not None:

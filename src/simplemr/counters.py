@@ -83,7 +83,7 @@ def increment_counter(group: str, name: str, amount: int = 1) -> None:
         raise TypeError(f"a counter's group and name are strings, got {group!r} and {name!r}")
     if isinstance(amount, bool) or not isinstance(amount, int):
         raise TypeError(f"a counter's amount is an integer, got {amount!r}")
-    if group in BUILTIN_GROUPS:
+    if group.split(".")[0] in BUILTIN_GROUPS:
         raise ValueError(
             f"the counter group {group!r} is simplemr's own; choose another "
             f"(built-in groups: {', '.join(sorted(BUILTIN_GROUPS))})"

@@ -33,7 +33,14 @@ def check_positive_int(name: str, value: object) -> int:
 
 
 class InputError(SimplemrError, ValueError):
-    """An input cannot be read: a missing path, an empty folder, a bad file."""
+    """An input cannot be read: a missing path, an empty folder, a bad file.
+
+    ``where`` names the record, when the error is about one.
+    """
+
+    def __init__(self, message: str, where: str | None = None) -> None:
+        super().__init__(message)
+        self.where = where
 
 
 class WorkFolderError(SimplemrError):

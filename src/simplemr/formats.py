@@ -2,7 +2,8 @@
 
     text   a line, without its ending (the default; see textfiles.py)
     jsonl  the JSON value on a line (blank lines skipped)
-    csv    a row, as a dict keyed by the file's header row
+    csv    a row, as a dict keyed by the file's header row (a row with more or
+           fewer fields than the header is an error)
     file   a whole file, as ``(path, bytes)``
 
 Text and JSON lines split large files into byte ranges. A CSV file is read by
@@ -12,6 +13,7 @@ byte offset can be trusted to start a row. Compressed files are decompressed.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -41,6 +43,7 @@ __all__ = ["FORMATS", "input_files"]
 FORMATS = ("text", "jsonl", "csv", "file")
 
 _ROWS_PER_BLOCK = 1024
+_MISSING = object()  # what DictReader gives a field a short row lacks
 
 
 def parse_json_line(line: str) -> Any:
@@ -128,16 +131,21 @@ class CsvSplit:
         counters[C.INPUT_BYTES] = counters.get(C.INPUT_BYTES, 0) + size_of(self.path)
         rows = 0
         try:
+            encoding = (
+                "utf-8-sig" if codecs.lookup(self.encoding).name == "utf-8" else self.encoding
+            )
             with (
                 decode_errors_counted(counters, self.name),
                 open_input(self.path) as raw,
                 io.TextIOWrapper(
-                    raw, encoding=self.encoding, errors=error_handler(self.errors), newline=""
+                    raw, encoding=encoding, errors=error_handler(self.errors), newline=""
                 ) as text,
             ):
-                reader = csv.DictReader(text)
+                reader = csv.DictReader(text, restval=_MISSING)
                 block: list[dict[str, Any]] = []
                 for row in reader:
+                    if None in row or _MISSING in row.values():
+                        raise _ragged(self.name, rows + 1, row, len(reader.fieldnames or ()))
                     block.append(row)
                     rows += 1
                     if len(block) == _ROWS_PER_BLOCK:
@@ -153,6 +161,14 @@ class CsvSplit:
             ) from None
         except READ_ERRORS as error:
             raise InputError(f"cannot read {self.name!r}: {error}") from None
+
+
+def _ragged(name: str, number: int, row: dict[Any, Any], header: int) -> InputError:
+    extra = len(row.get(None, ()))
+    fields = header + extra if extra else sum(value is not _MISSING for value in row.values())
+    return InputError(
+        f"{name!r}, row {number} after the header has {fields} fields, the header {header}"
+    )
 
 
 class CsvFiles(_Files):
@@ -202,10 +218,15 @@ class WholeFilesSplit:
                     "it whole"
                 )
             try:
-                with open_input(path) as file:
-                    data = file.read()
+                with open_input(path) as file:  # decompressed, it may be far larger
+                    data = file.read() if line_limit is None else file.read(line_limit + 1)
             except READ_ERRORS as error:
                 raise InputError(f"cannot read {name!r}: {error}") from None
+            if line_limit is not None and len(data) > line_limit:
+                raise InputError(
+                    f"{name!r} decompresses to more than the memory budget of a worker "
+                    f"({format_size(line_limit)}); give a larger memory budget to read it whole"
+                )
             counters[C.INPUT_BYTES] = counters.get(C.INPUT_BYTES, 0) + size
             yield [(name, data)]
 

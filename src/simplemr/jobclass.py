@@ -89,6 +89,20 @@ class Step:
             raise JobDefinitionError("a step needs a mapper, a reducer, or both")
 
 
+class _run_method:
+    """``job.run(inputs)`` on an instance; on the class, ``MyJob.run()`` is mrjob's
+    spelling of ``MyJob.main()``."""
+
+    def __init__(self, function: Callable[..., Any]) -> None:
+        self.function = function
+        self.__doc__ = function.__doc__
+
+    def __get__(self, instance: Any, owner: type) -> Any:
+        if instance is None:
+            return owner.main  # type: ignore[attr-defined]
+        return self.function.__get__(instance, owner)
+
+
 class Job:
     """A MapReduce job as a class: override ``mapper``, ``combiner``, ``reducer``
     and the ``*_init``/``*_final`` hooks (see ``Step``), or ``steps()`` for a
@@ -123,6 +137,12 @@ class Job:
                 f"{type(self).__name__}'s options must all have defaults"
             ) from None
         unknown = sorted(set(options) - set(values))
+        if unknown == ["args"]:  # mrjob's MRJob(args=[...])
+            raise JobDefinitionError(
+                f"{type(self).__name__} takes its options as keywords "
+                f"({type(self).__name__}(top=5)); to run it with command-line arguments, "
+                f"call {type(self).__name__}.main([...])"
+            )
         if unknown:
             known = ", ".join(sorted(values)) or "none"
             raise JobDefinitionError(
@@ -133,12 +153,33 @@ class Job:
 
     @classmethod
     def add_options(cls, parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
-        """Add the job's own options to ``parser`` (what ``configure_options`` says)."""
-        cls.__new__(cls).configure_options(parser)  # type: ignore[arg-type]
+        """Add the job's own options to ``parser`` (what ``configure_options`` says,
+        or mrjob's ``configure_args`` with ``add_passthru_arg``)."""
+        job = cls.__new__(cls)
+        job._parser = parser
+        try:
+            job.configure_options(parser)  # type: ignore[arg-type]
+            job.configure_args()
+        except argparse.ArgumentError as error:
+            raise JobDefinitionError(
+                f"{cls.__name__}'s option {error.argument_name} clashes with one of "
+                "simplemr's own; give it another name"
+            ) from None
+        except Exception as error:
+            raise JobDefinitionError(
+                f"{cls.__name__}.configure_options raised {type(error).__name__}: {error}"
+            ) from error
 
     def configure_options(self, parser: argparse.ArgumentParser) -> None:
         """Add the job's own options to ``parser`` (``parser.add_argument(...)``,
         each with a default); they show in ``--help``."""
+
+    def configure_args(self) -> None:
+        """mrjob's spelling of ``configure_options``: call ``self.add_passthru_arg(...)``."""
+
+    def add_passthru_arg(self, *names: str, **options: Any) -> None:
+        """mrjob's spelling of ``parser.add_argument``, inside ``configure_args``."""
+        self._parser.add_argument(*names, **options)
 
     def steps(self) -> list[Step]:
         """The job's steps; by default one, of the methods this class overrides."""
@@ -195,7 +236,14 @@ class Job:
 
     def engine_steps(self) -> tuple[ClassStep, ...]:
         """The engine's steps for this job (each task makes its own instance)."""
-        steps = self.steps()
+        try:
+            steps = self.steps()
+        except JobDefinitionError:
+            raise
+        except Exception as error:
+            raise JobDefinitionError(
+                f"{type(self).__name__}.steps() raised {type(error).__name__}: {error}"
+            ) from error
         if not isinstance(steps, (list, tuple)) or not steps:
             raise JobDefinitionError(
                 f"{type(self).__name__}.steps() must return a non-empty list of simplemr.Step"
@@ -208,6 +256,7 @@ class Job:
         options = vars(self.options)
         return tuple(ClassStep(type(self), options, index) for index in range(len(steps)))
 
+    @_run_method
     def run(
         self,
         inputs: Iterable[Any] | InputSource,
@@ -224,7 +273,8 @@ class Job:
 
         ``engine`` takes ``MapReduce``'s options (``workers``, ``memory``,
         ``executor``, ``sort``, ``max_bad_records``...); ``output`` and the rest are
-        as for ``MapReduce.run``. The results are the last step's pairs.
+        as for ``MapReduce.run``. The results are the last step's pairs. Called on
+        the class, ``MyJob.run()`` is ``MyJob.main()`` (mrjob's entry point).
         """
         engine.setdefault("sort", self.SORT)
         engine.setdefault("partitions", self.PARTITIONS)
@@ -246,8 +296,14 @@ class Job:
     def main(cls, argv: list[str] | None = None) -> NoReturn:
         """Run the job from the command line: ``python job.py INPUT ... [-o OUT]``
         with the options of ``simplemr run``, and exit with its status."""
+        from .cli import run as cli_run
         from .cli import run_job_class
 
+        if cli_run.loading:
+            raise JobDefinitionError(
+                f"{cls.__name__}.main() ran while the job file was being loaded: "
+                'put it under if __name__ == "__main__":'
+            )
         raise SystemExit(run_job_class(cls, argv))
 
 
@@ -329,35 +385,35 @@ def _key_of_pair(key: Any, pair: tuple[Any, Any]) -> Any:
     return pair[0]
 
 
-def _not_a_pair(role: str, item: Any) -> TypeError:
-    return TypeError(f"the {role} must yield (key, value) pairs, but it yielded {item!r}")
-
-
 def _checking_pairs(reducer: Callable[[Any, Iterator[Any]], Pairs]) -> Callable[..., Pairs]:
     def reduce(key: Any, values: Iterator[Any]) -> Pairs:
         for pair in reducer(key, values):
-            if type(pair) is not tuple or len(pair) != 2:
-                raise _not_a_pair("reducer", pair)
-            yield pair
+            yield _pair("reducer", pair)
 
     return reduce
 
 
 def _pairs_of(
     hook: Callable[[], Pairs | None] | None, role: str
-) -> Callable[[], list[tuple[Any, Any]]] | None:
-    """A ``*_final`` hook's pairs as a list (none if it returned None)."""
+) -> Callable[[], Iterator[tuple[Any, Any]]] | None:
+    """A ``*_final`` hook's pairs, checked as they come (none if it returns None)."""
     if hook is None:
         return None
 
-    def final() -> list[tuple[Any, Any]]:
-        pairs = list(hook() or ())
-        for pair in pairs:
-            if type(pair) is not tuple or len(pair) != 2:
-                raise _not_a_pair(role, pair)
-        return pairs
+    def final() -> Iterator[tuple[Any, Any]]:
+        for pair in hook() or ():
+            yield _pair(role, pair)
 
     return final
+
+
+def _pair(role: str, item: Any) -> tuple[Any, Any]:
+    """``item`` as a ``(key, value)`` tuple (a two-item list will do), or an error."""
+    if type(item) is tuple and len(item) == 2:
+        return item
+    if type(item) is list and len(item) == 2:
+        return (item[0], item[1])
+    raise TypeError(f"the {role} must yield (key, value) pairs, but it yielded {item!r}")
 
 
 def _combining_with(
@@ -365,9 +421,8 @@ def _combining_with(
 ) -> Callable[[Any, list[Any]], list[Any]]:
     def combine(key: Any, values: list[Any]) -> list[Any]:
         combined = []
-        for pair in combiner(key, iter(values)):
-            if type(pair) is not tuple or len(pair) != 2:
-                raise _not_a_pair("combiner", pair)
+        for item in combiner(key, iter(values)):
+            pair = _pair("combiner", item)
             if pair[0] != key:
                 raise ValueError(
                     f"the combiner must keep its key: given {key!r}, it yielded {pair[0]!r}"

@@ -29,7 +29,7 @@ from .job import JobSpec, MapFunctions, Pairs
 from .memory import SizeEstimator, check_interval
 from .partition import partition_of
 from .segments import SegmentWriter, load_segment
-from .task import TaskContext, UserCodeError, call_hook, local_folder
+from .task import TaskContext, UserCodeError, call_hook, hook_output, local_folder
 
 __all__ = ["MapOutput", "run_map_task", "run_results_map_task"]
 
@@ -89,22 +89,31 @@ class _Buffer:
                 return
         self.spill()
 
-    def add(self, pairs: Pairs) -> None:
-        """Add pairs to the table (for the few pairs the ``*_final`` hooks yield)."""
-        table = self.table
+    def add(self, pairs: Pairs, combine: bool = True) -> None:
+        """Add the pairs a ``*_final`` hook yields, making room as for the mapper's;
+        ``combine=False`` for pairs that must not go through the combiner."""
+        every = check_interval(self.job.worker_budget)
+        added = 0
         for key, value in pairs:
-            values = table.get(key)
+            values = self.table.get(key)
             if values is None:
-                table[key] = [value]
+                self.table[key] = [value]
             else:
                 values.append(value)
             self.values += 1
-            self.counters[C.MAP_RECORDS_OUT] += 1
+            added += 1
+            if added % every == 0 and self.over_budget(key, value):
+                if combine:
+                    _relieve(self)
+                else:
+                    self.spill(combine=False)
+        self.counters[C.MAP_RECORDS_OUT] += added
 
     def combine(self) -> None:
         combine = self.functions.combine
         assert combine is not None
         combined_in = combined_out = 0
+        dropped = []
         for key, values in self.table.items():
             if len(values) > 1:
                 try:
@@ -114,6 +123,10 @@ class _Buffer:
                 combined_in += len(values)
                 combined_out += len(combined)
                 values[:] = combined
+                if not combined:  # the combiner dropped the key: no reducer call for it
+                    dropped.append(key)
+        for key in dropped:
+            del self.table[key]
         self.values -= combined_in - combined_out
         self.counters[C.COMBINE_RECORDS_IN] += combined_in
         self.counters[C.COMBINE_RECORDS_OUT] += combined_out
@@ -202,13 +215,13 @@ def _run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) -
 def _finish(functions: MapFunctions, buffer: _Buffer, where: str) -> None:
     """Add what the ``*_final`` hooks yield, and spill what is left."""
     if functions.mapper_final is not None:
-        buffer.add(call_hook("mapper_final", functions.mapper_final, where))
+        buffer.add(hook_output("mapper_final", functions.mapper_final, where))
     if functions.combiner_final is None:
         buffer.spill()
         return
     if functions.combine is not None:
         buffer.combine()
-    buffer.add(call_hook("combiner_final", functions.combiner_final, where))
+    buffer.add(hook_output("combiner_final", functions.combiner_final, where), combine=False)
     buffer.spill(combine=False)
 
 
@@ -305,7 +318,7 @@ def _map_split(
 
 
 def _unparsable(split: Split, position: tuple[int, int, Any], error: ValueError) -> InputError:
-    return InputError(f"{split.locate(*position)} cannot be parsed: {error}")
+    return InputError(f"cannot parse the record: {error}", where=split.locate(*position))
 
 
 def _parsed(

@@ -2,11 +2,13 @@
 
     out.tsv    one file, ``key<TAB>value`` lines (non-string parts JSON-encoded)
     out.jsonl  one file, a JSON value per line (a tuple result as a JSON list)
+    out.txt    one file, lines in ``line_format``
     out/       a folder: ``part-00000``... (one per partition), then ``_SUCCESS``
     -          standard output
 
-A folder's parts and standard output are TSV unless ``line_format`` says
-``"jsonl"``, or ``"value"`` (each pair's value alone, as sorted lines want).
+A ``.txt`` file, a folder's parts and standard output are TSV unless ``line_format``
+says ``"jsonl"``, or ``"value"`` (each pair's value alone, as sorted lines want).
+A sorted job's results come as one partition, so its folder has one part.
 
 Everything is first written under a hidden temporary name beside the target (on the
 same filesystem, so the final rename cannot fail with EXDEV), a folder with its
@@ -44,15 +46,12 @@ _PART = re.compile(r"part-\d{5,}")
 
 
 def output_kind(target: str) -> str:
-    """Return ``'stdout'``, ``'tsv'``, ``'jsonl'`` or ``'folder'`` for a target path."""
+    """Return ``'stdout'``, ``'tsv'``, ``'jsonl'``, ``'txt'`` or ``'folder'`` for a
+    target path."""
     if target == "-":
         return "stdout"
-    lowered = target.lower()
-    if lowered.endswith(".tsv"):
-        return "tsv"
-    if lowered.endswith(".jsonl"):
-        return "jsonl"
-    return "folder"
+    suffix = os.path.splitext(target)[1].lower()
+    return {".tsv": "tsv", ".jsonl": "jsonl", ".txt": "txt"}.get(suffix, "folder")
 
 
 def _text(part: Any) -> str:
@@ -105,7 +104,7 @@ def check_target(target: str, overwrite: bool, inputs: Iterable[str] = ()) -> No
     if os.path.exists(target) and not os.path.isdir(target) and folder:
         raise JobDefinitionError(
             f"the output {target!r} is a file; a folder output needs a folder path "
-            "(or end the name with .tsv or .jsonl for one file)"
+            "(or end the name with .tsv, .jsonl or .txt for one file)"
         )
     if not os.path.lexists(target) or (folder and not os.listdir(target)):
         return

@@ -32,13 +32,14 @@ from .segments import (
     BATCH_VALUES,
     Segment,
     SegmentWriter,
+    dumps,
     read_batches,
     read_segment,
     read_segments,
     write_batches,
 )
 from .sorting import sort_within_budget
-from .task import TaskContext, UserCodeError, call_hook, local_folder
+from .task import TaskContext, UserCodeError, call_hook, hook_output, local_folder
 
 __all__ = ["ReduceOutput", "group_within_budget", "read_results", "run_reduce_task"]
 
@@ -96,7 +97,7 @@ class _Overflow:
     def extend(self, values: list[Any]) -> None:
         with open(self.path, "ab") as file:
             for start in range(0, len(values), BATCH_VALUES):
-                data = pickle.dumps(values[start : start + BATCH_VALUES], pickle.HIGHEST_PROTOCOL)
+                data = dumps(values[start : start + BATCH_VALUES])
                 file.write(data)
                 self.nbytes += len(data)
                 self.scratch.wrote(len(data))
@@ -230,7 +231,7 @@ def _run_reduce_task(
             results = _results(functions, groups, counters, where)
             if job.sort and step == len(job.steps) - 1:
                 results = sort_within_budget(
-                    results, job.worker_budget, lambda: scratch.new_path("sorted")
+                    results, job.worker_budget, lambda: scratch.new_path("sorted"), scratch.wrote
                 )
             counters[C.REDUCE_RECORDS_OUT] = write_batches(out, results)
     except OSError as error:
@@ -271,7 +272,7 @@ def _results(
         except Exception as error:
             raise UserCodeError("reducer", f"key {short_repr(key)}") from error
     if functions.final is not None:
-        for result in call_hook("reducer_final", functions.final, where):
+        for result in hook_output("reducer_final", functions.final, where):
             yield sort_key(None, result), result
 
 

@@ -20,10 +20,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
+import cloudpickle
+
 __all__ = [
     "BATCH_VALUES",
     "Segment",
     "SegmentWriter",
+    "dumps",
     "load_segment",
     "read_batches",
     "read_segment",
@@ -65,6 +68,16 @@ def _batches(items: Iterable[tuple[Any, list[Any]]]) -> Iterator[list[tuple[Any,
         yield batch
 
 
+def dumps(obj: Any) -> bytes:
+    """Pickle ``obj`` fast, or with cloudpickle when it holds what plain pickle
+    cannot name: instances of classes from a job file or ``__main__`` that workers
+    received by value. Plain ``pickle.load`` reads both."""
+    try:
+        return pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return cloudpickle.dumps(obj, pickle.HIGHEST_PROTOCOL)  # type: ignore[no-any-return]
+
+
 class SegmentWriter:
     """Appends runs of batches for ``partitions`` partitions to one file."""
 
@@ -78,7 +91,7 @@ class SegmentWriter:
         """Append ``items`` (key, list of values) to ``partition``."""
         start = self._file.tell()
         for batch in _batches(items):
-            pickle.dump(batch, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._file.write(dumps(batch))
         end = self._file.tell()
         if end > start:
             self._ranges[partition].append((start, end))
@@ -150,11 +163,11 @@ def write_batches(file: IO[bytes], items: Iterable[Any]) -> int:
     for item in items:
         batch.append(item)
         if len(batch) >= ITEM_BATCH:
-            pickle.dump(batch, file, pickle.HIGHEST_PROTOCOL)
+            file.write(dumps(batch))
             count += len(batch)
             batch = []
     if batch:
-        pickle.dump(batch, file, pickle.HIGHEST_PROTOCOL)
+        file.write(dumps(batch))
         count += len(batch)
     return count
 

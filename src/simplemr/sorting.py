@@ -12,6 +12,7 @@ Equal keys keep the order they were produced in.
 from __future__ import annotations
 
 import heapq
+import os
 from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from typing import Any
@@ -31,8 +32,8 @@ class SortError(SimplemrError):
 
 def _unorderable(error: TypeError) -> SortError:
     return SortError(
-        f"sort=True needs keys that can be ordered against each other, and these "
-        f"cannot: {error}. Give keys of one type (all str, all numbers, tuples of those)"
+        f"sort=True needs keys that < can order, and these cannot be: {error}. Give keys "
+        "of one orderable type: all str, all numbers, or tuples of those (not None, not dicts)"
     )
 
 
@@ -65,10 +66,14 @@ def _write_run(items: list[tuple[Any, Any]], path: str) -> str:
 
 
 def sort_within_budget(
-    items: Iterable[tuple[Any, Any]], budget: float, new_path: Callable[[], str]
+    items: Iterable[tuple[Any, Any]],
+    budget: float,
+    new_path: Callable[[], str],
+    wrote: Callable[[int], None] = lambda nbytes: None,
 ) -> Iterator[tuple[Any, Any]]:
     """Yield ``(key, result)`` items ordered by key, holding about ``budget`` bytes;
-    sorted runs that outgrow it go to files named by ``new_path()``.
+    sorted runs that outgrow it go to files named by ``new_path()``, and ``wrote``
+    hears how many bytes each took.
 
     Equivalent, memory aside, to ``sorted(items, key=lambda item: item[0])``.
     """
@@ -86,6 +91,7 @@ def sort_within_budget(
         estimator.sample_value(item[1])
         if estimator.estimate(len(held), len(held)) > budget:
             runs.append(_write_run(_sorted_in_place(held), new_path()))
+            wrote(os.path.getsize(runs[-1]))
             held = []
             next_check = every
     _sorted_in_place(held)

@@ -8,13 +8,13 @@ import glob
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from .errors import SimplemrError
 
-__all__ = ["TaskContext", "UserCodeError", "call_hook", "local_folder"]
+__all__ = ["TaskContext", "UserCodeError", "call_hook", "hook_output", "local_folder"]
 
 
 @dataclass(frozen=True)
@@ -79,10 +79,22 @@ class UserCodeError(SimplemrError):
         self.where = where
 
 
-def call_hook(role: str, hook: Callable[[], Any], where: str) -> Any:
-    """Call a user's hook, blaming it by name if it raises."""
+def call_hook(role: str, hook: Callable[[], Any], where: str) -> None:
+    """Call a user's set-up hook, blaming it by name if it raises."""
     try:
-        result = hook()
-        return list(result) if result is not None else []
+        hook()
+    except Exception as error:
+        raise UserCodeError(role, where) from error
+
+
+def hook_output(role: str, hook: Callable[[], Iterable[Any] | None], where: str) -> Iterator[Any]:
+    """Yield what a user's ``*_final`` hook yields, as it yields it, blaming the hook
+    by name if it raises."""
+    try:
+        output = hook()
+        if output is not None:
+            yield from output
+    except SimplemrError:
+        raise
     except Exception as error:
         raise UserCodeError(role, where) from error

@@ -10,7 +10,7 @@ import stat
 import sys
 from collections.abc import Iterator, Mapping
 
-from ..counters import BUILTIN_COUNTERS
+from ..counters import BUILTIN_COUNTERS, DECODE_ERRORS_IN
 from ..engine import make_workdir
 from ..errors import InputError, JobDefinitionError
 from ..executors import EXECUTORS
@@ -148,7 +148,7 @@ def format_counters(counters: Mapping[str, int]) -> str:
     """The counters that are not zero, built-in ones first, as aligned lines."""
     builtin = [name for name in BUILTIN_COUNTERS if counters.get(name)]
     user = sorted(name for name in counters if name not in BUILTIN_COUNTERS and counters[name])
-    names = [name for name in builtin + user if "@" not in name]
+    names = [name for name in builtin + user if not name.startswith(DECODE_ERRORS_IN)]
     if not names:
         return "counters: none"
     width = max(map(len, names))

@@ -11,10 +11,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import importlib.machinery
 import importlib.util
 import inspect
 import os
 import sys
+from collections.abc import Iterator
 from types import ModuleType
 
 import cloudpickle
@@ -72,7 +74,7 @@ def add_job_options(parser: argparse.ArgumentParser, job_class: type[Job] | None
         "--output",
         default="-",
         metavar="PATH",
-        help="PATH.tsv or PATH.jsonl: one file; any other PATH: a folder of part files "
+        help="PATH.tsv, PATH.jsonl, PATH.txt: one file; any other PATH: a folder of part files "
         "and _SUCCESS; - (the default): standard output",
     )
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
@@ -105,13 +107,20 @@ def add_job_options(parser: argparse.ArgumentParser, job_class: type[Job] | None
 def load_job(spec: str) -> type[Job]:
     """Find the job class JOB names; any problem is a JobDefinitionError saying what."""
     where, _, name = spec.partition(":")
-    if where.endswith(".py") or os.sep in where:
+    if where.endswith(".py") or os.sep in where or os.path.isfile(where):
         module = _load_file(where)
     else:
+        if "" not in sys.path and os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())  # as python -m does, for modules of this folder
         try:
-            module = importlib.import_module(where)
+            with _loading():
+                module = importlib.import_module(where)
         except ImportError as error:
             raise JobDefinitionError(f"cannot import the job module {where!r}: {error}") from error
+        except Exception as error:
+            raise JobDefinitionError(
+                f"importing the job module {where!r} raised {type(error).__name__}: {error}"
+            ) from error
     classes = [
         value
         for value in vars(module).values()
@@ -138,19 +147,42 @@ def _listed(classes: list[type[Job]]) -> str:
     return " (it has " + ", ".join(f"{cls.__name__}" for cls in classes) + ")"
 
 
+#: Whether a job file or module is being loaded (``Job.main()`` must not run then).
+loading = False
+
+
+@contextlib.contextmanager
+def _loading() -> Iterator[None]:
+    global loading
+    loading = True
+    try:
+        yield
+    finally:
+        loading = False
+
+
 def _load_file(path: str) -> ModuleType:
     if not os.path.isfile(path):
         raise JobDefinitionError(f"no such job file: {path!r}")
     stem = os.path.splitext(os.path.basename(path))[0]
     name = f"simplemr_job_{stem}" if stem.isidentifier() else "simplemr_job"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
+    loader = importlib.machinery.SourceFileLoader(name, path)
+    spec = importlib.util.spec_from_loader(name, loader)
+    assert spec is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
+    # Modules beside the job file import as they do under `python job.py` (workers
+    # started from here get this path too).
+    folder = os.path.dirname(os.path.abspath(path))
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
     # Workers receive the module's code with its classes, so it needs no import path.
     cloudpickle.register_pickle_by_value(module)
     try:
-        spec.loader.exec_module(module)
+        with _loading():
+            loader.exec_module(module)
+    except JobDefinitionError:
+        raise
     except Exception as error:
         raise JobDefinitionError(
             f"the job file {path!r} raised {type(error).__name__}: {error}"
@@ -161,7 +193,9 @@ def _load_file(path: str) -> ModuleType:
 def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
     """Run the job ``args`` describe; print its counters on stderr."""
     if job_class is None:
-        raise JobDefinitionError("name the job to run: simplemr run JOB [INPUT ...]")
+        raise JobDefinitionError(
+            "name the job to run right after run: simplemr run JOB [INPUT ...] [options]"
+        )
     job = job_class(**{name: getattr(args, name) for name in vars(job_class().options)})
     inputs = list(args.inputs)
     if not inputs:

@@ -46,7 +46,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     count.add_argument(
         "--output",
         metavar="PATH",
-        help="also write all counts: PATH.tsv or PATH.jsonl as one file, any other PATH "
+        help="also write all counts: PATH.tsv, PATH.jsonl or PATH.txt as one file, any other PATH "
         "as a folder of part files; - writes them to stdout instead of the table",
     )
     count.add_argument("--overwrite", action="store_true", help="replace an existing --output")

@@ -79,7 +79,7 @@ def execute(job: Any, task: Task) -> Completion:
             cause,
         )
     except InputError as error:
-        failure = TaskFailure("input", str(error), None, traceback.format_exc(), error)
+        failure = TaskFailure("input", str(error), error.where, traceback.format_exc(), error)
     except Exception as error:
         failure = TaskFailure("internal", _describe(error), None, traceback.format_exc(), error)
     return Completion(task.context, failure=failure)
