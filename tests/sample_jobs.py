@@ -362,3 +362,14 @@ def killing_its_dask_worker_once(number: int) -> list[tuple[int, int]]:
             os.kill(os.getpid(), signal.SIGKILL)
     simplemr.increment_counter("test", "mapped")
     return [(number % 5, number)]
+
+
+def padded_pairs(record: tuple[int, int]) -> Iterator[tuple[int, str]]:
+    """``copies`` pairs of about 100 bytes for record ``(number, copies)``."""
+    number, copies = record
+    for copy in range(copies):
+        yield (number * copies + copy) % 1000, f"{number:>10}-{copy:>6}".ljust(100, "x")
+
+
+def value_count(key: int, values: Iterable[str]) -> tuple[int, int]:
+    return key, sum(1 for _ in values)

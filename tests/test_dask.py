@@ -80,14 +80,22 @@ def test_without_distributed_the_dask_executor_says_what_to_install(monkeypatch)
 
 def test_the_command_line_on_a_scheduler(dask_client: Any, tmp_path: Path, capsys) -> None:
     address = dask_client.scheduler.address
-    output = tmp_path / "counts.tsv"
-    arguments = ["wordcount", str(SAMPLE), "--output", str(output)]
-    assert main([*arguments, "--executor", "dask", "--scheduler", address]) == 0
-    on_dask = capsys.readouterr().out
-    assert main(["wordcount", str(SAMPLE), "--executor", "inline"]) == 0
-    assert capsys.readouterr().out == on_dask
+    on_dask, local = tmp_path / "dask.tsv", tmp_path / "local.tsv"
+    arguments = ["wordcount", str(SAMPLE), "--output"]
+    assert main([*arguments, str(on_dask), "--executor", "dask", "--scheduler", address]) == 0
+    table = capsys.readouterr().out
+    assert main([*arguments, str(local), "--executor", "local"]) == 0
+    assert capsys.readouterr().out == table
+    assert sorted(on_dask.read_bytes().splitlines()) == sorted(local.read_bytes().splitlines())
     assert main(["wordcount", str(SAMPLE), "--scheduler", address]) == 2
     assert "--scheduler goes with --executor dask" in capsys.readouterr().err
+
+
+def test_word_count_of_the_recipes_own_files_on_dask(dask_client: Any, pymotw_rst: list) -> None:
+    files = simplemr.text_files(pymotw_rst, split_size=8192)
+    on_dask = wordcount.job(executor=dask_client).run(files)
+    local = wordcount.job(workers=2).run(files)
+    assert sorted(on_dask) == sorted(local)
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +145,32 @@ def test_a_task_that_kills_every_worker_fails_naming_it(fragile_cluster: Any) ->
     lost = r"map task 1 of 1 \(item 1 \(1\)\) failed after 2 attempts: (the Dask|Dask lost)"
     with pytest.raises(simplemr.WorkerLostError, match=lost):
         job.run([1])
+
+
+@pytest.mark.parametrize("executor", ["local", "dask"])
+def test_the_driver_holds_no_intermediate_data(executor: str, dask_client: Any) -> None:
+    """The same 64 input records make 1.6 MB, then 16 MB of intermediate pairs: the
+    driver's own allocations stay the same."""
+    import tracemalloc
+
+    from sample_jobs import padded_pairs, value_count
+
+    peaks = []
+    for copies in (250, 2500):
+        job = simplemr.MapReduce(
+            padded_pairs,
+            value_count,
+            executor=dask_client if executor == "dask" else "local",
+            workers=2,
+            partitions=4,
+        )
+        tracemalloc.start()
+        try:
+            with job.stream([(n, copies) for n in range(64)], chunksize=8) as results:
+                counted = sum(count for _, count in results)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+        assert counted == 64 * copies
+    assert peaks[1] < 4 * 1024 * 1024  # far below the 16 MB of pairs
+    assert peaks[1] < peaks[0] + 512 * 1024  # about the same as with a tenth of the data
