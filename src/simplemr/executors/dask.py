@@ -188,7 +188,11 @@ class DaskExecutor(Executor):
         _, context = self._futures.pop(future.key)
         if future.status != "finished":
             return Completion(context, failure=self._failure(future))
-        light = self._client.submit(light_copy, future, pure=False).result()
+        try:
+            light = self._client.submit(light_copy, future, pure=False).result()
+        except Exception as error:  # the worker holding the output died meanwhile
+            failure = TaskFailure("lost", f"Dask lost its output: {type(error).__name__}: {error}")
+            return Completion(context, failure=failure)
         result = light.result
         if result is not None:
             if hasattr(result, "segments"):
