@@ -181,14 +181,21 @@ def parse_arguments(
 
 
 def run_contenders(
-    script: str, names: list[str], data: Path, timeout: float, recipe_memory: int, repeat: int
+    script: str,
+    names: list[str],
+    data: Path,
+    timeout: float,
+    recipe_memory: int,
+    repeat: int,
+    extra: Iterable[str] = (),
 ) -> list[Measurement]:
     """Measure each contender of ``script`` on ``data``, ``repeat`` times, keeping the
-    median run; the recipe runs under ``recipe_memory`` bytes of address space."""
+    median run; the recipe runs under ``recipe_memory`` bytes of address space.
+    ``extra`` arguments go to every contender's command line."""
     rows = []
     for name in names:
-        command = [sys.executable, script, "--contender", name, "--data", str(data)]
-        limit = recipe_memory if name == "recipe" else None
+        command = [sys.executable, script, "--contender", name, "--data", str(data), *extra]
+        limit = (recipe_memory or None) if name == "recipe" else None
         runs = [measure(name, command, timeout, limit) for _ in range(repeat)]
         ok = [run for run in runs if run.ok]
         row = sorted(ok, key=lambda run: run.seconds)[len(ok) // 2] if ok else runs[0]
