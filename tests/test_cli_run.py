@@ -73,9 +73,7 @@ def test_simplemr_run_each_input_format_to_stdout(
     tmp_path: Path, job_file: Path, input_format: str, capsys
 ) -> None:
     source = write_input(tmp_path, input_format)
-    status = main(
-        ["run", str(job_file), str(source), "--input-format", input_format, "--workers", "2"]
-    )
+    status = main(["run", str(job_file), str(source), "--input-format", input_format, "--summary"])
     captured = capsys.readouterr()
     assert status == 0, captured.err
     assert sorted(captured.out.splitlines()) == ["a\t1", "b\t2"]
@@ -111,7 +109,7 @@ def test_python_job_py_each_input_format(tmp_path: Path, job_file: Path, input_f
 def test_a_module_job_reads_stdin_and_sorts(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "simplemr", "run", "simplemr.examples.sort_lines:SortLines"]
     ran = subprocess.run(
-        [*command, "--field", "2", "--numeric"],
+        [*command, "--field", "2", "--numeric", "--summary"],
         input="x\t10\ny\t9\nz\t100\nno key\n",
         capture_output=True,
         text=True,

@@ -10,6 +10,7 @@ from typing import Any
 from .counters import Counters
 from .engine import ResultStream, run_job
 from .errors import JobDefinitionError, check_positive_int
+from .events import PhaseSpan, TaskEvent
 from .executors import Executor, make_executor
 from .executors.local import available_cores
 from .job import FunctionStep, JobSpec, StepSpec
@@ -31,6 +32,10 @@ class JobResult:
     decode_errors: dict[str, int] = field(default_factory=dict)
     #: With ``max_bad_records``: the first records skipped, where and what was raised.
     skipped: list[str] = field(default_factory=list)
+    #: One ``TaskEvent`` per task attempt: where and when it ran, and its counters.
+    events: list[TaskEvent] = field(default_factory=list)
+    #: When each phase of each step ran (``PhaseSpan``).
+    phases: list[PhaseSpan] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.results)
@@ -205,4 +210,11 @@ class MapReduce:
             else:
                 write_results(stream.partitions(), target, overwrite, output_format)
                 results = []
-            return JobResult(results, stream.counters, stream.decode_errors, stream.skipped)
+            return JobResult(
+                results,
+                stream.counters,
+                stream.decode_errors,
+                stream.skipped,
+                stream.events,
+                stream.phases,
+            )

@@ -21,6 +21,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -34,6 +35,7 @@ from .errors import (
     WorkerLostError,
     WorkFolderError,
 )
+from .events import PhaseSpan, TaskEvent
 from .executors import Completion, Executor, Task, TaskFailure
 from .inputs import plan_splits
 from .job import JobSpec
@@ -88,8 +90,14 @@ class ResultStream(Iterator[Any]):
         decode_errors: dict[str, int],
         skipped: list[str],
         ordered: bool = False,
+        events: list[TaskEvent] | None = None,
+        phases: list[PhaseSpan] | None = None,
     ) -> None:
         self.counters = counters
+        #: One event per task attempt, in the order they ended.
+        self.events = events or []
+        #: When each phase of each step ran.
+        self.phases = phases or []
         #: Undecodable bytes replaced while reading, per input file that had any.
         self.decode_errors = decode_errors
         #: The first records skipped with ``max_bad_records``: where, and what was raised.
@@ -149,6 +157,7 @@ class _Scheduler:
         verbose: bool,
         max_bad_records: int,
         steps: int,
+        started: float,
     ) -> None:
         self.executor = executor
         self.workdir = workdir
@@ -158,6 +167,9 @@ class _Scheduler:
         self.verbose = verbose
         self.max_bad_records = max_bad_records
         self.steps = steps
+        self.started = started
+        #: Every attempt settled so far, in the order they ended.
+        self.events: list[TaskEvent] = []
         self._skipped: dict[tuple[int, int], list[str]] = {}  # by step and map task
 
     def run_phase(self, step: int, phase: str, source: _TaskSource, total: int | None) -> list[Any]:
@@ -201,6 +213,7 @@ class _Scheduler:
         self.counters[C.TASK_ATTEMPTS] += 1
         failure = completion.failure
         if failure is None:
+            self._record(completion, "done")
             del in_flight[context.index]
             results[context.index] = completion.result
             self.counters.add(completion.result.counters)
@@ -211,15 +224,36 @@ class _Scheduler:
         written = _folder_bytes(self.workdir) if full else 0  # before this attempt's go
         context.remove_files()
         if failure.retryable and context.attempt < self.max_attempts:
+            self._record(completion, "lost")
             self.counters[C.TASK_RETRIES] += 1
             retry = Task(task.function, task.args, context.next_attempt())
             in_flight[context.index] = (retry, described)
             self.executor.submit(retry)
             return
+        self._record(completion, "failed")
         error = _task_error(context, total, described, failure, self.steps)
         if written:
             error.args = (f"{error}; the job had written {format_size(written)} there so far",)
         raise error
+
+    def _record(self, completion: Completion, outcome: str) -> None:
+        context, attempt, result = completion.context, completion.attempt, completion.result
+        finished = attempt.finished or time.time()
+        self.events.append(
+            TaskEvent(
+                context.step + 1,
+                context.phase,
+                context.index + 1,
+                context.attempt,
+                attempt.worker or "?",
+                max(0.0, (attempt.started or finished) - self.started),
+                max(0.0, finished - self.started),
+                outcome,
+                dict(getattr(result, "counters", None) or {}),
+                tuple(getattr(result, "partition_bytes", None) or ()),
+                attempt.peak_rss,
+            )
+        )
 
     @property
     def skipped(self) -> list[str]:
@@ -313,6 +347,14 @@ def run_job(
     workdir = make_workdir(tmp_dir)
     steps = len(job.steps)
     decode_errors: dict[str, int] = {}
+    started = time.time()
+    phases: list[PhaseSpan] = []
+
+    def phase_done(step: int, phase: str, since: float) -> float:
+        now = time.time()
+        phases.append(PhaseSpan(step + 1, phase, since - started, now - started))
+        return now
+
     try:
         with executor:
             executor.start(payload)
@@ -325,23 +367,28 @@ def run_job(
                 verbose,
                 job.max_bad_records,
                 steps,
+                started,
             )
             previous: list[ReduceOutput] = []
             for step in range(steps):
+                of_step = f" (step {step + 1} of {steps})" if steps > 1 else ""
                 input_bytes = getattr(inputs, "total_bytes", None) if step == 0 else None
-                progress.phase_started("map", None, input_bytes)
+                progress.phase_started("map" + of_step, None, input_bytes)
+                since = time.time()
                 tasks = (
                     _map_tasks(step, splits) if step == 0 else _results_map_tasks(step, previous)
                 )
                 map_outputs: list[MapOutput] = scheduler.run_phase(step, "map", tasks, None)
+                since = phase_done(step, "map", since)
                 _remove_files(output.stored for output in previous)  # read: not needed now
-                progress.phase_started("reduce", job.partitions, None)
+                progress.phase_started("reduce" + of_step, job.partitions, None)
                 previous = scheduler.run_phase(
                     step,
                     "reduce",
                     _reduce_tasks(step, map_outputs, job.partitions),
                     job.partitions,
                 )
+                phase_done(step, "reduce", since)
                 counters[C.TASKS_MAP] += len(map_outputs)
                 counters[C.TASKS_REDUCE] += len(previous)
                 _remove_files(output.path for output in map_outputs)
@@ -352,7 +399,14 @@ def run_job(
             paths = [_local_copy(executor, output.stored, workdir) for output in previous]
             progress.close()
         return ResultStream(
-            paths, counters, workdir, decode_errors, scheduler.skipped, ordered=job.sort
+            paths,
+            counters,
+            workdir,
+            decode_errors,
+            scheduler.skipped,
+            ordered=job.sort,
+            events=scheduler.events,
+            phases=phases,
         )
     except BaseException:
         progress.close()

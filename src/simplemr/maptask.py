@@ -47,6 +47,8 @@ class MapOutput:
     #: Where the first records the mapper raised on were, and what it raised
     #: (with ``max_bad_records``).
     skipped: list[str] = field(default_factory=list)
+    #: Bytes written for each partition (what the report's skew chart shows).
+    partition_bytes: list[int] = field(default_factory=list)
 
     def loaded(self) -> MapOutput:
         """This output with its segments' bytes in place of its file."""
@@ -203,7 +205,9 @@ def _run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) -
             name[len(C.DECODE_ERRORS_IN) :]: counters.pop(name)
             for name in [name for name in counters if name.startswith(C.DECODE_ERRORS_IN)]
         }
-        return MapOutput(writer.path, writer.close(), counters, decode_errors, skipped)
+        segments = writer.close()
+        sizes = [0 if segment is None else segment.nbytes for segment in segments]
+        return MapOutput(writer.path, segments, counters, decode_errors, skipped, sizes)
     except OSError as error:  # reading input raises InputError: this is the work folder
         writer.discard()
         raise WorkFolderError.from_os_error(context.workdir, error, writer.nbytes) from error

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
+import platform
 import shutil
 import stat
 import sys
+import time
 from collections.abc import Iterator, Mapping
+from typing import Any
 
-from ..counters import BUILTIN_COUNTERS, DECODE_ERRORS_IN
+from .. import __version__
 from ..engine import make_workdir
 from ..errors import InputError, JobDefinitionError
 from ..executors import EXECUTORS
+from ..report import render_report
+from ..summary import Summary, format_summary
 from ..textfiles import expand_paths
 
 EXIT_STATUS_HELP = (
@@ -72,6 +78,19 @@ def add_engine_options(parser: argparse.ArgumentParser, skip_mode: bool = False)
         action=argparse.BooleanOptionalAction,
         default=None,
         help="progress bars on stderr (default: when stderr is a terminal)",
+    )
+    parser.add_argument(
+        "--summary",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a table of the job's figures on stderr at the end (default: when stderr is "
+        "a terminal)",
+    )
+    parser.add_argument("--stats", metavar="FILE", help="write the job's figures to FILE as JSON")
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write a self-contained HTML report to FILE: figures, a timeline of every task",
     )
     parser.add_argument("--verbose", action="store_true", help="say which worker reads what")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks")
@@ -144,13 +163,41 @@ def report_input_problems(decode_errors: Mapping[str, int], skipped: list[str], 
             print(f"  {record}", file=sys.stderr)
 
 
-def format_counters(counters: Mapping[str, int]) -> str:
-    """The counters that are not zero, built-in ones first, as aligned lines."""
-    builtin = [name for name in BUILTIN_COUNTERS if counters.get(name)]
-    user = sorted(name for name in counters if name not in BUILTIN_COUNTERS and counters[name])
-    names = [name for name in builtin + user if not name.startswith(DECODE_ERRORS_IN)]
-    if not names:
-        return "counters: none"
-    width = max(map(len, names))
-    lines = [f"  {name:<{width}}  {counters[name]:>14,}" for name in names]
-    return "counters:\n" + "\n".join(lines)
+def check_report_paths(args: argparse.Namespace) -> None:
+    """Refuse, before the job runs, a --stats or --report file that cannot be written."""
+    for option in ("stats", "report"):
+        path = getattr(args, option)
+        if path is None:
+            continue
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            raise JobDefinitionError(f"cannot write --{option} {path!r}: no writable folder there")
+        if os.path.isdir(path):
+            raise JobDefinitionError(f"--{option} {path!r} is a folder; name a file")
+
+
+def report_job(args: argparse.Namespace, title: str, outcome: Any, seconds: float) -> None:
+    """The summary on stderr (when asked, or on a terminal), --stats and --report."""
+    summary = Summary(seconds, outcome.phases, outcome.counters, outcome.events)
+    show = sys.stderr.isatty() if args.summary is None else args.summary
+    if show:
+        print(format_summary(summary), file=sys.stderr)
+    if args.stats:
+        with open(args.stats, "w", encoding="utf-8") as file:
+            json.dump(summary.to_dict(), file, indent=2)
+            file.write("\n")
+    if args.report:
+        parameters = {
+            "command": " ".join(["simplemr", *sys.argv[1:]]),
+            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+            "machine": f"{platform.node()} ({os.cpu_count()} cores, Python "
+            f"{platform.python_version()})",
+            "simplemr": __version__,
+            **{
+                name: getattr(args, name)
+                for name in ("workers", "partitions", "memory", "executor")
+                if getattr(args, name, None) is not None
+            },
+        }
+        with open(args.report, "w", encoding="utf-8") as file:
+            file.write(render_report(title, parameters, summary))

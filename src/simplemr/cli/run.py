@@ -16,6 +16,7 @@ import importlib.util
 import inspect
 import os
 import sys
+import time
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -28,9 +29,10 @@ from ..output import LINE_FORMATS, check_target, output_kind, resolve_line_forma
 from .common import (
     EXIT_STATUS_HELP,
     add_engine_options,
+    check_report_paths,
     engine_options,
-    format_counters,
     report_input_problems,
+    report_job,
     show_progress,
     stdin_is_piped,
     stdin_spooled,
@@ -206,6 +208,8 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
         check_target(args.output, args.overwrite, [path for path in inputs if path != "-"])
     elif args.overwrite:
         raise JobDefinitionError("--overwrite goes with -o/--output")
+    check_report_paths(args)
+    started = time.perf_counter()
     named = output_kind(args.output) in LINE_FORMATS
     line_format = resolve_line_format(
         args.output, args.output_format or (None if named else job_class.OUTPUT_FORMAT)
@@ -227,8 +231,14 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
     report_input_problems(
         result.decode_errors, result.skipped, result.counters["map.skipped_records"]
     )
-    print(format_counters(result.counters), file=sys.stderr)
+    report_job(
+        args, f"simplemr run {args_job(args, job_class)}", result, time.perf_counter() - started
+    )
     return 0
+
+
+def args_job(args: argparse.Namespace, job_class: type[Job]) -> str:
+    return getattr(args, "job", None) or job_class.__name__
 
 
 def job_parser(job_class: type[Job], prog: str) -> argparse.ArgumentParser:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import time
 from collections.abc import Iterable, Iterator
 from importlib import resources
 
@@ -15,9 +16,11 @@ from ..textfiles import text_files
 from .common import (
     EXIT_STATUS_HELP,
     add_engine_options,
+    check_report_paths,
     engine_options,
     positive,
     report_input_problems,
+    report_job,
     show_progress,
     stdin_is_piped,
     stdin_spooled,
@@ -89,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         raise JobDefinitionError("--overwrite goes with --output")
     if args.output is not None:
         check_target(args.output, args.overwrite, [p for p in args.paths if p != "-"])
+    check_report_paths(args)
+    started = time.perf_counter()
     if not args.paths and stdin_is_piped():
         print(
             "simplemr: counting the bundled sample text; to count standard input, pass -",
@@ -110,4 +115,6 @@ def run(args: argparse.Namespace) -> int:
             report_input_problems(results.decode_errors, [], 0)
     if args.output != "-":
         print(wordcount.format_top(top.result(), args.top))
+        sys.stdout.flush()
+    report_job(args, "simplemr wordcount", results, time.perf_counter() - started)
     return 0

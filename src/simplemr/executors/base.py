@@ -9,16 +9,28 @@ executor, and turns its exceptions into a ``TaskFailure`` that pickles.
 from __future__ import annotations
 
 import pickle
+import resource
+import time
 import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from multiprocessing import current_process
 from typing import Any
 
 from ..errors import InputError, check_positive_int
 from ..task import TaskContext, UserCodeError
 
-__all__ = ["Completion", "Executor", "Task", "TaskFailure", "execute", "portable", "unsendable"]
+__all__ = [
+    "Attempt",
+    "Completion",
+    "Executor",
+    "Task",
+    "TaskFailure",
+    "execute",
+    "portable",
+    "unsendable",
+]
 
 
 @dataclass(frozen=True)
@@ -52,12 +64,25 @@ class TaskFailure:
 
 
 @dataclass
+class Attempt:
+    """Where and when an attempt ran: its worker, its start and end (``time.time()``),
+    and the worker process's peak resident memory so far (bytes)."""
+
+    worker: str = ""
+    started: float = 0.0
+    finished: float = 0.0
+    peak_rss: int = 0
+
+
+@dataclass
 class Completion:
-    """The end of one attempt, named by its context: its result, or its failure."""
+    """The end of one attempt, named by its context: its result, or its failure,
+    and where and when it ran."""
 
     context: TaskContext
     result: Any = None
     failure: TaskFailure | None = None
+    attempt: Attempt = field(default_factory=Attempt)
 
 
 def _describe(error: BaseException) -> str:
@@ -65,8 +90,23 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def execute(job: Any, task: Task) -> Completion:
-    """Run ``task`` for ``job`` here and now; never raises for an Exception."""
+def _peak_rss() -> int:
+    """This process's peak resident memory so far, in bytes (Linux counts KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def execute(job: Any, task: Task, worker: str | None = None) -> Completion:
+    """Run ``task`` for ``job`` here and now, on the worker named ``worker`` (this
+    process's name by default); never raises for an Exception."""
+    attempt = Attempt(worker or current_process().name, time.time())
+    completion = _execute(job, task)
+    attempt.finished = time.time()
+    attempt.peak_rss = _peak_rss()
+    completion.attempt = attempt
+    return completion
+
+
+def _execute(job: Any, task: Task) -> Completion:
     try:
         return Completion(task.context, task.function(job, *task.args, task.context))
     except UserCodeError as error:

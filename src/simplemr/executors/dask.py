@@ -31,12 +31,13 @@ import dataclasses
 import hashlib
 import itertools
 import os
+import time
 from typing import Any
 
 import cloudpickle
 
 from ..errors import JobDefinitionError
-from .base import Completion, Executor, Task, TaskFailure, execute, portable
+from .base import Attempt, Completion, Executor, Task, TaskFailure, execute, portable
 
 __all__ = ["DaskExecutor", "import_distributed"]
 
@@ -67,7 +68,10 @@ def _job_of(token: str, payload: bytes) -> Any:
 
 def run_task(token: str, payload: bytes, function: Any, context: Any, *args: Any) -> Completion:
     """Run one attempt on a worker; never raises for an Exception."""
-    return execute(_job_of(token, payload), Task(function, args, context))
+    from distributed import get_worker
+
+    worker = f"dask-{get_worker().name}"
+    return execute(_job_of(token, payload), Task(function, args, context), worker)
 
 
 def light_copy(completion: Completion) -> Completion:
@@ -79,7 +83,8 @@ def light_copy(completion: Completion) -> Completion:
             result = dataclasses.replace(result, segments=sizes)
         elif isinstance(getattr(result, "stored", None), bytes):
             result = dataclasses.replace(result, stored=len(result.stored))
-    return Completion(completion.context, result, portable(completion.failure))
+    failure = portable(completion.failure)
+    return Completion(completion.context, result, failure, completion.attempt)
 
 
 def segment_of(completion: Completion, partition: int) -> bytes:
@@ -124,7 +129,7 @@ class DaskExecutor(Executor):
         self._client = client
         self._owns_client = client is None
         self._cluster: Any = None
-        self._futures: dict[str, tuple[Any, Any]] = {}
+        self._futures: dict[str, tuple[Any, Any, float]] = {}
         self._serial = itertools.count()
         if address is not None:
             self._client = self._connect()  # now, so that a wrong address fails at once
@@ -180,19 +185,20 @@ class DaskExecutor(Executor):
             key=key,
             pure=False,
         )
-        self._futures[key] = (future, context)
+        self._futures[key] = (future, context, time.time())
         self._completed.add(future)
 
     def next_completed(self) -> Completion:
         future = next(self._completed)
-        _, context = self._futures.pop(future.key)
+        _, context, submitted = self._futures.pop(future.key)
+        unknown = Attempt("dask", submitted, time.time())  # where a lost attempt ran
         if future.status != "finished":
-            return Completion(context, failure=self._failure(future))
+            return Completion(context, failure=self._failure(future), attempt=unknown)
         try:
             light = self._client.submit(light_copy, future, pure=False).result()
         except Exception as error:  # the worker holding the output died meanwhile
             failure = TaskFailure("lost", f"Dask lost its output: {type(error).__name__}: {error}")
-            return Completion(context, failure=failure)
+            return Completion(context, failure=failure, attempt=unknown)
         result = light.result
         if result is not None:
             if hasattr(result, "segments"):
@@ -219,7 +225,7 @@ class DaskExecutor(Executor):
         return stored.result()  # type: ignore[no-any-return]
 
     def shutdown(self, *, cancel: bool = False) -> None:
-        futures = [future for future, _ in self._futures.values()]
+        futures = [future for future, _, _ in self._futures.values()]
         self._futures.clear()
         self._payload = None
         if self._client is None:

@@ -45,7 +45,7 @@ class InlineExecutor(Executor):
             shipped = cloudpickle.loads(cloudpickle.dumps(task))
         except Exception as error:
             return Completion(task.context, failure=unsendable(error))
-        return execute(self._job, shipped)
+        return execute(self._job, shipped, worker="inline")
 
     def shutdown(self, *, cancel: bool = False) -> None:
         self._queue.clear()

@@ -26,6 +26,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import time
 import traceback
 from collections import deque
 from multiprocessing.connection import Connection, wait
@@ -34,7 +35,16 @@ from typing import Any
 import cloudpickle
 
 from ..errors import JobDefinitionError, SimplemrError
-from .base import Completion, Executor, Task, TaskFailure, execute, portable, unsendable
+from .base import (
+    Attempt,
+    Completion,
+    Executor,
+    Task,
+    TaskFailure,
+    execute,
+    portable,
+    unsendable,
+)
 
 __all__ = ["LocalExecutor", "available_cores", "default_start_method"]
 
@@ -88,20 +98,21 @@ def _worker_main(conn: Connection, job_payload: bytes, environment: dict[str, st
             task = pickle.loads(message)
         except Exception as error:
             failure = TaskFailure("internal", f"a worker could not load its input: {error!r}")
-            conn.send_bytes(pickle.dumps((None, failure)))
+            conn.send_bytes(pickle.dumps((None, failure, Attempt())))
             continue
         completion = execute(job, task)
         conn.send_bytes(_reply(completion))
 
 
 def _reply(completion: Completion) -> bytes:
-    """Pickle ``(result, failure)``, dropping what cannot make the trip home."""
+    """Pickle ``(result, failure, attempt)``, dropping what cannot make the trip home."""
     failure = portable(completion.failure)
     try:
-        return pickle.dumps((completion.result, failure), pickle.HIGHEST_PROTOCOL)
+        reply = (completion.result, failure, completion.attempt)
+        return pickle.dumps(reply, pickle.HIGHEST_PROTOCOL)
     except Exception as error:
         failure = TaskFailure("internal", f"its result cannot be pickled: {error!r}")
-        return pickle.dumps((None, failure))
+        return pickle.dumps((None, failure, completion.attempt))
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -125,12 +136,13 @@ def describe_exit(exitcode: int | None) -> str:
 
 
 class _Worker:
-    __slots__ = ("conn", "process", "task")
+    __slots__ = ("conn", "process", "started", "task")
 
     def __init__(self, process: Any, conn: Connection) -> None:
         self.process = process
         self.conn = conn
         self.task: Task | None = None
+        self.started = 0.0  # when it was given its task
 
 
 class LocalExecutor(Executor):
@@ -224,6 +236,7 @@ class LocalExecutor(Executor):
                     self._done.append(Completion(task.context, failure=unsendable(error)))
                     continue
                 worker.task = task
+                worker.started = time.time()
                 # A worker that died idle fails to take it; its sentinel then re-runs it.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     worker.conn.send_bytes(message)
@@ -252,21 +265,26 @@ class LocalExecutor(Executor):
         if worker.conn.poll() and worker.task is not None:
             context = worker.task.context
             try:
-                result, failure = pickle.loads(worker.conn.recv_bytes())
+                result, failure, attempt = pickle.loads(worker.conn.recv_bytes())
             except (EOFError, OSError):
                 pass  # it died: see below
             except Exception as error:
                 worker.task = None
                 failure = TaskFailure("internal", f"its reply could not be unpickled: {error!r}")
-                self._done.append(Completion(context, failure=failure))
+                self._done.append(Completion(context, failure=failure, attempt=self._ran(worker)))
                 return
             else:
                 worker.task = None
-                self._done.append(Completion(context, result, failure))
+                self._done.append(Completion(context, result, failure, attempt))
                 return
         if worker.process.is_alive():
             return
         self._replace(worker)
+
+    @staticmethod
+    def _ran(worker: _Worker) -> Attempt:
+        """What the driver knows of an attempt its worker could not report."""
+        return Attempt(worker.process.name, worker.started, time.time())
 
     def _replace(self, worker: _Worker) -> None:
         worker.process.join()
@@ -274,7 +292,7 @@ class LocalExecutor(Executor):
         if task is not None:
             how = describe_exit(worker.process.exitcode)
             failure = TaskFailure("lost", f"its worker process (pid {worker.process.pid}) {how}")
-            self._done.append(Completion(task.context, failure=failure))
+            self._done.append(Completion(task.context, failure=failure, attempt=self._ran(worker)))
         worker.conn.close()
         replacement = self._spawn(self._workers.index(worker))
         worker.process, worker.conn, worker.task = replacement.process, replacement.conn, None

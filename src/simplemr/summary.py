@@ -1,0 +1,132 @@
+"""A finished job in figures: time per phase, records and bytes, memory, counters.
+
+Made from the job's counters and events (``events.py``), so it costs nothing
+while the job runs. ``format_summary`` lays it out as an aligned table for a
+terminal; ``Summary.to_dict`` gives the same figures for ``--stats`` (JSON).
+"""
+
+from __future__ import annotations
+
+import resource
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import counters as C
+from .events import PhaseSpan, TaskEvent
+from .memory import format_size
+
+__all__ = ["Summary", "format_summary", "peak_memory"]
+
+
+def peak_memory(events: list[TaskEvent]) -> tuple[int, dict[str, int]]:
+    """The driver's peak resident memory, and each worker's as its attempts reported
+    it (bytes); their sum bounds the process tree's peak from above."""
+    driver = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    workers: dict[str, int] = {}
+    for event in events:
+        if event.worker != "inline":  # the driver itself
+            workers[event.worker] = max(workers.get(event.worker, 0), event.peak_rss)
+    return driver, workers
+
+
+@dataclass
+class Summary:
+    """The figures of a finished job."""
+
+    seconds: float
+    phases: list[PhaseSpan]
+    counters: Mapping[str, int]
+    events: list[TaskEvent] = field(default_factory=list)
+
+    @property
+    def output_records(self) -> int:
+        """Results of the last step (the built-in counter sums every step's)."""
+        if not self.events:
+            return self.counters.get(C.REDUCE_RECORDS_OUT, 0)
+        last = max(event.step for event in self.events)
+        return sum(
+            event.counters.get(C.REDUCE_RECORDS_OUT, 0)
+            for event in self.events
+            if event.step == last and event.phase == "reduce" and event.outcome == "done"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every figure, as numbers, for JSON."""
+        counters = self.counters
+        driver, workers = peak_memory(self.events)
+        return {
+            "seconds": round(self.seconds, 3),
+            "phases": [
+                {"step": p.step, "phase": p.phase, "seconds": round(p.seconds, 3)}
+                for p in self.phases
+            ],
+            "input_bytes": counters.get(C.INPUT_BYTES, 0),
+            "input_records": counters.get(C.MAP_RECORDS_IN, 0),
+            "map_output_records": counters.get(C.MAP_RECORDS_OUT, 0),
+            "map_output_records_combined": _after_combiner(counters),
+            "spilled_bytes": counters.get(C.MAP_SPILLED_BYTES, 0)
+            + counters.get(C.REDUCE_SPILLED_BYTES, 0),
+            "reduce_groups": counters.get(C.REDUCE_GROUPS, 0),
+            "output_records": self.output_records,
+            "task_attempts": counters.get(C.TASK_ATTEMPTS, 0),
+            "retries": counters.get(C.TASK_RETRIES, 0),
+            "skipped_records": counters.get(C.MAP_SKIPPED, 0),
+            "peak_memory_bytes": {"driver": driver, "workers": workers},
+            "counters": dict(counters),
+        }
+
+
+def _after_combiner(counters: Mapping[str, int]) -> int:
+    return (
+        counters.get(C.MAP_RECORDS_OUT, 0)
+        - counters.get(C.COMBINE_RECORDS_IN, 0)
+        + counters.get(C.COMBINE_RECORDS_OUT, 0)
+    )
+
+
+def _rate(amount: float, seconds: float, unit: str) -> str:
+    return f"{amount / seconds:,.1f} {unit}/s" if seconds > 0 else ""
+
+
+def format_summary(summary: Summary) -> str:
+    """The summary as an aligned table of two columns (and a note column)."""
+    figures = summary.to_dict()
+    counters = summary.counters
+    seconds = summary.seconds
+    rows: list[tuple[str, str, str]] = [("wall time", f"{seconds:.1f} s", "")]
+    several = len({phase.step for phase in summary.phases}) > 1
+    for phase in summary.phases:
+        name = f"  {phase.phase}" + (f" (step {phase.step})" if several else "")
+        rows.append((name, f"{phase.seconds:.1f} s", ""))
+    input_bytes = figures["input_bytes"]
+    if input_bytes:
+        rows.append(("input", format_size(input_bytes), _rate(input_bytes / 1e6, seconds, "MB")))
+    rows.append(("input records", f"{figures['input_records']:,}", ""))
+    rows.append(("map output records", f"{figures['map_output_records']:,}", ""))
+    if counters.get(C.COMBINE_RECORDS_IN, 0):
+        combined = figures["map_output_records_combined"]
+        rows.append(("  after the combiner", f"{combined:,}", ""))
+    rows.append(("spilled", format_size(figures["spilled_bytes"]), ""))
+    rows.append(("reduce groups", f"{figures['reduce_groups']:,}", ""))
+    rows.append(("output records", f"{figures['output_records']:,}", ""))
+    rows.append(("task attempts", f"{figures['task_attempts']:,}", _retries(figures["retries"])))
+    if figures["skipped_records"]:
+        rows.append(("skipped records", f"{figures['skipped_records']:,}", "see the warnings"))
+    driver, workers = peak_memory(summary.events)
+    biggest = max(workers.values(), default=0)
+    note = f"driver {format_size(driver)}, {len(workers)} workers, largest {format_size(biggest)}"
+    rows.append(("peak memory (sum)", format_size(driver + sum(workers.values())), note))
+    user = C.Counters(counters).user()
+    for name in sorted(user):
+        rows.append((name, f"{user[name]:,}", ""))
+    width = max(len(label) for label, _, _ in rows)
+    value_width = max(len(value) for _, value, _ in rows)
+    lines = ["simplemr: job summary"]
+    for label, value, note in rows:
+        lines.append(f"  {label:<{width}}  {value:>{value_width}}  {note}".rstrip())
+    return "\n".join(lines)
+
+
+def _retries(retries: int) -> str:
+    return f"{retries} retried" if retries else ""
