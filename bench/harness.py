@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import psutil
@@ -84,6 +84,7 @@ class Measurement:
     note: str = ""
     driver_hwm_mib: float = 0.0  # the contender's own process
     largest_other_hwm_mib: float = 0.0  # the largest of its children (a worker)
+    reported: dict = field(default_factory=dict)  # the contender's JSON line
 
 
 def _hwm_kib(process: psutil.Process) -> int:
@@ -154,7 +155,7 @@ def measure(
     return Measurement(
         contender, True, seconds, peak / MiB, (sum(hwm.values()) + driver) / 1024,
         sum(cpu.values()), result["digest"], driver_hwm_mib=driver / 1024,
-        largest_other_hwm_mib=max(hwm.values(), default=0) / 1024,
+        largest_other_hwm_mib=max(hwm.values(), default=0) / 1024, reported=result,
     )  # fmt: skip
 
 
