@@ -120,34 +120,19 @@ class MapReduce:
         if workers is not None:
             check_positive_int("workers", workers)
         self.executor = make_executor(executor, workers, start_method)
-        workers = self.executor.workers
-        partitions = (
-            2 * workers if partitions is None else check_positive_int("partitions", partitions)
-        )
         try:
-            budget = default_budget(workers) if memory is None else parse_size(memory)
-        except (TypeError, ValueError) as error:
-            raise JobDefinitionError(str(error)) from None
-        if budget // workers < MIN_WORKER_BUDGET:
-            raise JobDefinitionError(
-                f"memory={memory!r} leaves {format_size(budget // workers)} per worker; "
-                f"give at least {format_size(MIN_WORKER_BUDGET * workers)} for {workers} worker(s)"
+            workers = self.executor.workers
+            partitions, budget = _checked_options(
+                steps, workers, partitions, memory, tmp_dir, max_bad_records
             )
-        if tmp_dir is not None and not os.path.isdir(tmp_dir):
-            raise JobDefinitionError(f"tmp_dir {tmp_dir!r} is not a folder")
-        if isinstance(max_bad_records, bool) or not isinstance(max_bad_records, int):
-            raise JobDefinitionError(f"max_bad_records must be an integer, got {max_bad_records!r}")
-        if max_bad_records < 0:
-            raise JobDefinitionError(f"max_bad_records must be 0 or more, got {max_bad_records}")
-        if max_bad_records and any(step.bulk for step in steps):
-            raise JobDefinitionError(
-                "max_bad_records skips single records, so it needs a per-record mapper (bulk=False)"
-            )
+            self.max_attempts = check_positive_int("max_attempts", max_attempts)
+        except BaseException:
+            self.executor.shutdown(cancel=True)  # a client it connected, say
+            raise
         self.job = JobSpec(steps, partitions, budget // workers, max_bad_records, bool(sort))
         self.workers = workers
         self.partitions = partitions
         self.memory = budget
-        self.max_attempts = check_positive_int("max_attempts", max_attempts)
         self.tmp_dir = tmp_dir
 
     def stream(
@@ -218,3 +203,35 @@ class MapReduce:
                 stream.events,
                 stream.phases,
             )
+
+
+def _checked_options(
+    steps: tuple[StepSpec, ...],
+    workers: int,
+    partitions: int | None,
+    memory: int | str | None,
+    tmp_dir: str | None,
+    max_bad_records: int,
+) -> tuple[int, int]:
+    """Check the job's options against each other; return the partitions and the budget."""
+    partitions = 2 * workers if partitions is None else check_positive_int("partitions", partitions)
+    try:
+        budget = default_budget(workers) if memory is None else parse_size(memory)
+    except (TypeError, ValueError) as error:
+        raise JobDefinitionError(str(error)) from None
+    if budget // workers < MIN_WORKER_BUDGET:
+        raise JobDefinitionError(
+            f"memory={memory!r} leaves {format_size(budget // workers)} per worker; "
+            f"give at least {format_size(MIN_WORKER_BUDGET * workers)} for {workers} worker(s)"
+        )
+    if tmp_dir is not None and not os.path.isdir(tmp_dir):
+        raise JobDefinitionError(f"tmp_dir {tmp_dir!r} is not a folder")
+    if isinstance(max_bad_records, bool) or not isinstance(max_bad_records, int):
+        raise JobDefinitionError(f"max_bad_records must be an integer, got {max_bad_records!r}")
+    if max_bad_records < 0:
+        raise JobDefinitionError(f"max_bad_records must be 0 or more, got {max_bad_records}")
+    if max_bad_records and any(step.bulk for step in steps):
+        raise JobDefinitionError(
+            "max_bad_records skips single records, so it needs a per-record mapper (bulk=False)"
+        )
+    return partitions, budget

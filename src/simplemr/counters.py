@@ -8,6 +8,7 @@ counters are dropped, so a re-run task never counts twice. User code counts with
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterable, Iterator, Mapping
 
 __all__ = ["BUILTIN_COUNTERS", "Counters", "increment_counter"]
@@ -57,18 +58,18 @@ BUILTIN_COUNTERS = (
 #: The groups of the built-in counters, which user counters may not use.
 BUILTIN_GROUPS = frozenset(name.split(".")[0] for name in BUILTIN_COUNTERS)
 
-_task_counters: dict[str, int] | None = None
+_running = threading.local()  # per thread: a Dask worker may run tasks in several
 
 
 @contextlib.contextmanager
 def counting_into(counters: dict[str, int]) -> Iterator[None]:
-    """Send ``increment_counter`` calls to ``counters`` while a task runs."""
-    global _task_counters
-    previous, _task_counters = _task_counters, counters
+    """Send ``increment_counter`` calls of this thread to ``counters`` while a task runs."""
+    previous = getattr(_running, "counters", None)
+    _running.counters = counters
     try:
         yield
     finally:
-        _task_counters = previous
+        _running.counters = previous
 
 
 def increment_counter(group: str, name: str, amount: int = 1) -> None:
@@ -88,9 +89,10 @@ def increment_counter(group: str, name: str, amount: int = 1) -> None:
             f"the counter group {group!r} is simplemr's own; choose another "
             f"(built-in groups: {', '.join(sorted(BUILTIN_GROUPS))})"
         )
-    if _task_counters is not None:
+    counters = getattr(_running, "counters", None)
+    if counters is not None:
         key = f"{group}.{name}"
-        _task_counters[key] = _task_counters.get(key, 0) + amount
+        counters[key] = counters.get(key, 0) + amount
 
 
 class Counters(dict[str, int]):

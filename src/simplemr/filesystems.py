@@ -1,8 +1,8 @@
 """Where input files are: this machine's folders, or any filesystem fsspec knows.
 
 A path with a scheme (``s3://bucket/logs/``, ``gs://...``, ``hdfs://...``,
-``file:///data/x.txt``, ``memory://...``) is read through fsspec, when it is
-installed (with the package for the scheme: s3fs, gcsfs...); any other path is
+``file:///data/x.txt``; ``memory://...`` in the inline executor only) is read
+through fsspec, when it is installed (with the package for the scheme: s3fs, gcsfs...); any other path is
 a local one. Both offer what splitting and reading need: listing, sizes, and
 files that seek, so a large remote file is read in byte ranges like a local one.
 """
@@ -52,7 +52,13 @@ def size_of(path: str) -> int:
     if not is_url(path):
         return os.path.getsize(path)
     filesystem, inner = _filesystem(path)
-    return int(filesystem.size(inner))
+    try:
+        size = filesystem.size(inner)
+    except OSError as error:
+        raise InputError(f"cannot read {path!r}: {error}") from None
+    if size is None:
+        raise InputError(f"{path!r} does not say its size, so it cannot be split; copy it first")
+    return int(size)
 
 
 def expand_url(url: str, hidden: Callable[[str], bool]) -> list[str]:

@@ -128,9 +128,9 @@ class CsvSplit:
     def blocks(
         self, counters: dict[str, int], line_limit: int | None = None
     ) -> Iterator[Sequence[Any]]:
-        counters[C.INPUT_BYTES] = counters.get(C.INPUT_BYTES, 0) + size_of(self.path)
         rows = 0
         try:
+            counters[C.INPUT_BYTES] = counters.get(C.INPUT_BYTES, 0) + size_of(self.path)
             encoding = (
                 "utf-8-sig" if codecs.lookup(self.encoding).name == "utf-8" else self.encoding
             )
@@ -210,7 +210,10 @@ class WholeFilesSplit:
         self, counters: dict[str, int], line_limit: int | None = None
     ) -> Iterator[Sequence[Any]]:
         for path, name in self.files:
-            size = size_of(path)
+            try:
+                size = size_of(path)
+            except READ_ERRORS as error:
+                raise InputError(f"cannot read {name!r}: {error}") from None
             if line_limit is not None and size > line_limit:
                 raise InputError(
                     f"{name!r} ({format_size(size)}) is larger than the memory budget of a "

@@ -5,7 +5,7 @@
 
 The page shows the job's parameters, the summary and every counter, a timeline
 of every task attempt on every worker (map and reduce in two colours, lost and
-failed attempts crossed out, like Spark's event timeline), the input read over
+failed attempts in red, like Spark's event timeline), the input read over
 time, and the partitions that received the most data (skew). Charts are inline
 SVG drawn here; the page's small script only adds details on hover.
 """
@@ -152,6 +152,8 @@ def _skew(summary: Summary) -> str:
     if not received:
         return "<p>No partition sizes were recorded.</p>"
     biggest = sorted(received.items(), key=lambda item: -item[1])[:10]
+    if not biggest[0][1]:
+        return "<p>No partition received any data.</p>"
     average = sum(received.values()) / len(received)
     scale = (_WIDTH - 400) / max(size for _, size in biggest)
     parts = [f'<svg id="skew" width="{_WIDTH}" height="{len(biggest) * _ROW + 4}" role="img">']

@@ -7,13 +7,13 @@ terminal; ``Summary.to_dict`` gives the same figures for ``--stats`` (JSON).
 
 from __future__ import annotations
 
-import resource
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import counters as C
 from .events import PhaseSpan, TaskEvent
+from .executors.base import peak_rss
 from .memory import format_size
 
 __all__ = ["Summary", "format_summary", "peak_memory"]
@@ -22,10 +22,10 @@ __all__ = ["Summary", "format_summary", "peak_memory"]
 def peak_memory(events: list[TaskEvent]) -> tuple[int, dict[str, int]]:
     """The driver's peak resident memory, and each worker's as its attempts reported
     it (bytes); their sum bounds the process tree's peak from above."""
-    driver = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    driver = peak_rss()
     workers: dict[str, int] = {}
     for event in events:
-        if event.worker != "inline":  # the driver itself
+        if event.worker != "inline" and event.peak_rss:  # not the driver, nor unknown
             workers[event.worker] = max(workers.get(event.worker, 0), event.peak_rss)
     return driver, workers
 

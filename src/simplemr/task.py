@@ -59,11 +59,24 @@ def local_folder(context: TaskContext) -> Iterator[TaskContext]:
     if not context.in_memory:
         yield context
         return
-    folder = tempfile.mkdtemp(prefix="simplemr-task-")
+    folder = tempfile.mkdtemp(prefix="simplemr-task-", dir=_scratch_root())
     try:
         yield dataclasses.replace(context, workdir=folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _scratch_root() -> str | None:
+    """Where a task on another machine writes: $SIMPLEMR_TMPDIR there, else its Dask
+    worker's own folder (which Dask cleans up when a worker dies), else the temp folder."""
+    if os.environ.get("SIMPLEMR_TMPDIR"):
+        return os.environ["SIMPLEMR_TMPDIR"]
+    try:
+        from distributed import get_worker
+
+        return str(get_worker().local_directory)
+    except (ImportError, ValueError, AttributeError):
+        return None
 
 
 class UserCodeError(SimplemrError):

@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import platform
+import shlex
 import shutil
 import stat
 import sys
@@ -185,7 +186,7 @@ def report_job(args: argparse.Namespace, title: str, outcome: Any, seconds: floa
             file.write("\n")
     if args.report:
         parameters = {
-            "command": " ".join(["simplemr", *sys.argv[1:]]),
+            "command": shlex.join([os.path.basename(sys.argv[0]), *sys.argv[1:]]),
             "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
             "machine": f"{platform.node()} ({os.cpu_count()} cores, Python "
             f"{platform.python_version()})",

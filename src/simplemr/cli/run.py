@@ -193,7 +193,7 @@ def _load_file(path: str) -> ModuleType:
 
 
 def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
-    """Run the job ``args`` describe; print its counters on stderr."""
+    """Run the job ``args`` describe; report it as the options say (summary, stats, report)."""
     if job_class is None:
         raise JobDefinitionError(
             "name the job to run right after run: simplemr run JOB [INPUT ...] [options]"

@@ -43,7 +43,7 @@ def make_executor(executor: Any, workers: int | None, start_method: str | None =
     if type(executor).__name__ == "Client" and type(executor).__module__.startswith("distributed"):
         from .dask import DaskExecutor
 
-        return DaskExecutor(client=executor)
+        return DaskExecutor(workers, client=executor)
     raise JobDefinitionError(
         f"unknown executor {executor!r}: choose one of {', '.join(EXECUTORS)}, a Dask "
         "scheduler's address (tcp://host:8786), a distributed.Client, or an Executor"

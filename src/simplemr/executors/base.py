@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pickle
 import resource
+import sys
 import time
 import traceback
 from abc import ABC, abstractmethod
@@ -28,6 +29,7 @@ __all__ = [
     "Task",
     "TaskFailure",
     "execute",
+    "peak_rss",
     "portable",
     "unsendable",
 ]
@@ -90,9 +92,10 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _peak_rss() -> int:
-    """This process's peak resident memory so far, in bytes (Linux counts KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+def peak_rss() -> int:
+    """This process's peak resident memory so far, in bytes."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # Linux counts KiB
 
 
 def execute(job: Any, task: Task, worker: str | None = None) -> Completion:
@@ -101,7 +104,7 @@ def execute(job: Any, task: Task, worker: str | None = None) -> Completion:
     attempt = Attempt(worker or current_process().name, time.time())
     completion = _execute(job, task)
     attempt.finished = time.time()
-    attempt.peak_rss = _peak_rss()
+    attempt.peak_rss = peak_rss()
     completion.attempt = attempt
     return completion
 

@@ -4,7 +4,8 @@
     ──────                                    ────────────
     submit(task) ──client.submit──────────▶  run_task: execute(job, task)
                   (a key per attempt)         → Completion, outputs as bytes
-    next_completed() ◀─ as_completed ◀──────  its light copy: counters, sizes
+    next_completed() ◀─ as_completed ◀──────  its light copy: counters, sizes (a task
+                                              of high priority on the same worker)
         │ success: one small task per output part, on the worker that holds it
         ▼
     MapOutput.segments[p] = a future    ──▶  reduce task p gets the futures of
@@ -18,11 +19,12 @@ memory pressure. Tasks run with ``in_memory`` contexts: their spill files go to
 a private folder of the worker's machine, and their outputs come back as bytes.
 
 Dask takes two tasks with the same key for the same computation, so every
-attempt gets a key of its own. When a worker dies, Dask runs its tasks again
-elsewhere (and recomputes lost outputs from their inputs); a task that keeps
-killing workers fails with ``KilledWorker``, which the engine sees as a lost
-worker. Counters come from the one Completion each attempt's future holds, so
-Dask's recomputations never count twice.
+attempt gets a key of its own, unique to the run (two drivers may share a
+cluster). When a worker dies, Dask runs its tasks again elsewhere (and
+recomputes lost outputs from their inputs); a task that keeps killing workers
+fails with ``KilledWorker``, which the engine sees as a lost worker. Counters
+come from the one Completion each attempt's future holds, so Dask's
+recomputations never count twice.
 """
 
 from __future__ import annotations
@@ -32,11 +34,12 @@ import hashlib
 import itertools
 import os
 import time
+import uuid
 from typing import Any
 
 import cloudpickle
 
-from ..errors import JobDefinitionError
+from ..errors import JobDefinitionError, WorkerLostError
 from .base import Attempt, Completion, Executor, Task, TaskFailure, execute, portable
 
 __all__ = ["DaskExecutor", "import_distributed"]
@@ -55,14 +58,17 @@ def import_distributed() -> Any:
 
 # --- on the workers ------------------------------------------------------------------
 
-_jobs: dict[str, Any] = {}  # the job each worker process unpickled last, by token
+_jobs: dict[str, Any] = {}  # the jobs each worker process unpickled last, by token
+_JOBS_KEPT = 4
 
 
 def _job_of(token: str, payload: bytes) -> Any:
-    job = _jobs.get(token)
+    job = _jobs.pop(token, None)
     if job is None:
-        _jobs.clear()
-        job = _jobs[token] = cloudpickle.loads(payload)
+        job = cloudpickle.loads(payload)
+        while len(_jobs) >= _JOBS_KEPT:
+            del _jobs[next(iter(_jobs))]  # the least recently used
+    _jobs[token] = job
     return job
 
 
@@ -87,15 +93,55 @@ def light_copy(completion: Completion) -> Completion:
     return Completion(completion.context, result, failure, completion.attempt)
 
 
+def _output_of(completion: Completion) -> Any:
+    if completion.result is None:  # a recomputation by Dask that failed this time
+        failure = completion.failure
+        raise RuntimeError(f"recomputing a lost task output failed: {failure and failure.message}")
+    return completion.result
+
+
 def segment_of(completion: Completion, partition: int) -> bytes:
-    return completion.result.segments[partition]  # type: ignore[no-any-return]
+    return _output_of(completion).segments[partition]  # type: ignore[no-any-return]
 
 
 def stored_of(completion: Completion) -> bytes:
-    return completion.result.stored  # type: ignore[no-any-return]
+    return _output_of(completion).stored  # type: ignore[no-any-return]
+
+
+def _sizeof_completion(completion: Completion) -> int:
+    """What a completion's outputs weigh, for Dask's memory accounting and the
+    choice of where to run a task (its own estimate would be a few dozen bytes)."""
+    result = completion.result
+    size = 1024
+    for part in getattr(result, "segments", None) or ():
+        if isinstance(part, bytes):
+            size += len(part)
+    stored = getattr(result, "stored", None)
+    if isinstance(stored, bytes):
+        size += len(stored)
+    return size
+
+
+def _register_sizeof() -> None:
+    try:
+        from dask.sizeof import sizeof
+    except ImportError:
+        return
+    sizeof.register(Completion)(_sizeof_completion)
+
+
+_register_sizeof()
 
 
 # --- on the driver -------------------------------------------------------------------
+
+
+def _lost_errors() -> tuple[type[BaseException], ...]:
+    """What Dask raises for a task whose worker, or whose input, was lost."""
+    distributed = import_distributed()
+    from concurrent.futures import CancelledError
+
+    return (distributed.KilledWorker, CancelledError, distributed.FutureCancelledError)
 
 
 class DaskExecutor(Executor):
@@ -105,7 +151,8 @@ class DaskExecutor(Executor):
 
     ``security`` (a ``distributed.security.Security``) goes to the client, for TLS.
     The workers must be able to import simplemr, and read the job's input paths.
-    ``workers`` sizes the splits; it defaults to the cluster's number of workers.
+    ``workers`` sizes the splits and the memory budget of each task; it defaults to
+    the number of threads of the cluster's workers (one task runs per thread).
     """
 
     name = "dask"
@@ -129,12 +176,13 @@ class DaskExecutor(Executor):
         self._client = client
         self._owns_client = client is None
         self._cluster: Any = None
-        self._futures: dict[str, tuple[Any, Any, float]] = {}
+        self._futures: dict[Any, tuple[Any, Any, float]] = {}  # by the summary's key
+        self._outputs: list[Any] = []  # futures of the outputs handed to the engine
         self._serial = itertools.count()
         if address is not None:
             self._client = self._connect()  # now, so that a wrong address fails at once
         if workers is None and self._client is not None:
-            workers = len(self._client.scheduler_info().get("workers", {}))
+            workers = sum(self._client.nthreads().values())
         super().__init__(workers or os.cpu_count() or 1)
 
     def _connect(self) -> Any:
@@ -165,15 +213,25 @@ class DaskExecutor(Executor):
                 security=self.security,
             )
             self._client = distributed.Client(self._cluster, security=self.security)
+        self._job_payload = job_payload
         self._token = hashlib.blake2b(job_payload, digest_size=12).hexdigest()
-        [self._payload] = self._client.scatter([job_payload], broadcast=True, hash=False)
-        self._completed = distributed.as_completed([], with_results=False)
+        self._run = uuid.uuid4().hex  # keys of this run alone, whoever else uses the cluster
+        self._scatter()
+        self._completed = distributed.as_completed([], loop=self._client.loop, with_results=False)
+
+    def _scatter(self) -> None:
+        [self._payload] = self._client.scatter([self._job_payload], broadcast=True, hash=False)
 
     def submit(self, task: Task) -> None:
         context = task.context
+        if self._payload.status != "finished":  # every worker holding it is gone
+            self._scatter()
         key = (
-            f"simplemr-{self._token}-{context.step + 1}-{context.phase}-{context.index}"
-            f"-{context.attempt}-{next(self._serial)}"
+            f"simplemr-{context.phase}",
+            self._run,
+            context.step + 1,
+            context.index + 1,
+            context.attempt,
         )
         future = self._client.submit(
             run_task,
@@ -185,56 +243,63 @@ class DaskExecutor(Executor):
             key=key,
             pure=False,
         )
-        self._futures[key] = (future, context, time.time())
-        self._completed.add(future)
+        # The driver's summary of it, run as soon as it ends, on the worker holding it.
+        summary = self._client.submit(light_copy, future, pure=False, priority=100)
+        self._futures[summary.key] = (future, context, time.time())
+        self._completed.add(summary)
 
     def next_completed(self) -> Completion:
-        future = next(self._completed)
-        _, context, submitted = self._futures.pop(future.key)
+        summary = next(self._completed)
+        future, context, submitted = self._futures.pop(summary.key)
         unknown = Attempt("dask", submitted, time.time())  # where a lost attempt ran
-        if future.status != "finished":
-            return Completion(context, failure=self._failure(future), attempt=unknown)
-        try:
-            light = self._client.submit(light_copy, future, pure=False).result()
-        except Exception as error:  # the worker holding the output died meanwhile
-            failure = TaskFailure("lost", f"Dask lost its output: {type(error).__name__}: {error}")
-            return Completion(context, failure=failure, attempt=unknown)
+        if summary.status != "finished":
+            return Completion(context, failure=self._failure(summary), attempt=unknown)
+        light = summary.result()
         result = light.result
         if result is not None:
             if hasattr(result, "segments"):
                 result.segments = [
-                    None
-                    if size is None
-                    else self._client.submit(segment_of, future, partition, pure=False)
+                    None if size is None else self._output(segment_of, future, partition)
                     for partition, size in enumerate(result.segments)
                 ]
             elif isinstance(getattr(result, "stored", None), int):
-                result.stored = self._client.submit(stored_of, future, pure=False)
+                result.stored = self._output(stored_of, future)
         return light
 
+    def _output(self, function: Any, *args: Any) -> Any:
+        output = self._client.submit(function, *args, pure=False, priority=100)
+        self._outputs.append(output)
+        return output
+
     def _failure(self, future: Any) -> TaskFailure:
-        distributed = import_distributed()
         if future.status != "error":  # cancelled: its worker went away with its state
             return TaskFailure("lost", f"Dask lost it (its state is {future.status!r})")
         error = future.exception()
-        if isinstance(error, distributed.KilledWorker):
+        if isinstance(error, _lost_errors()):
             return TaskFailure("lost", f"the Dask workers running it died ({error})")
         return TaskFailure("internal", f"Dask could not run it: {type(error).__name__}: {error}")
 
     def fetch(self, stored: Any) -> bytes:
-        return stored.result()  # type: ignore[no-any-return]
+        try:
+            return stored.result()  # type: ignore[no-any-return]
+        except Exception as error:
+            raise WorkerLostError(
+                f"a reduce task's results were lost with their Dask worker, and could not "
+                f"be computed again: {type(error).__name__}: {error}"
+            ) from error
 
     def shutdown(self, *, cancel: bool = False) -> None:
         futures = [future for future, _, _ in self._futures.values()]
+        futures += self._outputs
         self._futures.clear()
+        self._outputs = []
         self._payload = None
-        if self._client is None:
-            return
-        if futures:
-            self._client.cancel(futures)
-        if self._owns_client:
-            self._client.close()
-            self._client = None
+        if self._client is not None:
+            if futures:
+                self._client.cancel(futures)
+            if self._owns_client:
+                self._client.close()
+                self._client = None
         if self._cluster is not None:
             self._cluster.close()
             self._cluster = None

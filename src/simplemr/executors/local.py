@@ -275,6 +275,8 @@ class LocalExecutor(Executor):
                 return
             else:
                 worker.task = None
+                if not attempt.worker:  # it could not even load the task
+                    attempt = self._ran(worker)
                 self._done.append(Completion(context, result, failure, attempt))
                 return
         if worker.process.is_alive():
