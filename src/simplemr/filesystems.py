@@ -2,9 +2,10 @@
 
 A path with a scheme (``s3://bucket/logs/``, ``gs://...``, ``hdfs://...``,
 ``file:///data/x.txt``; ``memory://...`` in the inline executor only) is read
-through fsspec, when it is installed (with the package for the scheme: s3fs, gcsfs...); any other path is
-a local one. Both offer what splitting and reading need: listing, sizes, and
-files that seek, so a large remote file is read in byte ranges like a local one.
+through fsspec, when it is installed (with the package for the scheme: s3fs,
+gcsfs...); any other path is a local one. Both offer what splitting and reading
+need: listing, sizes, and files that seek, so a large remote file is read in
+byte ranges like a local one.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ import itertools
 import os
 import time
 import uuid
+import weakref
 from typing import Any
 
 import cloudpickle
@@ -177,7 +178,9 @@ class DaskExecutor(Executor):
         self._owns_client = client is None
         self._cluster: Any = None
         self._futures: dict[Any, tuple[Any, Any, float]] = {}  # by the summary's key
-        self._outputs: list[Any] = []  # futures of the outputs handed to the engine
+        # Futures of the outputs handed to the engine, to cancel if the job fails; weakly,
+        # so that an output the engine is done with is freed on the cluster at once.
+        self._outputs: weakref.WeakSet[Any] = weakref.WeakSet()
         self._serial = itertools.count()
         if address is not None:
             self._client = self._connect()  # now, so that a wrong address fails at once
@@ -268,7 +271,7 @@ class DaskExecutor(Executor):
 
     def _output(self, function: Any, *args: Any) -> Any:
         output = self._client.submit(function, *args, pure=False, priority=100)
-        self._outputs.append(output)
+        self._outputs.add(output)
         return output
 
     def _failure(self, future: Any) -> TaskFailure:
@@ -290,9 +293,9 @@ class DaskExecutor(Executor):
 
     def shutdown(self, *, cancel: bool = False) -> None:
         futures = [future for future, _, _ in self._futures.values()]
-        futures += self._outputs
+        futures += list(self._outputs)
         self._futures.clear()
-        self._outputs = []
+        self._outputs = weakref.WeakSet()
         self._payload = None
         if self._client is not None:
             if futures:
