@@ -15,6 +15,7 @@ from sample_jobs import (
     ThreeSteps,
     always_dying_mapper,
     failing_mapper,
+    identity_mapper,
     killing_its_dask_worker_once,
     sorted_values_reducer,
 )
@@ -173,3 +174,22 @@ def test_the_driver_holds_no_intermediate_data(executor: str, dask_client: Any) 
         assert counted == 64 * copies
     assert peaks[1] < 6 * 1024 * 1024  # far below the 16 MB of pairs
     assert peaks[1] - peaks[0] < 3 * 1024 * 1024  # not the 14 MB more there were
+
+
+def test_two_runs_of_one_job_at_once_on_one_cluster(dask_client: Any) -> None:
+    """Same functions, other inputs, same moment: keys of one run never meet the other's."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def run(offset: int) -> list:
+        job = simplemr.MapReduce(identity_mapper, sorted_values_reducer, executor=dask_client)
+        return sorted(job.run(range(offset, offset + 50), chunksize=10))
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(run, [0, 1000])
+    assert first == [(n, [n]) for n in range(50)]
+    assert second == [(n, [n]) for n in range(1000, 1050)]
+
+
+def test_a_client_with_workers_given(dask_client: Any) -> None:
+    assert make_executor(dask_client, 5).workers == 5
+    assert make_executor(dask_client, None).workers == sum(dask_client.nthreads().values())

@@ -125,3 +125,32 @@ def test_report_and_stats_from_the_command_line(tmp_path: Path, capsys) -> None:
     assert capsys.readouterr().err == ""  # no summary in a pipe unless asked
     assert main(["wordcount", str(SAMPLE), "--report", str(tmp_path)]) == 2
     assert "is a folder; name a file" in capsys.readouterr().err
+
+
+def test_a_report_of_a_job_whose_mapper_emits_nothing() -> None:
+    job = simplemr.MapReduce(lambda record: [], lambda key, values: key, executor="inline")
+    result = job.run(range(10))
+    page = render_report("empty", {}, Summary(0.1, result.phases, result.counters, result.events))
+    assert "No partition received any data" in page
+
+
+def test_counters_of_tasks_in_two_threads_stay_apart() -> None:
+    import threading
+
+    from simplemr.counters import counting_into
+
+    first, second = {}, {}
+    both_inside = threading.Barrier(2)
+
+    def task(counters: dict, amount: int) -> None:
+        with counting_into(counters):
+            both_inside.wait()
+            simplemr.increment_counter("user", "x", amount)
+            both_inside.wait()
+
+    threads = [threading.Thread(target=task, args=(c, n)) for c, n in [(first, 1), (second, 2)]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert first == {"user.x": 1} and second == {"user.x": 2}
