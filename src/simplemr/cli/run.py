@@ -231,14 +231,9 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
     report_input_problems(
         result.decode_errors, result.skipped, result.counters["map.skipped_records"]
     )
-    report_job(
-        args, f"simplemr run {args_job(args, job_class)}", result, time.perf_counter() - started
-    )
+    title = f"simplemr run {getattr(args, 'job', None) or job_class.__name__}"
+    report_job(args, title, result, time.perf_counter() - started)
     return 0
-
-
-def args_job(args: argparse.Namespace, job_class: type[Job]) -> str:
-    return getattr(args, "job", None) or job_class.__name__
 
 
 def job_parser(job_class: type[Job], prog: str) -> argparse.ArgumentParser:
