@@ -12,6 +12,11 @@ from collections.abc import Callable, Iterable
 
 from rules import digest, index_rows, word_rows
 
+# Processes a contender starts (Spark's Python workers, mrjob's tasks) import these
+# helpers too.
+HERE = os.path.dirname(os.path.abspath(__file__))
+os.environ["PYTHONPATH"] = os.pathsep.join([HERE, *filter(None, [os.environ.get("PYTHONPATH")])])
+
 
 def files_of(folder: str) -> list[str]:
     return sorted(

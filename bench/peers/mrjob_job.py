@@ -3,6 +3,9 @@ for the word count; the index keyed by word, places from each input line."""
 
 from __future__ import annotations
 
+import os
+import sys
+
 import mrjob
 from contender import main
 from mrjob.job import MRJob
@@ -29,8 +32,6 @@ class Index(MRJob):
         self.file, self.number = None, 0
 
     def mapper(self, _, line):
-        import os
-
         path = os.environ.get("mapreduce_map_input_file", "?")  # noqa: SIM112 (mrjob's name)
         if path != self.file:
             self.file, self.number = path, 0
@@ -42,8 +43,12 @@ class Index(MRJob):
         yield word, summary(word, places)[1:]
 
 
+JOBS = {"wordcount": WordCount, "index": Index}
+
+
 def run(job: str, files: list[str]):
-    kind = WordCount if job == "wordcount" else Index
+    os.environ["PEERS_MRJOB_JOB"] = job  # the tasks run this file again: which class
+    kind = JOBS[job]
     arguments = ["-r", "local", "--no-conf", "--num-cores", "2", *files]
     if kind is Index:
         arguments += ["--jobconf", "mapreduce.input.fileinputformat.split.maxsize=99999999999"]
@@ -55,4 +60,7 @@ def run(job: str, files: list[str]):
 
 
 if __name__ == "__main__":
-    main(run, {"mrjob": mrjob.__version__})
+    if any(argument.startswith("--step-num") for argument in sys.argv):  # a task of ours
+        JOBS[os.environ["PEERS_MRJOB_JOB"]].run()
+    else:
+        main(run, {"mrjob": mrjob.__version__})

@@ -12,7 +12,13 @@ from rules import file_places, line_words, summary
 
 
 def run(job: str, files: list[str]):
-    conf = SparkConf().setMaster("local[2]").setAppName("peers").set("spark.ui.enabled", "false")
+    conf = (
+        SparkConf()
+        .setMaster("local[2]")
+        .setAppName("peers")
+        .set("spark.ui.enabled", "false")
+        .set("spark.ui.showConsoleProgress", "false")
+    )
     context = SparkContext(conf=conf)
     context.setLogLevel("ERROR")
     try:
