@@ -3,37 +3,20 @@ simplemr's example job over 4 MiB blocks, with no framework; the index as one di
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from contender import main
 from rules import file_places, summary
-
-from simplemr.examples.wordcount import count_bytes
-
-BLOCK = 4 * 1024 * 1024
-
-
-def word_counts(files: list[str]) -> Counter:
-    totals: Counter = Counter()
-    for path in files:
-        with open(path, "rb") as file:
-            carry = b""
-            while data := file.read(BLOCK):
-                data = carry + data
-                cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1))
-                if cut < 0:
-                    carry = data
-                    continue
-                carry = data[cut + 1 :]
-                totals.update(count_bytes(data[: cut + 1]))
-            if carry:
-                totals.update(count_bytes(carry))
-    return totals
+from wordcount import single_process  # bench/wordcount.py's baseline, 4 MiB blocks
 
 
 def run(job: str, files: list[str]):
     if job == "wordcount":
-        return word_counts(files).items()
+        return single_process(files).items()
     places: defaultdict[str, list] = defaultdict(list)
     for path in files:
         for word, place in file_places(path):
