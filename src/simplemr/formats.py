@@ -33,7 +33,6 @@ from .textfiles import (
     TextFiles,
     decode_errors_counted,
     error_handler,
-    expand_paths,
     open_input,
 )
 
@@ -77,8 +76,8 @@ class ParsedSplit:
         return getattr(self.inner, "parts", (self.inner,))
 
 
-class JsonLinesFiles:
-    """Files of JSON lines: text files whose every line is parsed as JSON."""
+class _FilesOf:
+    """The files ``TextFiles`` found and measured, read in another format."""
 
     def __init__(self, files: TextFiles) -> None:
         self.files = files
@@ -87,27 +86,16 @@ class JsonLinesFiles:
     def total_bytes(self) -> int:
         return self.files.total_bytes
 
+    def name(self, path: str) -> str:
+        return self.files.labels.get(path, path)
+
+
+class JsonLinesFiles(_FilesOf):
+    """Files of JSON lines: text files whose every line is parsed as JSON."""
+
     def splits(self, workers: int) -> Iterator[Split]:
         for split in self.files.splits(workers):
             yield ParsedSplit(split, parse_json_line)
-
-
-class _Files:
-    """Files named by paths, each with the name messages call it."""
-
-    def __init__(
-        self, paths: Iterable[str | os.PathLike[str]], labels: Mapping[str, str] | None
-    ) -> None:
-        self.paths = expand_paths(paths)
-        self.sizes = [size_of(path) for path in self.paths]
-        self.labels = dict(labels or {})
-
-    @property
-    def total_bytes(self) -> int:
-        return sum(self.sizes)
-
-    def name(self, path: str) -> str:
-        return self.labels.get(path, path)
 
 
 @dataclass(frozen=True)
@@ -171,23 +159,13 @@ def _ragged(name: str, number: int, row: dict[Any, Any], header: int) -> InputEr
     )
 
 
-class CsvFiles(_Files):
+class CsvFiles(_FilesOf):
     """CSV files with a header row; one task a file."""
 
-    def __init__(
-        self,
-        paths: Iterable[str | os.PathLike[str]],
-        encoding: str,
-        errors: str,
-        labels: Mapping[str, str] | None,
-    ) -> None:
-        super().__init__(paths, labels)
-        self.encoding = encoding
-        self.errors = errors
-
     def splits(self, workers: int) -> Iterator[Split]:
-        for path in self.paths:
-            yield CsvSplit(path, self.name(path), self.encoding, self.errors)
+        files = self.files
+        for path in files.paths:
+            yield CsvSplit(path, self.name(path), files.encoding, files.errors)
 
 
 @dataclass(frozen=True)
@@ -234,7 +212,7 @@ class WholeFilesSplit:
             yield [(name, data)]
 
 
-class WholeFiles(_Files):
+class WholeFiles(_FilesOf):
     """Files read whole, packed a few to a task so that small files make few tasks."""
 
     def splits(self, workers: int) -> Iterator[Split]:
@@ -242,7 +220,7 @@ class WholeFiles(_Files):
         step = max(MIN_SPLIT_SIZE, even)
         packed: list[tuple[str, str]] = []
         held = 0
-        for path, size in zip(self.paths, self.sizes, strict=True):
+        for path, size in zip(self.files.paths, self.files.sizes, strict=True):
             packed.append((path, self.name(path)))
             held += size
             if held >= step:
@@ -272,11 +250,7 @@ def input_files(
         )
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    if format == "file":
-        return WholeFiles(paths, labels)
     text = TextFiles(paths, encoding=encoding, errors=errors, labels=labels)
     if format == "text":
         return text
-    if format == "jsonl":
-        return JsonLinesFiles(text)
-    return CsvFiles(text.paths, encoding, errors, labels)
+    return {"jsonl": JsonLinesFiles, "csv": CsvFiles, "file": WholeFiles}[format](text)

@@ -259,6 +259,7 @@ def _map_split(
 ) -> None:
     mapper = functions.mapper
     parse = getattr(split, "parse", None)
+    parse_each = None if bulk else parse  # a bulk mapper's block is parsed whole
     skipping = job.max_bad_records > 0 and not bulk
     pairs_out = synced = 0  # pairs emitted; pairs already added to buffer.values
     every = check_interval(job.worker_budget)
@@ -275,9 +276,9 @@ def _map_split(
                 block = _parsed(split, parse, block_number, block)
             sources = (block,) if bulk else block
             for index, record in enumerate(sources):
-                if parse is not None and not bulk:
+                if parse_each is not None:
                     try:
-                        record = parse(record)
+                        record = parse_each(record)
                     except ValueError as error:
                         if not skipping:
                             raise _unparsable(split, (block_number, index, record), error) from None

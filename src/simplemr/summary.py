@@ -113,7 +113,7 @@ def format_summary(summary: Summary) -> str:
     rows.append(("task attempts", f"{figures['task_attempts']:,}", _retries(figures["retries"])))
     if figures["skipped_records"]:
         rows.append(("skipped records", f"{figures['skipped_records']:,}", "see the warnings"))
-    driver, workers = peak_memory(summary.events)
+    driver, workers = (figures["peak_memory_bytes"][part] for part in ("driver", "workers"))
     biggest = max(workers.values(), default=0)
     note = f"driver {format_size(driver)}, {len(workers)} workers, largest {format_size(biggest)}"
     rows.append(("peak memory (sum)", format_size(driver + sum(workers.values())), note))
