@@ -3,8 +3,8 @@
 A job has one budget for its data. Each worker gets an equal share, which bounds
 its map buffer and its reduce grouping; the interpreters come on top.
 
-Sizes are estimated from the objects themselves (sampled ``sys.getsizeof``),
-never from bytes on disk: a pickled batch is several times smaller than the same
+Sizes are estimated from the objects themselves (sampled ``sys.getsizeof``, an
+object that many values share charged its share), never from bytes on disk: a pickled batch is several times smaller than the same
 objects in memory.
 """
 
@@ -84,16 +84,43 @@ def check_interval(budget: float) -> int:
     return int(max(16, min(4096, budget // 4096)))
 
 
-def deep_size(obj: Any) -> int:
+def deep_size(obj: Any) -> float:
     """Return an estimate of the bytes ``obj`` holds, following tuples and lists
-    one level down (enough for keys and values of MapReduce jobs)."""
-    size = sys.getsizeof(obj)
+    two levels down (enough for keys and values of MapReduce jobs).
+
+    An inner object that many others also refer to (a file name in every value of
+    a file, a small int) is charged only its share, so that data sharing one
+    object is not counted as holding a copy each.
+    """
+    size: float = sys.getsizeof(obj)
     if type(obj) in (tuple, list):
         for item in obj:
-            size += sys.getsizeof(item)
+            size += _share_of(item)
             if type(item) in (tuple, list):
-                size += sum(sys.getsizeof(x) for x in item)
+                for inner in item:
+                    size += _share_of(inner)
     return size
+
+
+def _share_of(obj: Any) -> float:
+    holders = sys.getrefcount(obj) - _PASSING_REFERENCES
+    size = sys.getsizeof(obj)
+    return size / holders if holders > 1 else size
+
+
+def _references(obj: Any) -> int:
+    return sys.getrefcount(obj)  # called as _share_of calls getrefcount: same depth
+
+
+def _passing_references() -> int:
+    """References that looking at an item adds (loop variable, argument...): what
+    ``_share_of`` sees beyond the one holder of an object nothing else refers to."""
+    for item in (object(),):
+        return _references(item) - 1
+    raise AssertionError("unreachable")
+
+
+_PASSING_REFERENCES = _passing_references()
 
 
 # What a dict entry holding a new key and its list of values costs, beyond the
