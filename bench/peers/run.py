@@ -59,47 +59,87 @@ def cell(record: dict) -> tuple:
     return record["size_mb"], record["shape"], record["job"], record["contender"]
 
 
+def median_run(runs: list[dict]) -> tuple[float, dict, int] | str:
+    """The median seconds of a cell's successful runs, the run nearest it and their
+    number; or, when none succeeded, why the last one did not."""
+    ok = [run["measurement"] for run in runs if run["measurement"]["ok"]]
+    if not ok:
+        return runs[-1]["measurement"]["note"]
+    seconds = statistics.median(m["seconds"] for m in ok)
+    return seconds, min(ok, key=lambda m: abs(m["seconds"] - seconds)), len(ok)
+
+
+def headline(groups: dict[tuple, list[dict]], size: int, job: str) -> list[str]:
+    """The README's table: seconds, MB/s and peak MiB of every contender on many
+    files and on one file."""
+    shapes = ("files", "single")
+    out = [
+        f"### The headline: {job}, {size} MB\n",
+        "| contender | many files: s | MB/s | peak MiB | one file: s | MB/s | peak MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in CONTENDERS:
+        cells = []
+        for shape in shapes:
+            runs = groups.get((size, shape, job, name))
+            summary = median_run(runs) if runs else "not run"
+            if isinstance(summary, str):
+                cells += [summary, "", ""]
+                continue
+            seconds, best, _ = summary
+            rate = runs[0]["input_bytes"] / 1e6 / seconds
+            cells += [f"{seconds:.1f}", f"{rate:.1f}", f"{best['peak_tree_mib']:.0f}"]
+        if any(cell != "not run" for cell in cells[::3]):
+            out.append(f"| {name} | {' | '.join(cells)} |")
+    return [*out, ""]
+
+
+def _table_order(key: tuple) -> tuple:
+    size, shape, job = key
+    return size, JOBS.index(job), shape
+
+
 def write_table(records: list[dict]) -> str:
-    """The Markdown tables of every (size, shape, job), medians of the runs made."""
+    """The Markdown tables of every (size, shape, job), medians of the runs made,
+    the largest word count's headline first."""
     groups: dict[tuple, list[dict]] = {}
     for record in records:
         groups.setdefault(cell(record), []).append(record)
     out = [f"Peers on {harness.machine()}, {time.strftime('%Y-%m-%d')}\n"]
-    for size, shape, job in sorted({key[:3] for key in groups}, key=lambda k: (k[0], k[1], k[2])):
+    counted = [key[0] for key in groups if key[2] == "wordcount"]
+    if counted:
+        out += headline(groups, max(counted), "wordcount")
+    for size, shape, job in sorted({key[:3] for key in groups}, key=_table_order):
         out.append(f"### {job}, {size} MB, {'one file' if shape == 'single' else 'many files'}\n")
         out.append("| contender | seconds | MB/s | CPU s | peak MiB (tree) | output | versions |")
         out.append("|---|---:|---:|---:|---:|---|---|")
-        reference = None
-        rows = []
+        reference = groups.get((size, shape, job, "single"))
+        reference_summary = median_run(reference) if reference else None
+        expected = (
+            None
+            if isinstance(reference_summary, (str, type(None)))
+            else reference_summary[1]["digest"]
+        )
         for name in CONTENDERS:
             runs = groups.get((size, shape, job, name))
             if not runs:
                 continue
-            ok = [run["measurement"] for run in runs if run["measurement"]["ok"]]
-            if not ok:
-                note = runs[-1]["measurement"]["note"]
-                rows.append(f"| {name} | {note} | | | | | |")
+            summary = median_run(runs)
+            if isinstance(summary, str):
+                out.append(f"| {name} | {summary} | | | | | |")
                 continue
-            seconds = statistics.median(m["seconds"] for m in ok)
-            best = min(ok, key=lambda m: abs(m["seconds"] - seconds))
-            if name == "single":
-                reference = best["digest"]
-            versions = ", ".join(
-                f"{k} {v}" for k, v in best["reported"].get("versions", {}).items()
-            )
-            rows.append((name, seconds, best, runs[0]["input_bytes"], versions, len(ok)))
-        for row in rows:
-            if isinstance(row, str):
-                out.append(row)
-                continue
-            name, seconds, best, total, versions, count = row
+            seconds, best, count = summary
             if name == "coreutils":
                 same = "differs by design (ASCII letters, no comment rule)"
             else:
-                same = "same" if reference in (None, best["digest"]) else "DIFFERENT"
+                same = "same" if expected in (None, best["digest"]) else "DIFFERENT"
+            versions = ", ".join(
+                f"{k} {v}" for k, v in best["reported"].get("versions", {}).items()
+            )
             median = f" (median of {count})" if count > 1 else ""
+            rate = runs[0]["input_bytes"] / 1e6 / seconds
             out.append(
-                f"| {name} | {seconds:.1f}{median} | {total / 1e6 / seconds:.1f} | "
+                f"| {name} | {seconds:.1f}{median} | {rate:.1f} | "
                 f"{best['cpu_seconds']:.0f} | {best['peak_tree_mib']:.0f} | {same} | {versions} |"
             )
         out.append("")
