@@ -53,6 +53,21 @@ def test_tiny_budget_spills_on_both_sides_and_stays_exact(executor: str, work_ro
     assert list(work_root.iterdir()) == []
 
 
+def test_a_partition_many_budgets_large_is_split_on_disk_once() -> None:
+    # 200,000 distinct keys in one partition, about 40 times the reduce budget: the
+    # reduce task sizes its split by the part of its input read when it runs out of
+    # room, so every value is written to a piece once, not again at a second level.
+    records = list(range(200_000))
+    job = simplemr.MapReduce(
+        identity_mapper, first_reducer, workers=1, partitions=1, memory="1MB",
+        executor="inline",
+    )  # fmt: skip
+    result = job.run(records, chunksize=20_000)
+    assert sorted(result.results) == records
+    map_bytes = result.counters["map.spilled_bytes"]
+    assert map_bytes < result.counters["reduce.spilled_bytes"] < 1.5 * map_bytes
+
+
 def test_combiner_reduces_what_crosses_the_shuffle() -> None:
     lines = ["a b a c a b"] * 1000
     job = simplemr.MapReduce(words_mapper, sum_reducer, sum_combiner, executor="inline")

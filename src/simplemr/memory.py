@@ -4,8 +4,8 @@ A job has one budget for its data. Each worker gets an equal share, which bounds
 its map buffer and its reduce grouping; the interpreters come on top.
 
 Sizes are estimated from the objects themselves (sampled ``sys.getsizeof``, an
-object that many values share charged its share), never from bytes on disk: a pickled batch is several times smaller than the same
-objects in memory.
+object that many values share charged its share), never from bytes on disk: a
+pickled batch is several times smaller than the same objects in memory.
 """
 
 from __future__ import annotations

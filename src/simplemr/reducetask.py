@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import math
 import os
 import pickle
 import shutil
@@ -30,6 +31,7 @@ from .memory import SizeEstimator, check_interval
 from .partition import partition_of
 from .segments import (
     BATCH_VALUES,
+    ReadProgress,
     Segment,
     SegmentWriter,
     dumps,
@@ -114,11 +116,13 @@ def group_within_budget(
     scratch: _Scratch,
     depth: int = 0,
     overflow: dict[Any, _Overflow] | None = None,
+    progress: ReadProgress | None = None,
 ) -> Iterator[tuple[Any, Iterator[Any]]]:
     """Yield ``(key, values)`` for every key of ``items``, holding about ``budget`` bytes.
 
     Equivalent, memory aside, to grouping every item's values into one dict of
-    lists and yielding ``(key, iter(values))`` for each key.
+    lists and yielding ``(key, iter(values))`` for each key. ``progress``, how much
+    of the items' bytes has been read, sizes a split so that one level usually does.
     """
     overflow = {} if overflow is None else overflow
     table: dict[Any, list[Any]] = {}
@@ -151,21 +155,30 @@ def group_within_budget(
             table[hot] = []
             next_check = held + every
             continue
-        # The rest of the partition is unseen, so cut generously: one level of
-        # pieces should usually do.
-        wanted = int(4 * estimator.estimate(len(table), held) / budget)
-        fanout = max(_MIN_FANOUT, min(_MAX_FANOUT, wanted))
+        fanout = _fanout(estimator.estimate(len(table), held), budget, progress)
         path, pieces = _split_again(table, items, fanout, depth + 1, scratch)
         for piece in pieces:
             if piece is not None:
+                read = ReadProgress([piece])
                 yield from group_within_budget(
-                    read_segment(piece), budget, scratch, depth + 1, overflow
+                    read_segment(piece, read), budget, scratch, depth + 1, overflow, read
                 )
         _remove(path)
         return
     for key, values in table.items():
         spilled = overflow.pop(key, None)
         yield key, iter(values) if spilled is None else itertools.chain(spilled, values)
+
+
+def _fanout(held: float, budget: float, progress: ReadProgress | None) -> int:
+    """How many pieces to split a partition into, ``held`` bytes of it in memory so
+    far: each piece about two thirds of the budget, by the part of the partition
+    read so far; without that, cut generously, since the rest is unseen."""
+    if progress is not None and progress.fraction > 0:
+        wanted = math.ceil(1.5 * held / progress.fraction / budget)
+    else:
+        wanted = int(4 * held / budget)
+    return max(_MIN_FANOUT, min(_MAX_FANOUT, wanted))
 
 
 def _split_again(
@@ -225,8 +238,12 @@ def _run_reduce_task(
             functions = job.steps[step].reduce_task()
             for role, hook in functions.setup:
                 call_hook(role, hook, where)
+            progress = ReadProgress(segments)
             groups = group_within_budget(
-                _counting(read_segments(segments), counters), job.worker_budget, scratch
+                _counting(read_segments(segments, progress), counters),
+                job.worker_budget,
+                scratch,
+                progress=progress,
             )
             results = _results(functions, groups, counters, where)
             if job.sort and step == len(job.steps) - 1:

@@ -24,6 +24,7 @@ import cloudpickle
 
 __all__ = [
     "BATCH_VALUES",
+    "ReadProgress",
     "Segment",
     "SegmentWriter",
     "dumps",
@@ -125,31 +126,58 @@ def load_segment(segment: Segment) -> bytes:
     return b"".join(parts)
 
 
-def _pickles_in(data: bytes) -> Iterator[Any]:
+class ReadProgress:
+    """How many of the bytes of some segments have been read: what lets a reduce
+    task project, early, how large its whole partition will be."""
+
+    def __init__(self, segments: Iterable[Segment | bytes]) -> None:
+        self.total = sum(len(s) if isinstance(s, bytes) else s.nbytes for s in segments)
+        self.done = 0
+
+    @property
+    def fraction(self) -> float:
+        """The part read so far, from 0 to 1 (1 for no bytes at all)."""
+        return self.done / self.total if self.total else 1.0
+
+
+def _pickles_in(data: bytes, progress: ReadProgress | None) -> Iterator[Any]:
     """Yield each pickle of ``data`` in turn."""
     stream = io.BytesIO(data)
     while stream.tell() < len(data):
-        yield pickle.load(stream)
+        start = stream.tell()
+        batch = pickle.load(stream)
+        if progress is not None:
+            progress.done += stream.tell() - start
+        yield batch
 
 
-def read_segment(segment: Segment | bytes) -> Iterator[tuple[Any, list[Any]]]:
+def read_segment(
+    segment: Segment | bytes, progress: ReadProgress | None = None
+) -> Iterator[tuple[Any, list[Any]]]:
     """Yield the ``(key, [values])`` items of ``segment`` (or of its loaded bytes),
-    a batch in memory at a time."""
+    a batch in memory at a time, counting the bytes read into ``progress``."""
     if isinstance(segment, bytes):
-        for batch in _pickles_in(segment):
+        for batch in _pickles_in(segment, progress):
             yield from batch
         return
     with open(segment.path, "rb", buffering=_BUFFER) as file:
         for start, end in segment.ranges:
             file.seek(start)
-            while file.tell() < end:
-                yield from pickle.load(file)
+            position = start
+            while position < end:
+                batch = pickle.load(file)
+                if progress is not None:
+                    progress.done += file.tell() - position
+                position = file.tell()
+                yield from batch
 
 
-def read_segments(segments: Iterable[Segment | bytes]) -> Iterator[tuple[Any, list[Any]]]:
+def read_segments(
+    segments: Iterable[Segment | bytes], progress: ReadProgress | None = None
+) -> Iterator[tuple[Any, list[Any]]]:
     """Yield the items of every segment in turn."""
     for segment in segments:
-        yield from read_segment(segment)
+        yield from read_segment(segment, progress)
 
 
 #: How many items a batch of a plain file of items (results, sorted runs) holds.
@@ -176,7 +204,7 @@ def read_batches(source: str | bytes) -> Iterator[Any]:
     """Yield every item of a file ``write_batches`` wrote (or of its bytes), a batch
     in memory at a time."""
     if isinstance(source, bytes):
-        for batch in _pickles_in(source):
+        for batch in _pickles_in(source, None):
             yield from batch
         return
     with open(source, "rb", buffering=_BUFFER) as file:

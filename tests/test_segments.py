@@ -1,0 +1,24 @@
+"""The spill format: what is written is read back, and reading says how far it got."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simplemr.segments import ReadProgress, SegmentWriter, load_segment, read_segments
+
+
+def test_segments_read_back_from_file_or_bytes_counting_every_byte(tmp_path: Path) -> None:
+    writer = SegmentWriter(str(tmp_path / "task.seg"), partitions=2)
+    for spill in range(3):
+        writer.write(0, [(f"k{spill}-{i}", list(range(i))) for i in range(3000)])
+        writer.write(1, [("other", [spill])])
+    first, second = writer.close()
+    assert first is not None and second is not None
+    for source in (first, load_segment(first)):
+        progress = ReadProgress([source, second])
+        items = read_segments([source], progress)
+        next(items)
+        assert 0 < progress.fraction < 0.5
+        assert len(list(items)) == 3 * 3000 - 1
+        assert progress.done == first.nbytes
+    assert ReadProgress([]).fraction == 1.0
