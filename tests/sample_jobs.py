@@ -172,6 +172,12 @@ def failing_reducer(key: Any, values: Iterable[Any]) -> Any:
     return key
 
 
+def gc_thresholds_mapper(record: Any) -> list[tuple[Any, Any]]:
+    import gc
+
+    return [(record, gc.get_threshold())]
+
+
 def identity_mapper(record: Any) -> list[tuple[Any, Any]]:
     return [(record, record)]
 

@@ -3,6 +3,7 @@ laziness, errors, clean-up, start methods and a dead worker."""
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import threading
@@ -17,6 +18,7 @@ from sample_jobs import (
     failing_mapper,
     failing_reducer,
     first_reducer,
+    gc_thresholds_mapper,
     hot_key_mapper,
     identity_mapper,
     mixed_key_mapper,
@@ -29,6 +31,7 @@ from sample_jobs import (
 
 import simplemr
 from simplemr.errors import RemoteTraceback
+from simplemr.executors.local import WORKER_GC_THRESHOLDS
 
 EXECUTORS = ["local", "inline"]
 
@@ -66,6 +69,16 @@ def test_a_partition_many_budgets_large_is_split_on_disk_once() -> None:
     assert sorted(result.results) == records
     map_bytes = result.counters["map.spilled_bytes"]
     assert map_bytes < result.counters["reduce.spilled_bytes"] < 1.5 * map_bytes
+
+
+def test_local_workers_collect_garbage_less_often_and_the_callers_process_is_untouched() -> None:
+    before = gc.get_threshold()
+    local = simplemr.MapReduce(gc_thresholds_mapper, sorted_values_reducer, workers=2)
+    expected = [WORKER_GC_THRESHOLDS]
+    assert sorted(local.run([1, 2]).results) == [(1, expected), (2, expected)]
+    inline = simplemr.MapReduce(gc_thresholds_mapper, sorted_values_reducer, executor="inline")
+    assert inline.run([1]).results == [(1, [before])]
+    assert gc.get_threshold() == before
 
 
 def test_combiner_reduces_what_crosses_the_shuffle() -> None:
