@@ -88,9 +88,9 @@ def deep_size(obj: Any) -> float:
     """Return an estimate of the bytes ``obj`` holds, following tuples and lists
     two levels down (enough for keys and values of MapReduce jobs).
 
-    An inner object that many others also refer to (a file name in every value of
-    a file, a small int) is charged only its share, so that data sharing one
-    object is not counted as holding a copy each.
+    An inner object that many others also refer to at the moment it is sampled (a
+    file name in every value of a file, a small int) is charged only its share, so
+    that data sharing one object is not counted as holding a copy each.
     """
     size: float = sys.getsizeof(obj)
     if type(obj) in (tuple, list):
@@ -102,10 +102,16 @@ def deep_size(obj: Any) -> float:
     return size
 
 
+#: From how many holders an object counts as shared. Not 2: a mapper's temporaries
+#: (the list a line was split into, paused at ``yield``) hold a value's parts for a
+#: moment; sharing worth discounting means hundreds of holders, or billions (immortal).
+SHARED_FROM = 32
+
+
 def _share_of(obj: Any) -> float:
     holders = sys.getrefcount(obj) - _PASSING_REFERENCES
     size = sys.getsizeof(obj)
-    return size / holders if holders > 1 else size
+    return size / holders if holders >= SHARED_FROM else size
 
 
 def _references(obj: Any) -> int:
@@ -141,9 +147,9 @@ class SizeEstimator:
 
     def __init__(self, every: int = 64) -> None:
         self.every = every
-        self._key_bytes = 0
+        self._key_bytes = 0.0
         self._key_samples = 0
-        self._value_bytes = 0
+        self._value_bytes = 0.0
         self._value_samples = 0
 
     def sample_key(self, key: Any) -> None:

@@ -121,8 +121,9 @@ def group_within_budget(
     """Yield ``(key, values)`` for every key of ``items``, holding about ``budget`` bytes.
 
     Equivalent, memory aside, to grouping every item's values into one dict of
-    lists and yielding ``(key, iter(values))`` for each key. ``progress``, how much
-    of the items' bytes has been read, sizes a split so that one level usually does.
+    lists and yielding ``(key, iter(values))`` for each key. ``progress`` (what the
+    reader of ``items`` has read of their bytes) sizes a split so that one level
+    usually does.
     """
     overflow = {} if overflow is None else overflow
     table: dict[Any, list[Any]] = {}
@@ -156,7 +157,9 @@ def group_within_budget(
             next_check = held + every
             continue
         fanout = _fanout(estimator.estimate(len(table), held), budget, progress)
-        path, pieces = _split_again(table, items, fanout, depth + 1, scratch)
+        # Write pieces in batches that hold a fraction of the budget, not of the fan-out.
+        flush_at = max(BATCH_VALUES, int(budget / 4 / estimator.value_cost))
+        path, pieces = _split_again(table, items, fanout, depth + 1, scratch, flush_at)
         for piece in pieces:
             if piece is not None:
                 read = ReadProgress([piece])
@@ -170,15 +173,23 @@ def group_within_budget(
         yield key, iter(values) if spilled is None else itertools.chain(spilled, values)
 
 
-def _fanout(held: float, budget: float, progress: ReadProgress | None) -> int:
-    """How many pieces to split a partition into, ``held`` bytes of it in memory so
-    far: each piece about two thirds of the budget, by the part of the partition
-    read so far; without that, cut generously, since the rest is unseen."""
+def _fanout(held_bytes: float, budget: float, progress: ReadProgress | None) -> int:
+    """How many pieces to split a partition into, ``held_bytes`` of it in memory so
+    far: each piece about two thirds of the budget, projecting the whole partition
+    from the part of its bytes read (as if memory grows with bytes read; keys seen
+    again add less); without that, cut generously, since the rest is unseen. One
+    level does for a partition up to about 40 budgets; beyond, pieces split again."""
     if progress is not None and progress.fraction > 0:
-        wanted = math.ceil(1.5 * held / progress.fraction / budget)
+        wanted = math.ceil(1.5 * held_bytes / progress.fraction / budget)
     else:
-        wanted = int(4 * held / budget)
+        wanted = int(4 * held_bytes / budget)
     return max(_MIN_FANOUT, min(_MAX_FANOUT, wanted))
+
+
+def _drained(table: dict[Any, list[Any]]) -> Iterator[tuple[Any, list[Any]]]:
+    """The table's items, each leaving the table as it is taken."""
+    while table:
+        yield table.popitem()
 
 
 def _split_again(
@@ -187,9 +198,11 @@ def _split_again(
     fanout: int,
     depth: int,
     scratch: _Scratch,
+    flush_at: int,
 ) -> tuple[str, list[Segment | None]]:
     """Write the table and the rest of the items to ``fanout`` pieces by a salted
-    hash, in one file; return the file and each piece's segment of it."""
+    hash, in one file, holding up to ``flush_at`` values before writing them out;
+    return the file and each piece's segment of it."""
     salt = b"simplemr-resplit-%d" % depth
     writer = SegmentWriter(scratch.new_path("pieces"), fanout)
     pending: list[list[tuple[Any, list[Any]]]] = [[] for _ in range(fanout)]
@@ -201,14 +214,13 @@ def _split_again(
                 writer.write(piece, piece_items)
                 piece_items.clear()
 
-    for key, values in itertools.chain(table.items(), rest):
+    for key, values in itertools.chain(_drained(table), rest):
         pending[partition_of(key, fanout, salt)].append((key, values))
         pending_values += len(values) + 1
-        if pending_values >= BATCH_VALUES * fanout:
+        if pending_values >= flush_at:
             flush()
             pending_values = 0
     flush()
-    table.clear()
     scratch.wrote(writer.nbytes)
     return writer.path, writer.close()
 

@@ -16,7 +16,7 @@ import contextlib
 import io
 import os
 import pickle
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -130,7 +130,7 @@ class ReadProgress:
     """How many of the bytes of some segments have been read: what lets a reduce
     task project, early, how large its whole partition will be."""
 
-    def __init__(self, segments: Iterable[Segment | bytes]) -> None:
+    def __init__(self, segments: Collection[Segment | bytes]) -> None:
         self.total = sum(len(s) if isinstance(s, bytes) else s.nbytes for s in segments)
         self.done = 0
 
@@ -145,10 +145,9 @@ def _pickles_in(data: bytes, progress: ReadProgress | None) -> Iterator[Any]:
     stream = io.BytesIO(data)
     while stream.tell() < len(data):
         start = stream.tell()
-        batch = pickle.load(stream)
-        if progress is not None:
+        yield pickle.load(stream)
+        if progress is not None:  # once the batch is used: never ahead of the reader
             progress.done += stream.tell() - start
-        yield batch
 
 
 def read_segment(
@@ -165,11 +164,10 @@ def read_segment(
             file.seek(start)
             position = start
             while position < end:
-                batch = pickle.load(file)
-                if progress is not None:
+                yield from pickle.load(file)
+                if progress is not None:  # once the batch is used: never ahead of the reader
                     progress.done += file.tell() - position
                 position = file.tell()
-                yield from batch
 
 
 def read_segments(
