@@ -1,8 +1,8 @@
 """One map task: records of a split through the mapper into a buffer, spilled by partition.
 
     split ─blocks─▶ mapper ─pairs─▶ buffer {key: [values]} ──full?──▶ combine ──▶ spill
-                                                                  (one run per partition,
-                                                                   appended to the task's file)
+                                                          (one run per bucket of each partition,
+                                                           appended to the task's file)
 
 The buffer groups values by key as they arrive, so each key is hashed once per
 spill, not once per pair. When its estimated size passes the worker's budget the
@@ -28,7 +28,7 @@ from .inputs import SKIP_RECORD, ResultsSplit, Split, short_repr
 from .job import JobSpec, MapFunctions, Pairs
 from .memory import SizeEstimator, check_interval
 from .partition import partition_of
-from .segments import SegmentWriter, load_segment
+from .segments import BUCKETS, SegmentWriter, load_segment
 from .task import TaskContext, UserCodeError, call_hook, hook_output, local_folder
 
 __all__ = ["MapOutput", "run_map_task", "run_results_map_task"]
@@ -138,22 +138,22 @@ class _Buffer:
             return
         if combine and self.functions.combine is not None:
             self.combine()
-        partitions = self.job.partitions
-        runs: list[list[tuple[Any, list[Any]]]] = [[] for _ in range(partitions)]
+        slots = self.job.partitions * BUCKETS  # slot s: a bucket of partition s % partitions
+        runs: list[list[tuple[Any, list[Any]]]] = [[] for _ in range(slots)]
         for key, values in self.table.items():  # keys are distinct: one hash per key
-            runs[partition_of(key, partitions)].append((key, values))
+            runs[partition_of(key, slots)].append((key, values))
         before = self.writer.nbytes
-        for partition, items in enumerate(runs):
+        for slot, items in enumerate(runs):
             if items:
-                self._write(partition, items)
+                self._write(slot, items)
         self.counters[C.MAP_SPILLS] += 1
         self.counters[C.MAP_SPILLED_BYTES] += self.writer.nbytes - before
         self.table = {}
         self.values = 0
 
-    def _write(self, partition: int, items: list[tuple[Any, list[Any]]]) -> None:
+    def _write(self, slot: int, items: list[tuple[Any, list[Any]]]) -> None:
         try:
-            self.writer.write(partition, items)
+            self.writer.write(slot, items)
         except OSError as error:
             folder = os.path.dirname(self.writer.path)
             raise WorkFolderError.from_os_error(folder, error, self.writer.nbytes) from error
@@ -189,7 +189,7 @@ def _run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) -
         sys.stderr.flush()
     skipped: list[str] = []
     try:
-        writer = SegmentWriter(context.path(".seg"), job.partitions)
+        writer = SegmentWriter(context.path(".seg"), job.partitions * BUCKETS)
     except OSError as error:
         raise WorkFolderError.from_os_error(context.workdir, error) from error
     try:
@@ -205,7 +205,7 @@ def _run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) -
             name[len(C.DECODE_ERRORS_IN) :]: counters.pop(name)
             for name in [name for name in counters if name.startswith(C.DECODE_ERRORS_IN)]
         }
-        segments = writer.close()
+        segments = writer.close(job.partitions)
         sizes = [0 if segment is None else segment.nbytes for segment in segments]
         return MapOutput(writer.path, segments, counters, decode_errors, skipped, sizes)
     except OSError as error:  # reading input raises InputError: this is the work folder

@@ -250,13 +250,7 @@ def _run_reduce_task(
             functions = job.steps[step].reduce_task()
             for role, hook in functions.setup:
                 call_hook(role, hook, where)
-            progress = ReadProgress(segments)
-            groups = group_within_budget(
-                _counting(read_segments(segments, progress), counters),
-                job.worker_budget,
-                scratch,
-                progress=progress,
-            )
+            groups = _grouped(segments, job.worker_budget, scratch, counters)
             results = _results(functions, groups, counters, where)
             if job.sort and step == len(job.steps) - 1:
                 results = sort_within_budget(
@@ -272,6 +266,22 @@ def _run_reduce_task(
     finally:
         scratch.remove()
     return ReduceOutput(path, counters)
+
+
+def _grouped(
+    segments: list[Segment | bytes], budget: float, scratch: _Scratch, counters: dict[str, int]
+) -> Iterator[tuple[Any, Iterator[Any]]]:
+    """Group a partition a bucket at a time, when its segments are files that say
+    which bucket each range holds (a key lies in one bucket); else all at once."""
+    if all(isinstance(segment, Segment) and segment.buckets for segment in segments):
+        tags = {tag for segment in segments for tag in segment.buckets}  # type: ignore[union-attr]
+        buckets: list[int | None] = sorted(tags)
+    else:
+        buckets = [None]
+    for bucket in buckets:
+        progress = ReadProgress(segments, bucket)
+        items = _counting(read_segments(segments, progress, bucket), counters)
+        yield from group_within_budget(items, budget, scratch, progress=progress)
 
 
 def _counting(

@@ -8,6 +8,11 @@ with millions of values is written (and later read) a batch at a time.
 
     file:  [p0 run][p1 run][p2 run] [p0 run][p1 run][p2 run]   (two spills)
     Segment(p1) = ranges (run of spill 1, run of spill 2)
+
+Each partition is written in ``BUCKETS`` buckets by the same stable hash, one run
+per bucket per spill, each range tagged with its bucket: a reduce task groups its
+partition a bucket at a time, so a partition many times its budget is already cut
+into pieces without writing it again (``Segment.bucket_ranges``).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import cloudpickle
 
 __all__ = [
     "BATCH_VALUES",
+    "BUCKETS",
     "ReadProgress",
     "Segment",
     "SegmentWriter",
@@ -36,16 +42,26 @@ __all__ = [
 
 #: About how many values one pickled batch holds.
 BATCH_VALUES = 4096
+#: Buckets per partition: a partition up to this many budgets needs no split on disk.
+BUCKETS = 64
 _BUFFER = 1024 * 1024
 
 
 @dataclass(frozen=True)
 class Segment:
-    """Where one partition of one task's output lies: byte ranges of a file."""
+    """Where one partition of one task's output lies: byte ranges of a file, and
+    the bucket of each (none: one bucket)."""
 
     path: str
     ranges: tuple[tuple[int, int], ...]
     nbytes: int
+    buckets: tuple[int, ...] = ()
+
+    def bucket_ranges(self, bucket: int | None) -> list[tuple[int, int]]:
+        """The ranges of one bucket (``None``: all of them)."""
+        if bucket is None or not self.buckets:
+            return list(self.ranges)
+        return [span for span, tag in zip(self.ranges, self.buckets, strict=True) if tag == bucket]
 
 
 def _batches(items: Iterable[tuple[Any, list[Any]]]) -> Iterator[list[tuple[Any, list[Any]]]]:
@@ -98,13 +114,22 @@ class SegmentWriter:
             self._ranges[partition].append((start, end))
             self.nbytes += end - start
 
-    def close(self) -> list[Segment | None]:
-        """Close the file and return each partition's segment (None if empty)."""
+    def close(self, partitions: int | None = None) -> list[Segment | None]:
+        """Close the file and return each partition's segment (None if empty). With
+        ``partitions``, the writer's slots are buckets, slot ``s`` of partition
+        ``s % partitions``, and each segment tags its ranges with their bucket."""
         self._file.close()
+        count = len(self._ranges) if partitions is None else partitions
+        spans: list[list[tuple[int, int, int]]] = [[] for _ in range(count)]
+        for slot, ranges in enumerate(self._ranges):
+            spans[slot % count].extend((start, end, slot) for start, end in ranges)
         segments: list[Segment | None] = []
-        for ranges in self._ranges:
+        for partition in spans:
+            partition.sort()
+            ranges = tuple((start, end) for start, end, _ in partition)
+            tags = tuple(slot for _, _, slot in partition) if partitions is not None else ()
             nbytes = sum(end - start for start, end in ranges)
-            segments.append(Segment(self.path, tuple(ranges), nbytes) if ranges else None)
+            segments.append(Segment(self.path, ranges, nbytes, tags) if ranges else None)
         return segments
 
     def discard(self) -> None:
@@ -130,14 +155,20 @@ class ReadProgress:
     """How many of the bytes of some segments have been read: what lets a reduce
     task project, early, how large its whole partition will be."""
 
-    def __init__(self, segments: Collection[Segment | bytes]) -> None:
-        self.total = sum(len(s) if isinstance(s, bytes) else s.nbytes for s in segments)
+    def __init__(self, segments: Collection[Segment | bytes], bucket: int | None = None) -> None:
+        self.total = sum(_nbytes(segment, bucket) for segment in segments)
         self.done = 0
 
     @property
     def fraction(self) -> float:
         """The part read so far, from 0 to 1 (1 for no bytes at all)."""
         return self.done / self.total if self.total else 1.0
+
+
+def _nbytes(segment: Segment | bytes, bucket: int | None) -> int:
+    if isinstance(segment, bytes):
+        return len(segment)
+    return sum(end - start for start, end in segment.bucket_ranges(bucket))
 
 
 def _pickles_in(data: bytes, progress: ReadProgress | None) -> Iterator[Any]:
@@ -151,13 +182,22 @@ def _pickles_in(data: bytes, progress: ReadProgress | None) -> Iterator[Any]:
 
 
 def read_segment(
-    segment: Segment | bytes, progress: ReadProgress | None = None
+    segment: Segment | bytes, progress: ReadProgress | None = None, bucket: int | None = None
 ) -> Iterator[tuple[Any, list[Any]]]:
-    """Yield the ``(key, [values])`` items of ``segment`` (or of its loaded bytes),
-    a batch in memory at a time, counting the bytes read into ``progress``."""
+    """Yield the ``(key, [values])`` items of ``segment`` (or of its loaded bytes,
+    which hold every bucket), of one ``bucket`` or all, a batch in memory at a time,
+    counting the bytes read into ``progress``."""
     if isinstance(segment, bytes):
         for batch in _pickles_in(segment, progress):
             yield from batch
+        return
+    if bucket is not None and segment.buckets:
+        # A bucket's ranges are small and scattered: read each exactly, not a
+        # buffer's worth around it.
+        with open(segment.path, "rb", buffering=0) as raw:
+            for start, end in segment.bucket_ranges(bucket):
+                for batch in _pickles_in(os.pread(raw.fileno(), end - start, start), progress):
+                    yield from batch
         return
     with open(segment.path, "rb", buffering=_BUFFER) as file:
         for start, end in segment.ranges:
@@ -171,11 +211,13 @@ def read_segment(
 
 
 def read_segments(
-    segments: Iterable[Segment | bytes], progress: ReadProgress | None = None
+    segments: Iterable[Segment | bytes],
+    progress: ReadProgress | None = None,
+    bucket: int | None = None,
 ) -> Iterator[tuple[Any, list[Any]]]:
-    """Yield the items of every segment in turn."""
+    """Yield the items of every segment (of one bucket of each) in turn."""
     for segment in segments:
-        yield from read_segment(segment, progress)
+        yield from read_segment(segment, progress, bucket)
 
 
 #: How many items a batch of a plain file of items (results, sorted runs) holds.
