@@ -1,13 +1,16 @@
 """One reduce task: group a partition's values by key within the budget, then reduce.
 
-    segments of every map task ─▶ group {key: [values]} ─▶ reducer(key, values) ─▶ results file
-                                        │ over budget?
-                                        ├─ one key holds most of it: its values go to an
-                                        │  overflow file and stream back to the reducer
-                                        └─ else: the partition is split again on disk by a
-                                           salted hash, and each piece is grouped in turn
+    bucket b of every map task's segment ─▶ group {key: [values]} ─▶ reducer ─▶ results file
+    (a bucket at a time)                           │ over budget?
+                                                   ├─ one key holds most of it: its values go
+                                                   │  to an overflow file and stream back
+                                                   └─ else: the bucket is split again on disk
+                                                      by a salted hash, each piece in turn
 
-Keys never need to be orderable: grouping is by hashing, in memory or on disk.
+Map tasks wrote each partition in buckets by the same stable hash, so a key lies in
+one bucket and a partition many budgets large is grouped in pieces that fit without
+being written again. Keys never need to be orderable: grouping is by hashing, in
+memory or on disk.
 """
 
 from __future__ import annotations
