@@ -61,10 +61,10 @@ def cell(record: dict) -> tuple:
 
 def median_run(runs: list[dict]) -> tuple[float, dict, int] | str:
     """The median seconds of a cell's successful runs, the run nearest it and their
-    number; or, when none succeeded, why the last one did not."""
+    number; or, when none succeeded, why the last one did not ("not run": no runs)."""
     ok = [run["measurement"] for run in runs if run["measurement"]["ok"]]
     if not ok:
-        return runs[-1]["measurement"]["note"]
+        return runs[-1]["measurement"]["note"] if runs else "not run"
     seconds = statistics.median(m["seconds"] for m in ok)
     return seconds, min(ok, key=lambda m: abs(m["seconds"] - seconds)), len(ok)
 
@@ -89,14 +89,14 @@ def headline(groups: dict[tuple, list[dict]], size: int, job: str) -> list[str]:
             seconds, best, _ = summary
             rate = runs[0]["input_bytes"] / 1e6 / seconds
             cells += [f"{seconds:.1f}", f"{rate:.1f}", f"{best['peak_tree_mib']:.0f}"]
-        if any(cell != "not run" for cell in cells[::3]):
+        if any(text != "not run" for text in cells[::3]):
             out.append(f"| {name} | {' | '.join(cells)} |")
     return [*out, ""]
 
 
 def _table_order(key: tuple) -> tuple:
     size, shape, job = key
-    return size, JOBS.index(job), shape
+    return size, JOBS.index(job) if job in JOBS else len(JOBS), shape
 
 
 def write_table(records: list[dict]) -> str:
@@ -113,13 +113,8 @@ def write_table(records: list[dict]) -> str:
         out.append(f"### {job}, {size} MB, {'one file' if shape == 'single' else 'many files'}\n")
         out.append("| contender | seconds | MB/s | CPU s | peak MiB (tree) | output | versions |")
         out.append("|---|---:|---:|---:|---:|---|---|")
-        reference = groups.get((size, shape, job, "single"))
-        reference_summary = median_run(reference) if reference else None
-        expected = (
-            None
-            if isinstance(reference_summary, (str, type(None)))
-            else reference_summary[1]["digest"]
-        )
+        reference = median_run(groups.get((size, shape, job, "single")) or [])
+        expected = reference[1]["digest"] if isinstance(reference, tuple) else None
         for name in CONTENDERS:
             runs = groups.get((size, shape, job, name))
             if not runs:
