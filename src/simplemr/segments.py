@@ -18,6 +18,7 @@ into pieces without writing it again (``Segment.bucket_ranges``).
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import pickle
@@ -61,7 +62,15 @@ class Segment:
         """The ranges of one bucket (``None``: all of them)."""
         if bucket is None or not self.buckets:
             return list(self.ranges)
-        return [span for span, tag in zip(self.ranges, self.buckets, strict=True) if tag == bucket]
+        return self._by_bucket.get(bucket, [])
+
+    @functools.cached_property
+    def _by_bucket(self) -> dict[int, list[tuple[int, int]]]:
+        # A reduce task asks for every bucket in turn: sort the ranges out once.
+        found: dict[int, list[tuple[int, int]]] = {}
+        for span, tag in zip(self.ranges, self.buckets, strict=True):
+            found.setdefault(tag, []).append(span)
+        return found
 
 
 def _batches(items: Iterable[tuple[Any, list[Any]]]) -> Iterator[list[tuple[Any, list[Any]]]]:
