@@ -139,6 +139,7 @@ def test_small_files_packed_into_blocks_count_the_same(
         for block in split.blocks({}):
             total.update(dict(wordcount.map_lines(block)))
             lines += len(block)
+            assert len(block.lines) == len(block)  # a packed block's count is a sum
     finally:
         textfiles.BLOCK_SIZE = saved
     expected: Counter[str] = Counter()
