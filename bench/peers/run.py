@@ -7,7 +7,9 @@ Two jobs by the classic recipe's word count rules (``rules.py``): the word count
 the shuffle-heavy inverted index (every word's count and first ten (file, line)
 places). Inputs: the Gutenberg books replicated to each size, as many files and as one
 file. Each contender is one small script run in a fresh process, its whole process tree
-sampled for memory; ``--repeat`` runs each (medians: 3 at 100 MB by default, 1 above).
+sampled for memory; ``--repeat`` runs each (medians: 3 at 100 MB by default, 1 above),
+except that a run which does not finish (time limit, memory, wrong output) is its
+cell's verdict and is not repeated.
 Every output is checked against the single process's; the coreutils pipeline follows
 simpler rules, so its output is expected to differ (its table row says so).
 
@@ -162,6 +164,9 @@ def main() -> None:
     have: dict[tuple, int] = {}
     for record in records:
         have[cell(record)] = have.get(cell(record), 0) + 1
+    # A run that did not finish is its cell's verdict: running it again would only
+    # spend the time limit again.
+    failed = {cell(record) for record in records if not record["measurement"]["ok"]}
     for size in args.sizes:
         repeat = args.repeat or (3 if size <= 100 else 1)
         for shape in args.shapes:
@@ -176,6 +181,8 @@ def main() -> None:
                         continue
                     key = (size, shape, job, name)
                     for _ in range(repeat - have.get(key, 0)):
+                        if key in failed:
+                            break
                         limit = args.recipe_memory << 30 if name == "recipe" else None
                         command = [*CONTENDERS[name], job, str(data)]
                         measured = harness.measure(name, command, args.timeout, limit)
@@ -187,6 +194,8 @@ def main() -> None:
                         records.append(record)
                         print(f"  {key}: {measured.seconds:.1f} s {measured.note}", file=sys.stderr)
                         write_table(records)
+                        if not measured.ok:
+                            failed.add(key)
     print(write_table(records))
 
 
