@@ -173,3 +173,30 @@ def test_the_work_folder_is_private(tmp_path: Path) -> None:
         seen.append(folder.stat().st_mode & 0o777)
         list(results)
     assert seen == [0o700]
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("stage", ["starting", "replying"])
+def test_a_worker_whose_driver_has_gone_ends_quietly(stage: str) -> None:
+    # An interrupted driver closes its pipes while workers may still be starting or
+    # finishing a task: they must end without a traceback on the user's terminal.
+    script = f"""
+import multiprocessing, os, pickle, threading, cloudpickle
+from simplemr.executors.local import _worker_main
+driver, worker = multiprocessing.Pipe()
+class SlowBadTask:
+    def __reduce__(self):  # unpickled slowly, then fails: a failure to reply with
+        return eval, ("__import__('time').sleep(0.5) or 1 / 0",)
+def drive():
+    driver.recv_bytes()  # the worker is ready
+    driver.send_bytes(pickle.dumps(SlowBadTask()))
+    driver.close()  # and gone before the reply
+if {stage!r} == "replying":
+    threading.Thread(target=drive).start()
+else:
+    driver.close()
+_worker_main(worker, cloudpickle.dumps(None), dict(os.environ))
+print("ended")
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "ended\n", "")

@@ -84,11 +84,19 @@ def _worker_main(conn: Connection, job_payload: bytes, environment: dict[str, st
     """A worker's life: receive a task, execute it, reply, repeat.
 
     The reply is ``(result, failure)`` only: the driver knows which task it sent.
+    A worker whose driver has gone (stopped, interrupted, killed) ends quietly.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     # A fork server started by an earlier job holds that moment's environment.
     os.environ.clear()
     os.environ.update(environment)
+    # A broken pipe means the driver closed its end: there is nobody left to reply to.
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        _serve(conn, job_payload)
+
+
+def _serve(conn: Connection, job_payload: bytes) -> None:
+    """Load the job, say so, then run tasks until told to stop or the driver is gone."""
     try:
         job = cloudpickle.loads(job_payload)
     except BaseException:
