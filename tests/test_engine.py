@@ -56,35 +56,36 @@ def test_tiny_budget_spills_on_both_sides_and_stays_exact(executor: str, work_ro
     assert list(work_root.iterdir()) == []
 
 
-def test_a_partition_many_budgets_large_is_grouped_a_bucket_at_a_time() -> None:
-    # 200,000 distinct keys in one partition, about 40 times the reduce budget: map
-    # tasks wrote it in buckets, each of which fits, so nothing is written again.
+def _one_partition_of_200_000_keys(memory: str) -> dict[str, int]:
+    """Run 200,000 distinct keys through one partition inline; check the results and
+    return the counters."""
     records = list(range(200_000))
     job = simplemr.MapReduce(
-        identity_mapper, first_reducer, workers=1, partitions=1, memory="1MB",
+        identity_mapper, first_reducer, workers=1, partitions=1, memory=memory,
         executor="inline",
     )  # fmt: skip
     result = job.run(records, chunksize=20_000)
     assert sorted(result.results) == records
-    assert result.counters["map.spilled_bytes"] > 0
-    assert result.counters["reduce.spilled_bytes"] == 0
+    return result.counters
+
+
+def test_a_partition_many_budgets_large_is_grouped_a_bucket_at_a_time() -> None:
+    # About 40 times the reduce budget: map tasks wrote it in buckets, each of which
+    # fits, so nothing is written again.
+    counters = _one_partition_of_200_000_keys("1MB")
+    assert counters["map.spilled_bytes"] > 0
+    assert counters["reduce.spilled_bytes"] == 0
 
 
 def test_a_bucket_many_budgets_large_is_split_on_disk_once() -> None:
     # Each bucket about 30 times the budget: the reduce task sizes its split by the
     # part of the bucket read when it runs out of room, so every value is written to
     # a piece once, not again at a second level.
-    records = list(range(200_000))
-    job = simplemr.MapReduce(
-        identity_mapper, first_reducer, workers=1, partitions=1, memory="16KiB",
-        executor="inline",
-    )  # fmt: skip
-    result = job.run(records, chunksize=20_000)
-    assert sorted(result.results) == records
-    map_bytes = result.counters["map.spilled_bytes"]
+    counters = _one_partition_of_200_000_keys("16KiB")
+    map_bytes = counters["map.spilled_bytes"]
     # Written once in larger batches than the map's: about 0.7 of the map's bytes
     # (1.3 when a second level of split writes it again).
-    assert 0.5 * map_bytes < result.counters["reduce.spilled_bytes"] < map_bytes
+    assert 0.5 * map_bytes < counters["reduce.spilled_bytes"] < map_bytes
 
 
 def test_local_workers_collect_garbage_less_often_and_the_callers_process_is_untouched() -> None:
