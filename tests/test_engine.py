@@ -4,8 +4,6 @@ laziness, errors, clean-up, start methods and a dead worker."""
 from __future__ import annotations
 
 import gc
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -304,19 +302,3 @@ def test_uncallable_functions_and_string_inputs_are_refused() -> None:
     job = simplemr.MapReduce(identity_mapper, first_reducer, executor="inline")
     with pytest.raises(simplemr.JobDefinitionError, match=r"text_files\(path\)"):
         job.run("notes.txt")
-
-
-def test_a_script_without_a_main_guard_gets_told_why(tmp_path: Path) -> None:
-    script = tmp_path / "unguarded.py"
-    script.write_text(
-        "import simplemr\n"
-        "job = simplemr.MapReduce(lambda n: [(n, 1)], lambda k, v: k, workers=2)\n"
-        "print(job.run([1, 2]).results)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
-    )
-    assert done.returncode != 0
-    last = done.stderr.strip().splitlines()[-1]
-    assert last.startswith("simplemr.errors.SimplemrError: a worker process failed to start")
-    assert "protect the script's entry point with `if __name__ == '__main__':`" in last

@@ -1,6 +1,6 @@
 """What a job is: its steps, and the options every task needs.
 
-A ``JobSpec`` is shipped to each worker once, with ``cloudpickle``, so mappers,
+A ``JobSpec`` is shipped to each worker once, by value (``shipping.py``), so mappers,
 reducers and combiners may be lambdas and closures. A step tells each task,
 when it starts, which functions to call (``MapFunctions``, ``ReduceFunctions``):
 a plain ``FunctionStep`` hands out the same functions every time, while a job
@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import cloudpickle
-
+from . import shipping
 from .errors import JobDefinitionError
 
 __all__ = ["FunctionStep", "JobSpec", "MapFunctions", "ReduceFunctions", "StepSpec"]
@@ -140,12 +139,12 @@ class JobSpec:
     def to_bytes(self) -> bytes:
         """Pickle the job for the workers, naming the function that cannot be shipped."""
         try:
-            return cloudpickle.dumps(self)
+            return shipping.dumps(self)
         except Exception as error:
             for step in self.steps:
                 for role, function in step.functions().items():
                     try:
-                        cloudpickle.dumps(function)
+                        shipping.dumps(function)
                     except Exception as culprit:
                         name = getattr(function, "__qualname__", repr(function))
                         raise JobDefinitionError(

@@ -38,8 +38,7 @@ import uuid
 import weakref
 from typing import Any
 
-import cloudpickle
-
+from .. import shipping
 from ..errors import JobDefinitionError, WorkerLostError
 from .base import Attempt, Completion, Executor, Task, TaskFailure, execute, portable
 
@@ -66,7 +65,7 @@ _JOBS_KEPT = 4
 def _job_of(token: str, payload: bytes) -> Any:
     job = _jobs.pop(token, None)
     if job is None:
-        job = cloudpickle.loads(payload)
+        job = shipping.loads(payload)
         while len(_jobs) >= _JOBS_KEPT:
             del _jobs[next(iter(_jobs))]  # the least recently used
     _jobs[token] = job

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-import cloudpickle
-
+from .. import shipping
 from .base import Completion, Executor, Task, execute, unsendable
 
 __all__ = ["InlineExecutor"]
@@ -34,7 +33,7 @@ class InlineExecutor(Executor):
 
     def start(self, job_payload: bytes) -> None:
         self._queue.clear()
-        self._job = cloudpickle.loads(job_payload)
+        self._job = shipping.loads(job_payload)
 
     def submit(self, task: Task) -> None:
         self._queue.append(task)
@@ -42,7 +41,7 @@ class InlineExecutor(Executor):
     def next_completed(self) -> Completion:
         task = self._queue.popleft()
         try:
-            shipped = cloudpickle.loads(cloudpickle.dumps(task))
+            shipped = shipping.loads(shipping.dumps(task))
         except Exception as error:
             return Completion(task.context, failure=unsendable(error))
         return execute(self._job, shipped, worker="inline")

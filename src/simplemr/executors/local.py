@@ -27,14 +27,16 @@ import multiprocessing
 import os
 import pickle
 import signal
+import sys
 import time
 import traceback
+import types
 from collections import deque
+from collections.abc import Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-import cloudpickle
-
+from .. import shipping
 from ..errors import JobDefinitionError, SimplemrError
 from .base import (
     Attempt,
@@ -98,7 +100,7 @@ def _worker_main(conn: Connection, job_payload: bytes, environment: dict[str, st
 def _serve(conn: Connection, job_payload: bytes) -> None:
     """Load the job, say so, then run tasks until told to stop or the driver is gone."""
     try:
-        job = cloudpickle.loads(job_payload)
+        job = shipping.loads(job_payload)
     except BaseException:
         conn.send_bytes(pickle.dumps(traceback.format_exc()))
         return
@@ -131,6 +133,25 @@ def _reply(completion: Completion) -> bytes:
     except Exception as error:
         failure = TaskFailure("internal", f"its result cannot be pickled: {error!r}")
         return pickle.dumps((None, failure, completion.attempt))
+
+
+@contextlib.contextmanager
+def _main_module_withheld() -> Iterator[None]:
+    """Start processes that do not import the caller's ``__main__``.
+
+    ``spawn`` and ``forkserver`` tell each new process to import the parent's main
+    module (by path or by name, as ``__mp_main__``) so that pickles naming it resolve.
+    That re-runs an unguarded script's job in every worker, and fails for standard
+    input. The job's code travels by value (``shipping.py``), so a worker has no use
+    for the import: while a process starts, ``__main__`` is a module that names no file.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -211,7 +232,8 @@ class LocalExecutor(Executor):
             name=f"Worker-{slot + 1}",
             daemon=True,
         )
-        process.start()
+        with _main_module_withheld():
+            process.start()
         theirs.close()
         return process, ours
 
@@ -230,13 +252,9 @@ class LocalExecutor(Executor):
         if isinstance(message, str):
             detail = f"it could not load the job:\n{message}"
         else:
-            detail = f"it {describe_exit(process.exitcode)} before it started"
-            if self.start_method != "fork":
-                detail += (
-                    f". With the {self.start_method!r} start method each worker imports the "
-                    "main script again: protect the script's entry point with "
-                    "`if __name__ == '__main__':`, or choose start_method='fork'"
-                )
+            detail = f"it {describe_exit(process.exitcode)} before it was ready"
+            if process.exitcode is not None and process.exitcode > 0:
+                detail += " (its error output, above, says why)"
         self.shutdown(cancel=True)
         raise SimplemrError(f"a worker process failed to start: {detail}")
 
@@ -249,7 +267,7 @@ class LocalExecutor(Executor):
             while self._queue and worker.task is None:
                 task = self._queue.popleft()
                 try:
-                    message = cloudpickle.dumps(task)
+                    message = shipping.dumps(task)
                 except Exception as error:
                     self._done.append(Completion(task.context, failure=unsendable(error)))
                     continue
