@@ -155,7 +155,7 @@ def test_max_bad_records_on_the_command_line(tmp_path: Path, job_file: Path, cap
         ["run", str(job_file), str(source), "--max-bad-records", "1", "--executor", "inline"]
     )
     assert status == 1
-    assert "more than max_bad_records=1" in capsys.readouterr().err
+    assert "more than --max-bad-records 1 in this task" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -226,7 +226,7 @@ def test_job_file_classes_as_keys_and_values_on_worker_processes(tmp_path: Path,
     )
     source = tmp_path / "in.txt"
     source.write_text("to be or not to be\n" * 50)
-    assert main(["run", str(job), str(source), "--workers", "2", "--memory", "64KB"]) == 0
+    assert main(["run", str(job), str(source), "--workers", "2", "--memory", "2MiB"]) == 0
     assert sorted(capsys.readouterr().out.splitlines()) == [
         "be\t100", "not\t50", "or\t50", "to\t100",
     ]  # fmt: skip

@@ -241,7 +241,7 @@ def test_the_recipes_own_files_count_exactly(pymotw_rst: list[Path], tmp_path: P
         (["/no/such/file.txt"], "no such file or folder: '/no/such/file.txt'"),
         (
             ["--memory", "lots"],
-            "cannot read 'lots' as a size: use a number with an optional unit, "
+            "--memory: cannot read 'lots' as a size: use a number with an optional unit, "
             "e.g. '512MB', '2GiB' or '800000000'",
         ),
         (["--encoding", "klingon"], "unknown encoding 'klingon'"),
@@ -273,7 +273,7 @@ def test_interrupt_stops_everything_and_cleans_up(tmp_path: Path, sent, status: 
     target = tmp_path / "counts"
     process = subprocess.Popen(
         [sys.executable, "-m", "simplemr", "wordcount", str(big), "--workers", "2",
-         "--memory", "1MB", "--tmp-dir", str(root), "--output", str(target)],
+         "--memory", "2MiB", "--tmp-dir", str(root), "--output", str(target)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     deadline = time.monotonic() + 30

@@ -108,7 +108,7 @@ def test_a_full_disk_is_one_clear_error(tmp_path: Path) -> None:
 
     done = subprocess.run(
         [sys.executable, "-m", "simplemr", "wordcount", str(source), "--tmp-dir", str(root),
-         "--memory", "2MB", "--workers", "2"],
+         "--memory", "2MiB", "--workers", "2"],
         preexec_fn=small_files, capture_output=True, text=True, timeout=120,
         stdin=subprocess.DEVNULL,
     )  # fmt: skip
@@ -160,7 +160,7 @@ def test_an_unwritable_temp_root_is_named(tmp_path: Path) -> None:
     os.chown(locked, NOBODY.pw_uid, NOBODY.pw_gid)
     done = run_without_file_permission_override(str(source), "--tmp-dir", str(locked))
     assert done.returncode == 2
-    assert f"cannot create a work folder in {str(locked)!r} (tmp_dir)" in done.stderr
+    assert f"cannot create a work folder in {str(locked)!r} (--tmp-dir)" in done.stderr
     assert done.stderr.count("\n") == 1
 
 

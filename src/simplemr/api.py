@@ -36,6 +36,8 @@ class JobResult:
     events: list[TaskEvent] = field(default_factory=list)
     #: When each phase of each step ran (``PhaseSpan``).
     phases: list[PhaseSpan] = field(default_factory=list)
+    #: Input files skipped because they look binary (see ``text_files``).
+    binary_skipped: list[str] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.results)
@@ -202,6 +204,7 @@ class MapReduce:
                 stream.skipped,
                 stream.events,
                 stream.phases,
+                stream.binary_skipped,
             )
 
 

@@ -92,6 +92,7 @@ class ResultStream(Iterator[Any]):
         ordered: bool = False,
         events: list[TaskEvent] | None = None,
         phases: list[PhaseSpan] | None = None,
+        binary_skipped: list[str] | None = None,
     ) -> None:
         self.counters = counters
         #: One event per task attempt, in the order they ended.
@@ -102,6 +103,8 @@ class ResultStream(Iterator[Any]):
         self.decode_errors = decode_errors
         #: The first records skipped with ``max_bad_records``: where, and what was raised.
         self.skipped = skipped
+        #: Input files skipped because they look binary (``text_files(binary=...)``).
+        self.binary_skipped = binary_skipped or []
         self._paths = paths
         self._ordered = ordered
         # Removes the work folder when closed, collected, or at interpreter exit.
@@ -347,6 +350,7 @@ def run_job(
     workdir = make_workdir(tmp_dir)
     steps = len(job.steps)
     decode_errors: dict[str, int] = {}
+    binary_skipped: set[str] = set()
     started = time.time()
     phases: list[PhaseSpan] = []
 
@@ -395,6 +399,7 @@ def run_job(
                 for output in map_outputs:
                     for source, count in output.decode_errors.items():
                         decode_errors[source] = decode_errors.get(source, 0) + count
+                    binary_skipped.update(output.binary_skipped)
                 del map_outputs  # an in-memory executor may now free the segments
             paths = [_local_copy(executor, output.stored, workdir) for output in previous]
             progress.close()
@@ -407,6 +412,7 @@ def run_job(
             ordered=job.sort,
             events=scheduler.events,
             phases=phases,
+            binary_skipped=sorted(binary_skipped),
         )
     except BaseException:
         progress.close()

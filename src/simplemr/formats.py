@@ -237,12 +237,14 @@ def input_files(
     encoding: str = "utf-8",
     errors: str = "replace",
     labels: Mapping[str, str] | None = None,
+    binary: bool = False,
 ) -> InputSource:
     """Name files for the engine to read, each record in the given ``format``:
     ``"text"`` lines (as ``text_files``), ``"jsonl"`` JSON values, ``"csv"`` rows
     as dicts, or ``"file"`` whole files as ``(path, bytes)``.
 
-    ``paths``, ``encoding``, ``errors`` and ``labels`` are as for ``text_files``.
+    ``paths``, ``encoding``, ``errors``, ``labels`` and ``binary`` (for text and
+    JSON lines) are as for ``text_files``.
     """
     if format not in FORMATS:
         raise JobDefinitionError(
@@ -250,7 +252,7 @@ def input_files(
         )
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    text = TextFiles(paths, encoding=encoding, errors=errors, labels=labels)
+    text = TextFiles(paths, encoding=encoding, errors=errors, labels=labels, binary=binary)
     if format == "text":
         return text
     return {"jsonl": JsonLinesFiles, "csv": CsvFiles, "file": WholeFiles}[format](text)

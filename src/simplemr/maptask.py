@@ -49,6 +49,8 @@ class MapOutput:
     skipped: list[str] = field(default_factory=list)
     #: Bytes written for each partition (what the report's skew chart shows).
     partition_bytes: list[int] = field(default_factory=list)
+    #: Input files skipped because they look binary.
+    binary_skipped: list[str] = field(default_factory=list)
 
     def loaded(self) -> MapOutput:
         """This output with its segments' bytes in place of its file."""
@@ -201,19 +203,23 @@ def _run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) -
             bulk = job.steps[step].bulk
             _map_split(job, functions, split, buffer, counters, skipped, bulk)
             _finish(functions, buffer, split.describe())
-        decode_errors = {
-            name[len(C.DECODE_ERRORS_IN) :]: counters.pop(name)
-            for name in [name for name in counters if name.startswith(C.DECODE_ERRORS_IN)]
-        }
+        decode_errors = _per_file(counters, C.DECODE_ERRORS_IN)
+        binary = list(_per_file(counters, C.BINARY_SKIPPED_IN))
         segments = writer.close(job.partitions)
         sizes = [0 if segment is None else segment.nbytes for segment in segments]
-        return MapOutput(writer.path, segments, counters, decode_errors, skipped, sizes)
+        return MapOutput(writer.path, segments, counters, decode_errors, skipped, sizes, binary)
     except OSError as error:  # reading input raises InputError: this is the work folder
         writer.discard()
         raise WorkFolderError.from_os_error(context.workdir, error, writer.nbytes) from error
     except BaseException:
         writer.discard()
         raise
+
+
+def _per_file(counters: dict[str, int], prefix: str) -> dict[str, int]:
+    """Take out of ``counters`` those named ``prefix + file``, by file."""
+    names = [name for name in counters if name.startswith(prefix)]
+    return {name[len(prefix) :]: counters.pop(name) for name in names}
 
 
 def _finish(functions: MapFunctions, buffer: _Buffer, where: str) -> None:

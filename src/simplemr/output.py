@@ -110,8 +110,7 @@ def check_target(target: str, overwrite: bool, inputs: Iterable[str] = ()) -> No
         return
     if not overwrite:
         raise JobDefinitionError(
-            f"the output {target!r} already exists; choose another or pass overwrite=True "
-            "(--overwrite)"
+            f"the output {target!r} already exists; choose another or pass overwrite=True"
         )
     if folder and not _looks_like_output(target):
         raise JobDefinitionError(

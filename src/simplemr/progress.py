@@ -1,7 +1,8 @@
 """Progress bars on stderr, one per phase, drawn by tqdm.
 
-The engine reports each finished task; a map bar counts input bytes when the
+The engine reports each finished task; a map bar counts input MiB when the
 input's size is known (text files), else tasks; a reduce bar counts partitions.
+Sizes are binary (MiB), as in the summary.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import sys
 from typing import Any
 
 from . import counters as C
+from .memory import MiB
 
 __all__ = ["Progress", "TerminalProgress"]
 
@@ -27,6 +29,10 @@ class Progress:
         """The job ended, however it ended."""
 
 
+#: A bytes bar counts MiB, as the summary does ("28.6/286.1 MiB [..., 21.40MiB/s]").
+_BYTES_BAR = "{l_bar}{bar}| {n:.1f}/{total:.1f} MiB [{elapsed}<{remaining}, {rate_fmt}{postfix}]"
+
+
 class TerminalProgress(Progress):
     """A tqdm bar per phase on stderr."""
 
@@ -41,11 +47,10 @@ class TerminalProgress(Progress):
         self.close()
         self._by_bytes = total_bytes is not None
         self._bar = tqdm(
-            total=total_bytes if self._by_bytes else total_tasks,
+            total=total_bytes / MiB if total_bytes is not None else total_tasks,
             desc=phase,
-            unit="B" if self._by_bytes else " tasks",
-            unit_scale=self._by_bytes,
-            unit_divisor=1024,
+            unit="MiB" if self._by_bytes else " tasks",
+            bar_format=_BYTES_BAR if self._by_bytes else None,
             file=self.file,
             leave=True,
             dynamic_ncols=True,
@@ -53,7 +58,7 @@ class TerminalProgress(Progress):
 
     def task_done(self, phase: str, counters: dict[str, int]) -> None:
         if self._bar is not None:
-            self._bar.update(counters.get(C.INPUT_BYTES, 0) if self._by_bytes else 1)
+            self._bar.update(counters.get(C.INPUT_BYTES, 0) / MiB if self._by_bytes else 1)
 
     def close(self) -> None:
         if self._bar is not None:

@@ -1,5 +1,7 @@
 """A finished job in figures: time per phase, records and bytes, memory, counters.
 
+Sizes are in binary units (KiB, MiB, GiB), as in the progress bars.
+
 Made from the job's counters and events (``events.py``), so it costs nothing
 while the job runs. ``format_summary`` lays it out as an aligned table for a
 terminal; ``Summary.to_dict`` gives the same figures for ``--stats`` (JSON).
@@ -14,7 +16,7 @@ from typing import Any
 from . import counters as C
 from .events import PhaseSpan, TaskEvent
 from .executors.base import peak_rss
-from .memory import format_size
+from .memory import MiB, format_size
 
 __all__ = ["Summary", "format_summary", "peak_memory"]
 
@@ -101,7 +103,7 @@ def format_summary(summary: Summary) -> str:
         rows.append((name, f"{phase.seconds:.1f} s", ""))
     input_bytes = figures["input_bytes"]
     if input_bytes:
-        rows.append(("input", format_size(input_bytes), _rate(input_bytes / 1e6, seconds, "MB")))
+        rows.append(("input", format_size(input_bytes), _rate(input_bytes / MiB, seconds, "MiB")))
     rows.append(("input records", f"{figures['input_records']:,}", ""))
     rows.append(("map output records", f"{figures['map_output_records']:,}", ""))
     if counters.get(C.COMBINE_RECORDS_IN, 0):

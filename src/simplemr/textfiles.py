@@ -19,6 +19,7 @@ from __future__ import annotations
 import bz2
 import codecs
 import contextlib
+import errno
 import functools
 import glob
 import gzip
@@ -108,6 +109,22 @@ def byte_splittable(encoding: str) -> bool:
     return name in {"utf-8", "utf-8-sig", "ascii"} or name.startswith(("iso8859-", "cp125", "mac-"))
 
 
+#: How much of a file is looked at to tell binary from text, as grep does.
+BINARY_SNIFF = 8 * 1024
+
+
+def looks_binary(path: str, encoding: str) -> bool:
+    """Whether ``path`` (decompressed) holds a NUL byte in its first 8 KiB, in an
+    encoding where text never does (UTF-8, Latin-1...; not UTF-16)."""
+    if not byte_splittable(encoding):
+        return False
+    try:
+        with open_input(path) as file:
+            return b"\0" in file.read(BINARY_SNIFF)
+    except READ_ERRORS:
+        return False  # reading the file says what is wrong, and where
+
+
 def _is_hidden(name: str) -> bool:
     return name.startswith((".", "_"))
 
@@ -138,9 +155,27 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
         raise InputError("no input files were given")
     files = _without_repeats(files)
     for path in files:
-        if not is_url(path) and not os.access(path, os.R_OK):
-            raise InputError(f"cannot read {path!r}: permission denied")
+        if not is_url(path):
+            _check_readable(path)
     return files
+
+
+def _check_readable(path: str) -> None:
+    """Refuse a file that cannot be opened, saying why: a link to nothing, a loop of
+    links, or no permission."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise InputError(f"cannot read {path!r}: it is a loop of symbolic links") from None
+        if os.path.islink(path):
+            raise InputError(
+                f"cannot read {path!r}: it is a symbolic link to {os.readlink(path)!r}, "
+                "which does not exist"
+            ) from None
+        raise InputError(f"cannot read {path!r}: {error.strerror}") from None
+    if not os.access(path, os.R_OK):
+        raise InputError(f"cannot read {path!r}: permission denied")
 
 
 def _without_repeats(files: list[str]) -> list[str]:
@@ -162,13 +197,24 @@ def _walk_error(error: OSError) -> None:
 def _expand_one(path: str) -> list[str]:
     if os.path.isdir(path):
         found = []
+        skipped = 0
         for folder, subfolders, names in os.walk(path, onerror=_walk_error):
+            skipped += sum(map(_is_hidden, subfolders)) + sum(map(_is_hidden, names))
             subfolders[:] = sorted(d for d in subfolders if not _is_hidden(d))
             found.extend(os.path.join(folder, n) for n in sorted(names) if not _is_hidden(n))
+        if not found and skipped:
+            raise InputError(
+                f"the folder {path!r} has nothing to read: "
+                + ("its one name starts" if skipped == 1 else f"all {skipped} names in it start")
+                + " with '.' or '_', and such names are skipped (hidden files, markers such "
+                "as _SUCCESS); name such a file to read it"
+            )
         if not found:
             raise InputError(f"the folder {path!r} has no files in it")
         return found
     if not os.path.exists(path):
+        if os.path.islink(path):
+            _check_readable(path)
         raise InputError(f"no such file or folder: {path!r}")
     if not os.path.isfile(path):
         raise InputError(f"{path!r} is not a regular file or a folder")
@@ -187,6 +233,7 @@ class TextSplit:
     errors: str
     whole: bool  # read as one decoded stream (compressed, or not byte-splittable)
     label: str = ""  # what messages call the file, if not its path ("<stdin>")
+    binary: bool = False  # read it even if it looks binary
 
     @property
     def name(self) -> str:
@@ -209,6 +256,10 @@ class TextSplit:
         )
         handler = error_handler(self.errors)
         try:
+            if not self.binary and looks_binary(self.path, self.encoding):
+                if self.start == 0:
+                    counters[C.BINARY_SKIPPED_IN + self.name] = 1
+                return
             if self.whole:
                 yield from _stream_blocks(self.path, self.encoding, handler, line_limit)
             else:
@@ -554,6 +605,7 @@ class TextFiles:
         errors: str = "replace",
         split_size: int | None = None,
         labels: Mapping[str, str] | None = None,
+        binary: bool = False,
     ) -> None:
         try:
             codecs.lookup(encoding)
@@ -573,6 +625,7 @@ class TextFiles:
         self.encoding = encoding
         self.errors = errors
         self.split_size = split_size
+        self.binary = binary
 
     @property
     def total_bytes(self) -> int:
@@ -586,7 +639,9 @@ class TextFiles:
 
     def _split(self, path: str, start: int, end: int, size: int, whole: bool) -> TextSplit:
         label = self.labels.get(path, "")
-        return TextSplit(path, start, end, size, self.encoding, self.errors, whole, label)
+        return TextSplit(
+            path, start, end, size, self.encoding, self.errors, whole, label, self.binary
+        )
 
     def splits(self, workers: int) -> Iterator[TextSplit | CombinedSplit]:
         step = self._split_size(workers)
@@ -635,6 +690,7 @@ def text_files(
     errors: str = "replace",
     split_size: int | None = None,
     labels: Mapping[str, str] | None = None,
+    binary: bool = False,
 ) -> TextFiles:
     """Name text files for the engine to read: each record is one line, without its ending.
 
@@ -644,7 +700,19 @@ def text_files(
     between 1 and 64 MiB). ``errors='replace'`` (the default) turns undecodable
     bytes into U+FFFD and counts them in ``input.decode_errors``. ``labels`` gives
     some paths another name in messages (the command line's ``<stdin>``).
+
+    A file whose first 8 KiB (decompressed) hold a NUL byte is binary, not text, and
+    is skipped, as grep does: it is listed in the result's ``binary_skipped``.
+    ``binary=True`` reads such files as text too. (UTF-16 and UTF-32 files are never
+    taken for binary.)
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    return TextFiles(paths, encoding=encoding, errors=errors, split_size=split_size, labels=labels)
+    return TextFiles(
+        paths,
+        encoding=encoding,
+        errors=errors,
+        split_size=split_size,
+        labels=labels,
+        binary=binary,
+    )

@@ -1,7 +1,8 @@
 """The command line: ``simplemr wordcount [PATH ...]`` and ``simplemr run JOB [INPUT ...]``.
 
 Exit status: 0 done, 1 the job failed, 2 bad usage or bad input found before
-the job started, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
+the job started, 130 interrupted (Ctrl-C), 141 the reader of the output went away
+(``| head``), 143 terminated (SIGTERM); ``common.EXIT_STATUS_HELP`` says it in --help.
 """
 
 from __future__ import annotations
@@ -16,15 +17,18 @@ from .. import __version__
 from ..errors import InputError, JobDefinitionError, SimplemrError
 from ..jobclass import Job
 from . import run, wordcount
-from .common import EXIT_STATUS_HELP
+from .common import (
+    EXIT_BROKEN_PIPE,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_STATUS_HELP,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    ArgumentParser,
+)
+from .words import in_command_line_words
 
 __all__ = ["main", "run_job_class"]
-
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-EXIT_TERMINATED = 143
-EXIT_BROKEN_PIPE = 141
 
 
 class _Terminated(BaseException):
@@ -36,7 +40,7 @@ def _on_sigterm(signum: int, frame: object) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="simplemr",
         description="MapReduce on every core of this machine, in bounded memory.",
         epilog=EXIT_STATUS_HELP,
@@ -45,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wordcount.add_command(commands)
     run.add_command(commands)
+    parser.commands = dict(commands.choices)
     return parser
 
 
@@ -105,5 +110,5 @@ def _fail(debug: bool, error: BaseException, status: int) -> int:
         import traceback
 
         traceback.print_exception(error)
-    print(f"simplemr: error: {error}", file=sys.stderr)
+    print(f"simplemr: error: {in_command_line_words(str(error))}", file=sys.stderr)
     return status

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import json
 import os
 import platform
@@ -12,22 +13,75 @@ import shutil
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, NoReturn
 
 from .. import __version__
+from .. import counters as C
 from ..engine import make_workdir
 from ..errors import InputError, JobDefinitionError
 from ..executors import EXECUTORS
+from ..executors.local import available_cores
+from ..memory import MiB, format_size, parse_size
 from ..report import render_report
 from ..summary import Summary, format_summary
-from ..textfiles import expand_paths
+from ..textfiles import BINARY_SNIFF, expand_paths
 
+EXIT_DONE = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141
+EXIT_TERMINATED = 143
 EXIT_STATUS_HELP = (
-    "exit status: 0 done, 1 the job failed, 2 bad usage or bad input found before the "
-    "job started, 130 interrupted, 143 terminated"
+    f"exit status: {EXIT_DONE} done, {EXIT_FAILED} the job failed, {EXIT_USAGE} bad usage or "
+    f"bad input found before the job started, {EXIT_INTERRUPTED} interrupted (Ctrl-C), "
+    f"{EXIT_BROKEN_PIPE} the reader of the output went away (| head), "
+    f"{EXIT_TERMINATED} terminated (SIGTERM)"
 )
 STDIN_LABEL = "<stdin>"
+#: The least budget ``--memory`` gives a worker: below it, a job does little but spill.
+MIN_CLI_WORKER_BUDGET = 1 * MiB
+#: What an input path may be, for every command's help (the README says the same).
+PATHS_HELP = (
+    "files, globs or folders (read recursively; names starting with . or _ are skipped, "
+    "such as hidden files and _SUCCESS markers); .gz, .bz2 and .xz files are decompressed"
+)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse's parser, saying of an option it does not know which one was meant,
+    in the usage of the (sub)command the option was given to."""
+
+    #: The parsers of the subcommands, by name, for the top-level parser's errors.
+    commands: dict[str, argparse.ArgumentParser]
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:
+        namespace, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self._refuse(extras, namespace)
+        return namespace
+
+    def parse_intermixed_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:
+        namespace, extras = self.parse_known_intermixed_args(args, namespace)
+        if extras:
+            self._refuse(extras, namespace)
+        return namespace
+
+    def _refuse(self, extras: list[str], namespace: argparse.Namespace) -> NoReturn:
+        commands = getattr(self, "commands", {})
+        parser = commands.get(getattr(namespace, "command", None), self)
+        options = [extra for extra in extras if extra.startswith("-") and extra != "-"]
+        if not options:
+            parser.error(f"unrecognized arguments: {' '.join(extras)}")
+        message = f"unrecognized option{'s' if len(options) > 1 else ''}: {' '.join(options)}"
+        known = list(parser._option_string_actions)  # argparse offers no public list
+        for option in options:
+            close = difflib.get_close_matches(option.split("=", 1)[0], known, n=1, cutoff=0.6)
+            if close:
+                message += f" (did you mean {close[0]}?)"
+                break
+        parser.error(message)
 
 
 def _integer(least: int, expected: str) -> Callable[[str], int]:
@@ -49,12 +103,26 @@ positive = _integer(1, "a positive integer")
 not_negative = _integer(0, "an integer, 0 or more")
 
 
+def add_binary_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--binary",
+        action="store_true",
+        help="read files that look binary (a NUL byte in their first 8 KiB) as text too; "
+        "by default they are skipped with a warning",
+    )
+
+
 def add_engine_options(parser: argparse.ArgumentParser, skip_mode: bool = False) -> None:
     """The options that say where and how a job runs (and ``--max-bad-records``,
     for jobs with a per-record mapper)."""
     parser.add_argument("--workers", type=positive, help="worker processes (all cores)")
     parser.add_argument("--partitions", type=positive, help="reduce tasks (2 per worker)")
-    parser.add_argument("--memory", help="the job's memory budget, e.g. 512MB")
+    parser.add_argument(
+        "--memory",
+        metavar="SIZE",
+        help="the budget for the job's data in all workers, e.g. 512MB or 1GiB (at least "
+        "1 MiB a worker; the interpreters come on top)",
+    )
     parser.add_argument("--executor", choices=EXECUTORS, default="local", help="where tasks run")
     parser.add_argument(
         "--scheduler",
@@ -101,11 +169,34 @@ def engine_options(args: argparse.Namespace) -> dict[str, object]:
     return {
         "workers": args.workers,
         "partitions": args.partitions,
-        "memory": args.memory,
+        "memory": memory_budget(args),
         "executor": args.scheduler or args.executor,
         "tmp_dir": args.tmp_dir,
         "max_bad_records": getattr(args, "max_bad_records", 0),
     }
+
+
+def memory_budget(args: argparse.Namespace) -> int | None:
+    """The budget ``--memory`` asks for, raised to ``MIN_CLI_WORKER_BUDGET`` a worker
+    with a note saying so (the Python API takes smaller budgets, for tests of spilling)."""
+    if args.memory is None:
+        return None
+    try:
+        budget = parse_size(args.memory)
+    except ValueError as error:
+        raise JobDefinitionError(f"--memory: {error}") from None
+    workers = 1 if args.executor == "inline" else args.workers or available_cores()
+    floor = MIN_CLI_WORKER_BUDGET * workers
+    if budget >= floor:
+        return budget
+    print(
+        f"simplemr: note: --memory {args.memory} is below the least a job is given, "
+        f"{format_size(MIN_CLI_WORKER_BUDGET)} a worker: using {format_size(floor)} for "
+        f"{workers} worker{'s' if workers > 1 else ''}. The budget bounds the job's data; "
+        "each process's interpreter (about 20 MiB) comes on top",
+        file=sys.stderr,
+    )
+    return floor
 
 
 def show_progress(args: argparse.Namespace) -> bool:
@@ -143,9 +234,17 @@ def stdin_is_piped() -> bool:
     return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
 
 
-def report_input_problems(decode_errors: Mapping[str, int], skipped: list[str], total: int) -> None:
-    """Say on stderr which files had undecodable bytes, and which records were skipped."""
-    for path, count in sorted(decode_errors.items()):
+def report_input_problems(outcome: Any) -> None:
+    """Say on stderr which files a job's ``outcome`` (a result or a result stream) skipped
+    as binary, which had undecodable bytes, and which records were skipped."""
+    for path in outcome.binary_skipped:
+        print(
+            f"simplemr: warning: skipped {path}: it looks binary (a NUL byte in its first "
+            f"{BINARY_SNIFF // 1024} KiB); --binary reads such files as text",
+            file=sys.stderr,
+        )
+    skipped, total = outcome.skipped, outcome.counters.get(C.MAP_SKIPPED, 0)
+    for path, count in sorted(outcome.decode_errors.items()):
         print(
             f"simplemr: warning: {path}: {count} undecodable byte sequence"
             f"{'s' if count > 1 else ''} replaced with U+FFFD",

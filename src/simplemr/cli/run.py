@@ -28,6 +28,9 @@ from ..jobclass import Job
 from ..output import LINE_FORMATS, check_target, output_kind, resolve_line_format
 from .common import (
     EXIT_STATUS_HELP,
+    PATHS_HELP,
+    ArgumentParser,
+    add_binary_option,
     add_engine_options,
     check_report_paths,
     engine_options,
@@ -49,7 +52,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
 def run_parser(job_class: type[Job] | None) -> argparse.ArgumentParser:
     """The command line of ``simplemr run``, with the options of ``job_class`` if known;
     parse it with ``parse_intermixed_args``, so options may come after inputs."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="simplemr run",
         description="Run a simplemr.Job subclass over input files; the results go to "
         "standard output unless -o names a file or a folder. JOB comes first.",
@@ -68,8 +71,7 @@ def add_job_options(parser: argparse.ArgumentParser, job_class: type[Job] | None
         "inputs",
         nargs="*",
         metavar="INPUT",
-        help="files, globs or folders (hidden and _ files skipped, so an earlier job's "
-        "output folder works); - or nothing for stdin",
+        help=f"{PATHS_HELP}; - or none for standard input",
     )
     parser.add_argument(
         "-o",
@@ -101,6 +103,7 @@ def add_job_options(parser: argparse.ArgumentParser, job_class: type[Job] | None
     parser.add_argument(
         "--encoding", default=defaults.ENCODING, help=f"of text inputs ({defaults.ENCODING})"
     )
+    add_binary_option(parser)
     add_engine_options(parser, skip_mode=True)
     if job_class is not None:
         job_class.add_options(parser.add_argument_group(f"options of {job_class.__name__}"))
@@ -215,7 +218,9 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
         args.output, args.output_format or (None if named else job_class.OUTPUT_FORMAT)
     )
     with stdin_spooled(inputs, args.tmp_dir) as (paths, labels):
-        files = input_files(paths, args.input_format, encoding=args.encoding, labels=labels)
+        files = input_files(
+            paths, args.input_format, encoding=args.encoding, labels=labels, binary=args.binary
+        )
         result = job.run(
             files,
             output=args.output,
@@ -228,9 +233,7 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
         )
     with contextlib.suppress(BrokenPipeError):
         sys.stdout.flush()
-    report_input_problems(
-        result.decode_errors, result.skipped, result.counters["map.skipped_records"]
-    )
+    report_input_problems(result)
     title = f"simplemr run {getattr(args, 'job', None) or job_class.__name__}"
     report_job(args, title, result, time.perf_counter() - started)
     return 0
@@ -238,7 +241,7 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
 
 def job_parser(job_class: type[Job], prog: str) -> argparse.ArgumentParser:
     """The command line of ``python job.py``: ``simplemr run``'s, without JOB."""
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog=prog,
         description=(inspect.getdoc(job_class) or f"Run {job_class.__name__}.").split("\n\n")[0],
         epilog=EXIT_STATUS_HELP,

@@ -15,6 +15,8 @@ from ..output import check_target, write_results
 from ..textfiles import text_files
 from .common import (
     EXIT_STATUS_HELP,
+    PATHS_HELP,
+    add_binary_option,
     add_engine_options,
     check_report_paths,
     engine_options,
@@ -42,8 +44,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
         "paths",
         nargs="*",
         metavar="PATH",
-        help="files, globs or folders (recursively; hidden files skipped); - for stdin; "
-        ".gz, .bz2 and .xz files are decompressed",
+        help=f"{PATHS_HELP}; - for standard input; none: the bundled sample text",
     )
     count.add_argument("--top", type=positive, default=20, help="how many words to show (20)")
     count.add_argument(
@@ -54,6 +55,7 @@ def add_command(commands: argparse._SubParsersAction) -> None:
     )
     count.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     count.add_argument("--encoding", default="utf-8", help="the files' encoding (utf-8)")
+    add_binary_option(count)
     add_engine_options(count)
     count.set_defaults(run=run)
 
@@ -102,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     with contextlib.ExitStack() as stack:
         paths = args.paths or stack.enter_context(_sample_paths())
         paths, labels = stack.enter_context(stdin_spooled(paths, args.tmp_dir))
-        inputs = text_files(paths, encoding=args.encoding, labels=labels)
+        inputs = text_files(paths, encoding=args.encoding, labels=labels, binary=args.binary)
         job = wordcount.job(**engine_options(args))
         top = _TopWords(args.top)
         with job.stream(inputs, progress=show_progress(args), verbose=args.verbose) as results:
@@ -112,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
                         pass
             else:
                 write_results(top.watch(results.partitions()), args.output, args.overwrite)
-            report_input_problems(results.decode_errors, [], 0)
+            report_input_problems(results)
     if args.output != "-":
         print(wordcount.format_top(top.result(), args.top))
         sys.stdout.flush()
