@@ -202,3 +202,27 @@ def test_a_failing_line_in_packed_small_files_is_located(tmp_path: Path) -> None
                 job.run(text_files(tmp_path))
         finally:
             textfiles.BLOCK_SIZE = saved
+
+
+@pytest.mark.parametrize("executor", ["inline", "local"])
+def test_binary_files_are_skipped_and_listed_unless_binary_is_true(
+    tmp_path: Path, executor: str
+) -> None:
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(b"word\n" * 3000 + b"\0\n" + b"word\n" * 100_000)  # NUL at 15,000
+    late = tmp_path / "late.bin"
+    late.write_bytes(b"word\n" * 2000 + b"\0\n")  # past the first 8 KiB: both are text
+    (tmp_path / "text.txt").write_text("word\n")
+    job = simplemr.MapReduce(
+        lambda line: [(line, 1)], lambda key, ones: (key, sum(ones)), executor=executor
+    )
+    result = job.run(simplemr.text_files(tmp_path, split_size=100_000))
+    assert result.binary_skipped == []
+    assert dict(result.results)["word"] == 3000 + 100_000 + 2000 + 1
+    binary.write_bytes(b"\0\n" + b"word\n" * 100_000)  # several splits, each one skipped
+    result = job.run(simplemr.text_files(tmp_path, split_size=100_000))
+    assert result.binary_skipped == [str(binary)]
+    assert dict(result.results)["word"] == 2000 + 1
+    result = job.run(simplemr.text_files(tmp_path, split_size=100_000, binary=True))
+    assert result.binary_skipped == []
+    assert dict(result.results)["word"] == 100_000 + 2000 + 1
