@@ -1,0 +1,51 @@
+"""The source distribution holds what its tests need, and they pass from it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.timeout(600)
+def test_the_sdist_carries_its_tests_docs_and_examples_and_they_pass(tmp_path: Path) -> None:
+    pytest.importorskip("build", reason="the test extra's 'build' is not installed")
+    if not (REPO / "pyproject.toml").is_file():
+        pytest.skip("not run from a source tree")
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--sdist", "--outdir", str(tmp_path), str(REPO)],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    assert "deprecat" not in (built.stdout + built.stderr).lower()
+    [archive] = tmp_path.glob("simplemr-*.tar.gz")
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path, filter="data")
+        names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+    sample = "src/simplemr/examples/sample/mapreduce-with-simplemr.rst"
+    for needed in ("tests/conftest.py", "tests/reference.py", "tests/sample_jobs.py",
+                   "docs/guide.md", "examples/make_data.py", "CHANGELOG.md", "LICENSE",
+                   "src/simplemr/py.typed", sample):  # fmt: skip
+        assert needed in names, needed
+    assert not any("__pycache__" in name for name in names)
+    unpacked = archive.parent / archive.name.removesuffix(".tar.gz")
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+         "tests/test_partition.py", "tests/test_compat.py", "tests/test_cli_messages.py"],
+        cwd=unpacked, capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(unpacked / "src")},
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    assert " passed" in ran.stdout.splitlines()[-1]
+    where = subprocess.run(
+        [sys.executable, "-c", "import simplemr; print(simplemr.__file__)"],
+        cwd=unpacked, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(unpacked / "src")},
+    )  # fmt: skip
+    assert where.stdout.strip().startswith(str(unpacked)), where
