@@ -18,6 +18,8 @@ from sample_jobs import (
     identity_mapper,
     killing_its_dask_worker_once,
     sorted_values_reducer,
+    sum_reducer,
+    words_mapper,
 )
 
 import simplemr
@@ -193,3 +195,18 @@ def test_two_runs_of_one_job_at_once_on_one_cluster(dask_client: Any) -> None:
 def test_a_client_with_workers_given(dask_client: Any) -> None:
     assert make_executor(dask_client, 5).workers == 5
     assert make_executor(dask_client, None).workers == sum(dask_client.nthreads().values())
+
+
+def test_relative_paths_name_the_drivers_files_on_the_workers(
+    dask_client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers run in folders of their own: a relative path is the driver's."""
+    (tmp_path / "books").mkdir()
+    (tmp_path / "books" / "a.txt").write_text("pear fig pear\n")
+    monkeypatch.chdir(tmp_path)
+    job = simplemr.MapReduce(words_mapper, sum_reducer, executor=dask_client)
+    result = job.run(simplemr.text_files("books"))
+    assert sorted(result.results) == [("fig", 1), ("pear", 2)]
+    failing = simplemr.MapReduce(lambda line: [(line, 1 / 0)], sum_reducer, executor=dask_client)
+    with pytest.raises(simplemr.TaskFailedError, match=r"failed on books/a\.txt, line 1"):
+        failing.run(simplemr.text_files("books"))

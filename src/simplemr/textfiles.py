@@ -619,8 +619,17 @@ class TextFiles:
             raise JobDefinitionError(
                 f"split_size must be a positive number of bytes, not {split_size}"
             )
-        self.labels = dict(labels or {})
-        self.paths = expand_paths(paths)
+        # Workers open files by absolute path (a Dask worker's folder is not the
+        # driver's); messages keep calling them as the caller named them.
+        given = {_absolute(path): name for path, name in (labels or {}).items()}
+        self.paths: list[str] = []
+        self.labels: dict[str, str] = {}
+        for path in expand_paths(paths):
+            full = _absolute(path)
+            self.paths.append(full)
+            name = given.get(full, path)
+            if name != full:
+                self.labels[full] = name
         self.sizes = [size_of(path) for path in self.paths]
         self.encoding = encoding
         self.errors = errors
@@ -661,6 +670,10 @@ class TextFiles:
                 yield self._split(path, start, end, size, False)
         if small:
             yield _one_or_combined(small)
+
+
+def _absolute(path: str) -> str:
+    return path if is_url(path) else os.path.abspath(path)
 
 
 def _even_ranges(size: int, step: int, workers: int) -> Iterator[tuple[int, int]]:
