@@ -8,6 +8,7 @@ method, and an exception in user code shows its file, line and source line.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -240,3 +241,92 @@ def test_a_jupyter_notebook_runs_functions_lambdas_and_job_classes() -> None:
     assert printed[2:4] == [counts, counts]
     assert "raise ValueError('bad ' + line)  # a notebook's line" in printed[4]
     assert ", line 2, in bad" in printed[4]
+
+
+# --- a worker that cannot start says why -----------------------------------------------
+
+LOADS_ONLY_HERE = """
+import os, sys
+import simplemr
+
+DRIVER = os.getpid()
+
+def refuse_elsewhere(driver):
+    if os.getpid() != driver:
+        raise RuntimeError("this object cannot be loaded in another process")
+    return driver
+
+class Anchored:
+    def __reduce__(self):
+        return refuse_elsewhere, (DRIVER,)
+
+anchor = Anchored()
+
+def mapper(line):
+    return [(anchor, 1)]
+
+def killed_on_start(driver):
+    if os.getpid() != driver:
+        os.kill(os.getpid(), 9)
+    return driver
+
+class Doomed:
+    def __reduce__(self):
+        return killed_on_start, (DRIVER,)
+
+doom = Doomed()
+
+def dooming_mapper(line):
+    return [(doom, 1)]
+
+which = {"raise": mapper, "kill": dooming_mapper}[sys.argv[1]]
+simplemr.MapReduce(which, lambda key, values: key, workers=2).run(["x"])
+"""
+
+
+@pytest.mark.parametrize(
+    ("how", "said"),
+    [
+        ("raise", r"a worker process failed to start: it could not load the job:\n"
+                  r"Traceback(.|\n)*RuntimeError: this object cannot be loaded in another process"),
+        ("kill", r"a worker process failed to start: it was killed by SIGKILL \(killed from "
+                 r"outside, often by the kernel's out-of-memory killer\) before it was ready"),
+    ],
+)  # fmt: skip
+def test_a_worker_that_cannot_start_names_the_cause(tmp_path: Path, how: str, said: str) -> None:
+    path = tmp_path / "anchored.py"
+    path.write_text(LOADS_ONLY_HERE)
+    done = python(str(path), how, cwd=tmp_path)
+    assert done.returncode == 1
+    assert re.search(said, done.stderr), done.stderr
+    assert "__main__" not in done.stderr.splitlines()[-1]
+
+
+def test_ipython_runs_a_job(tmp_path: Path) -> None:
+    pytest.importorskip("IPython")
+    done = python(
+        "-m", "IPython", "--quick", "--no-banner", "--colors=NoColor", "-c",
+        script("forkserver", guarded=False), cwd=tmp_path,
+    )  # fmt: skip
+    check_ran_once(done)
+
+
+def test_a_job_files_lines_travel_to_workers_that_cannot_read_it(tmp_path: Path) -> None:
+    """As on another host: the file is gone where the worker runs, its lines are not."""
+    import linecache
+
+    path = tmp_path / "elsewhere.py"
+    path.write_text("def mapper(item):\n    raise LookupError(item)  # a line from afar\n")
+    namespace: dict[str, object] = {"__name__": "__main__"}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)
+    assert linecache.getlines(str(path))  # the driver read it, as tracebacks would
+    job = simplemr.MapReduce(namespace["mapper"], lambda key, values: key, workers=1)
+    path.unlink()
+    try:
+        with pytest.raises(simplemr.TaskFailedError, match="LookupError") as caught:
+            job.run(["x"])
+    finally:
+        linecache.checkcache(str(path))
+    cause = str(caught.value.__cause__)
+    assert f'File "{path}", line 2, in mapper' in cause
+    assert "raise LookupError(item)  # a line from afar" in cause

@@ -4,9 +4,10 @@ A job's functions and classes travel with cloudpickle, so a worker never imports
 user's ``__main__`` or job file to find them. cloudpickle renames the file of every
 code object it ships to ``<dynamic-code>``; a traceback from a worker would then show
 neither the user's file nor the failing line. This pickler ships code objects whole
-(``marshal``, as a ``.pyc`` file holds them) and, for code whose file the worker may
-not be able to read (a notebook cell, an interactive session), the source lines too,
-which the worker hands to ``linecache`` so its tracebacks quote them.
+(``marshal``, as a ``.pyc`` file holds them) with the source lines of their file,
+which a worker that cannot read that file (a notebook cell, an interactive session, a
+job file on another host) hands to ``linecache``, so its tracebacks quote them. A
+file's lines travel once per pickle, however many of its functions go.
 
 ``loads(dumps(obj))`` behaves as ``cloudpickle.loads(cloudpickle.dumps(obj))``.
 """
@@ -38,7 +39,8 @@ def dumps(obj: Any) -> bytes:
 
 def _reduce_code(code: types.CodeType) -> tuple[Any, tuple[Any, ...]]:
     filename = code.co_filename
-    lines = None if os.path.isfile(filename) else linecache.getlines(filename) or None
+    # linecache hands out its one list of a file's lines, so pickling memoizes it.
+    lines = linecache.getlines(filename) or None
     return _load_code, (marshal.dumps(code), filename, lines)
 
 

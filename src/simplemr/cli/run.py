@@ -171,7 +171,8 @@ def _load_file(path: str) -> ModuleType:
         raise JobDefinitionError(f"no such job file: {path!r}")
     stem = os.path.splitext(os.path.basename(path))[0]
     name = f"simplemr_job_{stem}" if stem.isidentifier() else "simplemr_job"
-    loader = importlib.machinery.SourceFileLoader(name, path)
+    # An absolute path in the module's code, so workers elsewhere name the same file.
+    loader = importlib.machinery.SourceFileLoader(name, os.path.abspath(path))
     spec = importlib.util.spec_from_loader(name, loader)
     assert spec is not None
     module = importlib.util.module_from_spec(spec)
