@@ -290,7 +290,8 @@ simplemr.MapReduce(which, lambda key, values: key, workers=2).run(["x"])
         ("raise", r"a worker process failed to start: it could not load the job:\n"
                   r"Traceback(.|\n)*RuntimeError: this object cannot be loaded in another process"),
         ("kill", r"a worker process failed to start: it was killed by SIGKILL \(killed from "
-                 r"outside, often by the kernel's out-of-memory killer\) before it was ready"),
+                 r"outside, often by the kernel's out-of-memory killer\) before it was ready "
+                 r"\(started 3 times\)"),
     ],
 )  # fmt: skip
 def test_a_worker_that_cannot_start_names_the_cause(tmp_path: Path, how: str, said: str) -> None:

@@ -29,7 +29,14 @@ from .job import JobSpec, MapFunctions, Pairs
 from .memory import SizeEstimator, check_interval
 from .partition import partition_of
 from .segments import BUCKETS, SegmentWriter, load_segment
-from .task import TaskContext, UserCodeError, call_hook, hook_output, local_folder
+from .task import (
+    TaskContext,
+    UserCodeError,
+    call_hook,
+    hook_output,
+    local_folder,
+    user_errors,
+)
 
 __all__ = ["MapOutput", "run_map_task", "run_results_map_task"]
 
@@ -122,7 +129,7 @@ class _Buffer:
             if len(values) > 1:
                 try:
                     combined = combine(key, values)
-                except Exception as error:
+                except user_errors() as error:
                     raise UserCodeError("combiner", f"key {short_repr(key)}") from error
                 combined_in += len(values)
                 combined_out += len(combined)
@@ -295,7 +302,7 @@ def _map_split(
                 if skipping:  # Hadoop's skip mode: a record the mapper raises on adds nothing
                     try:
                         pairs = list(mapper(record))
-                    except Exception as error:
+                    except user_errors() as error:
                         _skip(job, split, counters, skipped, (block_number, index, record), error)
                         continue
                 else:
@@ -319,7 +326,7 @@ def _map_split(
         counters[C.MAP_RECORDS_OUT] += pairs_out
     except SimplemrError:  # the input's or the engine's own, already clear
         raise
-    except Exception as error:
+    except user_errors() as error:
         where = (
             f"{split.describe()}, block {block_number + 1}"
             if bulk

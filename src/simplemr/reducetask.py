@@ -44,7 +44,14 @@ from .segments import (
     write_batches,
 )
 from .sorting import sort_within_budget
-from .task import TaskContext, UserCodeError, call_hook, hook_output, local_folder
+from .task import (
+    TaskContext,
+    UserCodeError,
+    call_hook,
+    hook_output,
+    local_folder,
+    user_errors,
+)
 
 __all__ = ["ReduceOutput", "group_within_budget", "read_results", "run_reduce_task"]
 
@@ -311,7 +318,7 @@ def _results(
                 yield sort_key(key, result), result
         except SimplemrError:
             raise
-        except Exception as error:
+        except user_errors() as error:
             raise UserCodeError("reducer", f"key {short_repr(key)}") from error
     if functions.final is not None:
         for result in hook_output("reducer_final", functions.final, where):

@@ -7,6 +7,7 @@ import dataclasses
 import glob
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -14,7 +15,14 @@ from typing import Any
 
 from .errors import SimplemrError
 
-__all__ = ["TaskContext", "UserCodeError", "call_hook", "hook_output", "local_folder"]
+__all__ = [
+    "TaskContext",
+    "UserCodeError",
+    "call_hook",
+    "hook_output",
+    "local_folder",
+    "user_errors",
+]
 
 
 @dataclass(frozen=True)
@@ -92,11 +100,24 @@ class UserCodeError(SimplemrError):
         self.where = where
 
 
+def user_errors() -> tuple[type[BaseException], ...]:
+    """What user code may raise that fails its task (``except user_errors():``).
+
+    Any ``Exception``, and ``SystemExit`` (``sys.exit()`` in a mapper ends the task, not
+    the worker). ``KeyboardInterrupt`` too, where no Ctrl-C can reach this process
+    (SIGINT ignored, as in local workers); where one can (inline, in the driver), it is
+    the user's interrupt and stops the job.
+    """
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        return (Exception, SystemExit, KeyboardInterrupt)
+    return (Exception, SystemExit)
+
+
 def call_hook(role: str, hook: Callable[[], Any], where: str) -> None:
     """Call a user's set-up hook, blaming it by name if it raises."""
     try:
         hook()
-    except Exception as error:
+    except user_errors() as error:
         raise UserCodeError(role, where) from error
 
 
@@ -109,5 +130,5 @@ def hook_output(role: str, hook: Callable[[], Iterable[Any] | None], where: str)
             yield from output
     except SimplemrError:
         raise
-    except Exception as error:
+    except user_errors() as error:
         raise UserCodeError(role, where) from error

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import multiprocessing
 import os
 import pickle
@@ -72,6 +73,8 @@ def default_start_method() -> str:
 
 
 _READY = "ready"
+#: How many times a worker killed while it starts is started again before the job fails.
+START_TRIES = 3
 _STOP = b"stop"
 
 #: A worker's garbage collector thresholds (generations 0, 1, 2, as CPython 3.8 to
@@ -211,18 +214,36 @@ class LocalExecutor(Executor):
         self._queue.clear()
         self._done.clear()
         self._payload = job_payload
+        # All start at once; then each is waited for in turn.
         self._workers = [_Worker(*self._start_process(slot)) for slot in range(self.workers)]
-        for worker in self._workers:
-            self._await_ready(worker.process, worker.conn)
+        for slot, worker in enumerate(self._workers):
+            self._workers[slot] = self._until_ready(slot, worker)
 
     def _spawn(self, slot: int) -> _Worker:
-        worker = _Worker(*self._start_process(slot))
-        try:
-            self._await_ready(worker.process, worker.conn)
-        except BaseException:
-            worker.process.kill()
-            raise
-        return worker
+        return self._until_ready(slot, _Worker(*self._start_process(slot)))
+
+    def _until_ready(self, slot: int, worker: _Worker) -> _Worker:
+        """Wait for a new worker's first word; return the worker once it is ready.
+
+        One that cannot load the job, or exits with an error, fails the job at once
+        with the reason: every worker would do the same. One killed by a signal while
+        it starts (as the kernel's out-of-memory killer does under pressure) is
+        started again, up to ``START_TRIES`` in all.
+        """
+        for tries in itertools.count(1):
+            try:
+                problem, worth_retrying = self._await_ready(worker.process, worker.conn)
+            except BaseException:
+                worker.process.kill()
+                raise
+            if problem is None:
+                return worker
+            if not worth_retrying or tries == START_TRIES:
+                self.shutdown(cancel=True)
+                times = f" (started {tries} times)" if tries > 1 else ""
+                raise SimplemrError(f"a worker process failed to start: {problem}{times}")
+            worker = _Worker(*self._start_process(slot))
+        raise AssertionError("unreachable")
 
     def _start_process(self, slot: int) -> tuple[Any, Connection]:
         ours, theirs = self._context.Pipe(duplex=True)
@@ -237,26 +258,25 @@ class LocalExecutor(Executor):
         theirs.close()
         return process, ours
 
-    def _await_ready(self, process: Any, conn: Connection) -> None:
-        """Wait for a new worker's first word, so a worker that cannot start fails
-        the job at once with the reason, instead of failing every task."""
+    @staticmethod
+    def _await_ready(process: Any, conn: Connection) -> tuple[str | None, bool]:
+        """Wait for a new worker's first word: ``(None, _)`` when it is ready, else what
+        went wrong and whether another try might go better (it was killed by a signal)."""
         wait([conn, process.sentinel])
         message = None
         if conn.poll():
             with contextlib.suppress(EOFError, OSError):
                 message = pickle.loads(conn.recv_bytes())
         if message == _READY:
-            return
+            return None, False
         process.join(timeout=5)
         conn.close()
         if isinstance(message, str):
-            detail = f"it could not load the job:\n{message}"
-        else:
-            detail = f"it {describe_exit(process.exitcode)} before it was ready"
-            if process.exitcode is not None and process.exitcode > 0:
-                detail += " (its error output, above, says why)"
-        self.shutdown(cancel=True)
-        raise SimplemrError(f"a worker process failed to start: {detail}")
+            return f"it could not load the job:\n{message}", False
+        detail = f"it {describe_exit(process.exitcode)} before it was ready"
+        if process.exitcode is not None and process.exitcode > 0:
+            detail += " (its error output, above, says why)"
+        return detail, process.exitcode is None or process.exitcode < 0
 
     def submit(self, task: Task) -> None:
         self._queue.append(task)
