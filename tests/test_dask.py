@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from conftest import SAMPLE
 from reference import as_multiset, reference_pipeline
@@ -210,3 +211,18 @@ def test_relative_paths_name_the_drivers_files_on_the_workers(
     failing = simplemr.MapReduce(lambda line: [(line, 1 / 0)], sum_reducer, executor=dask_client)
     with pytest.raises(simplemr.TaskFailedError, match=r"failed on books/a\.txt, line 1"):
         failing.run(simplemr.text_files("books"))
+
+
+def test_the_local_cluster_it_starts_listens_on_this_machine_only() -> None:
+    from simplemr.executors.dask import _local_cluster
+
+    with _local_cluster(1, None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        dashboard = cluster.scheduler.http_server.port
+        assert cluster.dashboard_link.startswith(f"http://127.0.0.1:{dashboard}/")
+        listening = {
+            connection.laddr.ip
+            for connection in psutil.Process().net_connections("tcp")
+            if connection.status == "LISTEN" and connection.laddr.port == dashboard
+        }
+        assert listening == {"127.0.0.1"}

@@ -142,7 +142,8 @@ NO_PROFILER = {"distributed.worker.profile.enabled": False}
 
 
 def _local_cluster(workers: int, security: Any) -> Any:
-    """A LocalCluster of ``workers`` processes of one thread, without the profiler."""
+    """A LocalCluster of ``workers`` processes of one thread, without the profiler,
+    reachable from this machine only (scheduler, workers and dashboard on 127.0.0.1)."""
     import dask
 
     distributed = import_distributed()
@@ -151,7 +152,8 @@ def _local_cluster(workers: int, security: Any) -> Any:
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=":0",
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
             security=security,
         )
 
