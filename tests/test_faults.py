@@ -199,4 +199,6 @@ _worker_main(worker, cloudpickle.dumps(None), dict(os.environ))
 print("ended")
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
-    assert (done.returncode, done.stdout, done.stderr) == (0, "ended\n", "")
+    assert done.stderr == ""
+    # It returns, or its watch on the driver's pipe ends the process first.
+    assert (done.returncode, done.stdout) in {(0, "ended\n"), (1, "")}

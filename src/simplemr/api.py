@@ -17,6 +17,7 @@ from .job import FunctionStep, JobSpec, StepSpec
 from .memory import MIN_WORKER_BUDGET, default_budget, format_size, parse_size
 from .output import check_target, resolve_line_format, write_results
 from .progress import Progress, TerminalProgress
+from .signals import stopping_on_signals
 
 __all__ = ["JobResult", "MapReduce", "available_cores"]
 
@@ -155,16 +156,17 @@ class MapReduce:
         """
         if progress is True:
             progress = TerminalProgress()
-        return run_job(
-            self.job,
-            inputs,
-            self.executor,
-            max_attempts=self.max_attempts,
-            tmp_dir=self.tmp_dir,
-            chunksize=chunksize,
-            progress=progress or None,
-            verbose=verbose,
-        )
+        with stopping_on_signals(redeliver=True):
+            return run_job(
+                self.job,
+                inputs,
+                self.executor,
+                max_attempts=self.max_attempts,
+                tmp_dir=self.tmp_dir,
+                chunksize=chunksize,
+                progress=progress or None,
+                verbose=verbose,
+            )
 
     def run(
         self,
@@ -191,7 +193,10 @@ class MapReduce:
             check_target(target, overwrite)
             output_format = resolve_line_format(target, output_format)
         options = {"chunksize": chunksize, "progress": progress, "verbose": verbose}
-        with self.stream(inputs, **options) as stream:  # type: ignore[arg-type]
+        with (
+            stopping_on_signals(redeliver=True),
+            self.stream(inputs, **options) as stream,  # type: ignore[arg-type]
+        ):
             if target is None:
                 results = list(stream)
             else:

@@ -2,7 +2,8 @@
 
 Exit status: 0 done, 1 the job failed, 2 bad usage or bad input found before
 the job started, 130 interrupted (Ctrl-C), 141 the reader of the output went away
-(``| head``), 143 terminated (SIGTERM); ``common.EXIT_STATUS_HELP`` says it in --help.
+(``| head``), 143 terminated (SIGTERM), 128 + N stopped by another signal N (129 for
+SIGHUP); ``common.EXIT_STATUS_HELP`` says it in --help.
 """
 
 from __future__ import annotations
@@ -16,27 +17,19 @@ from collections.abc import Callable, Sequence
 from .. import __version__
 from ..errors import InputError, JobDefinitionError, SimplemrError
 from ..jobclass import Job
+from ..signals import Stopped, stopping_on_signals
 from . import run, wordcount
 from .common import (
     EXIT_BROKEN_PIPE,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_STATUS_HELP,
-    EXIT_TERMINATED,
     EXIT_USAGE,
     ArgumentParser,
 )
 from .words import in_command_line_words
 
 __all__ = ["main", "run_job_class"]
-
-
-class _Terminated(BaseException):
-    """SIGTERM, raised in the driver so that cleanup runs as for Ctrl-C."""
-
-
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise _Terminated
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -80,10 +73,10 @@ def run_job_class(job_class: type[Job], argv: Sequence[str] | None = None) -> in
 
 def _run(parse: Callable[[], argparse.Namespace], debug: bool) -> int:
     """Parse the command line and run it, turning every failure into a message and a status."""
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
-        args = parse()
-        return args.run(args)
+        with stopping_on_signals(take_over=True):
+            args = parse()
+            return args.run(args)
     except (InputError, JobDefinitionError) as error:
         return _fail(debug, error, EXIT_USAGE)
     except SimplemrError as error:
@@ -98,11 +91,10 @@ def _run(parse: Callable[[], argparse.Namespace], debug: bool) -> int:
     except KeyboardInterrupt:
         print("simplemr: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except _Terminated:
-        print("simplemr: terminated", file=sys.stderr)
-        return EXIT_TERMINATED
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    except Stopped as stopped:
+        how = "terminated" if stopped.signum == signal.SIGTERM else f"stopped by {stopped.name}"
+        print(f"simplemr: {how}", file=sys.stderr)
+        return stopped.exit_status
 
 
 def _fail(debug: bool, error: BaseException, status: int) -> int:

@@ -37,7 +37,7 @@ EXIT_STATUS_HELP = (
     f"exit status: {EXIT_DONE} done, {EXIT_FAILED} the job failed, {EXIT_USAGE} bad usage or "
     f"bad input found before the job started, {EXIT_INTERRUPTED} interrupted (Ctrl-C), "
     f"{EXIT_BROKEN_PIPE} the reader of the output went away (| head), "
-    f"{EXIT_TERMINATED} terminated (SIGTERM)"
+    f"{EXIT_TERMINATED} terminated (SIGTERM), 128+N stopped by signal N (129: SIGHUP)"
 )
 STDIN_LABEL = "<stdin>"
 #: The least budget ``--memory`` gives a worker: below it, a job does little but spill.

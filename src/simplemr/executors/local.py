@@ -15,8 +15,10 @@ every pending task at once without saying which one was running. With a pipe per
 worker and its process sentinel, the driver always knows which task a dead worker
 held, and no shared queue lock can die with a worker.
 
-Workers ignore SIGINT: Ctrl-C reaches the whole process group, and it is the
-driver's job to stop them and clean up.
+Workers ignore SIGINT and SIGQUIT: Ctrl-C reaches the whole process group, and it is
+the driver's job to stop them and clean up. They end as soon as their driver's end
+of the pipe closes (on Linux), even in the middle of a task, so a driver killed with
+SIGKILL leaves no worker running.
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ import contextlib
 import gc
 import itertools
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import pickle
+import select
 import signal
 import sys
+import threading
 import time
 import traceback
 import types
@@ -92,12 +97,28 @@ def _worker_main(conn: Connection, job_payload: bytes, environment: dict[str, st
     A worker whose driver has gone (stopped, interrupted, killed) ends quietly.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+    if hasattr(select, "POLLRDHUP"):  # Linux
+        threading.Thread(target=_watch_driver, args=(conn,), daemon=True).start()
     # A fork server started by an earlier job holds that moment's environment.
     os.environ.clear()
     os.environ.update(environment)
     # A broken pipe means the driver closed its end: there is nobody left to reply to.
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
         _serve(conn, job_payload)
+
+
+def _watch_driver(conn: Connection) -> None:
+    """End this worker the moment its driver's end of the pipe closes: the driver died,
+    even by SIGKILL. A thread, so a worker busy in a long task goes too. (A worker's
+    parent may be the fork server, which lives as long as any worker does: the kernel's
+    parent-death signal would never fire.)"""
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLRDHUP)
+    while True:
+        for _, events in poller.poll():
+            if events & (select.POLLRDHUP | select.POLLHUP | select.POLLERR | select.POLLNVAL):
+                os._exit(1)
 
 
 def _serve(conn: Connection, job_payload: bytes) -> None:
@@ -155,6 +176,33 @@ def _main_module_withheld() -> Iterator[None]:
     finally:
         if main is not None:
             sys.modules["__main__"] = main
+
+
+@contextlib.contextmanager
+def _deaf_to_the_terminal() -> Iterator[None]:
+    """Start processes that ignore Ctrl-C and Ctrl-\\ from their first instruction.
+
+    Both reach the whole process group, and stopping the job is the driver's to do. An
+    ignored signal stays ignored across fork and exec (and Python leaves it so), so a
+    fork server or a worker still starting its interpreter or importing simplemr is
+    never cut short with a traceback. (Blocking them would not do: starting
+    multiprocessing's resource tracker unblocks SIGINT.) The driver ignores them only
+    while it forks, a few milliseconds; outside the main thread, where signal
+    handlers cannot be set, nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in _TERMINAL_KEYS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+#: What a terminal's keys send to the whole foreground process group: Ctrl-C, Ctrl-\\.
+_TERMINAL_KEYS = (signal.SIGINT, signal.SIGQUIT)
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -253,8 +301,16 @@ class LocalExecutor(Executor):
             name=f"Worker-{slot + 1}",
             daemon=True,
         )
-        with _main_module_withheld():
-            process.start()
+        if self.start_method == "forkserver":
+            # Its workers inherit what the server ignores; starting one then waits for
+            # the server to load simplemr, and a Ctrl-C meanwhile is the driver's.
+            with _deaf_to_the_terminal():
+                multiprocessing.forkserver.ensure_running()
+            with _main_module_withheld():
+                process.start()
+        else:
+            with _main_module_withheld(), _deaf_to_the_terminal():
+                process.start()
         theirs.close()
         return process, ours
 

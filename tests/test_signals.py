@@ -1,0 +1,194 @@
+"""Every signal that stops a job leaves nothing behind and says one quiet line.
+
+SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 stop the command line as SIGTERM does (exit
+128 + N); a second signal during clean-up does not cut it short; Ctrl-C in the first
+instants prints no traceback; a script using the API is cleaned up before the signal
+takes its course; a driver killed with SIGKILL leaves no worker running.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("input") / "big.txt"
+    chunk = b"the quick brown fox jumps over the lazy dog, again and again\n" * 16_384
+    with open(path, "wb") as file:
+        for _ in range(60):  # 60 MB: many seconds of work under a small budget
+            file.write(chunk)
+    return path
+
+
+def start_wordcount(big: Path, root: Path, target: Path) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simplemr", "wordcount", str(big), "--workers", "2",
+         "--memory", "2MiB", "--tmp-dir", str(root), "--output", str(target)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not any(root.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # the workers are busy
+    return process
+
+
+def folders(tmp_path: Path) -> tuple[Path, Path]:
+    root = tmp_path / "root"
+    root.mkdir()
+    return root, tmp_path / "counts"
+
+
+def assert_nothing_left(tmp_path: Path, root: Path, children: list[psutil.Process]) -> None:
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == []
+    assert list(root.iterdir()) == []
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["root"]  # no output
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize(
+    ("sent", "said"),
+    [
+        (signal.SIGHUP, "simplemr: stopped by SIGHUP"),
+        (signal.SIGQUIT, "simplemr: stopped by SIGQUIT"),
+        (signal.SIGUSR1, "simplemr: stopped by SIGUSR1"),
+        (signal.SIGUSR2, "simplemr: stopped by SIGUSR2"),
+    ],
+)
+def test_other_terminating_signals_stop_the_job_and_clean_up(
+    tmp_path: Path, big: Path, sent: int, said: str
+) -> None:
+    root, target = folders(tmp_path)
+    process = start_wordcount(big, root, target)
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert len(children) >= 2
+    os.killpg(process.pid, sent)  # as a closed terminal or Ctrl-\\ does: the whole group
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 128 + sent
+    assert stderr.decode() == said + "\n"
+    assert_nothing_left(tmp_path, root, children)
+
+
+@pytest.mark.timeout(120)
+def test_a_second_signal_does_not_cut_the_clean_up_short(tmp_path: Path, big: Path) -> None:
+    root, target = folders(tmp_path)
+    process = start_wordcount(big, root, target)
+    children = psutil.Process(process.pid).children(recursive=True)
+    for _ in range(5):
+        process.send_signal(signal.SIGTERM)
+        time.sleep(0.001)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 143
+    assert stderr.decode() == "simplemr: terminated\n"
+    assert_nothing_left(tmp_path, root, children)
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.1, 0.2, 0.4])
+def test_ctrl_c_while_the_workers_start_prints_no_traceback(
+    tmp_path: Path, big: Path, delay: float
+) -> None:
+    root, target = folders(tmp_path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simplemr", "wordcount", str(big), "--workers", "2",
+         "--tmp-dir", str(root), "--output", str(target)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any(
+        "forkserver" in " ".join(child.cmdline())
+        for child in psutil.Process(process.pid).children()
+    ):
+        time.sleep(0.005)
+    time.sleep(delay)
+    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C does: every process of the group
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130
+    assert stderr.decode() == "simplemr: interrupted\n"
+    time.sleep(0.5)
+    assert list(root.iterdir()) == []
+
+
+API_SCRIPT = """
+import sys, time, simplemr
+
+def slow(item):
+    time.sleep(60)
+    return [(item, 1)]
+
+print("started", flush=True)
+simplemr.MapReduce(slow, lambda key, ones: key, workers=2, tmp_dir=sys.argv[1]).run([1, 2])
+"""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGHUP])
+def test_a_script_using_the_api_cleans_up_then_ends_by_the_signal(
+    tmp_path: Path, sent: int
+) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    script = tmp_path / "job.py"
+    script.write_text(textwrap.dedent(API_SCRIPT))
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(root)], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert process.stdout is not None
+    assert process.stdout.readline() == b"started\n"
+    deadline = time.monotonic() + 30
+    while not any(root.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.5)
+    children = psutil.Process(process.pid).children(recursive=True)
+    process.send_signal(sent)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == -sent, stderr
+    assert stderr == b""
+    _, alive = psutil.wait_procs(children, timeout=10)
+    assert alive == []
+    assert list(root.iterdir()) == []
+
+
+@pytest.mark.timeout(120)
+def test_workers_end_when_their_driver_is_killed(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    script = tmp_path / "spin.py"
+    script.write_text(
+        "import sys, simplemr\n"
+        "def spin(item):\n    while True:\n        pass\n"
+        "print('started', flush=True)\n"
+        "simplemr.MapReduce(spin, lambda k, v: k, workers=2, tmp_dir=sys.argv[1]).run([1, 2])\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(root)], stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert process.stdout is not None
+    assert process.stdout.readline() == b"started\n"
+    deadline = time.monotonic() + 30
+    while not any(root.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(1)
+    tree = psutil.Process(process.pid).children(recursive=True)
+    busy = [child for child in tree if child.cpu_percent(interval=0.2) > 50]
+    assert len(busy) == 2  # both workers spin in user code
+    process.kill()
+    process.wait(timeout=10)
+    _, alive = psutil.wait_procs(tree, timeout=10)
+    assert alive == []
