@@ -109,3 +109,54 @@ def test_a_failed_overwrite_keeps_the_earlier_output(tmp_path: Path) -> None:
     assert (target / "part-00000").read_text() == "old\t1\n"
     assert (target / "_SUCCESS").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def _words_job() -> simplemr.MapReduce:
+    return simplemr.MapReduce(
+        lambda line: [(word, 1) for word in line.split()],
+        lambda word, ones: (word, sum(ones)),
+        executor="inline",
+    )
+
+
+def test_an_output_named_by_a_glob_of_the_inputs_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("pear\n")
+    (tmp_path / "z.txt").write_text("fig\n")
+    inputs = simplemr.text_files(str(tmp_path / "*.txt"))
+    with pytest.raises(simplemr.JobDefinitionError, match=r"would replace the input '.*z\.txt'"):
+        _words_job().run(inputs, output=tmp_path / "z.txt", overwrite=True)
+    assert (tmp_path / "z.txt").read_text() == "fig\n"
+
+
+def test_an_output_inside_an_input_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.txt").write_text("pear\n")
+    for inputs in (
+        simplemr.text_files(tmp_path / "in"),
+        simplemr.input_files(str(tmp_path / "i*"), "jsonl"),
+    ):
+        with pytest.raises(simplemr.JobDefinitionError, match="lies inside the input folder"):
+            _words_job().run(inputs, output=tmp_path / "in" / "counts.tsv")
+    assert sorted(path.name for path in (tmp_path / "in").iterdir()) == ["a.txt"]
+
+
+def test_an_output_another_job_committed_meanwhile_is_not_replaced(tmp_path: Path) -> None:
+    for name in ("counts.tsv", "counts"):
+        target = tmp_path / name
+        check_target(str(target), overwrite=False)  # both jobs found nothing there
+
+        def arrives_meanwhile(target: Path = target) -> object:
+            if target.suffix:
+                target.write_text("the other job's\n")
+            else:
+                target.mkdir()
+                (target / "_SUCCESS").write_text("")
+            yield ("mine", 1)
+
+        with pytest.raises(simplemr.OutputError, match="was written by someone else"):
+            write_results([arrives_meanwhile()], str(target))
+        assert not [path for path in tmp_path.iterdir() if path.name.startswith(".")]
+        if target.suffix:
+            assert target.read_text() == "the other job's\n"
+        else:
+            assert sorted(path.name for path in target.iterdir()) == ["_SUCCESS"]

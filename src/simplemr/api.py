@@ -13,6 +13,7 @@ from .errors import JobDefinitionError, check_positive_int
 from .events import PhaseSpan, TaskEvent
 from .executors import Executor, make_executor
 from .executors.local import available_cores
+from .inputs import input_locations
 from .job import FunctionStep, JobSpec, StepSpec
 from .memory import MIN_WORKER_BUDGET, default_budget, format_size, parse_size
 from .output import check_target, resolve_line_format, write_results
@@ -190,7 +191,7 @@ class MapReduce:
         """
         target = None if output is None else os.fspath(output)
         if target is not None:
-            check_target(target, overwrite)
+            check_target(target, overwrite, *input_locations(inputs))
             output_format = resolve_line_format(target, output_format)
         options = {"chunksize": chunksize, "progress": progress, "verbose": verbose}
         with (

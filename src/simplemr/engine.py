@@ -29,7 +29,6 @@ from typing import Any
 from . import counters as C
 from .counters import Counters
 from .errors import (
-    JobDefinitionError,
     RemoteTraceback,
     TaskFailedError,
     WorkerLostError,
@@ -45,34 +44,11 @@ from .progress import Progress
 from .reducetask import ReduceOutput, read_results, run_reduce_task
 from .sorting import merge_sorted
 from .task import TaskContext
+from .workdir import make_workdir
 
-__all__ = ["ResultStream", "make_workdir", "run_job"]
-
-#: The environment variable that sets where work folders go.
-TMPDIR_VARIABLE = "SIMPLEMR_TMPDIR"
+__all__ = ["ResultStream", "run_job"]
 
 _TaskSource = Iterator[tuple[Callable[..., Any], tuple[Any, ...], str]]
-
-
-def work_root(tmp_dir: str | None) -> tuple[str, str]:
-    """Return where work folders go, and what chose it (for messages)."""
-    if tmp_dir:
-        return tmp_dir, "tmp_dir"
-    if os.environ.get(TMPDIR_VARIABLE):
-        return os.environ[TMPDIR_VARIABLE], f"${TMPDIR_VARIABLE}"
-    return tempfile.gettempdir(), "the system's temp folder"
-
-
-def make_workdir(tmp_dir: str | None, prefix: str = "simplemr-") -> str:
-    """Create a private folder (mode 0700) under ``tmp_dir``, ``$SIMPLEMR_TMPDIR``
-    or the system's temp folder."""
-    root, origin = work_root(tmp_dir)
-    try:
-        return tempfile.mkdtemp(prefix=prefix, dir=root)
-    except OSError as error:
-        raise JobDefinitionError(
-            f"cannot create a work folder in {root!r} ({origin}): {error.strerror}"
-        ) from None
 
 
 class ResultStream(Iterator[Any]):

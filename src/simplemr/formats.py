@@ -86,6 +86,14 @@ class _FilesOf:
     def total_bytes(self) -> int:
         return self.files.total_bytes
 
+    @property
+    def paths(self) -> list[str]:
+        return self.files.paths
+
+    @property
+    def folders(self) -> list[str]:
+        return self.files.folders
+
     def name(self, path: str) -> str:
         return self.files.labels.get(path, path)
 

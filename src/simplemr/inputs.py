@@ -66,11 +66,21 @@ class Split(Protocol):
 
 @runtime_checkable
 class InputSource(Protocol):
-    """Anything that can plan itself into splits, like ``text_files(...)``."""
+    """Anything that can plan itself into splits, like ``text_files(...)``.
+
+    A source of files may also say which files and folders it reads (``paths`` and
+    ``folders`` attributes; see ``input_locations``), so that no output is written over
+    or inside them.
+    """
 
     def splits(self, workers: int) -> Iterator[Split]:
         """Yield the splits, sized so that ``workers`` workers get an even load."""
         ...
+
+
+def input_locations(inputs: Any) -> tuple[list[str], list[str]]:
+    """The files, and the folders, that ``inputs`` reads: none for an iterable."""
+    return list(getattr(inputs, "paths", ())), list(getattr(inputs, "folders", ()))
 
 
 class ItemsSplit:

@@ -19,6 +19,7 @@ is allowed only over a file or a folder of earlier output, never over inputs.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -28,6 +29,8 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 from .errors import JobDefinitionError, OutputError
+from .filesystems import is_url
+from .workdir import owner_tag, remove_stale
 
 __all__ = [
     "LINE_FORMATS",
@@ -82,10 +85,14 @@ def _looks_like_output(folder: str) -> bool:
     return all(_PART.fullmatch(name) or name == SUCCESS_MARKER for name in os.listdir(folder))
 
 
-def check_target(target: str, overwrite: bool, inputs: Iterable[str] = ()) -> None:
+def check_target(
+    target: str, overwrite: bool, inputs: Iterable[str] = (), folders: Iterable[str] = ()
+) -> None:
     """Refuse, before any work starts, a target that cannot or should not be written:
     its folder is missing, it exists (unless ``overwrite``, and then only over a
-    file, or a folder of earlier output), or it is or holds one of ``inputs``."""
+    file, or a folder of earlier output), it is or holds one of the files or folders
+    ``inputs``, or it lies inside one of the input ``folders`` (the next run would
+    read it back as input). Paths are compared by real path."""
     if target == "-":
         return
     parent = os.path.dirname(os.path.abspath(target))
@@ -95,9 +102,17 @@ def check_target(target: str, overwrite: bool, inputs: Iterable[str] = ()) -> No
         raise JobDefinitionError(f"cannot write {target!r}: {parent!r} is not writable")
     real = os.path.realpath(target)
     for path in inputs:
+        if is_url(path):
+            continue
         source = os.path.realpath(path)
         if source == real or source.startswith(real + os.sep):
             raise JobDefinitionError(f"the output {target!r} would replace the input {path!r}")
+    for folder in folders:
+        if not is_url(folder) and real.startswith(os.path.realpath(folder) + os.sep):
+            raise JobDefinitionError(
+                f"the output {target!r} lies inside the input folder {folder!r}, so the "
+                "next run would read it as input; write it elsewhere"
+            )
     folder = output_kind(target) == "folder"
     if os.path.isdir(target) and not folder:
         raise JobDefinitionError(f"the output {target!r} is a folder; name a file, or a folder")
@@ -145,7 +160,7 @@ def _write_lines(file: IO[str], results: Iterable[Any], kind: str) -> None:
 
 def _beside(target: str, role: str) -> str:
     folder, name = os.path.split(os.path.abspath(target))
-    return os.path.join(folder, f".{name}.simplemr-{role}-{os.getpid()}")
+    return os.path.join(folder, f".{name}.simplemr-{role}-{owner_tag()}")
 
 
 def _remove(path: str) -> None:
@@ -153,6 +168,34 @@ def _remove(path: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
     elif os.path.lexists(path):
         os.unlink(path)
+
+
+def _commit_new(temporary: str, target: str) -> None:
+    """Move ``temporary`` to ``target`` only if nothing is there: another job may have
+    committed the same output since this one checked. A file is hard-linked into place
+    (which fails if the name exists); a folder is renamed, which fails over a folder
+    that holds anything."""
+    try:
+        if os.path.isdir(temporary):
+            os.rename(temporary, target)
+        else:
+            try:
+                os.link(temporary, target)
+            except FileExistsError:
+                raise
+            except OSError:  # a filesystem without hard links
+                if os.path.lexists(target):
+                    raise FileExistsError(errno.EEXIST, "exists", target) from None
+                os.replace(temporary, target)
+                return
+            os.unlink(temporary)
+    except OSError as error:
+        if error.errno not in (errno.EEXIST, errno.ENOTEMPTY, errno.ENOTDIR, errno.EISDIR):
+            raise
+        raise OutputError(
+            f"the output {target!r} was written by someone else while this job ran; "
+            "this job's results were not written: choose another output"
+        ) from None
 
 
 def write_results(
@@ -174,6 +217,8 @@ def write_results(
         sys.stdout.flush()
         return
     temporary = _beside(target, "new")
+    folder, name = os.path.split(os.path.abspath(target))
+    remove_stale(folder, f".{name}.simplemr-")  # what a killed job left for this target
     _remove(temporary)
     try:
         if kind == "folder":
@@ -192,8 +237,10 @@ def write_results(
             os.rename(target, old)
             os.rename(temporary, target)
             _remove(old)
-        else:
+        elif overwrite:
             os.replace(temporary, target)
+        else:
+            _commit_new(temporary, target)
     except OSError as error:
         _remove(temporary)
         raise OutputError(

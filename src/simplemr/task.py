@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import SimplemrError
+from .workdir import TMPDIR_VARIABLE, owner_tag, remove_stale
 
 __all__ = [
     "TaskContext",
@@ -67,7 +68,9 @@ def local_folder(context: TaskContext) -> Iterator[TaskContext]:
     if not context.in_memory:
         yield context
         return
-    folder = tempfile.mkdtemp(prefix="simplemr-task-", dir=_scratch_root())
+    root = _scratch_root() or tempfile.gettempdir()
+    remove_stale(root, "simplemr-task-")  # what workers killed mid-task left here
+    folder = tempfile.mkdtemp(prefix=f"simplemr-task-{owner_tag()}-", dir=root)
     try:
         yield dataclasses.replace(context, workdir=folder)
     finally:
@@ -77,8 +80,8 @@ def local_folder(context: TaskContext) -> Iterator[TaskContext]:
 def _scratch_root() -> str | None:
     """Where a task on another machine writes: $SIMPLEMR_TMPDIR there, else its Dask
     worker's own folder (which Dask cleans up when a worker dies), else the temp folder."""
-    if os.environ.get("SIMPLEMR_TMPDIR"):
-        return os.environ["SIMPLEMR_TMPDIR"]
+    if os.environ.get(TMPDIR_VARIABLE):
+        return os.environ[TMPDIR_VARIABLE]
     try:
         from distributed import get_worker
 

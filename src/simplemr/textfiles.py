@@ -178,6 +178,17 @@ def _check_readable(path: str) -> None:
         raise InputError(f"cannot read {path!r}: permission denied")
 
 
+def input_folders(paths: Iterable[str]) -> list[str]:
+    """The local folders among ``paths`` and their glob matches, as named."""
+    folders = []
+    for path in paths:
+        if is_url(path):
+            continue
+        matches = glob.glob(path, recursive=True) if glob.has_magic(path) else [path]
+        folders.extend(match for match in matches if os.path.isdir(match))
+    return folders
+
+
 def _without_repeats(files: list[str]) -> list[str]:
     """Drop files named twice (``data/`` and ``data/*.txt``): each is read once."""
     seen: set[str] = set()
@@ -624,7 +635,10 @@ class TextFiles:
         given = {_absolute(path): name for path, name in (labels or {}).items()}
         self.paths: list[str] = []
         self.labels: dict[str, str] = {}
-        for path in expand_paths(paths):
+        named = [os.fspath(path) for path in paths]
+        #: The folders named, or matched by a glob, that the files were found in.
+        self.folders = input_folders(named)
+        for path in expand_paths(named):
             full = _absolute(path)
             self.paths.append(full)
             name = given.get(full, path)

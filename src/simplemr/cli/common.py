@@ -18,7 +18,6 @@ from typing import Any, NoReturn
 
 from .. import __version__
 from .. import counters as C
-from ..engine import make_workdir
 from ..errors import InputError, JobDefinitionError
 from ..executors import EXECUTORS
 from ..executors.local import available_cores
@@ -26,6 +25,7 @@ from ..memory import MiB, format_size, parse_size
 from ..report import render_report
 from ..summary import Summary, format_summary
 from ..textfiles import BINARY_SNIFF, expand_paths
+from ..workdir import make_workdir
 
 EXIT_DONE = 0
 EXIT_FAILED = 1

@@ -11,6 +11,7 @@ from importlib import resources
 
 from ..errors import JobDefinitionError
 from ..examples import wordcount
+from ..inputs import input_locations
 from ..output import check_target, write_results
 from ..textfiles import text_files
 from .common import (
@@ -105,6 +106,8 @@ def run(args: argparse.Namespace) -> int:
         paths = args.paths or stack.enter_context(_sample_paths())
         paths, labels = stack.enter_context(stdin_spooled(paths, args.tmp_dir))
         inputs = text_files(paths, encoding=args.encoding, labels=labels, binary=args.binary)
+        if args.output is not None:
+            check_target(args.output, args.overwrite, *input_locations(inputs))
         job = wordcount.job(**engine_options(args))
         top = _TopWords(args.top)
         with job.stream(inputs, progress=show_progress(args), verbose=args.verbose) as results:
