@@ -94,6 +94,10 @@ class _FilesOf:
     def folders(self) -> list[str]:
         return self.files.folders
 
+    @property
+    def not_regular(self) -> list[str]:
+        return self.files.not_regular
+
     def name(self, path: str) -> str:
         return self.files.labels.get(path, path)
 

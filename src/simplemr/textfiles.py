@@ -27,6 +27,7 @@ import io
 import itertools
 import lzma
 import os
+import stat
 import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -129,14 +130,19 @@ def _is_hidden(name: str) -> bool:
     return name.startswith((".", "_"))
 
 
-def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+def expand_paths(
+    paths: Iterable[str | os.PathLike[str]], not_regular: list[str] | None = None
+) -> list[str]:
     """Return the files named by ``paths`` (files, globs, folders), in a stable order.
 
     Folders are walked recursively; names starting with ``.`` or ``_`` inside them
-    (hidden files, ``_SUCCESS`` markers) are skipped. Every problem is an
-    InputError naming the path, raised here, before any work starts.
+    (hidden files, ``_SUCCESS`` markers) are skipped. So are FIFOs, sockets and
+    devices found in a folder or by a glob, which are listed in ``not_regular`` (one
+    named directly is refused). Every problem is an InputError naming the path,
+    raised here, before any work starts.
     """
     files: list[str] = []
+    special = [] if not_regular is None else not_regular
     for raw in paths:
         path = os.fspath(raw)
         if is_url(path):
@@ -147,9 +153,19 @@ def expand_paths(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
                 raise InputError(f"no file matches the pattern {path!r}")
             found = []
             for match in matches:
-                found.extend(_expand_one(match) if os.path.isdir(match) else [match])
+                if os.path.isdir(match):
+                    found.extend(_expand_one(match, special))
+                elif _is_special(match):
+                    special.append(match)
+                else:
+                    found.append(match)
+            if not found and special:
+                raise InputError(
+                    f"the pattern {path!r} matches nothing to read: {special[-1]!r} is "
+                    f"{describe_special(special[-1])}, and such files are skipped"
+                )
         else:
-            found = _expand_one(path)
+            found = _expand_one(path, special)
         files.extend(found)
     if not files:
         raise InputError("no input files were given")
@@ -205,14 +221,44 @@ def _walk_error(error: OSError) -> None:
     raise InputError(f"cannot read the folder {error.filename!r}: {error.strerror}")
 
 
-def _expand_one(path: str) -> list[str]:
+def _is_special(path: str) -> bool:
+    """Whether ``path`` exists but is neither a regular file nor a folder."""
+    return os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
+
+
+def describe_special(path: str) -> str:
+    """What kind of file that is not a regular one ``path`` is."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "not a regular file"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
+
+
+def _expand_one(path: str, special: list[str]) -> list[str]:
     if os.path.isdir(path):
         found = []
         skipped = 0
         for folder, subfolders, names in os.walk(path, onerror=_walk_error):
             skipped += sum(map(_is_hidden, subfolders)) + sum(map(_is_hidden, names))
             subfolders[:] = sorted(d for d in subfolders if not _is_hidden(d))
-            found.extend(os.path.join(folder, n) for n in sorted(names) if not _is_hidden(n))
+            for name in sorted(names):
+                full = os.path.join(folder, name)
+                if _is_hidden(name):
+                    continue
+                if _is_special(full):
+                    special.append(full)
+                else:
+                    found.append(full)
+        if not found and special:
+            raise InputError(
+                f"the folder {path!r} has nothing to read: {special[-1]!r} is "
+                f"{describe_special(special[-1])}, and such files are skipped"
+            )
         if not found and skipped:
             raise InputError(
                 f"the folder {path!r} has nothing to read: "
@@ -228,7 +274,7 @@ def _expand_one(path: str) -> list[str]:
             _check_readable(path)
         raise InputError(f"no such file or folder: {path!r}")
     if not os.path.isfile(path):
-        raise InputError(f"{path!r} is not a regular file or a folder")
+        raise InputError(f"{path!r} is {describe_special(path)}, not a regular file or a folder")
     return [path]
 
 
@@ -245,6 +291,7 @@ class TextSplit:
     whole: bool  # read as one decoded stream (compressed, or not byte-splittable)
     label: str = ""  # what messages call the file, if not its path ("<stdin>")
     binary: bool = False  # read it even if it looks binary
+    mtime: int = 0  # st_mtime_ns when planned (0: not known)
 
     @property
     def name(self) -> str:
@@ -277,6 +324,7 @@ class TextSplit:
                 yield from _range_blocks(
                     self.path, self.start, self.end, self.size, self.encoding, handler, line_limit
                 )
+            self._check_unchanged()
         except UnicodeDecodeError as error:
             raise InputError(
                 f"cannot decode {self.name!r} as {self.encoding}: {error.reason} "
@@ -295,6 +343,27 @@ class TextSplit:
                 f"worker ({format_size(error.limit)}): is it a text file? "
                 "(a larger memory= budget would let such lines through)"
             ) from None
+
+    def _check_unchanged(self) -> None:
+        """Refuse to count a file that changed while it was read: a log still being
+        written, a file replaced. (A file that said it was empty, as /proc's files
+        do, is read to its end, and only checked for having a size now.)"""
+        if is_url(self.path):
+            return
+        now = os.stat(self.path)
+        if now.st_size == self.size and (
+            not self.mtime or self.size == 0 or now.st_mtime_ns == self.mtime
+        ):
+            return
+        what = (
+            f"it was {self.size:,} bytes when the job started and is {now.st_size:,} now"
+            if now.st_size != self.size
+            else "it was modified"
+        )
+        raise InputError(
+            f"{self.name!r} changed while the job read it ({what}), so its results would be "
+            "wrong; run the job again once the file is complete"
+        )
 
     def locate(self, block_number: int, index: int, record: Any) -> str:
         return f"{self.name}, line {self.block_starts[block_number] + index + 1}"
@@ -404,7 +473,7 @@ def _packed(
 
 def _count_lines_to(path: str, offset: int, encoding: str) -> int:
     """Return how many lines of ``path`` start before byte ``offset``."""
-    split = TextSplit(path, 0, offset, offset, encoding, "replace", False)
+    split = TextSplit(path, 0, offset, size_of(path), encoding, "replace", False)
     return sum(len(block) for block in split.blocks({}))
 
 
@@ -638,13 +707,17 @@ class TextFiles:
         named = [os.fspath(path) for path in paths]
         #: The folders named, or matched by a glob, that the files were found in.
         self.folders = input_folders(named)
-        for path in expand_paths(named):
+        #: FIFOs, sockets and devices found in those folders or by a glob: skipped.
+        self.not_regular: list[str] = []
+        for path in expand_paths(named, self.not_regular):
             full = _absolute(path)
             self.paths.append(full)
             name = given.get(full, path)
             if name != full:
                 self.labels[full] = name
         self.sizes = [size_of(path) for path in self.paths]
+        #: When each local file was last changed, as planned (0: not known, for URLs).
+        self.mtimes = [0 if is_url(path) else os.stat(path).st_mtime_ns for path in self.paths]
         self.encoding = encoding
         self.errors = errors
         self.split_size = split_size
@@ -660,10 +733,12 @@ class TextFiles:
         even = -(-self.total_bytes // (4 * max(workers, 1)))
         return max(MIN_SPLIT_SIZE, min(MAX_SPLIT_SIZE, even))
 
-    def _split(self, path: str, start: int, end: int, size: int, whole: bool) -> TextSplit:
+    def _split(
+        self, path: str, start: int, end: int, size: int, mtime: int, whole: bool
+    ) -> TextSplit:
         label = self.labels.get(path, "")
         return TextSplit(
-            path, start, end, size, self.encoding, self.errors, whole, label, self.binary
+            path, start, end, size, self.encoding, self.errors, whole, label, self.binary, mtime
         )
 
     def splits(self, workers: int) -> Iterator[TextSplit | CombinedSplit]:
@@ -671,17 +746,18 @@ class TextFiles:
         splittable = byte_splittable(self.encoding)
         small: list[TextSplit] = []
         small_bytes = 0
-        for path, size in zip(self.paths, self.sizes, strict=True):
-            whole = not splittable or compression_of(path) is not None
+        for path, size, mtime in zip(self.paths, self.sizes, self.mtimes, strict=True):
+            # A file that says it is empty may not be (/proc/cpuinfo): read it to its end.
+            whole = not splittable or compression_of(path) is not None or size == 0
             if whole or size <= step:
-                small.append(self._split(path, 0, size, size, whole))
+                small.append(self._split(path, 0, size, size, mtime, whole))
                 small_bytes += size
                 if small_bytes >= step:
                     yield _one_or_combined(small)
                     small, small_bytes = [], 0
                 continue
             for start, end in _even_ranges(size, step, 1 if self.split_size else workers):
-                yield self._split(path, start, end, size, False)
+                yield self._split(path, start, end, size, mtime, False)
         if small:
             yield _one_or_combined(small)
 

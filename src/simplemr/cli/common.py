@@ -24,7 +24,7 @@ from ..executors.local import available_cores
 from ..memory import MiB, format_size, parse_size
 from ..report import render_report
 from ..summary import Summary, format_summary
-from ..textfiles import BINARY_SNIFF, expand_paths
+from ..textfiles import BINARY_SNIFF, describe_special, expand_paths
 from ..workdir import make_workdir
 
 EXIT_DONE = 0
@@ -232,6 +232,13 @@ def stdin_is_piped() -> bool:
     except OSError:
         return False
     return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
+
+
+def report_skipped_inputs(inputs: Any) -> None:
+    """Say on stderr which files found in folders or by globs were skipped because they
+    are not regular files (FIFOs, sockets, devices)."""
+    for path in getattr(inputs, "not_regular", ()):
+        print(f"simplemr: warning: skipped {path}: it is {describe_special(path)}", file=sys.stderr)
 
 
 def report_input_problems(outcome: Any) -> None:

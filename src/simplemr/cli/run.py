@@ -36,6 +36,7 @@ from .common import (
     engine_options,
     report_input_problems,
     report_job,
+    report_skipped_inputs,
     show_progress,
     stdin_is_piped,
     stdin_spooled,
@@ -222,6 +223,7 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
         files = input_files(
             paths, args.input_format, encoding=args.encoding, labels=labels, binary=args.binary
         )
+        report_skipped_inputs(files)
         result = job.run(
             files,
             output=args.output,

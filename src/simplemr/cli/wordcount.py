@@ -24,6 +24,7 @@ from .common import (
     positive,
     report_input_problems,
     report_job,
+    report_skipped_inputs,
     show_progress,
     stdin_is_piped,
     stdin_spooled,
@@ -106,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         paths = args.paths or stack.enter_context(_sample_paths())
         paths, labels = stack.enter_context(stdin_spooled(paths, args.tmp_dir))
         inputs = text_files(paths, encoding=args.encoding, labels=labels, binary=args.binary)
+        report_skipped_inputs(inputs)
         if args.output is not None:
             check_target(args.output, args.overwrite, *input_locations(inputs))
         job = wordcount.job(**engine_options(args))
