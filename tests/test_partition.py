@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sample_jobs import Point
 
+import simplemr
 from simplemr.partition import key_bytes, partition_of, stable_hash
 
 
@@ -165,3 +166,48 @@ def test_salted_hash_spreads_keys_of_one_partition() -> None:
     same = [k for k in range(5000) if partition_of(k, 4) == 0]
     pieces = {partition_of(k, 4, b"again") for k in same}
     assert pieces == {0, 1, 2, 3}
+
+
+def _nans(count: int) -> list[float]:
+    return [float("nan") for _ in range(count)]  # distinct objects, as records make them
+
+
+@pytest.mark.parametrize("memory", ["64MB", "40KB"])
+@pytest.mark.parametrize("executor", ["inline", "local"])
+def test_every_nan_is_one_key_however_it_is_grouped(memory: str, executor: str) -> None:
+    items = [(value, 1) for value in _nans(3000)] + [((1, nan), 1) for nan in _nans(500)]
+    items += [("a", 1)] * 100
+    job = simplemr.MapReduce(
+        lambda pair: [pair], lambda key, ones: (repr(key), sum(ones)), executor=executor,
+        memory=memory, workers=1 if executor == "inline" else 2, partitions=3,
+    )  # fmt: skip
+    assert sorted(job.run(items, chunksize=100).results) == [
+        ("'a'", 100), ("(1, nan)", 500), ("nan", 3000),
+    ]  # fmt: skip
+
+
+def test_a_job_class_combiner_keeps_a_nan_key() -> None:
+    class Nans(simplemr.Job):
+        def mapper(self, _, value):
+            yield float("nan"), value
+
+        def combiner(self, key, values):
+            yield key, sum(values)
+
+        def reducer(self, key, values):
+            yield repr(key), sum(values)
+
+    assert Nans().run([1] * 200, executor="inline").results == [("nan", 200)]
+
+
+def test_canonical_keys_merge_nans_and_leave_the_rest_alone() -> None:
+    from simplemr.partition import NAN, canonical_key, same_key
+
+    key = ("a", 1, (2.5, "b"))
+    assert canonical_key(key) is key
+    assert canonical_key(float("nan")) is NAN
+    assert canonical_key((1, (float("nan"), "x")))[1][0] is NAN
+    assert canonical_key(frozenset({float("nan")})) == frozenset({NAN})
+    assert same_key(float("nan"), float("nan"))
+    assert same_key((1, float("nan")), (1.0, float("nan")))
+    assert not same_key((1, float("nan")), (2, float("nan")))

@@ -37,6 +37,7 @@ from .formats import input_files
 from .inputs import InputSource
 from .job import MapFunctions, ReduceFunctions
 from .output import output_kind
+from .partition import same_key
 
 __all__ = ["Job", "Step"]
 
@@ -423,7 +424,7 @@ def _combining_with(
         combined = []
         for item in combiner(key, iter(values)):
             pair = _pair("combiner", item)
-            if pair[0] != key:
+            if not same_key(pair[0], key):
                 raise ValueError(
                     f"the combiner must keep its key: given {key!r}, it yielded {pair[0]!r}"
                 )

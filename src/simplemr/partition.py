@@ -19,7 +19,10 @@ import pickle
 from hashlib import blake2b
 from typing import Any
 
-__all__ = ["key_bytes", "partition_of", "stable_hash"]
+__all__ = ["NAN", "canonical_key", "key_bytes", "partition_of", "same_key", "stable_hash"]
+
+#: The one NaN every NaN in a key becomes, so that NaN keys group as one.
+NAN = float("nan")
 
 _INT = b"i"
 _MISC_NUMBER = b"n"
@@ -115,6 +118,35 @@ def key_bytes(key: Any) -> bytes:
         fields = tuple(getattr(key, f.name) for f in dataclasses.fields(key) if f.compare)
         return b"D" + name + _encode_tuple(fields)
     return b"p" + pickle.dumps(key, protocol=4)
+
+
+def canonical_key(key: Any) -> Any:
+    """``key`` with every float NaN in it (inside tuples and frozensets too) made the
+    one object ``NAN``; ``key`` itself when it holds none.
+
+    A dict keeps NaN keys apart, since a NaN is not equal to itself (only to itself
+    as an object), so without this every NaN record of a job would be a key of its
+    own. With it, ``canonical_key(a) == canonical_key(b)`` exactly when ``a`` and ``b``
+    are equal or differ only in which NaN objects they hold.
+    """
+    kind = type(key)
+    if kind is str or kind is int or kind is bytes or key is None:
+        return key
+    if kind is float:
+        return NAN if key != key else key
+    if kind is tuple:
+        items = tuple(canonical_key(item) for item in key)
+        return key if all(a is b for a, b in zip(items, key, strict=True)) else items
+    if kind is frozenset:
+        members = frozenset(canonical_key(item) for item in key)
+        return key if members == key else members
+    return key
+
+
+def same_key(a: Any, b: Any) -> bool:
+    """Whether ``a`` and ``b`` are one key when grouped: equal, or NaN alike."""
+    # In a tuple, as in a dict, the one NAN equals itself (identity comes first).
+    return a is b or a == b or (canonical_key(a),) == (canonical_key(b),)
 
 
 def stable_hash(key: Any, salt: bytes = b"") -> int:

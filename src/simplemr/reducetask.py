@@ -31,7 +31,7 @@ from .errors import SimplemrError, WorkFolderError
 from .inputs import short_repr
 from .job import JobSpec, ReduceFunctions
 from .memory import SizeEstimator, check_interval
-from .partition import partition_of
+from .partition import canonical_key, partition_of
 from .segments import (
     BATCH_VALUES,
     ReadProgress,
@@ -178,9 +178,28 @@ def group_within_budget(
                 )
         _remove(path)
         return
+    _merge_nan_keys(table, overflow)
     for key, values in table.items():
         spilled = overflow.pop(key, None)
         yield key, iter(values) if spilled is None else itertools.chain(spilled, values)
+
+
+def _merge_nan_keys(table: dict[Any, list[Any]], overflow: dict[Any, _Overflow]) -> None:
+    """Make keys that differ only in their NaN objects one key (``canonical_key``).
+    Each distinct key is looked at once, and keys without a NaN are left as they are."""
+    for key in [key for key in table if canonical_key(key) is not key]:
+        values = table.pop(key)
+        canonical = canonical_key(key)
+        if canonical in table:
+            table[canonical].extend(values)
+        else:
+            table[canonical] = values
+        if key in overflow:
+            spilled = overflow.pop(key)
+            if canonical in overflow:
+                overflow[canonical].extend(list(spilled))
+            else:
+                overflow[canonical] = spilled
 
 
 def _fanout(held_bytes: float, budget: float, progress: ReadProgress | None) -> int:
