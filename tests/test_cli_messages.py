@@ -251,3 +251,12 @@ def test_every_exit_status_is_listed_in_the_help_and_the_readme() -> None:
                    "141 the reader of the output went away", "143 terminated"):  # fmt: skip
         assert status in listed
         assert status in EXIT_STATUS_HELP
+
+
+def test_a_task_timeout_must_be_seconds(text: Path) -> None:
+    done = simplemr("wordcount", str(text), "--task-timeout", "soon")
+    assert done.returncode == 2
+    assert "argument --task-timeout: expected a number of seconds, 0 or more, got 'soon'" in err(
+        done
+    )
+    assert simplemr("wordcount", str(text), "--task-timeout", "0").returncode == 0

@@ -20,7 +20,11 @@ from .output import check_target, resolve_line_format, write_results
 from .progress import Progress, TerminalProgress
 from .signals import stopping_on_signals
 
-__all__ = ["JobResult", "MapReduce", "available_cores"]
+__all__ = ["DEFAULT_TASK_TIMEOUT", "JobResult", "MapReduce", "available_cores"]
+
+#: Seconds a task may go without progress before its worker is killed (as Hadoop's
+#: mapreduce.task.timeout).
+DEFAULT_TASK_TIMEOUT = 600.0
 
 
 @dataclass
@@ -72,7 +76,10 @@ class MapReduce:
     With ``sort=True`` the results come in key order (the reducer's key; keys
     must then be orderable), merged from every partition as they are read.
 
-    A task whose worker dies is run again, up to ``max_attempts`` attempts. With
+    A task whose worker dies is run again, up to ``max_attempts`` attempts; so is
+    one that makes no progress (no record read, no pairs emitted, no key reduced)
+    for ``task_timeout`` seconds (10 minutes; 0 or None: no limit; local workers
+    only), whose worker is killed: a stopped process, or code stuck on one record. With
     ``max_bad_records=N`` a record the mapper raises on is skipped and counted
     (``map.skipped_records``, and the first ten in ``JobResult.skipped``), up to N
     in the whole job; one more fails the job.
@@ -94,11 +101,12 @@ class MapReduce:
         max_bad_records: int = 0,
         tmp_dir: str | None = None,
         start_method: str | None = None,
+        task_timeout: float | None = DEFAULT_TASK_TIMEOUT,
     ) -> None:
         step = FunctionStep(mapper, reducer, combiner, bool(bulk))
         self._configure(
             (step,), workers, partitions, memory, executor, sort, max_attempts,
-            max_bad_records, tmp_dir, start_method,
+            max_bad_records, tmp_dir, start_method, task_timeout,
         )  # fmt: skip
 
     @classmethod
@@ -120,10 +128,20 @@ class MapReduce:
         max_bad_records: int = 0,
         tmp_dir: str | None = None,
         start_method: str | None = None,
+        task_timeout: float | None = DEFAULT_TASK_TIMEOUT,
     ) -> None:
         if workers is not None:
             check_positive_int("workers", workers)
-        self.executor = make_executor(executor, workers, start_method)
+        if task_timeout is not None and (
+            isinstance(task_timeout, bool)
+            or not isinstance(task_timeout, (int, float))
+            or task_timeout < 0
+        ):
+            raise JobDefinitionError(
+                f"task_timeout must be a number of seconds, 0 or None for no limit; "
+                f"got {task_timeout!r}"
+            )
+        self.executor = make_executor(executor, workers, start_method, task_timeout)
         try:
             workers = self.executor.workers
             partitions, budget = _checked_options(

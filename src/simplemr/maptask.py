@@ -35,7 +35,9 @@ from .task import (
     call_hook,
     hook_output,
     local_folder,
+    progressed,
     user_errors,
+    watch_records,
 )
 
 __all__ = ["MapOutput", "run_map_task", "run_results_map_task"]
@@ -284,11 +286,12 @@ def _map_split(
     get = table.get
     try:
         for block_number, block in enumerate(split.blocks(counters, job.worker_budget)):
+            progressed()
             counters[C.MAP_RECORDS_IN] += len(block)
             if parse is not None and bulk:
                 block = _parsed(split, parse, block_number, block)
             sources = (block,) if bulk else block
-            for index, record in enumerate(sources):
+            for index, record in enumerate(watch_records(iter(sources))):
                 if parse_each is not None:
                     try:
                         record = parse_each(record)
@@ -315,6 +318,7 @@ def _map_split(
                         values.append(value)
                     pairs_out += 1
                     if pairs_out >= next_check:
+                        progressed()
                         next_check = pairs_out + every
                         buffer.values += pairs_out - synced
                         synced = pairs_out

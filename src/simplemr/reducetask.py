@@ -50,6 +50,7 @@ from .task import (
     call_hook,
     hook_output,
     local_folder,
+    progressed,
     user_errors,
 )
 
@@ -151,6 +152,7 @@ def group_within_budget(
         held += len(values)
         if held < next_check:
             continue
+        progressed()
         next_check = held + every
         estimator.sample_key(key)
         if values:
@@ -331,6 +333,7 @@ def _results(
     reduce = functions.reduce
     sort_key = functions.sort_key
     for key, values in groups:
+        progressed()
         counters[C.REDUCE_GROUPS] += 1
         try:
             for result in reduce(key, values):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import glob
+import operator
 import os
 import shutil
 import signal
@@ -22,8 +23,35 @@ __all__ = [
     "call_hook",
     "hook_output",
     "local_folder",
+    "progress_ticks",
+    "progressed",
     "user_errors",
+    "watch_records",
 ]
+
+#: How far the tasks of this process have got: ticks (a block of records read, a few
+#: thousand pairs emitted, a key reduced), and the iterator over the records of the
+#: block being mapped, whose length hint moves with every record at no cost to the
+#: loop. An executor's watchdog samples them to tell a slow task from a stuck one.
+_ticks = [0]
+_records: list[Iterator[Any] | None] = [None]
+
+
+def progressed() -> None:
+    """Count a tick of progress of the running task."""
+    _ticks[0] += 1
+
+
+def watch_records(records: Iterator[Any]) -> Iterator[Any]:
+    """Let ``progress_ticks`` follow the iteration over ``records``; return it."""
+    _records[0] = records
+    return records
+
+
+def progress_ticks() -> tuple[int, int]:
+    """Where the tasks of this process are: it changes whenever they make progress."""
+    records = _records[0]
+    return _ticks[0], -1 if records is None else operator.length_hint(records, -1)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any, NoReturn
 
 from .. import __version__
 from .. import counters as C
+from ..api import DEFAULT_TASK_TIMEOUT
 from ..errors import InputError, JobDefinitionError
 from ..executors import EXECUTORS
 from ..executors.local import available_cores
@@ -99,6 +100,17 @@ def _integer(least: int, expected: str) -> Callable[[str], int]:
     return parse
 
 
+def _seconds(text: str) -> float:
+    """An argparse type: a number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, 0 or more, got {text!r}")
+    return value
+
+
 positive = _integer(1, "a positive integer")
 not_negative = _integer(0, "an integer, 0 or more")
 
@@ -131,6 +143,13 @@ def add_engine_options(parser: argparse.ArgumentParser, skip_mode: bool = False)
         "without it, a local Dask cluster is started for the job",
     )
     parser.add_argument("--tmp-dir", help="where the work folder goes ($SIMPLEMR_TMPDIR, /tmp)")
+    parser.add_argument(
+        "--task-timeout",
+        type=_seconds,
+        default=DEFAULT_TASK_TIMEOUT,
+        metavar="SECONDS",
+        help="kill and retry a task that makes no progress for this long (600; 0: no limit)",
+    )
     if skip_mode:
         parser.add_argument(
             "--max-bad-records",
@@ -172,6 +191,7 @@ def engine_options(args: argparse.Namespace) -> dict[str, object]:
         "memory": memory_budget(args),
         "executor": args.scheduler or args.executor,
         "tmp_dir": args.tmp_dir,
+        "task_timeout": args.task_timeout,
         "max_bad_records": getattr(args, "max_bad_records", 0),
     }
 

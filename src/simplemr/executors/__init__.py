@@ -26,14 +26,19 @@ EXECUTORS = ("local", "inline", "dask")
 SCHEDULER_SCHEMES = ("tcp://", "tls://", "ucx://", "inproc://", "ws://", "wss://")
 
 
-def make_executor(executor: Any, workers: int | None, start_method: str | None = None) -> Executor:
+def make_executor(
+    executor: Any,
+    workers: int | None,
+    start_method: str | None = None,
+    task_timeout: float | None = None,
+) -> Executor:
     """Return the executor ``executor`` names: ``"local"`` (or None), ``"inline"``,
     ``"dask"`` (a local Dask cluster for the job), a Dask scheduler's address, a
     ``distributed.Client``; or ``executor`` itself, an Executor."""
     if isinstance(executor, Executor):
         return executor
     if executor is None or executor == "local":
-        return LocalExecutor(workers or available_cores(), start_method)
+        return LocalExecutor(workers or available_cores(), start_method, task_timeout)
     if executor == "inline":
         return InlineExecutor()
     if executor == "dask" or (isinstance(executor, str) and executor.startswith(SCHEDULER_SCHEMES)):

@@ -44,6 +44,7 @@ from typing import Any
 
 from .. import shipping
 from ..errors import JobDefinitionError, SimplemrError
+from ..task import progress_ticks
 from .base import (
     Attempt,
     Completion,
@@ -78,6 +79,8 @@ def default_start_method() -> str:
 
 
 _READY = "ready"
+#: How often, in seconds, a worker says whether its task progressed.
+HEARTBEAT_INTERVAL = 1.0
 #: How many times a worker killed while it starts is started again before the job fails.
 START_TRIES = 3
 _STOP = b"stop"
@@ -90,22 +93,26 @@ _STOP = b"stop"
 WORKER_GC_THRESHOLDS = (50_000, 20, 10)
 
 
-def _worker_main(conn: Connection, job_payload: bytes, environment: dict[str, str]) -> None:
+def _worker_main(
+    conn: Connection, job_payload: bytes, environment: dict[str, str], heartbeat: Any
+) -> None:
     """A worker's life: receive a task, execute it, reply, repeat.
 
     The reply is ``(result, failure)`` only: the driver knows which task it sent.
     A worker whose driver has gone (stopped, interrupted, killed) ends quietly.
+    ``heartbeat`` (shared memory) says when its task last made progress.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGQUIT, signal.SIG_IGN)
     if hasattr(select, "POLLRDHUP"):  # Linux
         threading.Thread(target=_watch_driver, args=(conn,), daemon=True).start()
+    threading.Thread(target=_beat, args=(heartbeat,), daemon=True).start()
     # A fork server started by an earlier job holds that moment's environment.
     os.environ.clear()
     os.environ.update(environment)
     # A broken pipe means the driver closed its end: there is nobody left to reply to.
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        _serve(conn, job_payload)
+        _serve(conn, job_payload, heartbeat)
 
 
 def _watch_driver(conn: Connection) -> None:
@@ -121,7 +128,19 @@ def _watch_driver(conn: Connection) -> None:
                 os._exit(1)
 
 
-def _serve(conn: Connection, job_payload: bytes) -> None:
+def _beat(heartbeat: Any) -> None:
+    """Say, in shared memory, when the running task last made progress (ticks that the
+    task code counts); a stopped or stuck worker stops saying so."""
+    last = progress_ticks()
+    while True:
+        time.sleep(HEARTBEAT_INTERVAL)
+        ticks = progress_ticks()
+        if ticks != last:
+            heartbeat.value = time.time()
+            last = ticks
+
+
+def _serve(conn: Connection, job_payload: bytes, heartbeat: Any) -> None:
     """Load the job, say so, then run tasks until told to stop or the driver is gone."""
     try:
         job = shipping.loads(job_payload)
@@ -144,6 +163,7 @@ def _serve(conn: Connection, job_payload: bytes) -> None:
             failure = TaskFailure("internal", f"a worker could not load its input: {error!r}")
             conn.send_bytes(pickle.dumps((None, failure, Attempt())))
             continue
+        heartbeat.value = time.time()
         completion = execute(job, task)
         conn.send_bytes(_reply(completion))
 
@@ -226,13 +246,15 @@ def describe_exit(exitcode: int | None) -> str:
 
 
 class _Worker:
-    __slots__ = ("conn", "process", "started", "task")
+    __slots__ = ("conn", "heartbeat", "process", "stalled", "started", "task")
 
-    def __init__(self, process: Any, conn: Connection) -> None:
+    def __init__(self, process: Any, conn: Connection, heartbeat: Any) -> None:
         self.process = process
         self.conn = conn
+        self.heartbeat = heartbeat  # shared: when its task last made progress
         self.task: Task | None = None
         self.started = 0.0  # when it was given its task
+        self.stalled = False  # killed for making no progress
 
 
 class LocalExecutor(Executor):
@@ -240,8 +262,12 @@ class LocalExecutor(Executor):
 
     name = "local"
 
-    def __init__(self, workers: int, start_method: str | None = None) -> None:
+    def __init__(
+        self, workers: int, start_method: str | None = None, task_timeout: float | None = None
+    ) -> None:
         super().__init__(workers)
+        #: Seconds a task may go without progress before its worker is killed (None: no limit).
+        self.task_timeout = task_timeout or None
         method = start_method or default_start_method()
         if method not in multiprocessing.get_all_start_methods():
             raise JobDefinitionError(
@@ -263,12 +289,12 @@ class LocalExecutor(Executor):
         self._done.clear()
         self._payload = job_payload
         # All start at once; then each is waited for in turn.
-        self._workers = [_Worker(*self._start_process(slot)) for slot in range(self.workers)]
+        self._workers = [self._start_process(slot) for slot in range(self.workers)]
         for slot, worker in enumerate(self._workers):
             self._workers[slot] = self._until_ready(slot, worker)
 
     def _spawn(self, slot: int) -> _Worker:
-        return self._until_ready(slot, _Worker(*self._start_process(slot)))
+        return self._until_ready(slot, self._start_process(slot))
 
     def _until_ready(self, slot: int, worker: _Worker) -> _Worker:
         """Wait for a new worker's first word; return the worker once it is ready.
@@ -290,14 +316,15 @@ class LocalExecutor(Executor):
                 self.shutdown(cancel=True)
                 times = f" (started {tries} times)" if tries > 1 else ""
                 raise SimplemrError(f"a worker process failed to start: {problem}{times}")
-            worker = _Worker(*self._start_process(slot))
+            worker = self._start_process(slot)
         raise AssertionError("unreachable")
 
-    def _start_process(self, slot: int) -> tuple[Any, Connection]:
+    def _start_process(self, slot: int) -> _Worker:
         ours, theirs = self._context.Pipe(duplex=True)
+        heartbeat = self._context.RawValue("d", time.time())  # type: ignore[attr-defined]
         process = self._context.Process(  # type: ignore[attr-defined]
             target=_worker_main,
-            args=(theirs, self._payload, dict(os.environ)),
+            args=(theirs, self._payload, dict(os.environ), heartbeat),
             name=f"Worker-{slot + 1}",
             daemon=True,
         )
@@ -312,7 +339,7 @@ class LocalExecutor(Executor):
             with _main_module_withheld(), _deaf_to_the_terminal():
                 process.start()
         theirs.close()
-        return process, ours
+        return _Worker(process, ours, heartbeat)
 
     @staticmethod
     def _await_ready(process: Any, conn: Connection) -> tuple[str | None, bool]:
@@ -362,7 +389,8 @@ class LocalExecutor(Executor):
             for worker in self._workers:
                 watched[worker.conn] = worker
                 watched[worker.process.sentinel] = worker
-            ready = wait(list(watched))
+            ready = wait(list(watched), timeout=HEARTBEAT_INTERVAL if self.task_timeout else None)
+            self._stop_stalled()
             handled: set[int] = set()
             for obj in ready:
                 worker = watched[obj]
@@ -372,6 +400,19 @@ class LocalExecutor(Executor):
                 self._collect(worker)
             self._dispatch()
         return self._done.popleft()
+
+    def _stop_stalled(self) -> None:
+        """Kill each worker whose task made no progress for ``task_timeout`` seconds (a
+        stopped process, code stuck on one record); its death makes the attempt lost."""
+        if not self.task_timeout:
+            return
+        now = time.time()
+        for worker in self._workers:
+            if worker.task is None or worker.stalled:
+                continue
+            if now - max(worker.started, worker.heartbeat.value) > self.task_timeout:
+                worker.stalled = True
+                worker.process.kill()
 
     def _collect(self, worker: _Worker) -> None:
         if worker.conn.poll() and worker.task is not None:
@@ -405,11 +446,16 @@ class LocalExecutor(Executor):
         task = worker.task
         if task is not None:
             how = describe_exit(worker.process.exitcode)
+            if worker.stalled:
+                how = (
+                    f"made no progress for {self.task_timeout:g} s and was killed (the task "
+                    "timeout: a stopped process, or code stuck on one record)"
+                )
             failure = TaskFailure("lost", f"its worker process (pid {worker.process.pid}) {how}")
             self._done.append(Completion(task.context, failure=failure, attempt=self._ran(worker)))
         worker.conn.close()
-        replacement = self._spawn(self._workers.index(worker))
-        worker.process, worker.conn, worker.task = replacement.process, replacement.conn, None
+        slot = self._workers.index(worker)
+        self._workers[slot] = self._spawn(slot)
 
     def shutdown(self, *, cancel: bool = False) -> None:
         self._queue.clear()
