@@ -170,6 +170,14 @@ def _remove(path: str) -> None:
         os.unlink(path)
 
 
+def _text_options(line_format: str) -> dict[str, str]:
+    """How a results file is encoded: UTF-8; a key or value holding undecodable bytes
+    (a file name that is not UTF-8, kept by Python as lone surrogates) is written back
+    as those bytes, or in JSON lines as the ``\\udcXX`` escapes JSON can carry."""
+    errors = "backslashreplace" if line_format == "jsonl" else "surrogateescape"
+    return {"encoding": "utf-8", "errors": errors, "newline": "\n"}
+
+
 def _commit_new(temporary: str, target: str) -> None:
     """Move ``temporary`` to ``target`` only if nothing is there: another job may have
     committed the same output since this one checked. A file is hard-linked into place
@@ -212,6 +220,8 @@ def write_results(
     kind = output_kind(target)
     line_format = resolve_line_format(target, line_format)
     if kind == "stdout":
+        if sys.stdout is None:
+            raise OutputError("cannot write the results to standard output: it is closed")
         for results in partitions:
             _write_lines(sys.stdout, results, line_format)
         sys.stdout.flush()
@@ -225,11 +235,11 @@ def write_results(
             os.mkdir(temporary)
             for number, results in enumerate(partitions):
                 part = os.path.join(temporary, f"part-{number:05d}")
-                with open(part, "w", encoding="utf-8", newline="\n") as file:
+                with open(part, "w", **_text_options(line_format)) as file:
                     _write_lines(file, results, line_format)
             open(os.path.join(temporary, SUCCESS_MARKER), "w").close()
         else:
-            with open(temporary, "w", encoding="utf-8", newline="\n") as file:
+            with open(temporary, "w", **_text_options(line_format)) as file:
                 for results in partitions:
                     _write_lines(file, results, line_format)
         if kind == "folder" and overwrite and os.path.isdir(target):

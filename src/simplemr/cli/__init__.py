@@ -73,6 +73,9 @@ def run_job_class(job_class: type[Job], argv: Sequence[str] | None = None) -> in
 
 def _run(parse: Callable[[], argparse.Namespace], debug: bool) -> int:
     """Parse the command line and run it, turning every failure into a message and a status."""
+    if sys.stdout is not None and hasattr(sys.stdout, "reconfigure"):
+        # Keys from file names that are not UTF-8 print as the bytes they were.
+        sys.stdout.reconfigure(errors="surrogateescape")
     try:
         with stopping_on_signals(take_over=True):
             args = parse()

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 from .. import __version__
 from .. import counters as C
 from ..api import DEFAULT_TASK_TIMEOUT
-from ..errors import InputError, JobDefinitionError
+from ..errors import InputError, JobDefinitionError, WorkFolderError
 from ..executors import EXECUTORS
 from ..executors.local import available_cores
 from ..memory import MiB, format_size, parse_size
@@ -239,8 +239,14 @@ def stdin_spooled(paths: list[str], tmp_dir: str | None) -> Iterator[tuple[list[
     folder = make_workdir(tmp_dir, prefix="simplemr-stdin-")
     try:
         spooled = os.path.join(folder, "stdin")
-        with open(spooled, "wb") as file:
-            shutil.copyfileobj(sys.stdin.buffer, file, 1024 * 1024)
+        try:
+            with open(spooled, "wb") as file:
+                shutil.copyfileobj(sys.stdin.buffer, file, 1024 * 1024)
+        except OSError as error:
+            raise WorkFolderError(
+                f"cannot keep standard input in {folder!r}: {error.strerror or error}; point "
+                "--tmp-dir (or $SIMPLEMR_TMPDIR) at a disk with room for it"
+            ) from None
         yield [spooled if path == "-" else path for path in paths], {spooled: STDIN_LABEL}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -323,5 +329,5 @@ def report_job(args: argparse.Namespace, title: str, outcome: Any, seconds: floa
                 if getattr(args, name, None) is not None
             },
         }
-        with open(args.report, "w", encoding="utf-8") as file:
+        with open(args.report, "w", encoding="utf-8", errors="backslashreplace") as file:
             file.write(render_report(title, parameters, summary))

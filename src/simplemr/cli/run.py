@@ -209,6 +209,8 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
         if not stdin_is_piped():
             raise InputError("give INPUT files, or - to read standard input")
         inputs = ["-"]
+    if output_kind(args.output) == "stdout" and sys.stdout is None:
+        raise JobDefinitionError("standard output is closed: name an output with -o PATH")
     if output_kind(args.output) != "stdout":
         check_target(args.output, args.overwrite, [path for path in inputs if path != "-"])
     elif args.overwrite:
@@ -234,8 +236,9 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
             sort=args.sort,
             **{**engine_options(args), "partitions": args.partitions or job_class.PARTITIONS},
         )
-    with contextlib.suppress(BrokenPipeError):
-        sys.stdout.flush()
+    if sys.stdout is not None:
+        with contextlib.suppress(BrokenPipeError):
+            sys.stdout.flush()
     report_input_problems(result)
     title = f"simplemr run {getattr(args, 'job', None) or job_class.__name__}"
     report_job(args, title, result, time.perf_counter() - started)

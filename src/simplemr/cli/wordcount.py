@@ -92,6 +92,10 @@ class _TopWords:
 
 
 def run(args: argparse.Namespace) -> int:
+    if sys.stdout is None:
+        raise JobDefinitionError(
+            "standard output is closed, so there is nowhere to print the counts"
+        )
     if args.overwrite and args.output is None:
         raise JobDefinitionError("--overwrite goes with --output")
     if args.output is not None:

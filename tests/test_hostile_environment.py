@@ -1,0 +1,92 @@
+"""A hostile environment gets one clear line, never a traceback: standard output
+closed, file names that are not UTF-8, no room for standard input."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+INDEX = """
+import simplemr
+
+class Index(simplemr.Job):
+    INPUT_FORMAT = "file"
+
+    def mapper(self, _, record):
+        name, data = record
+        for word in data.split():
+            yield word.decode(), name
+
+    def reducer(self, word, names):
+        yield word, sorted(names)
+"""
+
+
+def simplemr(*args: str, cwd: Path, **options: object) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "simplemr", *args], capture_output=True, timeout=120, cwd=cwd,
+        **options,  # type: ignore[arg-type]
+    )  # fmt: skip
+
+
+def test_a_closed_standard_output_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("pear\n")
+    for args, said in (
+        (["wordcount", "in.txt"], "standard output is closed, so there is nowhere to print"),
+        (["run", "job.py", "in.txt"], "standard output is closed: name an output with -o PATH"),
+    ):
+        (tmp_path / "job.py").write_text(INDEX)
+        done = subprocess.run(
+            ["bash", "-c", f"{sys.executable} -m simplemr {' '.join(args)} >&-"],
+            capture_output=True, timeout=120, cwd=tmp_path, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        assert done.returncode == 2
+        [line] = done.stderr.decode().splitlines()
+        assert line.startswith("simplemr: error: ") and said in line
+
+
+@pytest.fixture
+def not_utf8(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    name = os.fsencode(folder) + b"/caf\xe9.txt"
+    with open(name, "wb") as file:
+        file.write(b"pear\n")
+    (tmp_path / "index.py").write_text(INDEX)
+    return tmp_path
+
+
+def test_file_names_that_are_not_utf8_reach_every_output(not_utf8: Path) -> None:
+    done = simplemr("run", "index.py", "docs", "-o", "out.tsv", "--report", "r.html", cwd=not_utf8)
+    assert done.returncode == 0, done.stderr
+    assert (not_utf8 / "out.tsv").read_bytes() == b'pear\t["docs/caf\xe9.txt"]\n'
+    assert (not_utf8 / "r.html").read_text().endswith("</html>\n")
+    done = simplemr("run", "index.py", "docs", "-o", "out.jsonl", cwd=not_utf8)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((not_utf8 / "out.jsonl").read_text()) == ["pear", ["docs/caf\udce9.txt"]]
+    done = simplemr("run", "index.py", "docs", cwd=not_utf8)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b'pear\t["docs/caf\xe9.txt"]\n'
+    done = simplemr("run", "index.py", "docs", "-o", "parts", cwd=not_utf8)
+    assert (not_utf8 / "parts" / "part-00000").read_bytes().endswith(b'caf\xe9.txt"]\n')
+
+
+def test_no_room_for_standard_input_names_the_folder(tmp_path: Path) -> None:
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+
+    done = simplemr(
+        "wordcount", "-", "--tmp-dir", str(tmp_path), cwd=tmp_path, input=b"pear\n" * 100_000,
+        preexec_fn=small_files,
+    )  # fmt: skip
+    assert done.returncode == 1
+    said = done.stderr.decode()
+    assert said.startswith(f"simplemr: error: cannot keep standard input in '{tmp_path}/")
+    assert said.endswith("point --tmp-dir (or $SIMPLEMR_TMPDIR) at a disk with room for it\n")
+    assert list(tmp_path.iterdir()) == []
