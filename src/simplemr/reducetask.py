@@ -53,6 +53,7 @@ from .task import (
     progressed,
     user_errors,
 )
+from .workdir import create_private, open_own
 
 __all__ = ["ReduceOutput", "group_within_budget", "read_results", "run_reduce_task"]
 
@@ -73,7 +74,7 @@ class ReduceOutput:
         """This output with its file's bytes in place of the file."""
         if isinstance(self.stored, bytes):
             return self
-        with open(self.stored, "rb") as file:
+        with open_own(self.stored) as file:
             data = file.read()
         os.unlink(self.stored)
         return ReduceOutput(data, self.counters)
@@ -108,7 +109,7 @@ class _Overflow:
         self.nbytes = 0
 
     def extend(self, values: list[Any]) -> None:
-        with open(self.path, "ab") as file:
+        with create_private(self.path, append=True) as file:
             for start in range(0, len(values), BATCH_VALUES):
                 data = dumps(values[start : start + BATCH_VALUES])
                 file.write(data)
@@ -116,7 +117,7 @@ class _Overflow:
                 self.scratch.wrote(len(data))
 
     def __iter__(self) -> Iterator[Any]:
-        with open(self.path, "rb") as file:
+        with open_own(self.path) as file:
             while file.tell() < self.nbytes:
                 yield from pickle.load(file)
 
@@ -277,7 +278,7 @@ def _run_reduce_task(
     path = context.path(".out")
     where = f"partition {partition + 1}"
     try:
-        with counting_into(counters), open(path, "wb", buffering=1024 * 1024) as out:
+        with counting_into(counters), create_private(path, buffering=1024 * 1024) as out:
             functions = job.steps[step].reduce_task()
             for role, hook in functions.setup:
                 call_hook(role, hook, where)

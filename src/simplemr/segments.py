@@ -28,6 +28,8 @@ from typing import IO, Any
 
 import cloudpickle
 
+from .workdir import create_private, open_own
+
 __all__ = [
     "BATCH_VALUES",
     "BUCKETS",
@@ -109,7 +111,7 @@ class SegmentWriter:
 
     def __init__(self, path: str, partitions: int) -> None:
         self.path = path
-        self._file = open(path, "wb", buffering=_BUFFER)  # noqa: SIM115 (closed in close())
+        self._file = create_private(path, buffering=_BUFFER)  # closed in close()
         self._ranges: list[list[tuple[int, int]]] = [[] for _ in range(partitions)]
         self.nbytes = 0
 
@@ -152,7 +154,7 @@ class SegmentWriter:
 def load_segment(segment: Segment) -> bytes:
     """The bytes of ``segment``, for an executor that keeps task outputs in memory;
     ``read_segment`` reads them as it reads the segment."""
-    with open(segment.path, "rb") as file:
+    with open_own(segment.path) as file:
         parts = []
         for start, end in segment.ranges:
             file.seek(start)
@@ -203,12 +205,12 @@ def read_segment(
     if bucket is not None and segment.buckets:
         # A bucket's ranges are small and scattered: read each exactly, not a
         # buffer's worth around it.
-        with open(segment.path, "rb", buffering=0) as raw:
+        with open_own(segment.path, buffering=0) as raw:
             for start, end in segment.bucket_ranges(bucket):
                 for batch in _pickles_in(os.pread(raw.fileno(), end - start, start), progress):
                     yield from batch
         return
-    with open(segment.path, "rb", buffering=_BUFFER) as file:
+    with open_own(segment.path, buffering=_BUFFER) as file:
         for start, end in segment.ranges:
             file.seek(start)
             position = start
@@ -256,7 +258,7 @@ def read_batches(source: str | bytes) -> Iterator[Any]:
         for batch in _pickles_in(source, None):
             yield from batch
         return
-    with open(source, "rb", buffering=_BUFFER) as file:
+    with open_own(source, buffering=_BUFFER) as file:
         while True:
             try:
                 batch = pickle.load(file)

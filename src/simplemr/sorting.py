@@ -20,6 +20,7 @@ from typing import Any
 from .errors import SimplemrError
 from .memory import SizeEstimator, check_interval
 from .segments import read_batches, write_batches
+from .workdir import create_private
 
 __all__ = ["SortError", "merge_sorted", "sort_within_budget"]
 
@@ -60,7 +61,7 @@ def merge_sorted(runs: Iterable[Iterable[tuple[Any, Any]]]) -> Iterator[tuple[An
 
 
 def _write_run(items: list[tuple[Any, Any]], path: str) -> str:
-    with open(path, "wb", buffering=1024 * 1024) as file:
+    with create_private(path, buffering=1024 * 1024) as file:
         write_batches(file, items)
     return path
 

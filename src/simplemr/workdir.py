@@ -16,11 +16,23 @@ import os
 import re
 import shutil
 import socket
+import stat
 import tempfile
+from typing import BinaryIO
 
-from .errors import JobDefinitionError
+from .errors import JobDefinitionError, WorkFolderError
 
-__all__ = ["TMPDIR_VARIABLE", "is_stale", "make_workdir", "owner_tag", "remove_stale", "work_root"]
+__all__ = [
+    "TMPDIR_VARIABLE",
+    "check_root",
+    "create_private",
+    "is_stale",
+    "make_workdir",
+    "open_own",
+    "owner_tag",
+    "remove_stale",
+    "work_root",
+]
 
 #: The environment variable that sets where work folders go.
 TMPDIR_VARIABLE = "SIMPLEMR_TMPDIR"
@@ -67,6 +79,7 @@ def make_workdir(tmp_dir: str | None, prefix: str = "simplemr-") -> str:
     """Create a private folder (mode 0700) under ``tmp_dir``, ``$SIMPLEMR_TMPDIR``
     or the system's temp folder, first removing the folders dead drivers left there."""
     root, origin = work_root(tmp_dir)
+    check_root(root, origin)
     remove_stale(root, prefix)
     try:
         return tempfile.mkdtemp(prefix=f"{prefix}{owner_tag()}-", dir=root)
@@ -74,6 +87,45 @@ def make_workdir(tmp_dir: str | None, prefix: str = "simplemr-") -> str:
         raise JobDefinitionError(
             f"cannot create a work folder in {root!r} ({origin}): {error.strerror}"
         ) from None
+
+
+def check_root(root: str, origin: str) -> None:
+    """Refuse a folder other users can write in without the sticky bit: any of them
+    could rename the job's private folder and put one of their own in its place. (A
+    folder writable by the user's own primary group, as a umask of 002 makes them,
+    is taken as the user's.)"""
+    try:
+        info = os.stat(root)
+    except OSError:
+        return  # creating the work folder says what is wrong
+    mode = info.st_mode
+    shared_group = mode & stat.S_IWGRP and info.st_gid != os.getgid()
+    if (mode & stat.S_IWOTH or shared_group) and not mode & stat.S_ISVTX:
+        raise JobDefinitionError(
+            f"cannot use {root!r} ({origin}) for a work folder: other users can write in it "
+            "and it has no sticky bit, so they could replace the job's files; choose a "
+            "folder only you can write in (or one with the sticky bit, as /tmp has)"
+        )
+
+
+def create_private(path: str, buffering: int = -1, append: bool = False) -> BinaryIO:
+    """Open a new file of the work folder for writing, readable by its owner only
+    (mode 0600 whatever the umask), never through a symbolic link."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_APPEND if append else os.O_TRUNC)
+    return os.fdopen(os.open(path, flags, 0o600), "ab" if append else "wb", buffering=buffering)
+
+
+def open_own(path: str, buffering: int = -1) -> BinaryIO:
+    """Open a file of the work folder for reading, if this user owns it: what is read
+    from there is unpickled, so a file planted by anyone else is never read."""
+    file = os.fdopen(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb", buffering=buffering)
+    if os.fstat(file.fileno()).st_uid != os.getuid():
+        file.close()
+        raise WorkFolderError(
+            f"{path!r} in the work folder belongs to another user; simplemr reads only "
+            "the files it wrote itself"
+        )
+    return file
 
 
 def remove_stale(folder: str, prefix: str) -> None:

@@ -26,7 +26,7 @@ from ..memory import MiB, format_size, parse_size
 from ..report import render_report
 from ..summary import Summary, format_summary
 from ..textfiles import BINARY_SNIFF, describe_special, expand_paths
-from ..workdir import make_workdir
+from ..workdir import create_private, make_workdir
 
 EXIT_DONE = 0
 EXIT_FAILED = 1
@@ -240,7 +240,7 @@ def stdin_spooled(paths: list[str], tmp_dir: str | None) -> Iterator[tuple[list[
     try:
         spooled = os.path.join(folder, "stdin")
         try:
-            with open(spooled, "wb") as file:
+            with create_private(spooled) as file:
                 shutil.copyfileobj(sys.stdin.buffer, file, 1024 * 1024)
         except OSError as error:
             raise WorkFolderError(
