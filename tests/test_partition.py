@@ -211,3 +211,18 @@ def test_canonical_keys_merge_nans_and_leave_the_rest_alone() -> None:
     assert same_key(float("nan"), float("nan"))
     assert same_key((1, float("nan")), (1.0, float("nan")))
     assert not same_key((1, float("nan")), (2, float("nan")))
+
+
+def test_a_hot_nan_key_keeps_its_spilled_values_through_a_resplit(tmp_path) -> None:
+    from collections import defaultdict
+
+    from simplemr.reducetask import _Scratch, group_within_budget
+
+    items = [(float("nan"), list(range(5000)))] + [(i, [i]) for i in range(20_000)]
+    scratch = _Scratch(str(tmp_path), defaultdict(int))
+    groups = {
+        "nan" if key != key else key: len(list(values))
+        for key, values in group_within_budget(items, 16 * 1024, scratch)
+    }
+    assert groups["nan"] == 5000
+    assert len(groups) == 20_001

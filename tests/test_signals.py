@@ -167,7 +167,8 @@ def test_a_script_using_the_api_cleans_up_then_ends_by_the_signal(
 
 
 @pytest.mark.timeout(120)
-def test_workers_end_when_their_driver_is_killed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("method", ["forkserver", "spawn", "fork"])
+def test_workers_end_when_their_driver_is_killed(tmp_path: Path, method: str) -> None:
     root = tmp_path / "root"
     root.mkdir()
     script = tmp_path / "spin.py"
@@ -175,10 +176,11 @@ def test_workers_end_when_their_driver_is_killed(tmp_path: Path) -> None:
         "import sys, simplemr\n"
         "def spin(item):\n    while True:\n        pass\n"
         "print('started', flush=True)\n"
-        "simplemr.MapReduce(spin, lambda k, v: k, workers=2, tmp_dir=sys.argv[1]).run([1, 2])\n"
+        "simplemr.MapReduce(spin, lambda k, v: k, workers=2, tmp_dir=sys.argv[1],\n"
+        "                   start_method=sys.argv[2]).run([1, 2])\n"
     )
     process = subprocess.Popen(
-        [sys.executable, str(script), str(root)], stdout=subprocess.PIPE,
+        [sys.executable, str(script), str(root), method], stdout=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert process.stdout is not None

@@ -75,3 +75,19 @@ def test_task_timeout_is_checked() -> None:
         with pytest.raises(simplemr.JobDefinitionError, match="task_timeout must be a number"):
             simplemr.MapReduce(slow, count, task_timeout=wrong)  # type: ignore[arg-type]
     assert simplemr.MapReduce(slow, count, task_timeout=0).executor.task_timeout is None
+
+
+def slow_values(key: int, values: object) -> tuple[int, int]:
+    total = 0
+    for value in values:  # type: ignore[attr-defined]
+        time.sleep(0.01)
+        total += value
+    return key, total
+
+
+@pytest.mark.timeout(120)
+def test_a_reducer_slowly_reading_one_big_key_is_not_stuck() -> None:
+    job = simplemr.MapReduce(lambda n: [(0, 1)], slow_values, workers=2, task_timeout=1.5)
+    result = job.run(range(300))  # 3 s in one key, a value every 10 ms
+    assert result.results == [(0, 300)]
+    assert result.counters["tasks.retries"] == 0

@@ -52,6 +52,7 @@ from .task import (
     local_folder,
     progressed,
     user_errors,
+    watch_records,
 )
 from .workdir import create_private, open_own
 
@@ -119,7 +120,8 @@ class _Overflow:
     def __iter__(self) -> Iterator[Any]:
         with open_own(self.path) as file:
             while file.tell() < self.nbytes:
-                yield from pickle.load(file)
+                progressed()
+                yield from watch_records(iter(pickle.load(file)))
 
 
 def group_within_budget(
@@ -146,6 +148,12 @@ def group_within_budget(
     items = iter(items)
     for key, values in items:
         current = table.get(key)
+        if current is None:
+            # A new key, or a NaN: every NaN object must be one key (canonical_key).
+            canonical = canonical_key(key)
+            if canonical is not key:
+                key = canonical
+                current = table.get(key)
         if current is None:
             table[key] = values
         else:
@@ -181,28 +189,11 @@ def group_within_budget(
                 )
         _remove(path)
         return
-    _merge_nan_keys(table, overflow)
     for key, values in table.items():
         spilled = overflow.pop(key, None)
-        yield key, iter(values) if spilled is None else itertools.chain(spilled, values)
-
-
-def _merge_nan_keys(table: dict[Any, list[Any]], overflow: dict[Any, _Overflow]) -> None:
-    """Make keys that differ only in their NaN objects one key (``canonical_key``).
-    Each distinct key is looked at once, and keys without a NaN are left as they are."""
-    for key in [key for key in table if canonical_key(key) is not key]:
-        values = table.pop(key)
-        canonical = canonical_key(key)
-        if canonical in table:
-            table[canonical].extend(values)
-        else:
-            table[canonical] = values
-        if key in overflow:
-            spilled = overflow.pop(key)
-            if canonical in overflow:
-                overflow[canonical].extend(list(spilled))
-            else:
-                overflow[canonical] = spilled
+        # The length hint of a list's iterator moves with each value: progress.
+        held_values = watch_records(iter(values))
+        yield key, held_values if spilled is None else itertools.chain(spilled, held_values)
 
 
 def _fanout(held_bytes: float, budget: float, progress: ReadProgress | None) -> int:

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
-__all__ = ["TERMINATING", "Stopped", "stopping_on_signals"]
+__all__ = ["TERMINATING", "Stopped", "stopping", "stopping_on_signals"]
 
 TERMINATING = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
@@ -44,6 +44,11 @@ class Stopped(BaseException):
 
 _ALL = (*TERMINATING, signal.SIGINT)
 _state = {"depth": 0, "stopping": False}
+
+
+def stopping() -> bool:
+    """Whether a signal has stopped the running job, which is now cleaning up."""
+    return _state["stopping"]
 
 
 def _ignore_further() -> None:

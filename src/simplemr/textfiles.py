@@ -473,7 +473,7 @@ def _packed(
 
 def _count_lines_to(path: str, offset: int, encoding: str) -> int:
     """Return how many lines of ``path`` start before byte ``offset``."""
-    split = TextSplit(path, 0, offset, size_of(path), encoding, "replace", False)
+    split = TextSplit(path, 0, offset, size_of(path), encoding, "replace", False, binary=True)
     return sum(len(block) for block in split.blocks({}))
 
 

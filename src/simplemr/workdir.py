@@ -41,7 +41,14 @@ _TAG = re.compile(r"(\d+)@([0-9a-f]{8})")
 
 
 def _host() -> str:
-    return hashlib.sha1(socket.gethostname().encode(), usedforsecurity=False).hexdigest()[:8]
+    """This host, and this process's PID namespace (containers sharing a folder see
+    each other's process IDs as gone), in eight hex digits."""
+    try:
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        namespace = ""
+    seen = f"{socket.gethostname()}/{namespace}".encode()
+    return hashlib.sha1(seen, usedforsecurity=False).hexdigest()[:8]
 
 
 def owner_tag() -> str:
@@ -50,8 +57,9 @@ def owner_tag() -> str:
 
 
 def is_stale(name: str, path: str) -> bool:
-    """Whether ``path``, whose name holds the owner tag found in ``name``, was left by
-    a process of this host and this user that is gone."""
+    """Whether ``path``, whose name holds the owner tag found in ``name`` (the part of
+    the name after its prefix), was left by a process of this host, PID namespace and
+    user that is gone."""
     match = _TAG.search(name)
     if match is None or match[2] != _host() or int(match[1]) == os.getpid():
         return False
@@ -137,7 +145,7 @@ def remove_stale(folder: str, prefix: str) -> None:
         return
     for name in names:
         path = os.path.join(folder, name)
-        if not is_stale(name, path):
+        if not is_stale(name[len(prefix) :], path):
             continue
         if os.path.isdir(path) and not os.path.islink(path):
             shutil.rmtree(path, ignore_errors=True)

@@ -44,6 +44,7 @@ from typing import Any
 
 from .. import shipping
 from ..errors import JobDefinitionError, SimplemrError
+from ..signals import TERMINATING, stopping
 from ..task import progress_ticks
 from .base import (
     Attempt,
@@ -116,16 +117,19 @@ def _worker_main(
 
 
 def _watch_driver(conn: Connection) -> None:
-    """End this worker the moment its driver's end of the pipe closes: the driver died,
-    even by SIGKILL. A thread, so a worker busy in a long task goes too. (A worker's
-    parent may be the fork server, which lives as long as any worker does: the kernel's
-    parent-death signal would never fire.)"""
+    """End this worker the moment its driver is gone, even killed with SIGKILL: its end
+    of the pipe closes (with ``forkserver``, whose server lives as long as any worker
+    does, so the kernel's parent-death signal would never fire), or this process is
+    handed to another parent (with ``fork``, whose workers also hold the driver's ends
+    of their pipes, so those never close). A thread, so a busy worker goes too."""
+    parent = os.getppid()
     poller = select.poll()
     poller.register(conn.fileno(), select.POLLRDHUP)
+    hung_up = select.POLLRDHUP | select.POLLHUP | select.POLLERR | select.POLLNVAL
     while True:
-        for _, events in poller.poll():
-            if events & (select.POLLRDHUP | select.POLLHUP | select.POLLERR | select.POLLNVAL):
-                os._exit(1)
+        events = poller.poll(1000 * HEARTBEAT_INTERVAL)
+        if any(event & hung_up for _, event in events) or os.getppid() != parent:
+            os._exit(1)
 
 
 def _beat(heartbeat: Any) -> None:
@@ -136,7 +140,7 @@ def _beat(heartbeat: Any) -> None:
         time.sleep(HEARTBEAT_INTERVAL)
         ticks = progress_ticks()
         if ticks != last:
-            heartbeat.value = time.time()
+            heartbeat.value = time.monotonic()  # one clock for every process of the machine
             last = ticks
 
 
@@ -163,7 +167,7 @@ def _serve(conn: Connection, job_payload: bytes, heartbeat: Any) -> None:
             failure = TaskFailure("internal", f"a worker could not load its input: {error!r}")
             conn.send_bytes(pickle.dumps((None, failure, Attempt())))
             continue
-        heartbeat.value = time.time()
+        heartbeat.value = time.monotonic()
         completion = execute(job, task)
         conn.send_bytes(_reply(completion))
 
@@ -217,8 +221,22 @@ def _deaf_to_the_terminal() -> Iterator[None]:
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        if not stopping():  # a job being stopped keeps every signal ignored
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold back the signals that stop a job while a worker is handed over by the fork
+    server: cut short, the handshake makes the server print a traceback. They are
+    delivered when this block ends."""
+    held = {signal.SIGINT, *TERMINATING}
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 #: What a terminal's keys send to the whole foreground process group: Ctrl-C, Ctrl-\\.
@@ -246,14 +264,15 @@ def describe_exit(exitcode: int | None) -> str:
 
 
 class _Worker:
-    __slots__ = ("conn", "heartbeat", "process", "stalled", "started", "task")
+    __slots__ = ("conn", "given", "heartbeat", "process", "stalled", "started", "task")
 
     def __init__(self, process: Any, conn: Connection, heartbeat: Any) -> None:
         self.process = process
         self.conn = conn
         self.heartbeat = heartbeat  # shared: when its task last made progress
         self.task: Task | None = None
-        self.started = 0.0  # when it was given its task
+        self.started = 0.0  # when it was given its task (time.time(), for events)
+        self.given = 0.0  # the same, by time.monotonic()
         self.stalled = False  # killed for making no progress
 
 
@@ -312,6 +331,8 @@ class LocalExecutor(Executor):
                 raise
             if problem is None:
                 return worker
+            worker.process.kill()  # should it still be there
+            worker.process.join()
             if not worth_retrying or tries == START_TRIES:
                 self.shutdown(cancel=True)
                 times = f" (started {tries} times)" if tries > 1 else ""
@@ -321,7 +342,7 @@ class LocalExecutor(Executor):
 
     def _start_process(self, slot: int) -> _Worker:
         ours, theirs = self._context.Pipe(duplex=True)
-        heartbeat = self._context.RawValue("d", time.time())  # type: ignore[attr-defined]
+        heartbeat = self._context.RawValue("d", time.monotonic())  # type: ignore[attr-defined]
         process = self._context.Process(  # type: ignore[attr-defined]
             target=_worker_main,
             args=(theirs, self._payload, dict(os.environ), heartbeat),
@@ -333,7 +354,7 @@ class LocalExecutor(Executor):
             # the server to load simplemr, and a Ctrl-C meanwhile is the driver's.
             with _deaf_to_the_terminal():
                 multiprocessing.forkserver.ensure_running()
-            with _main_module_withheld():
+            with _main_module_withheld(), _signals_held():
                 process.start()
         else:
             with _main_module_withheld(), _deaf_to_the_terminal():
@@ -376,6 +397,7 @@ class LocalExecutor(Executor):
                     continue
                 worker.task = task
                 worker.started = time.time()
+                worker.given = time.monotonic()
                 # A worker that died idle fails to take it; its sentinel then re-runs it.
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     worker.conn.send_bytes(message)
@@ -406,11 +428,11 @@ class LocalExecutor(Executor):
         stopped process, code stuck on one record); its death makes the attempt lost."""
         if not self.task_timeout:
             return
-        now = time.time()
+        now = time.monotonic()
         for worker in self._workers:
             if worker.task is None or worker.stalled:
                 continue
-            if now - max(worker.started, worker.heartbeat.value) > self.task_timeout:
+            if now - max(worker.given, worker.heartbeat.value) > self.task_timeout:
                 worker.stalled = True
                 worker.process.kill()
 
