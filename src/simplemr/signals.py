@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
-__all__ = ["TERMINATING", "Stopped", "stopping", "stopping_on_signals"]
+__all__ = ["TERMINATING", "Stopped", "stopping", "stopping_on_signals", "terminal_keys_ignored"]
 
 TERMINATING = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
@@ -103,6 +103,33 @@ def stopping_on_signals(*, take_over: bool = False, redeliver: bool = False) -> 
             _restore(saved)
         if _state["depth"] == 0:
             _state["stopping"] = False
+
+
+#: What a terminal's keys send to the whole foreground process group: Ctrl-C, Ctrl-\\.
+TERMINAL_KEYS = (signal.SIGINT, signal.SIGQUIT)
+
+
+@contextlib.contextmanager
+def terminal_keys_ignored() -> Iterator[None]:
+    """Start processes that ignore Ctrl-C and Ctrl-\\ from their first instruction.
+
+    Both reach the whole process group, and stopping the job is the driver's to do.
+    An ignored signal stays ignored across fork and exec (and Python leaves it so), so
+    a worker still starting its interpreter or importing simplemr is never cut short
+    with a traceback. (Blocking them would not do: starting multiprocessing's resource
+    tracker unblocks SIGINT.) The driver ignores them only while it starts processes;
+    outside the main thread, where handlers cannot be set, nothing changes.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in TERMINAL_KEYS}
+    try:
+        yield
+    finally:
+        if not stopping():  # a job being stopped keeps every signal ignored
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
 
 def _restore(saved: dict[int, Any]) -> None:

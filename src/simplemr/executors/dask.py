@@ -40,6 +40,7 @@ from typing import Any
 
 from .. import shipping
 from ..errors import JobDefinitionError, WorkerLostError
+from ..signals import terminal_keys_ignored
 from .base import Attempt, Completion, Executor, Task, TaskFailure, execute, portable
 
 __all__ = ["DaskExecutor", "import_distributed"]
@@ -229,7 +230,8 @@ class DaskExecutor(Executor):
         if self._client is None and self.address is not None:
             self._client = self._connect()
         elif self._client is None:
-            self._cluster = _local_cluster(self.workers, self.security)
+            with terminal_keys_ignored():  # Ctrl-C is the driver's: no worker tracebacks
+                self._cluster = _local_cluster(self.workers, self.security)
             self._client = distributed.Client(self._cluster, security=self.security)
         self._job_payload = job_payload
         self._token = hashlib.blake2b(job_payload, digest_size=12).hexdigest()

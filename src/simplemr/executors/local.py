@@ -44,7 +44,7 @@ from typing import Any
 
 from .. import shipping
 from ..errors import JobDefinitionError, SimplemrError
-from ..signals import TERMINATING, stopping
+from ..signals import TERMINATING, terminal_keys_ignored
 from ..task import progress_ticks
 from .base import (
     Attempt,
@@ -203,30 +203,6 @@ def _main_module_withheld() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _deaf_to_the_terminal() -> Iterator[None]:
-    """Start processes that ignore Ctrl-C and Ctrl-\\ from their first instruction.
-
-    Both reach the whole process group, and stopping the job is the driver's to do. An
-    ignored signal stays ignored across fork and exec (and Python leaves it so), so a
-    fork server or a worker still starting its interpreter or importing simplemr is
-    never cut short with a traceback. (Blocking them would not do: starting
-    multiprocessing's resource tracker unblocks SIGINT.) The driver ignores them only
-    while it forks, a few milliseconds; outside the main thread, where signal
-    handlers cannot be set, nothing changes.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in _TERMINAL_KEYS}
-    try:
-        yield
-    finally:
-        if not stopping():  # a job being stopped keeps every signal ignored
-            for signum, handler in previous.items():
-                signal.signal(signum, handler)
-
-
-@contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
     """Hold back the signals that stop a job while a worker is handed over by the fork
     server: cut short, the handshake makes the server print a traceback. They are
@@ -237,10 +213,6 @@ def _signals_held() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
-#: What a terminal's keys send to the whole foreground process group: Ctrl-C, Ctrl-\\.
-_TERMINAL_KEYS = (signal.SIGINT, signal.SIGQUIT)
 
 
 def describe_exit(exitcode: int | None) -> str:
@@ -352,12 +324,12 @@ class LocalExecutor(Executor):
         if self.start_method == "forkserver":
             # Its workers inherit what the server ignores; starting one then waits for
             # the server to load simplemr, and a Ctrl-C meanwhile is the driver's.
-            with _deaf_to_the_terminal():
+            with terminal_keys_ignored():
                 multiprocessing.forkserver.ensure_running()
             with _main_module_withheld(), _signals_held():
                 process.start()
         else:
-            with _main_module_withheld(), _deaf_to_the_terminal():
+            with _main_module_withheld(), terminal_keys_ignored():
                 process.start()
         theirs.close()
         return _Worker(process, ours, heartbeat)
