@@ -145,7 +145,7 @@ def _big_text(root: Path) -> Path:
 
 
 def _interrupt(root: Path, seed: int, sent: int, status: int) -> tuple[bool, str]:
-    process = _cli(root, str(_big_text(root)), "--memory", "1MB")
+    process = _cli(root, str(_big_text(root)), "--memory", "2MiB")
     deadline = time.monotonic() + 30
     while not any(root.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.02)  # the job has started: its work folder is there
@@ -168,6 +168,134 @@ def fault_sigterm(root: Path, seed: int) -> tuple[bool, str]:
     return _interrupt(root, seed, signal.SIGTERM, 143)
 
 
+def fault_sighup(root: Path, seed: int) -> tuple[bool, str]:
+    return _interrupt(root, seed, signal.SIGHUP, 129)
+
+
+def fault_sigquit(root: Path, seed: int) -> tuple[bool, str]:
+    return _interrupt(root, seed, signal.SIGQUIT, 131)
+
+
+def stuck_mapper(number: int) -> list[tuple[int, int]]:
+    if number == 123:
+        time.sleep(3600)
+    return slow_mapper(number)
+
+
+def fault_stuck_mapper(root: Path, seed: int) -> tuple[bool, str]:
+    job = simplemr.MapReduce(stuck_mapper, values_reducer, workers=2, task_timeout=2,
+                             max_attempts=2, tmp_dir=str(root))  # fmt: skip
+    started = time.monotonic()
+    try:
+        job.run(ITEMS, chunksize=10)
+    except simplemr.WorkerLostError as error:
+        took = time.monotonic() - started
+        clear = "made no progress for 2 s and was killed" in str(error)
+        return clear and not any(root.iterdir()), f"failed after {took:.0f} s, naming the timeout"
+    return False, "no error"
+
+
+def slower_mapper(number: int) -> list[tuple[int, int]]:
+    time.sleep(0.01)  # 4 s of work in all: the stop comes while tasks run
+    return [(number % 7, number)]
+
+
+def fault_stopped_worker(root: Path, seed: int) -> tuple[bool, str]:
+    stopped: list[psutil.Process] = []
+
+    def stop() -> None:
+        time.sleep(random.Random(seed).uniform(0.3, 0.8))
+        workers = _workers()
+        if workers:
+            stopped.append(workers[0])
+            os.kill(workers[0].pid, signal.SIGSTOP)
+
+    stopper = threading.Thread(target=stop)
+    stopper.start()
+    job = simplemr.MapReduce(slower_mapper, values_reducer, workers=2, start_method="fork",
+                             task_timeout=1.5, tmp_dir=str(root))  # fmt: skip
+    result = job.run(ITEMS, chunksize=10)
+    stopper.join()
+    same = sorted(result.results) == expected() and len(stopped) == 1
+    return same and not any(root.iterdir()), f"retries {result.counters['tasks.retries']}"
+
+
+def fault_driver_killed(root: Path, seed: int) -> tuple[bool, str]:
+    script = root.parent / "spin.py"
+    script.write_text(
+        "import sys, simplemr\n"
+        "def spin(item):\n    while True:\n        pass\n"
+        "simplemr.MapReduce(spin, lambda k, v: k, workers=2, tmp_dir=sys.argv[1]).run([1, 2])\n"
+    )
+    process = subprocess.Popen([sys.executable, str(script), str(root)])
+    deadline = time.monotonic() + 30
+    while not any(root.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(1 + random.Random(seed).uniform(0, 0.5))
+    tree = psutil.Process(process.pid).children(recursive=True)
+    process.kill()
+    process.wait()
+    _, alive = psutil.wait_procs(tree, timeout=10)
+    left = any(root.iterdir())
+    simplemr.MapReduce(slow_mapper, values_reducer, executor="inline", tmp_dir=str(root)).run([1])
+    cleaned = not any(root.iterdir())
+    return not alive and left and cleaned, "no worker left; its work folder went with the next job"
+
+
+def exiting_user_code(number: int) -> list[tuple[int, int]]:
+    if number == 77:
+        sys.exit("no 77")
+    return slow_mapper(number)
+
+
+def fault_sys_exit(root: Path, seed: int) -> tuple[bool, str]:
+    job = simplemr.MapReduce(exiting_user_code, values_reducer, workers=2, tmp_dir=str(root))
+    try:
+        job.run(ITEMS, chunksize=10)
+    except simplemr.TaskFailedError as error:
+        clear = "the mapper raised SystemExit: no 77" in str(error)
+        return clear and not any(root.iterdir()), str(error)[-40:]
+    return False, "no error"
+
+
+def fault_nan_keys(root: Path, seed: int) -> tuple[bool, str]:
+    job = simplemr.MapReduce(lambda n: [(float("nan") if n % 2 else n % 3, 1)],
+                             lambda key, ones: (repr(key), sum(ones)), workers=2,
+                             memory="64KB", tmp_dir=str(root))  # fmt: skip
+    result = dict(job.run(range(20_000), chunksize=500).results)
+    return result == {"nan": 10_000, "0": 3334, "1": 3333, "2": 3333}, f"{len(result)} keys"
+
+
+def fault_fifo_in_folder(root: Path, seed: int) -> tuple[bool, str]:
+    folder = root.parent / f"in-{seed}"
+    folder.mkdir()
+    (folder / "a.txt").write_text("pear fig pear\n")
+    os.mkfifo(folder / "pipe")
+    process = _cli(root, str(folder), "--output", "-")
+    out, stderr = process.communicate(timeout=60)
+    passed = sorted(out.splitlines()) == ["fig\t1", "pear\t2"] and "named pipe" in stderr
+    return passed and process.returncode == 0 and not any(root.iterdir()), stderr.strip()[-40:]
+
+
+def growing_mapper(line: str) -> list[tuple[str, int]]:
+    with open(os.environ["FAULT_GROWING"], "a") as file:
+        file.write("more\n")
+    return [(line, 1)]
+
+
+def fault_growing_input(root: Path, seed: int) -> tuple[bool, str]:
+    path = root.parent / f"log-{seed}.txt"
+    path.write_text("line\n" * 20_000)
+    os.environ["FAULT_GROWING"] = str(path)
+    job = simplemr.MapReduce(growing_mapper, values_reducer, workers=2, tmp_dir=str(root))
+    try:
+        job.run(simplemr.text_files(path))
+    except simplemr.TaskFailedError as error:
+        clear = "changed while the job read it" in str(error)
+        return clear and not any(root.iterdir()), "changed while the job read it"
+    return False, "no error"
+
+
 def fault_full_disk(root: Path, seed: int) -> tuple[bool, str]:
     def limit() -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (128 * 1024, 128 * 1024))
@@ -176,7 +304,7 @@ def fault_full_disk(root: Path, seed: int) -> tuple[bool, str]:
     if not words.exists():
         letters = ("".join(chr(97 + int(d)) for d in f"{n:06d}") for n in range(300_000))
         words.write_text("\n".join(letters))  # distinct words: output too big for the limit
-    process = _cli(root, str(words), "--memory", "2MB", preexec_fn=limit)
+    process = _cli(root, str(words), "--memory", "2MiB", preexec_fn=limit)
     _, stderr = process.communicate(timeout=120)
     clear = "cannot write to the work folder" in stderr and stderr.count("\n") == 1
     return clear and process.returncode == 1 and not any(root.iterdir()), stderr.strip()[-50:]
@@ -198,6 +326,15 @@ FAULTS: dict[str, Callable[[Path, int], tuple[bool, str]]] = {
     "an exception in the mapper": fault_user_exception,
     "Ctrl-C (SIGINT) to the command mid-job": fault_ctrl_c,
     "SIGTERM to the command mid-job": fault_sigterm,
+    "SIGHUP (the terminal closed) to the command mid-job": fault_sighup,
+    "SIGQUIT (Ctrl-\\) to the command mid-job": fault_sigquit,
+    "a mapper stuck on one record (task_timeout 2 s)": fault_stuck_mapper,
+    "a worker stopped with SIGSTOP (task_timeout 1.5 s)": fault_stopped_worker,
+    "the driver SIGKILLed while workers are busy": fault_driver_killed,
+    "sys.exit() in a mapper": fault_sys_exit,
+    "NaN keys (half of 20,000 records), a 64 KB budget": fault_nan_keys,
+    "a FIFO in an input folder": fault_fifo_in_folder,
+    "an input file that grows while it is read": fault_growing_input,
     "the work folder's disk fills up (file size limit)": fault_full_disk,
     "a truncated .gz input": fault_corrupt_gzip,
 }
