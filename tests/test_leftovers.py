@@ -74,3 +74,25 @@ def test_a_killed_dask_workers_task_folder_goes_with_the_next_task(
         assert os.path.basename(private.workdir).startswith(f"simplemr-task-{owner_tag()}-")
         assert not stale.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_drivers_fork_server_folder_goes(tmp_path: Path) -> None:
+    import socket
+
+    from simplemr.executors.local import remove_dead_socket_folders
+
+    dead, live, other = tmp_path / "pymp-dead", tmp_path / "pymp-live", tmp_path / "pymp-files"
+    for folder in (dead, live, other):
+        folder.mkdir()
+    gone = socket.socket(socket.AF_UNIX)
+    gone.bind(str(dead / "listener-1"))
+    gone.close()  # its server died: the socket file stays, nobody listens
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(str(live / "listener-2"))
+    listening.listen()
+    (other / "notes.txt").write_text("not a socket")
+    try:
+        remove_dead_socket_folders(str(tmp_path))
+    finally:
+        listening.close()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["pymp-files", "pymp-live"]

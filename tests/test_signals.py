@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -179,6 +180,8 @@ def test_workers_end_when_their_driver_is_killed(tmp_path: Path, method: str) ->
         "simplemr.MapReduce(spin, lambda k, v: k, workers=2, tmp_dir=sys.argv[1],\n"
         "                   start_method=sys.argv[2]).run([1, 2])\n"
     )
+    temp = Path(tempfile.gettempdir())
+    before = set(temp.glob("pymp-*"))
     process = subprocess.Popen(
         [sys.executable, str(script), str(root), method], stdout=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
@@ -196,3 +199,42 @@ def test_workers_end_when_their_driver_is_killed(tmp_path: Path, method: str) ->
     process.wait(timeout=10)
     _, alive = psutil.wait_procs(tree, timeout=10)
     assert alive == []
+    left = set(temp.glob("pymp-*")) - before  # the fork server's socket folder
+    assert len(left) == (1 if method == "forkserver" else 0)
+    again = subprocess.run(
+        [sys.executable, "-c", "import simplemr; simplemr.MapReduce(lambda n: [(n, 1)], "
+         "lambda k, v: k, workers=1).run([1])"], timeout=60, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert again.returncode == 0
+    assert not any(folder.exists() for folder in left)  # the next job removed it
+    assert list(root.iterdir()) != []  # its work folder: the next job there removes it
+
+
+@pytest.mark.timeout(180)
+def test_ctrl_c_on_the_dask_executor_is_one_line(tmp_path: Path, big: Path) -> None:
+    pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    root, target = folders(tmp_path)
+    bigger = tmp_path / "bigger.txt"
+    with open(bigger, "wb") as file:
+        for _ in range(3):
+            file.write(big.read_bytes())
+    process = subprocess.Popen(
+        [sys.executable, "-m", "simplemr", "wordcount", str(bigger), "--executor", "dask",
+         "--workers", "2", "--memory", "2MiB", "--tmp-dir", str(root), "--output", str(target)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not any(root.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(3.5)  # the cluster is up (about 2 s here) and running map tasks
+    children = psutil.Process(process.pid).children(recursive=True)
+    assert process.poll() is None, "the job ended before it could be interrupted"
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=90)
+    assert process.returncode == 130
+    assert stderr.decode() == "simplemr: interrupted\n"
+    _, alive = psutil.wait_procs(children, timeout=20)
+    assert alive == []
+    assert list(root.iterdir()) == []
+    bigger.unlink()

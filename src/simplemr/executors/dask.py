@@ -32,6 +32,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
+import logging
 import os
 import time
 import uuid
@@ -156,6 +157,10 @@ def _local_cluster(workers: int, security: Any) -> Any:
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0",
             security=security,
+            # Its logs are about its own life (tasks cancelled, heartbeats that find the
+            # scheduler gone as a stopped job closes it); what goes wrong in a task
+            # comes back with the task, and simplemr says it.
+            silence_logs=logging.CRITICAL,
         )
 
 

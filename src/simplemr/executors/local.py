@@ -31,8 +31,11 @@ import multiprocessing.forkserver
 import os
 import pickle
 import select
+import shutil
 import signal
+import stat
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -80,6 +83,7 @@ def default_start_method() -> str:
 
 
 _READY = "ready"
+_swept = False
 #: How often, in seconds, a worker says whether its task progressed.
 HEARTBEAT_INTERVAL = 1.0
 #: How many times a worker killed while it starts is started again before the job fails.
@@ -215,6 +219,35 @@ def _signals_held() -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
+def remove_dead_socket_folders(root: str | None = None) -> None:
+    """Remove the ``pymp-*`` folders a killed driver left in the temp folder.
+
+    multiprocessing keeps its fork server's socket in such a folder and removes it at
+    exit, which a driver killed with SIGKILL never reaches. A folder of this user
+    whose every entry is a socket that nobody listens on any more is such a leftover.
+    """
+    root = root or tempfile.gettempdir()
+    try:
+        names = [name for name in os.listdir(root) if name.startswith("pymp-")]
+        # Sockets some process holds, read without touching them: a connection would
+        # make a live fork server fail its hand-over.
+        with open("/proc/net/unix", encoding="utf-8", errors="replace") as table:
+            held = {line.split()[-1] for line in table if len(line.split()) >= 8}
+    except OSError:
+        return  # not Linux, or nothing to look at
+    for name in names:
+        folder = os.path.join(root, name)
+        try:
+            if os.lstat(folder).st_uid != os.getuid() or os.path.islink(folder):
+                continue
+            entries = [os.path.join(folder, entry) for entry in os.listdir(folder)]
+            sockets = all(stat.S_ISSOCK(os.lstat(entry).st_mode) for entry in entries)
+        except OSError:
+            continue
+        if entries and sockets and not any(entry in held for entry in entries):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def describe_exit(exitcode: int | None) -> str:
     """Say how a process ended, naming the signal and its likely cause."""
     if exitcode is None:
@@ -276,6 +309,10 @@ class LocalExecutor(Executor):
         self._payload = b""
 
     def start(self, job_payload: bytes) -> None:
+        global _swept
+        if not _swept:  # once a process: what drivers killed before this one left
+            _swept = True
+            remove_dead_socket_folders()
         self._queue.clear()
         self._done.clear()
         self._payload = job_payload
