@@ -45,6 +45,16 @@ def start_wordcount(big: Path, root: Path, target: Path) -> subprocess.Popen[byt
     return process
 
 
+def started_working(process: subprocess.Popen[bytes], root: Path, pause: float) -> None:
+    """Wait for a script's "started" line and its job's work folder, then ``pause``."""
+    assert process.stdout is not None
+    assert process.stdout.readline() == b"started\n"
+    deadline = time.monotonic() + 30
+    while not any(root.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(pause)
+
+
 def folders(tmp_path: Path) -> tuple[Path, Path]:
     root = tmp_path / "root"
     root.mkdir()
@@ -151,12 +161,7 @@ def test_a_script_using_the_api_cleans_up_then_ends_by_the_signal(
         [sys.executable, str(script), str(root)], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
     )  # fmt: skip
-    assert process.stdout is not None
-    assert process.stdout.readline() == b"started\n"
-    deadline = time.monotonic() + 30
-    while not any(root.iterdir()) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(0.5)
+    started_working(process, root, 0.5)
     children = psutil.Process(process.pid).children(recursive=True)
     process.send_signal(sent)
     _, stderr = process.communicate(timeout=60)
@@ -186,12 +191,7 @@ def test_workers_end_when_their_driver_is_killed(tmp_path: Path, method: str) ->
         [sys.executable, str(script), str(root), method], stdout=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
     )  # fmt: skip
-    assert process.stdout is not None
-    assert process.stdout.readline() == b"started\n"
-    deadline = time.monotonic() + 30
-    while not any(root.iterdir()) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    time.sleep(1)
+    started_working(process, root, 1)
     tree = psutil.Process(process.pid).children(recursive=True)
     busy = [child for child in tree if child.cpu_percent(interval=0.2) > 50]
     assert len(busy) == 2  # both workers spin in user code

@@ -17,11 +17,18 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from types import FrameType
 from typing import Any
 
-__all__ = ["TERMINATING", "Stopped", "stopping", "stopping_on_signals", "terminal_keys_ignored"]
+__all__ = [
+    "TERMINAL_KEYS",
+    "TERMINATING",
+    "Stopped",
+    "signals_held",
+    "stopping",
+    "stopping_on_signals",
+]
 
 TERMINATING = (signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2)
 
@@ -110,26 +117,28 @@ TERMINAL_KEYS = (signal.SIGINT, signal.SIGQUIT)
 
 
 @contextlib.contextmanager
-def terminal_keys_ignored() -> Iterator[None]:
-    """Start processes that ignore Ctrl-C and Ctrl-\\ from their first instruction.
+def signals_held(also: Iterable[int] = ()) -> Iterator[None]:
+    """Start processes that ignore Ctrl-C and Ctrl-\\ from their first instruction,
+    without losing one that comes meanwhile.
 
-    Both reach the whole process group, and stopping the job is the driver's to do.
-    An ignored signal stays ignored across fork and exec (and Python leaves it so), so
-    a worker still starting its interpreter or importing simplemr is never cut short
-    with a traceback. (Blocking them would not do: starting multiprocessing's resource
-    tracker unblocks SIGINT.) The driver ignores them only while it starts processes;
-    outside the main thread, where handlers cannot be set, nothing changes.
+    Both reach the whole process group, and stopping the job is the driver's to do. An
+    ignored signal stays ignored across fork and exec, and Python leaves it so, so a
+    worker, fork server or Dask nanny is never cut short while its interpreter starts
+    or imports, which would print a traceback. In this thread the signals are blocked
+    as well, and Linux keeps a blocked signal pending even while it is ignored: it is
+    delivered to the driver's own handler when the block ends. ``also`` are held back
+    (blocked) too, but not ignored. Outside the main thread, nothing is ignored.
     """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {signum: signal.signal(signum, signal.SIG_IGN) for signum in TERMINAL_KEYS}
+    previous_mask = signal.pthread_sigmask(signal.SIG_BLOCK, {*TERMINAL_KEYS, *also})
+    main = threading.current_thread() is threading.main_thread()
+    previous = {key: signal.signal(key, signal.SIG_IGN) for key in TERMINAL_KEYS} if main else {}
     try:
         yield
     finally:
         if not stopping():  # a job being stopped keeps every signal ignored
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
 
 
 def _restore(saved: dict[int, Any]) -> None:

@@ -160,10 +160,7 @@ def expand_paths(
                 else:
                     found.append(match)
             if not found and special:
-                raise InputError(
-                    f"the pattern {path!r} matches nothing to read: {special[-1]!r} is "
-                    f"{describe_special(special[-1])}, and such files are skipped"
-                )
+                raise _only_special(f"the pattern {path!r} matches", special[-1])
         else:
             found = _expand_one(path, special)
         files.extend(found)
@@ -226,6 +223,13 @@ def _is_special(path: str) -> bool:
     return os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
 
 
+def _only_special(what: str, example: str) -> InputError:
+    return InputError(
+        f"{what} nothing to read: {example!r} is {describe_special(example)}, and such "
+        "files are skipped"
+    )
+
+
 def describe_special(path: str) -> str:
     """What kind of file that is not a regular one ``path`` is."""
     try:
@@ -255,10 +259,7 @@ def _expand_one(path: str, special: list[str]) -> list[str]:
                 else:
                     found.append(full)
         if not found and special:
-            raise InputError(
-                f"the folder {path!r} has nothing to read: {special[-1]!r} is "
-                f"{describe_special(special[-1])}, and such files are skipped"
-            )
+            raise _only_special(f"the folder {path!r} has", special[-1])
         if not found and skipped:
             raise InputError(
                 f"the folder {path!r} has nothing to read: "

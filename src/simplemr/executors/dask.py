@@ -41,7 +41,7 @@ from typing import Any
 
 from .. import shipping
 from ..errors import JobDefinitionError, WorkerLostError
-from ..signals import terminal_keys_ignored
+from ..signals import signals_held
 from .base import Attempt, Completion, Executor, Task, TaskFailure, execute, portable
 
 __all__ = ["DaskExecutor", "import_distributed"]
@@ -235,7 +235,7 @@ class DaskExecutor(Executor):
         if self._client is None and self.address is not None:
             self._client = self._connect()
         elif self._client is None:
-            with terminal_keys_ignored():  # Ctrl-C is the driver's: no worker tracebacks
+            with signals_held():  # Ctrl-C is the driver's: no worker tracebacks
                 self._cluster = _local_cluster(self.workers, self.security)
             self._client = distributed.Client(self._cluster, security=self.security)
         self._job_payload = job_payload

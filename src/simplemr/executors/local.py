@@ -27,7 +27,7 @@ import contextlib
 import gc
 import itertools
 import multiprocessing
-import multiprocessing.forkserver
+import multiprocessing.resource_tracker
 import os
 import pickle
 import select
@@ -47,7 +47,7 @@ from typing import Any
 
 from .. import shipping
 from ..errors import JobDefinitionError, SimplemrError
-from ..signals import TERMINATING, terminal_keys_ignored
+from ..signals import TERMINAL_KEYS, TERMINATING, signals_held
 from ..task import progress_ticks
 from .base import (
     Attempt,
@@ -109,6 +109,8 @@ def _worker_main(
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+    # Started with the stopping signals held back: SIGTERM and the rest act as usual.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, (*TERMINAL_KEYS, *TERMINATING))
     if hasattr(select, "POLLRDHUP"):  # Linux
         threading.Thread(target=_watch_driver, args=(conn,), daemon=True).start()
     threading.Thread(target=_beat, args=(heartbeat,), daemon=True).start()
@@ -204,19 +206,6 @@ def _main_module_withheld() -> Iterator[None]:
     finally:
         if main is not None:
             sys.modules["__main__"] = main
-
-
-@contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Hold back the signals that stop a job while a worker is handed over by the fork
-    server: cut short, the handshake makes the server print a traceback. They are
-    delivered when this block ends."""
-    held = {signal.SIGINT, *TERMINATING}
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def remove_dead_socket_folders(root: str | None = None) -> None:
@@ -358,16 +347,12 @@ class LocalExecutor(Executor):
             name=f"Worker-{slot + 1}",
             daemon=True,
         )
-        if self.start_method == "forkserver":
-            # Its workers inherit what the server ignores; starting one then waits for
-            # the server to load simplemr, and a Ctrl-C meanwhile is the driver's.
-            with terminal_keys_ignored():
-                multiprocessing.forkserver.ensure_running()
-            with _main_module_withheld(), _signals_held():
-                process.start()
-        else:
-            with _main_module_withheld(), terminal_keys_ignored():
-                process.start()
+        # Workers (and the fork server) start with Ctrl-C and Ctrl-\\ held back, the
+        # stopping signals too while the fork server hands a worker over (cut short,
+        # the handshake makes the server print a traceback); the driver gets them after.
+        multiprocessing.resource_tracker.ensure_running()
+        with _main_module_withheld(), signals_held(also=TERMINATING):
+            process.start()
         theirs.close()
         return _Worker(process, ours, heartbeat)
 
