@@ -55,7 +55,7 @@ _state = {"depth": 0, "stopping": False}
 
 def stopping() -> bool:
     """Whether a signal has stopped the running job, which is now cleaning up."""
-    return _state["stopping"]
+    return bool(_state["stopping"])
 
 
 def _ignore_further() -> None:
