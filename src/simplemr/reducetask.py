@@ -148,7 +148,7 @@ def group_within_budget(
     items = iter(items)
     for key, values in items:
         current = table.get(key)
-        if current is None:
+        if current is None and type(key) is not str:
             # A new key, or a NaN: every NaN object must be one key (canonical_key).
             canonical = canonical_key(key)
             if canonical is not key:
