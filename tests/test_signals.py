@@ -31,17 +31,21 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def start_wordcount(big: Path, root: Path, target: Path) -> subprocess.Popen[bytes]:
+def start_wordcount(
+    big: Path, root: Path, target: Path, *options: str, pause: float = 0.3
+) -> subprocess.Popen[bytes]:
+    """Start a word count in a session of its own; return once its work folder is
+    there and ``pause`` has passed (the workers are busy by then)."""
     process = subprocess.Popen(
         [sys.executable, "-m", "simplemr", "wordcount", str(big), "--workers", "2",
-         "--memory", "2MiB", "--tmp-dir", str(root), "--output", str(target)],
+         "--memory", "2MiB", "--tmp-dir", str(root), "--output", str(target), *options],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
         start_new_session=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while not any(root.iterdir()) and time.monotonic() < deadline:
         time.sleep(0.02)
-    time.sleep(0.3)  # the workers are busy
+    time.sleep(pause)
     return process
 
 
@@ -218,16 +222,8 @@ def test_ctrl_c_on_the_dask_executor_is_one_line(tmp_path: Path, big: Path) -> N
     with open(bigger, "wb") as file:
         for _ in range(3):
             file.write(big.read_bytes())
-    process = subprocess.Popen(
-        [sys.executable, "-m", "simplemr", "wordcount", str(bigger), "--executor", "dask",
-         "--workers", "2", "--memory", "2MiB", "--tmp-dir", str(root), "--output", str(target)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while not any(root.iterdir()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    time.sleep(3.5)  # the cluster is up (about 2 s here) and running map tasks
+    # The cluster is up (about 2 s here) and running map tasks after 3.5 s.
+    process = start_wordcount(bigger, root, target, "--executor", "dask", pause=3.5)
     children = psutil.Process(process.pid).children(recursive=True)
     assert process.poll() is None, "the job ended before it could be interrupted"
     os.killpg(process.pid, signal.SIGINT)
