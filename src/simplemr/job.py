@@ -12,7 +12,7 @@ from __future__ import annotations
 import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import shipping
 from .errors import JobDefinitionError
@@ -22,6 +22,14 @@ __all__ = ["FunctionStep", "JobSpec", "MapFunctions", "ReduceFunctions", "StepSp
 Pairs = Iterable[tuple[Any, Any]]
 #: ``(role, hook)``: a hook to call with no arguments, named for error messages.
 Hook = tuple[str, Callable[[], Any]]
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from .task import TaskContext
+
+    #: What a whole task runs inside, given the task's attempt (its folder, its number).
+    Scope = Callable[[TaskContext], AbstractContextManager[None]]
 
 
 def _group_key(key: Any, result: Any) -> Any:
@@ -35,7 +43,8 @@ class MapFunctions:
     ``setup`` hooks run before the first record; ``mapper(record)`` yields pairs
     (given a whole block with ``bulk``); ``combine(key, values)`` returns the
     values standing for ``values``; ``mapper_final()`` yields more pairs after
-    the last record, ``combiner_final()`` pairs that bypass the combiner.
+    the last record, ``combiner_final()`` pairs that bypass the combiner. The
+    task runs inside ``scope(context)`` if given (a working folder, variables).
     """
 
     mapper: Callable[[Any], Pairs]
@@ -43,6 +52,7 @@ class MapFunctions:
     setup: Sequence[Hook] = ()
     mapper_final: Callable[[], Pairs] | None = None
     combiner_final: Callable[[], Pairs] | None = None
+    scope: Scope | None = None
 
 
 @dataclass(frozen=True)
@@ -51,13 +61,14 @@ class ReduceFunctions:
 
     ``reduce(key, values)`` yields the key's results; ``final()`` yields more
     results after the last key; ``sort_key(key, result)`` is what ``sort=True``
-    orders a result by.
+    orders a result by. The task runs inside ``scope(context)`` if given.
     """
 
     reduce: Callable[[Any, Iterator[Any]], Iterable[Any]]
     setup: Sequence[Hook] = ()
     final: Callable[[], Iterable[Any]] | None = None
     sort_key: Callable[[Any, Any], Any] = _group_key
+    scope: Scope | None = None
 
 
 class StepSpec(Protocol):

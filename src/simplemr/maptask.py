@@ -36,6 +36,7 @@ from .task import (
     hook_output,
     local_folder,
     progressed,
+    scoped,
     user_errors,
     watch_records,
 )
@@ -206,12 +207,13 @@ def _run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) -
     try:
         with counting_into(counters):
             functions = job.steps[step].map_task()
-            for role, hook in functions.setup:
-                call_hook(role, hook, split.describe())
-            buffer = _Buffer(job, functions, writer, counters, split.describe())
-            bulk = job.steps[step].bulk
-            _map_split(job, functions, split, buffer, counters, skipped, bulk)
-            _finish(functions, buffer, split.describe())
+            with scoped(functions.scope, context):
+                for role, hook in functions.setup:
+                    call_hook(role, hook, split.describe())
+                buffer = _Buffer(job, functions, writer, counters, split.describe())
+                bulk = job.steps[step].bulk
+                _map_split(job, functions, split, buffer, counters, skipped, bulk)
+                _finish(functions, buffer, split.describe())
         decode_errors = _per_file(counters, C.DECODE_ERRORS_IN)
         binary = list(_per_file(counters, C.BINARY_SKIPPED_IN))
         segments = writer.close(job.partitions)

@@ -51,6 +51,7 @@ from .task import (
     hook_output,
     local_folder,
     progressed,
+    scoped,
     user_errors,
     watch_records,
 )
@@ -271,15 +272,19 @@ def _run_reduce_task(
     try:
         with counting_into(counters), create_private(path, buffering=1024 * 1024) as out:
             functions = job.steps[step].reduce_task()
-            for role, hook in functions.setup:
-                call_hook(role, hook, where)
-            groups = _grouped(segments, job.worker_budget, scratch, counters)
-            results = _results(functions, groups, counters, where)
-            if job.sort and step == len(job.steps) - 1:
-                results = sort_within_budget(
-                    results, job.worker_budget, lambda: scratch.new_path("sorted"), scratch.wrote
-                )
-            counters[C.REDUCE_RECORDS_OUT] = write_batches(out, results)
+            with scoped(functions.scope, context):
+                for role, hook in functions.setup:
+                    call_hook(role, hook, where)
+                groups = _grouped(segments, job.worker_budget, scratch, counters)
+                results = _results(functions, groups, counters, where)
+                if job.sort and step == len(job.steps) - 1:
+                    results = sort_within_budget(
+                        results,
+                        job.worker_budget,
+                        lambda: scratch.new_path("sorted"),
+                        scratch.wrote,
+                    )
+                counters[C.REDUCE_RECORDS_OUT] = write_batches(out, results)
     except OSError as error:
         _remove(path)
         raise WorkFolderError.from_os_error(context.workdir, error) from error

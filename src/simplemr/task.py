@@ -144,6 +144,11 @@ def user_errors() -> tuple[type[BaseException], ...]:
     return (Exception, SystemExit)
 
 
+def scoped(scope: Callable[[TaskContext], Any] | None, context: TaskContext) -> Any:
+    """The context manager a task's functions asked to run inside, or a no-op one."""
+    return contextlib.nullcontext() if scope is None else scope(context)
+
+
 def call_hook(role: str, hook: Callable[[], Any], where: str) -> None:
     """Call a user's set-up hook, blaming it by name if it raises."""
     try:

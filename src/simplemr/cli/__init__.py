@@ -1,4 +1,5 @@
-"""The command line: ``simplemr wordcount [PATH ...]`` and ``simplemr run JOB [INPUT ...]``.
+"""The command line: ``simplemr wordcount [PATH ...]``, ``simplemr run JOB [INPUT ...]``
+and ``simplemr mrjob JOB.py [INPUT ...]``.
 
 Exit status: 0 done, 1 the job failed, 2 bad usage or bad input found before
 the job started, 130 interrupted (Ctrl-C), 141 the reader of the output went away
@@ -18,7 +19,7 @@ from .. import __version__
 from ..errors import InputError, JobDefinitionError, SimplemrError
 from ..jobclass import Job
 from ..signals import Stopped, stopping_on_signals
-from . import run, wordcount
+from . import mrjob, run, wordcount
 from .common import (
     EXIT_BROKEN_PIPE,
     EXIT_FAILED,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wordcount.add_command(commands)
     run.add_command(commands)
+    mrjob.add_command(commands)
     parser.commands = dict(commands.choices)
     return parser
 
@@ -50,6 +52,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     debug = "--debug" in arguments
+    if arguments[:1] == ["mrjob"]:
+        return mrjob.main(arguments[1:])
 
     def parse() -> argparse.Namespace:
         if arguments[:1] != ["run"]:
@@ -59,19 +63,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             job_class = run.load_job(arguments[1])  # its options join the command line
         return run.run_parser(job_class).parse_intermixed_args(arguments[1:])
 
-    return _run(parse, debug)
+    return run_parsed(parse, debug)
 
 
 def run_job_class(job_class: type[Job], argv: Sequence[str] | None = None) -> int:
     """Run ``job_class`` with the command line ``argv`` (``python job.py ...``)."""
     arguments = sys.argv[1:] if argv is None else list(argv)
     prog = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else job_class.__name__
-    return _run(
+    return run_parsed(
         lambda: run.job_parser(job_class, prog).parse_args(arguments), "--debug" in arguments
     )
 
 
-def _run(parse: Callable[[], argparse.Namespace], debug: bool) -> int:
+def run_parsed(parse: Callable[[], argparse.Namespace], debug: bool) -> int:
     """Parse the command line and run it, turning every failure into a message and a status."""
     if sys.stdout is not None and hasattr(sys.stdout, "reconfigure"):
         # Keys from file names that are not UTF-8 print as the bytes they were.

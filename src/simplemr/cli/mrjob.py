@@ -1,0 +1,193 @@
+"""``simplemr mrjob JOB.py [OPTIONS] [INPUT ...]``: an mrjob job file, unmodified.
+
+The file's ``mrjob`` imports resolve to ``simplemr.mrjob`` (see its ``aliases``),
+its job class parses the rest of the command line as mrjob would (mrjob's options,
+the job's own, and simplemr's engine options), and the output is printed as
+mrjob prints it. ``MRJob.run()`` in a file run by Python comes here too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import inspect
+import os
+import sys
+import time
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ..errors import JobDefinitionError
+from .common import report_input_problems, report_job
+
+__all__ = ["add_command", "main", "run_job_class", "run_whole_job"]
+
+USAGE = "simplemr mrjob JOB.py[:ClassName] [OPTIONS] [INPUT ...]"
+
+
+def add_command(commands: argparse._SubParsersAction) -> None:
+    """List ``mrjob`` among the commands (``main`` parses its command line)."""
+    commands.add_parser("mrjob", help="run an mrjob job file unmodified", add_help=False)
+
+
+def main(arguments: Sequence[str]) -> int:
+    """``simplemr mrjob`` with ``arguments`` (those after ``mrjob``)."""
+    from . import run_parsed
+
+    arguments = list(arguments)
+    if not arguments or arguments[0] in ("-h", "--help"):
+        print(f"usage: {USAGE}\n\n{__doc__.splitlines()[2]}\n{_HELP}")
+        return 0 if arguments else 2
+
+    def parse() -> argparse.Namespace:
+        if arguments[0].startswith("-"):
+            raise JobDefinitionError(f"name the job file first: {USAGE}")
+        job_class = load_mrjob_class(arguments[0])
+        job = _instance(job_class, arguments[0].partition(":")[0], arguments[1:])
+        return argparse.Namespace(run=lambda _: _execute(job))
+
+    return run_parsed(parse, "--debug" in arguments)
+
+
+_HELP = """
+JOB.py is a file written for mrjob (from mrjob.job import MRJob), run as it is.
+OPTIONS are the job's own, mrjob's (-r local, -o/--output-dir, --no-output,
+--jobconf, --files, ...) and simplemr's (--workers, --memory, --executor, ...):
+see simplemr mrjob JOB.py --help."""
+
+
+def run_job_class(job_class: type) -> int:
+    """``JobClass.run()``: the job over ``sys.argv``, every failure a message and a status."""
+    from . import run_parsed
+
+    return run_parsed(
+        lambda: argparse.Namespace(run=lambda _: _execute(job_class())), "--debug" in sys.argv
+    )
+
+
+def load_mrjob_class(spec: str) -> type:
+    """The job class of a job file (``job.py``, or ``job.py:ClassName``): the one its
+    ``__main__`` block runs, else the only one it defines."""
+    from ..mrjob import aliases
+    from ..mrjob.job import MRJob
+    from .run import _load_file
+
+    path, _, name = spec.partition(":")
+    aliases.install()
+    module = _load_file(path)
+    if name:
+        found = getattr(module, name, None)
+        if not (inspect.isclass(found) and issubclass(found, MRJob)):
+            raise JobDefinitionError(f"{path} has no mrjob job class {name!r}")
+        return found
+    run = _classes_run_by_main(path)
+    classes = [
+        value
+        for value in vars(module).values()
+        if inspect.isclass(value) and issubclass(value, MRJob) and value is not MRJob
+    ]
+    chosen = [cls for cls in classes if cls.__name__ in run] or [
+        cls for cls in classes if cls.__module__ == module.__name__
+    ]
+    if len(chosen) == 1:
+        return chosen[0]
+    if not chosen:
+        raise JobDefinitionError(f"{path} defines no job class (a subclass of mrjob.job.MRJob)")
+    names = ", ".join(cls.__name__ for cls in chosen)
+    raise JobDefinitionError(
+        f"{path} defines several job classes ({names}): name one as {path}:Name"
+    )
+
+
+def _classes_run_by_main(path: str) -> set[str]:
+    """The names ``X`` of ``X.run()`` calls under ``if __name__ == "__main__":``."""
+    try:
+        with open(path, "rb") as file:
+            tree = ast.parse(file.read())
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
+            for inner in ast.walk(node):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Attribute)
+                    and inner.func.attr == "run"
+                    and isinstance(inner.func.value, ast.Name)
+                ):
+                    names.add(inner.func.value.id)
+    return names
+
+
+def _instance(job_class: type, prog: str, args: list[str]) -> Any:
+    """The job made from ``args`` as ``python JOB.py args`` would make it."""
+    saved = sys.argv
+    sys.argv = [prog, *args]
+    try:
+        return job_class()
+    finally:
+        sys.argv = saved
+
+
+def _execute(job: Any) -> int:
+    with _warnings_as_messages():
+        job.execute()
+    return 0
+
+
+@contextlib.contextmanager
+def _warnings_as_messages() -> Iterator[None]:
+    """Warnings on stderr as one line each: ``simplemr: warning: ...``."""
+
+    def show(message: Any, *args: Any, **kwargs: Any) -> None:
+        print(f"simplemr: warning: {message}", file=sys.stderr)
+
+    saved = warnings.showwarning
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = saved
+
+
+def run_whole_job(job: Any) -> None:
+    """``MRJob.run_job()``: run every step, print the output unless told not to, then the
+    job's counters (unless ``-q``) and what ``--summary``, ``--stats``, ``--report`` ask."""
+    options = job.options
+    started = time.perf_counter()
+    cat = options.output_dir is None if options.cat_output is None else options.cat_output
+    direct = cat and job._stdout is None and options.output_dir is None
+    if direct and sys.stdout is None:
+        raise JobDefinitionError("standard output is closed: name an output with -o FOLDER")
+    with job.make_runner() as runner:
+        runner.run(to_stdout=direct)
+        if cat and not direct:
+            for chunk in runner.cat_output():
+                job.stdout.write(chunk)
+            job.stdout.flush()
+        elif direct:
+            with contextlib.suppress(BrokenPipeError):
+                sys.stdout.flush()
+        result = runner.result
+        if not options.quiet:
+            _print_counters(runner.counters())
+    report_input_problems(result)
+    script = job.mr_job_script()
+    title = f"simplemr mrjob {os.path.basename(script) if script else type(job).__name__}"
+    report_job(options, title, result, time.perf_counter() - started)
+
+
+def _print_counters(steps: list[dict[str, dict[str, int]]]) -> None:
+    """The job's counters as mrjob prints them, a block per step that has any."""
+    for number, groups in enumerate(steps, 1):
+        if not groups:
+            continue
+        total = sum(len(names) for names in groups.values())
+        lines = [f"Counters for step {number}: {total}"]
+        for group in sorted(groups):
+            lines.append(f"\t{group}")
+            lines.extend(f"\t\t{name}={amount}" for name, amount in sorted(groups[group].items()))
+        print("\n".join(lines), file=sys.stderr)
