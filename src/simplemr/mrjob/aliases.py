@@ -54,11 +54,14 @@ class _Existing(importlib.abc.Loader):
         pass
 
 
-def install() -> None:
+def install(purge: bool = True) -> None:
     """Resolve ``mrjob`` imports of this process to simplemr's layer (once is enough).
-    A real mrjob imported before is set aside: its modules stay in no one's way."""
+    With ``purge``, the modules of a real mrjob imported before are set aside, so
+    that a job file's imports cannot find them."""
     if not any(isinstance(finder, _Finder) for finder in sys.meta_path):
         sys.meta_path.insert(0, _Finder())
+    if not purge:
+        return
     for name in [name for name in sys.modules if name == "mrjob" or name.startswith("mrjob.")]:
         if not getattr(sys.modules[name], "__name__", "").startswith("simplemr."):
             del sys.modules[name]

@@ -9,8 +9,9 @@ that file once the task has read everything:
 
 As mrjob's local runner does, ``*_cmd`` strings are split into arguments and run
 without a shell, and pre-filters run with ``/bin/sh -e -c``. A ``*_cmd`` that exits
-non-zero fails its task; a pre-filter's status is not checked (it ran at the head
-of a pipeline, as ``grep`` does when nothing matches), unless it could not run.
+non-zero fails its task, quoting what it said on standard error (which mrjob keeps
+in task logs); a pre-filter's status is not checked (it ran at the head of a
+pipeline, as ``grep`` does when nothing matches), unless it could not run.
 """
 
 from __future__ import annotations
@@ -83,7 +84,6 @@ class Spool:
                 status = process.returncode
             if status and (checked or status < 0 or status >= 126):
                 raise CommandError(_failure(argv, status, errors_path))
-            _pass_on(errors_path)
         finally:
             for path in (self.path, source, errors_path):
                 if os.path.exists(path):
@@ -121,10 +121,3 @@ def _failure(argv: list[str], status: int, errors_path: str) -> str:
     with open(errors_path, "rb") as file:
         said = file.read()[-STDERR_SHOWN:].decode("utf-8", "replace").strip()
     return f"the command {' '.join(argv)!r} {how}" + (f"; it said: {said}" if said else "")
-
-
-def _pass_on(errors_path: str) -> None:
-    """Show what a command that worked said on standard error, as a task's stderr is."""
-    if os.path.getsize(errors_path):
-        with open(errors_path, "rb") as file:
-            os.write(2, file.read())

@@ -32,6 +32,7 @@ from ..job import MapFunctions, ReduceFunctions
 from ..sorting import sort_within_budget
 from ..task import TaskContext
 from ..textfiles import CombinedSplit, TextBlock, TextFiles, TextSplit
+from . import aliases
 from .commands import Spool, pre_filter_argv, substep_argv
 from .taskenv import TaskEnvironment, set_jobconf
 
@@ -94,6 +95,7 @@ class JobPlan:
 
     def instance(self, index: int, kind: str) -> tuple[Any, Any]:
         """A new instance of the job for a task of step ``index``, and that step."""
+        aliases.install(purge=False)  # for `import mrjob...` inside the job's methods
         job = self.job_class(args=[*self.args, "--step-num", str(index), f"--{kind}"])
         return job, job.steps()[index]
 
@@ -379,7 +381,9 @@ class LinesSplit:
     ) -> Iterator[FileLines]:
         parts = self.inner.parts if isinstance(self.inner, CombinedSplit) else (self.inner,)
         for part in parts:
-            uri = part.path if is_url(part.path) else "file://" + part.path
+            # As mrjob names it: the path given (not <stdin>), as a file:// URI.
+            named = part.path if part.label in ("", "<stdin>") else part.label
+            uri = named if is_url(named) else "file://" + named
             start, length = (0, part.size) if part.whole else (part.start, part.end - part.start)
             held = b""
             for block in part.blocks(counters, line_limit):
