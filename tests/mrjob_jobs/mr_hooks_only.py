@@ -1,4 +1,5 @@
-"""A step of hooks alone, hooks that return None, and a reducer yielding nothing."""
+"""A step of hooks alone (its lines pass through mrjob's identity mapper), hooks that
+return None, and a reducer that yields for some keys only."""
 
 from mrjob.job import MRJob
 from mrjob.step import MRStep
@@ -21,9 +22,9 @@ class MRHooksOnly(MRJob):
         return None
 
     def maybe(self, key, values):
-        total = sum(values)
-        if total > 0:
-            yield key, total > 0
+        numbers = [value for value in values if isinstance(value, int)]
+        if numbers:
+            yield key, sum(numbers) > 0
 
 
 if __name__ == "__main__":

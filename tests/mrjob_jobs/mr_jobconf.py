@@ -23,10 +23,7 @@ class MRJobconf(MRJob):
         self.ismap = jobconf_from_env("mapreduce.task.ismap")
 
     def reducer(self, key, values):
-        yield key, sorted(set(values))
-
-    def reducer_final(self):
-        yield "reducer ismap", self.ismap
+        yield key, [sorted(set(values)), "reducer ismap", self.ismap]
 
 
 if __name__ == "__main__":

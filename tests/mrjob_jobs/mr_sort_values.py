@@ -1,5 +1,7 @@
 """SORT_VALUES: each reducer sees its values in the order of their encoded bytes."""
 
+import json
+
 from mrjob.job import MRJob
 from mrjob.protocol import JSONValueProtocol
 
@@ -14,7 +16,7 @@ class MRSortValues(MRJob):
 
     def reducer(self, length, words):
         seen = list(words)
-        yield None, {"length": length, "in_order": seen == sorted(seen), "first": seen[:3]}
+        yield None, {"length": length, "in_order": seen == sorted(seen, key=json.dumps), "first": seen[:3]}
 
 
 if __name__ == "__main__":

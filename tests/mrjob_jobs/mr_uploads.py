@@ -29,8 +29,8 @@ class MRUploads(MRJob):
 
     def mapper_final(self):
         for word in self.bonus:
-            yield word, 1
-        yield "archived: " + ",".join(self.archived), 1
+            yield word, 0
+        yield "archived: " + ",".join(self.archived), 0
 
     def combiner(self, word, counts):
         yield word, sum(counts)

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, ClassVar
 
 from ..cli.common import ArgumentParser
+from ..counters import BUILTIN_GROUPS
 from ..counters import increment_counter as count
 from .options import add_mrjob_args
 from .protocol import JSONProtocol, RawValueProtocol
@@ -28,6 +29,9 @@ from .streaming import hook_lines, mapped, reduced
 from .util import to_lines
 
 __all__ = ["MRJob", "UsageError"]
+
+#: Added to a counter group that has the name of one of simplemr's (``input``, ``map``).
+OWN_GROUP_SUFFIX = " (job)"
 
 
 class UsageError(Exception):
@@ -204,7 +208,10 @@ class MRJob:
         """Add ``amount`` to the counter ``counter`` of ``group`` (commas become ``;``)."""
         if isinstance(amount, bool) or not isinstance(amount, int):
             raise TypeError(f"amount must be an integer, not {amount!r}")
-        count(str(group).replace(",", ";"), str(counter).replace(",", ";"), amount)
+        group = str(group).replace(",", ";")
+        if group.split(".")[0] in BUILTIN_GROUPS:  # "map", "input"...: simplemr's own names
+            group += OWN_GROUP_SUFFIX
+        count(group, str(counter).replace(",", ";"), amount)
 
     def set_status(self, msg: str) -> None:
         """Hadoop shows this in its web interface; a local run has none, as with mrjob."""

@@ -26,6 +26,7 @@ from ..errors import InputError, JobDefinitionError, SimplemrError
 from ..inputs import ItemsInput
 from ..output import SUCCESS_MARKER, check_target
 from ..workdir import create_private, make_workdir
+from .job import OWN_GROUP_SUFFIX
 from .options import IGNORED_SWITCHES, REFUSED_SWITCHES
 from .step import MRStep, StepFailedException
 from .streaming import JobPlan, LineInput, StreamingStep
@@ -149,7 +150,8 @@ class MRJobRunner:
         lines = LineInput(paths, labels)
         if not first["mapper_raw"]:
             return lines, None
-        files = [(path, path if "://" in path else "file://" + path) for path in lines.paths]
+        # mapper_raw(path, uri): the file here, and the input as it was named.
+        files = [(path, lines.files.labels.get(path, path)) for path in lines.paths]
         return ItemsInput(files), 1
 
     def cat_output(self) -> Iterator[bytes]:
@@ -176,6 +178,7 @@ class MRJobRunner:
             for name, amount in event.counters.items():
                 if name in user:
                     group, _, counter = name.partition(".")
+                    group = group.removesuffix(OWN_GROUP_SUFFIX)
                     by_name = found[event.step - 1].setdefault(group, {})
                     by_name[counter] = by_name.get(counter, 0) + amount
         return found
