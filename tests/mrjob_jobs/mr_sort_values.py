@@ -16,7 +16,8 @@ class MRSortValues(MRJob):
 
     def reducer(self, length, words):
         seen = list(words)
-        yield None, {"length": length, "in_order": seen == sorted(seen, key=json.dumps), "first": seen[:3]}
+        in_order = seen == sorted(seen, key=json.dumps)
+        yield None, {"length": length, "in_order": in_order, "first": seen[:3]}
 
 
 if __name__ == "__main__":
