@@ -529,3 +529,48 @@ def test_json_is_the_library_mrjob_would_pick() -> None:
     assert ours.JSONProtocol.__name__ == expected
     if real_protocol is not None:
         assert real_protocol.JSONProtocol.__name__ == expected
+
+
+# -- mrjob's names on simplemr's own Job class ------------------------------------------
+
+
+def test_a_simplemr_job_with_mrjob_names_is_warned_of_them() -> None:
+    import simplemr
+
+    class Sorted(simplemr.Job):
+        SORT_VALUES = True
+        OUTPUT_PROTOCOL = None
+
+        def mapper(self, _, line):
+            for word in line.split():
+                yield word, 1
+
+        def mapper_pre_filter(self):
+            return "grep x"
+
+        def reducer(self, word, counts):
+            yield word, sum(counts)
+
+    with pytest.warns(UserWarning, match=r"Sorted sets SORT_VALUES \(in mrjob it sorts each") as seen:
+        result = Sorted().run(["a b a"], executor="inline")
+    message = str(seen[0].message)
+    assert "OUTPUT_PROTOCOL (in mrjob it writes the output)" in message
+    assert "mapper_pre_filter (in mrjob it runs a shell command before the mapper)" in message
+    assert "simplemr mrjob" in message
+    assert sorted(result.results) == [("a", 2), ("b", 1)]
+
+
+def test_a_simplemr_job_mapper_may_return_none() -> None:
+    import simplemr
+
+    class Quiet(simplemr.Job):
+        def mapper(self, _, line):
+            self.lines = getattr(self, "lines", 0) + 1
+
+        def mapper_final(self):
+            yield "lines", self.lines
+
+        def reducer(self, key, counts):
+            yield key, sum(counts)
+
+    assert Quiet().run(["a", "b", "c"], executor="inline").results == [("lines", 3)]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
 from typing import Any, NoReturn
@@ -237,6 +238,7 @@ class Job:
 
     def engine_steps(self) -> tuple[ClassStep, ...]:
         """The engine's steps for this job (each task makes its own instance)."""
+        _warn_of_mrjob_names(type(self))
         try:
             steps = self.steps()
         except JobDefinitionError:
@@ -308,6 +310,44 @@ class Job:
         raise SystemExit(run_job_class(cls, argv))
 
 
+#: mrjob's attributes and methods that mean nothing to a ``Job``: what they do there.
+MRJOB_ONLY = {
+    "SORT_VALUES": "sorts each key's values",
+    "INPUT_PROTOCOL": "reads input lines",
+    "INTERNAL_PROTOCOL": "encodes pairs between steps",
+    "OUTPUT_PROTOCOL": "writes the output",
+    "FILES": "puts files in each task's folder",
+    "DIRS": "puts folders in each task's folder",
+    "ARCHIVES": "unpacks archives in each task's folder",
+    "JOBCONF": "sets jobconf variables",
+    "PARTITIONER": "names a Hadoop partitioner",
+    "HADOOP_INPUT_FORMAT": "names a Hadoop input format",
+    "HADOOP_OUTPUT_FORMAT": "names a Hadoop output format",
+    "mapper_raw": "maps whole files",
+    **{
+        f"{kind}_{what}": f"runs a shell command {'before' if what == 'pre_filter' else 'as'} "
+        f"the {kind}"
+        for kind in ("mapper", "combiner", "reducer")
+        for what in ("cmd", "pre_filter")
+    },
+}
+_warned: set[type] = set()
+
+
+def _warn_of_mrjob_names(job_class: type[Job]) -> None:
+    """Warn, once per class, of mrjob names a ``Job`` class sets that only mrjob honours."""
+    names = [name for name in MRJOB_ONLY if hasattr(job_class, name)]
+    if not names or job_class in _warned:
+        return
+    _warned.add(job_class)
+    said = "; ".join(f"{name} (in mrjob it {MRJOB_ONLY[name]})" for name in names)
+    warnings.warn(
+        f"{job_class.__name__} sets {said}, which simplemr.Job does not honour. To have it "
+        "honoured, base the class on mrjob.job.MRJob and run the file with simplemr mrjob",
+        stacklevel=4,
+    )
+
+
 @dataclass(frozen=True)
 class ClassStep:
     """Step ``index`` of a job class, as the engine runs it."""
@@ -370,11 +410,11 @@ def _later_record(record: Any) -> Pairs:
 
 
 def _calling_with_none(mapper: Callable[[Any, Any], Pairs]) -> Callable[[Any], Pairs]:
-    return lambda record: mapper(None, record)
+    return lambda record: mapper(None, record) or ()  # a mapper may return None
 
 
 def _calling_with_pair(mapper: Callable[[Any, Any], Pairs]) -> Callable[[Any], Pairs]:
-    return lambda pair: mapper(*pair)
+    return lambda pair: mapper(*pair) or ()
 
 
 def _pass_values(key: Any, values: Iterator[Any]) -> Pairs:

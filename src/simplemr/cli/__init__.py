@@ -27,6 +27,7 @@ from .common import (
     EXIT_STATUS_HELP,
     EXIT_USAGE,
     ArgumentParser,
+    warnings_as_messages,
 )
 from .words import in_command_line_words
 
@@ -81,7 +82,7 @@ def run_parsed(parse: Callable[[], argparse.Namespace], debug: bool) -> int:
         # Keys from file names that are not UTF-8 print as the bytes they were.
         sys.stdout.reconfigure(errors="surrogateescape")
     try:
-        with stopping_on_signals(take_over=True):
+        with stopping_on_signals(take_over=True), warnings_as_messages():
             args = parse()
             return args.run(args)
     except (InputError, JobDefinitionError) as error:

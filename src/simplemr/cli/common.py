@@ -13,6 +13,7 @@ import shutil
 import stat
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
@@ -48,6 +49,22 @@ PATHS_HELP = (
     "files, globs or folders (read recursively; names starting with . or _ are skipped, "
     "such as hidden files and _SUCCESS markers); .gz, .bz2 and .xz files are decompressed"
 )
+
+
+@contextlib.contextmanager
+def warnings_as_messages() -> Iterator[None]:
+    """Show warnings on stderr as one line each, ``simplemr: warning: ...``."""
+
+    def show(message: Any, *args: Any, **kwargs: Any) -> None:
+        if sys.stderr is not None:
+            print(f"simplemr: warning: {message}", file=sys.stderr)
+
+    saved = warnings.showwarning
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = saved
 
 
 class ArgumentParser(argparse.ArgumentParser):

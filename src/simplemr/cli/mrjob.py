@@ -15,8 +15,7 @@ import inspect
 import os
 import sys
 import time
-import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from ..errors import JobDefinitionError
@@ -133,24 +132,8 @@ def _instance(job_class: type, prog: str, args: list[str]) -> Any:
 
 
 def _execute(job: Any) -> int:
-    with _warnings_as_messages():
-        job.execute()
+    job.execute()
     return 0
-
-
-@contextlib.contextmanager
-def _warnings_as_messages() -> Iterator[None]:
-    """Warnings on stderr as one line each: ``simplemr: warning: ...``."""
-
-    def show(message: Any, *args: Any, **kwargs: Any) -> None:
-        print(f"simplemr: warning: {message}", file=sys.stderr)
-
-    saved = warnings.showwarning
-    warnings.showwarning = show
-    try:
-        yield
-    finally:
-        warnings.showwarning = saved
 
 
 def run_whole_job(job: Any) -> None:
