@@ -551,7 +551,9 @@ def test_a_simplemr_job_with_mrjob_names_is_warned_of_them() -> None:
         def reducer(self, word, counts):
             yield word, sum(counts)
 
-    with pytest.warns(UserWarning, match=r"Sorted sets SORT_VALUES \(in mrjob it sorts each") as seen:
+    with pytest.warns(
+        UserWarning, match=r"Sorted sets SORT_VALUES \(in mrjob it sorts each"
+    ) as seen:
         result = Sorted().run(["a b a"], executor="inline")
     message = str(seen[0].message)
     assert "OUTPUT_PROTOCOL (in mrjob it writes the output)" in message
@@ -574,3 +576,23 @@ def test_a_simplemr_job_mapper_may_return_none() -> None:
             yield key, sum(counts)
 
     assert Quiet().run(["a", "b", "c"], executor="inline").results == [("lines", 3)]
+
+
+@given(value=JSONABLE | st.tuples(st.text(), st.integers()) | st.floats())
+def test_the_fast_json_encoding_is_jsons_own(value) -> None:
+    """The remembered encodings and decodings give what ``json`` gives, twice over
+    (``True`` is never taken for ``1``, nor ``1.0`` for ``1``)."""
+    for _ in range(2):
+        data = ours.json_dumps(value)
+        assert data == json.dumps(value).encode()
+        assert repr(ours.json_loads(data)) == repr(json.loads(data))
+
+
+def test_the_fast_json_encoding_fails_as_json_does_and_recovers() -> None:
+    looped: list = []
+    looped.append(looped)
+    with pytest.raises(ValueError, match="Circular reference detected"):
+        ours.json_dumps(looped)
+    with pytest.raises(TypeError, match="Object of type set is not JSON serializable"):
+        ours.json_dumps([{1, 2}])
+    assert ours.json_dumps([[1], [1]]) == b"[[1], [1]]"

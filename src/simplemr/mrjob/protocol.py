@@ -82,24 +82,83 @@ class _KeyCachingProtocol:
         return self._dumps(key) + b"\t" + self._dumps(value)
 
 
+_encode_str = json.encoder.encode_basestring_ascii  # what json.dumps does with a str
+_decoded: dict[bytes, Any] = {}
+_KEPT = 1 << 16
+
+
+_encoded: dict[type, dict[Any, bytes]] = {str: {}, int: {}}
+
+
+def json_dumps(value: Any) -> bytes:
+    """``json.dumps(value).encode()``; a ``str`` or ``int`` (exactly those types, so that
+    ``True`` is never taken for ``1``) encoded once is remembered."""
+    kept = _encoded.get(type(value))
+    if kept is None:
+        return _dumps_any(value)
+    data = kept.get(value)
+    if data is None:
+        text = _encode_str(value) if type(value) is str else int.__repr__(value)
+        data = text.encode("ascii")
+        if len(kept) >= _KEPT:
+            kept.clear()
+        kept[value] = data
+    return data
+
+
+_markers: dict[int, Any] = {}
+# json.dumps makes this encoder anew for every call; it can be made once.
+_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+_c_encode = (
+    None
+    if _make_encoder is None
+    else _make_encoder(
+        _markers, json.JSONEncoder().default, _encode_str, None, ": ", ", ", False, False, True
+    )
+)
+
+
+def _dumps_any(value: Any) -> bytes:
+    """``json.dumps(value).encode()`` with the encoder made once."""
+    if _c_encode is None or isinstance(value, str):
+        return json.dumps(value).encode("utf_8")
+    try:
+        chunks = _c_encode(value, 0)
+    except BaseException:
+        _markers.clear()  # what a failed encoding left there
+        raise
+    return "".join(chunks).encode("utf_8")
+
+
+def json_loads(data: bytes) -> Any:
+    """``json.loads(data.decode())``; a ``str`` or ``int`` decoded once is remembered
+    (they are immutable, so handing out the same object again is safe)."""
+    value = _decoded.get(data)
+    if value is not None:
+        return value
+    value = json.loads(data.decode("utf_8"))
+    if type(value) in (str, int):
+        if len(_decoded) >= _KEPT:
+            _decoded.clear()
+        _decoded[data] = value
+    return value
+
+
 class StandardJSONProtocol(_KeyCachingProtocol):
     """Key and value as JSON, with Python's ``json``."""
 
-    def _loads(self, value: bytes) -> Any:
-        return json.loads(value.decode("utf_8"))
-
-    def _dumps(self, value: Any) -> bytes:
-        return json.dumps(value).encode("utf_8")
+    _loads = staticmethod(json_loads)  # type: ignore[assignment]
+    _dumps = staticmethod(json_dumps)  # type: ignore[assignment]
 
 
 class StandardJSONValueProtocol:
     """The value as JSON, with Python's ``json``."""
 
     def read(self, line: bytes) -> tuple[Any, Any]:
-        return None, json.loads(line.decode("utf_8"))
+        return None, json_loads(line)
 
     def write(self, key: Any, value: Any) -> bytes:
-        return json.dumps(value).encode("utf_8")
+        return json_dumps(value)
 
 
 class RapidJSONProtocol(_KeyCachingProtocol):
@@ -274,3 +333,10 @@ class ReprValueProtocol:
 
     def write(self, key: Any, value: Any) -> bytes:
         return repr(value).encode("utf_8")
+
+
+#: Protocols whose encoded key never holds a raw tab or newline (their encodings
+#: escape both), so that a line of theirs is ``_dumps(key) TAB _dumps(value)`` exactly.
+TAB_FREE_KEYS = (
+    StandardJSONProtocol, UltraJSONProtocol, SimpleJSONProtocol, RapidJSONProtocol, PickleProtocol,
+)  # fmt: skip

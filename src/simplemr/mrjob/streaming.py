@@ -34,6 +34,7 @@ from ..task import TaskContext
 from ..textfiles import CombinedSplit, TextBlock, TextFiles, TextSplit
 from . import aliases
 from .commands import Spool, pre_filter_argv, substep_argv
+from .protocol import TAB_FREE_KEYS
 from .taskenv import TaskEnvironment, set_jobconf
 
 __all__ = ["JobPlan", "LineInput", "StreamingStep", "join_line", "split_line"]
@@ -44,6 +45,16 @@ Write = Callable[[Any, Any], bytes]
 
 _first = itemgetter(0)
 _second = itemgetter(1)
+
+
+#: How many of a key's values ``SORT_VALUES`` sorts in memory without a budget check.
+SORTED_IN_MEMORY = 1024
+
+
+def _value_order(rest: bytes | None) -> bytes:
+    """Where a value goes when values are sorted: in the order of the line's bytes
+    after the key (a line with no value first)."""
+    return b"" if rest is None else b"\t" + rest
 
 
 def split_line(line: Line) -> tuple[bytes, bytes | None]:
@@ -74,6 +85,32 @@ def reduced(
     for key, pairs in itertools.groupby(map(read, lines), _first):
         for out_key, out_value in reducer(key, map(_second, pairs)) or ():
             yield write(out_key, out_value)
+
+
+def mapped_pairs(
+    mapper: Callable[..., Any], read: Read, dumps: Callable[[Any], bytes], lines: Iterable[Line]
+) -> Iterator[tuple[bytes, bytes]]:
+    """``mapped`` as ``split_line`` would cut its lines, for a protocol whose lines
+    are ``dumps(key) TAB dumps(value)``: no line is joined only to be cut again."""
+    for line in lines:
+        key, value = read(line)
+        for out_key, out_value in mapper(key, value) or ():
+            yield dumps(out_key), dumps(out_value)
+
+
+def grouped_values(loads: Callable[[bytes], Any], rests: Iterable[bytes | None]) -> Iterator[Any]:
+    """A group's values, for a protocol whose lines are ``key TAB value``."""
+    for rest in rests:
+        if rest is None:  # what the protocol's read() says of a line without a tab
+            raise ValueError("not enough values to unpack (expected 2, got 1)")
+        yield loads(rest)
+
+
+def tab_free(function: Callable[..., Any]) -> Any:
+    """The protocol a ``read`` or ``write`` method belongs to, if its lines are
+    ``encoded key TAB encoded value`` with no tab in the key (see ``TAB_FREE_KEYS``)."""
+    protocol = getattr(function, "__self__", None)
+    return protocol if type(protocol) in TAB_FREE_KEYS else None
 
 
 def hook_lines(hook: Callable[[], Any] | None, write: Write) -> list[Line]:
@@ -226,6 +263,9 @@ class _MapTask(_Task):
         if self.mapper_spool is not None:
             self.mapper_spool.write(lines)
             return ()
+        protocol = tab_free(self.write)
+        if protocol is not None and self.combiner_spool is None:
+            return mapped_pairs(self.step["mapper"], self.read, protocol._dumps, lines)
         return self.onward(mapped(self.step["mapper"], self.read, self.write, lines))
 
     def raw_lines(self, files: Sequence[tuple[str, str]]) -> Iterator[Line]:
@@ -265,10 +305,8 @@ class _MapTask(_Task):
             yield from hook_lines(self.step["combiner_final"], self.combiner_write)
 
     def combine(self, key: bytes, rests: list[bytes | None]) -> list[bytes | None]:
-        lines = (join_line(key, rest) for rest in rests)
         combined = []
-        for line in reduced(self.step["combiner"], self.combiner_read, self.combiner_write, lines):
-            out_key, rest = split_line(line)
+        for out_key, rest in self.combined(key, rests):
             if out_key != key:
                 raise ValueError(
                     f"the combiner was given the key {key.decode('utf-8', 'replace')} and "
@@ -277,6 +315,24 @@ class _MapTask(_Task):
                 )
             combined.append(rest)
         return combined
+
+    def combined(
+        self, key: bytes, rests: list[bytes | None]
+    ) -> Iterator[tuple[bytes, bytes | None]]:
+        """The combiner's pairs for one key's values, as key bytes and the rest."""
+        combiner = self.step["combiner"]
+        reading, writing = tab_free(self.combiner_read), tab_free(self.combiner_write)
+        if reading is None or writing is None:
+            lines = (join_line(key, rest) for rest in rests)
+            yield from map(
+                split_line, reduced(combiner, self.combiner_read, self.combiner_write, lines)
+            )
+            return
+        dumps = writing._dumps
+        for out_key, out_value in (
+            combiner(reading._loads(key), grouped_values(reading._loads, rests)) or ()
+        ):
+            yield dumps(out_key), dumps(out_value)
 
     def combiner_final(self) -> Iterator[tuple[bytes, bytes | None]]:
         yield from map(split_line, self.combined_pending)
@@ -308,26 +364,47 @@ class _ReduceTask(_Task):
             self.pending = hook_lines(self.step["reducer_init"], self.write)
 
     def values(self, rests: Iterator[bytes | None]) -> Iterator[bytes | None]:
-        """A key's values, in the order of their bytes with ``SORT_VALUES``."""
+        """A key's values, in the order of their bytes with ``SORT_VALUES``: sorted in
+        memory when there are few, else within the sort budget, spilling sorted runs."""
         if not self.spec.sort_values:
             return rests
+        rests = iter(rests)
+        head = list(itertools.islice(rests, SORTED_IN_MEMORY))
+        if len(head) < SORTED_IN_MEMORY:
+            head.sort(key=_value_order)
+            return iter(head)
         self.sorts += 1
         assert self.context is not None
         paths = (self.context.path(f".values-{self.sorts}-{n}") for n in itertools.count())
-        keyed = ((b"" if rest is None else b"\t" + rest, rest) for rest in rests)
+        keyed = ((_value_order(rest), rest) for rest in itertools.chain(head, rests))
         ordered = sort_within_budget(
             keyed, self.spec.sort_budget, lambda: os.path.abspath(next(paths))
         )
         return map(_second, ordered)
 
     def reduce(self, key: bytes, rests: Iterator[bytes | None]) -> Iterable[Any]:
-        lines = (join_line(key, rest) for rest in self.values(rests))
+        values = self.values(rests)
+        streams = self.reducer is None or self.reducer_spool is not None
+        reading = None if streams else tab_free(self.read)
+        if reading is not None:
+            # One key's lines: its key decoded once, no regrouping by decoded keys.
+            return self.reduced_group(reading._loads, key, values)
+        lines = (join_line(key, rest) for rest in values)
         if self.reducer_spool is not None:
             self.reducer_spool.write(lines)
             return ()
         if self.reducer is None:
             return map(self.result, lines)
         return map(self.result, reduced(self.step["reducer"], self.read, self.write, lines))
+
+    def reduced_group(
+        self, loads: Callable[[bytes], Any], key: bytes, rests: Iterator[bytes | None]
+    ) -> Iterator[Any]:
+        write, result = self.write, self.result
+        for out_key, out_value in (
+            self.step["reducer"](loads(key), grouped_values(loads, rests)) or ()
+        ):
+            yield result(write(out_key, out_value))
 
     def finish(self) -> Iterator[Any]:
         yield from map(self.result, self.pending)
