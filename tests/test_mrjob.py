@@ -83,8 +83,17 @@ def job_args(name: str, archive: str) -> list[str]:
             archive,
             *TEXT,
         ],
-        "mr_jobconf.py": ["--jobconf", "other.setting=5", "--cmdenv", "MY_VARIABLE=hi", *TEXT],
-        "mr_raw.py": TEXT,
+        "mr_jobconf.py": [
+            "--jobconf",
+            "other.setting=5",
+            "--cmdenv",
+            "MY_VARIABLE=hi",
+            "--cmdenv",
+            "PATH=/opt/extra",
+            *TEXT,
+        ],
+        "mr_newlines.py": TEXT,
+        "mr_raw.py": [*TEXT, str(DATA / "notes.txt.gz")],
         "mr_hooks_only.py": TEXT,
         "mr_options.py": ["--top", "3", "--case", "upper", *TEXT],
     }[name]
@@ -596,3 +605,93 @@ def test_the_fast_json_encoding_fails_as_json_does_and_recovers() -> None:
     with pytest.raises(TypeError, match="Object of type set is not JSON serializable"):
         ours.json_dumps([{1, 2}])
     assert ours.json_dumps([[1], [1]]) == b"[[1], [1]]"
+
+
+# -- what mrjob's command line and tasks do, in detail ---------------------------------
+
+
+def test_a_job_option_may_take_the_name_of_a_simplemr_option(tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("a b a\n")
+    extra = """
+    def configure_args(self):
+        super().configure_args()
+        self.add_passthru_arg("--workers", type=int, default=1)
+        self.add_passthru_arg("--stats", default="none")
+
+    def reducer_final(self):
+        yield "options", [self.options.workers, self.options.stats]
+    """
+    got = simplemr_mrjob(
+        str(words_job(tmp_path, extra)), "--workers", "7", "--stats", "x", str(tmp_path / "in.txt")
+    )
+    assert got.returncode == 0, got.stderr.decode()
+    assert b'"options"\t[7, "x"]' in got.stdout
+    assert not (tmp_path / "x").exists()  # the job's --stats, not simplemr's
+
+
+def test_an_abbreviated_option_reaches_the_tasks(tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("a b a\n")
+    extra = """
+    def configure_args(self):
+        super().configure_args()
+        self.add_passthru_arg("--threshold", type=int, required=True)
+
+    def reducer_final(self):
+        yield "threshold", self.options.threshold
+    """
+    got = simplemr_mrjob(str(words_job(tmp_path, extra)), "--thresh", "5", str(tmp_path / "in.txt"))
+    assert got.returncode == 0, got.stderr.decode()
+    assert b'"threshold"\t5' in got.stdout
+
+
+def test_a_lone_carriage_return_stays_inside_its_line_in_a_split_file(tmp_path: Path) -> None:
+    """Hadoop and mrjob end lines at \\n only, also where a large file is cut in ranges."""
+    text = b"".join(b"word%d\rsame line %d\n" % (n, n) for n in range(200_000))
+    (tmp_path / "big.txt").write_bytes(text)
+    job = write_job(
+        tmp_path,
+        """
+        from mrjob.job import MRJob
+
+        class MRLines(MRJob):
+            def mapper(self, _, line):
+                yield "lines", 1
+                yield "carriage returns", line.count("\\r")
+
+            def reducer(self, key, counts):
+                yield key, sum(counts)
+        """,
+    )
+    got = simplemr_mrjob(str(job), str(tmp_path / "big.txt"), "--workers", "2")
+    assert got.returncode == 0, got.stderr.decode()
+    assert lines(got.stdout) == [b'"carriage returns"\t200000', b'"lines"\t200000']
+
+
+def test_counter_groups_keep_their_names() -> None:
+    class MRCounting(MRCountWords):
+        def mapper(self, _, line):
+            self.increment_counter("com.example", "lines")
+            self.increment_counter("map", "lines", True)
+            yield from super().mapper(_, line)
+
+    job = MRCounting(args=["--executor", "inline", TEXT[0]])
+    with job.make_runner() as runner:
+        runner.run()
+        groups = runner.counters()[0]
+    lines_in = Path(TEXT[0]).read_bytes().count(b"\n")
+    assert groups["com.example"] == {"lines": lines_in}
+    assert groups["map"] == {"lines": lines_in}
+
+
+def test_a_dask_worker_with_several_threads_is_refused(monkeypatch) -> None:
+    distributed = pytest.importorskip("distributed")
+    from simplemr.errors import JobDefinitionError
+    from simplemr.mrjob.taskenv import refuse_threads
+
+    class Worker:
+        class state:  # the shape of distributed's worker
+            nthreads = 4
+
+    monkeypatch.setattr(distributed, "get_worker", lambda: Worker())
+    with pytest.raises(JobDefinitionError, match=r"a Dask worker with 4 threads .* --nthreads 1"):
+        refuse_threads()

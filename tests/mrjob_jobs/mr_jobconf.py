@@ -7,9 +7,15 @@ from mrjob.job import MRJob
 
 
 class MRJobconf(MRJob):
-    JOBCONF = {"my.setting": "from-class"}
+    JOBCONF = {"my.setting": "from-class", "my.flag": True}
+
+    def mapper_init(self):
+        self.first_file = os.path.basename(jobconf_from_env("mapreduce.map.input.file"))
 
     def mapper(self, _, line):
+        yield "file when the task started", self.first_file
+        yield "flag", jobconf_from_env("my.flag")
+        yield "path", os.environ["PATH"].split(os.pathsep)[0]
         path = jobconf_from_env("mapreduce.map.input.file")
         yield "file", os.path.basename(path)
         yield "scheme", path.split("://")[0]

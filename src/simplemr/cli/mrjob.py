@@ -139,6 +139,8 @@ def _execute(job: Any) -> int:
 def run_whole_job(job: Any) -> None:
     """``MRJob.run_job()``: run every step, print the output unless told not to, then the
     job's counters (unless ``-q``) and what ``--summary``, ``--stats``, ``--report`` ask."""
+    from ..mrjob.options import engine_namespace
+
     options = job.options
     started = time.perf_counter()
     cat = options.output_dir is None if options.cat_output is None else options.cat_output
@@ -160,7 +162,7 @@ def run_whole_job(job: Any) -> None:
     report_input_problems(result)
     script = job.mr_job_script()
     title = f"simplemr mrjob {os.path.basename(script) if script else type(job).__name__}"
-    report_job(options, title, result, time.perf_counter() - started)
+    report_job(engine_namespace(options), title, result, time.perf_counter() - started)
 
 
 def _print_counters(steps: list[dict[str, dict[str, int]]]) -> None:

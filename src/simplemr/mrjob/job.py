@@ -32,6 +32,8 @@ __all__ = ["MRJob", "UsageError"]
 
 #: Added to a counter group that has the name of one of simplemr's (``input``, ``map``).
 OWN_GROUP_SUFFIX = " (job)"
+#: What a ``.`` of a counter group is kept as (U+2024, ONE DOT LEADER).
+GROUP_DOT = "\u2024"
 
 
 class UsageError(Exception):
@@ -69,7 +71,10 @@ class MRJob:
         self._stdin: IO[bytes] | None = None
         self._stdout: IO[bytes] | None = None
         self._stderr: IO[bytes] | None = None
-        self.arg_parser = ArgumentParser(usage=self._usage(), add_help=False)
+        # A job's own option may take the name of one of simplemr's (--stats, --workers).
+        self.arg_parser = ArgumentParser(
+            usage=self._usage(), add_help=False, conflict_handler="resolve"
+        )
         self._base_args_added = False
         self.configure_args()
         if not self._base_args_added:  # configure_args() did not call super()
@@ -206,12 +211,14 @@ class MRJob:
 
     def increment_counter(self, group: Any, counter: Any, amount: int = 1) -> None:
         """Add ``amount`` to the counter ``counter`` of ``group`` (commas become ``;``)."""
-        if isinstance(amount, bool) or not isinstance(amount, int):
+        if not isinstance(amount, int):
             raise TypeError(f"amount must be an integer, not {amount!r}")
-        group = str(group).replace(",", ";")
-        if group.split(".")[0] in BUILTIN_GROUPS:  # "map", "input"...: simplemr's own names
+        # simplemr names a counter "group.name": a dot of the group is kept as a one-dot
+        # leader, and a group named like one of simplemr's ("map") gets a suffix.
+        group = str(group).replace(",", ";").replace(".", GROUP_DOT)
+        if group in BUILTIN_GROUPS:
             group += OWN_GROUP_SUFFIX
-        count(group, str(counter).replace(",", ";"), amount)
+        count(group, str(counter).replace(",", ";"), int(amount))
 
     def set_status(self, msg: str) -> None:
         """Hadoop shows this in its web interface; a local run has none, as with mrjob."""

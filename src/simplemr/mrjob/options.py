@@ -11,7 +11,18 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["IGNORED_SWITCHES", "REFUSED_SWITCHES", "RUNNERS", "add_mrjob_args", "option_tokens"]
+__all__ = [
+    "IGNORED_SWITCHES",
+    "REFUSED_SWITCHES",
+    "RUNNERS",
+    "add_mrjob_args",
+    "engine_namespace",
+    "option_tokens",
+]
+
+#: Where simplemr's engine options go in ``job.options``, so that none meets a job's
+#: own option of the same name (``--stats``, ``--workers``): the job's wins the name.
+ENGINE_DEST = "simplemr_"
 
 #: mrjob's runners; ``inline`` and ``local`` run on simplemr, the rest are refused.
 RUNNERS = ("inline", "local", "hadoop", "emr", "dataproc", "spark")
@@ -98,7 +109,9 @@ def add_mrjob_args(parser: argparse.ArgumentParser) -> None:
     )
     runner.add_argument("--no-conf", dest="conf_paths", action="store_const", const=[])
     runner.add_argument("-q", "--quiet", action="store_true", help="print no counters")
-    runner.add_argument("-v", dest="verbose", action="store_true", help="as --verbose")
+    runner.add_argument(
+        "-v", dest=ENGINE_DEST + "verbose", action="store_true", help="as --verbose"
+    )
     runner.add_argument("--local-tmp-dir", help="as --tmp-dir")
     runner.add_argument(
         "--strict-protocols", dest="strict_protocols", action="store_true", default=True
@@ -112,7 +125,34 @@ def add_mrjob_args(parser: argparse.ArgumentParser) -> None:
             f"--{task}", dest=f"run_{task}", action="store_true", help=argparse.SUPPRESS
         )
     parser.add_argument("--step-num", type=int, default=0, help=argparse.SUPPRESS)
-    add_engine_options(parser.add_argument_group("simplemr's options"), skip_mode=True)  # type: ignore[arg-type]
+    engine = _Prefixed(parser.add_argument_group("simplemr's options"))
+    add_engine_options(engine, skip_mode=True)  # type: ignore[arg-type]
+
+
+class _Prefixed:
+    """A parser or group whose options get destinations starting with ``ENGINE_DEST``."""
+
+    def __init__(self, target: Any) -> None:
+        self.target = target
+
+    def add_argument(self, *names: str, **options: Any) -> argparse.Action:
+        long = next(name for name in names if name.startswith("--"))
+        options.setdefault("dest", ENGINE_DEST + long[2:].replace("-", "_"))
+        return self.target.add_argument(*names, **options)  # type: ignore[no-any-return]
+
+
+def engine_namespace(options: argparse.Namespace) -> argparse.Namespace:
+    """simplemr's engine options of a job's ``options``, under their own names
+    (``workers``, ``stats``), as the rest of the command line reads them."""
+    from ..cli.common import add_engine_options
+
+    defaults = argparse.ArgumentParser(add_help=False)
+    add_engine_options(defaults, skip_mode=True)  # an option a job took keeps its default
+    engine = defaults.parse_args([])
+    for name, value in vars(options).items():
+        if name.startswith(ENGINE_DEST):
+            setattr(engine, name[len(ENGINE_DEST) :], value)
+    return engine
 
 
 def option_tokens(
@@ -131,7 +171,7 @@ def option_tokens(
             cut.extend((None, [rest]) for rest in tokens[position:])
             break
         name, equals, _ = token.partition("=")
-        action = actions.get(name if equals else token)
+        action = actions.get(name if equals else token) or _abbreviated(name, actions)
         if action is None and token.startswith("-") and len(token) > 2 and token[:2] in actions:
             action, equals = actions[token[:2]], "="  # -Dkey=value
         if action is None or not token.startswith("-"):
@@ -148,6 +188,14 @@ def option_tokens(
     return cut
 
 
+def _abbreviated(name: str, actions: dict[str, argparse.Action]) -> argparse.Action | None:
+    """The option ``--thresh`` stands for, as argparse reads an unambiguous prefix."""
+    if not name.startswith("--"):
+        return None
+    found = {actions[option] for option in actions if option.startswith(name)}
+    return found.pop() if len(found) == 1 else None
+
+
 def _values_wanted(action: argparse.Action) -> int:
     if action.nargs == 0 or isinstance(
         action, (argparse._StoreConstAction, argparse._CountAction, argparse._HelpAction)
@@ -161,8 +209,9 @@ def _values_wanted(action: argparse.Action) -> int:
 
 
 def _is_option(token: str, actions: dict[str, argparse.Action]) -> bool:
+    name = token.partition("=")[0]
     return (
         token.startswith("-")
         and token != "-"
-        and (token.partition("=")[0] in actions or token[:2] in actions)
+        and (name in actions or token[:2] in actions or _abbreviated(name, actions) is not None)
     )

@@ -26,8 +26,8 @@ from ..errors import InputError, JobDefinitionError, SimplemrError
 from ..inputs import ItemsInput
 from ..output import SUCCESS_MARKER, check_target
 from ..workdir import create_private, make_workdir
-from .job import OWN_GROUP_SUFFIX
-from .options import IGNORED_SWITCHES, REFUSED_SWITCHES
+from .job import GROUP_DOT, OWN_GROUP_SUFFIX
+from .options import IGNORED_SWITCHES, REFUSED_SWITCHES, engine_namespace
 from .step import MRStep, StepFailedException
 from .streaming import JobPlan, LineInput, StreamingStep
 from .taskenv import TaskEnvironment
@@ -94,15 +94,11 @@ class MRJobRunner:
             job_id=f"simplemr_{random_identifier()}",
             uploads=tuple(uploads.items()),
             jobconf=tuple(
-                (key, str(value))
-                for key, value in {**self.job.jobconf(), **options.jobconf}.items()
+                (key, value) for key, value in {**self.job.jobconf(), **options.jobconf}.items()
             ),
             cmdenv=tuple(options.cmdenv.items()),
             output_dir=os.path.abspath(target) if target != "-" else "",
-            step_jobconf=tuple(
-                tuple((k, str(v)) for k, v in (step._steps.get("jobconf") or {}).items())
-                for step in steps
-            ),
+            step_jobconf=tuple(tuple((step._steps.get("jobconf") or {}).items()) for step in steps),
         )
         plan = JobPlan(
             type(self.job), tuple(_task_args(self.job, uploads)), environment, len(steps)
@@ -122,8 +118,8 @@ class MRJobRunner:
                 overwrite=target != "-",
                 output_format="value",
                 chunksize=chunksize,
-                progress=_show_progress(options),
-                verbose=options.verbose,
+                progress=bool(engine_namespace(options).progress),
+                verbose=engine_namespace(options).verbose,
             )
         except (InputError, JobDefinitionError):
             raise
@@ -178,7 +174,7 @@ class MRJobRunner:
             for name, amount in event.counters.items():
                 if name in user:
                     group, _, counter = name.partition(".")
-                    group = group.removesuffix(OWN_GROUP_SUFFIX)
+                    group = group.removesuffix(OWN_GROUP_SUFFIX).replace(GROUP_DOT, ".")
                     by_name = found[event.step - 1].setdefault(group, {})
                     by_name[counter] = by_name.get(counter, 0) + amount
         return found
@@ -247,15 +243,11 @@ def _warn(message: str) -> None:
 def _engine_options(options: Any) -> dict[str, Any]:
     from ..cli.common import engine_options
 
-    engine = engine_options(options)
+    engine = engine_options(engine_namespace(options))
     engine["workers"] = engine["workers"] or options.num_cores
     engine["tmp_dir"] = engine["tmp_dir"] or options.local_tmp_dir
     engine.pop("max_bad_records", None)
     return engine
-
-
-def _show_progress(options: Any) -> bool:
-    return bool(options.progress) if options.progress is not None else False
 
 
 def _uploads(job: Any, scratch: str) -> dict[str, str]:

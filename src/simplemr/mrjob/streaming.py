@@ -19,9 +19,13 @@ with the jobconf in its environment (``taskenv.py``).
 
 from __future__ import annotations
 
+import bz2
 import contextlib
+import dataclasses
+import gzip
 import itertools
 import os
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -111,6 +115,28 @@ def tab_free(function: Callable[..., Any]) -> Any:
     ``encoded key TAB encoded value`` with no tab in the key (see ``TAB_FREE_KEYS``)."""
     protocol = getattr(function, "__self__", None)
     return protocol if type(protocol) in TAB_FREE_KEYS else None
+
+
+def relined(lines: Iterable[Line]) -> Iterator[Line]:
+    """Lines as the next substep reads them back (mrjob's tasks pass files): one that
+    holds a newline is several lines, and trailing ``\\r`` are stripped."""
+    for line in lines:
+        if b"\n" in line or line.endswith(b"\r"):
+            yield from (part.rstrip(b"\r") for part in line.split(b"\n"))
+        else:
+            yield line
+
+
+def decompressed(path: str) -> str:
+    """``path``, or for a ``.gz`` or ``.bz2`` file its text unpacked into the working
+    folder, as mrjob gives ``mapper_raw`` its file."""
+    opener = {".gz": gzip.open, ".bz2": bz2.open}.get(os.path.splitext(path)[1])
+    if opener is None:
+        return path
+    local = os.path.abspath(os.path.splitext(os.path.basename(path))[0])
+    with opener(path, "rb") as packed, open(local, "wb") as unpacked:
+        shutil.copyfileobj(packed, unpacked, 1024 * 1024)
+    return local
 
 
 def hook_lines(hook: Callable[[], Any] | None, write: Write) -> list[Line]:
@@ -221,6 +247,7 @@ class _MapTask(_Task):
         self.combiner = self.substep("combiner")
         self.raw = bool(self.step["mapper_raw"])
         self.pending: list[Line] = []
+        self.mapper_started = False
         self.combined_pending: list[Line] = []
         self.mapper_spool: Spool | None = None
         self.combiner_spool: Spool | None = None
@@ -245,10 +272,14 @@ class _MapTask(_Task):
             self.mapper_spool = self.spool("mapper-input")
         if _streams(self.combiner):
             self.combiner_spool = self.spool("combiner-input")
-        if self.mapper is not None and self.mapper["type"] == "script":
-            self.pending = hook_lines(self.step["mapper_init"], self.write)
         if self.combiner is not None and not _streams(self.combiner):
             self.combined_pending = hook_lines(self.step["combiner_init"], self.combiner_write)
+
+    def start_mapper(self) -> None:
+        """``mapper_init``, once the task's input file is known (its variables set)."""
+        self.mapper_started = True
+        if self.mapper is not None and self.mapper["type"] == "script":
+            self.pending = hook_lines(self.step["mapper_init"], self.write)
 
     def map_block(self, block: Any) -> Iterable[tuple[bytes, bytes | None]]:
         if self.raw:
@@ -258,6 +289,8 @@ class _MapTask(_Task):
             lines: Iterable[Line] = block.lines
         else:
             lines = block
+        if not self.mapper_started:
+            self.start_mapper()
         if self.mapper is None:
             return self.onward(lines)
         if self.mapper_spool is not None:
@@ -271,7 +304,10 @@ class _MapTask(_Task):
     def raw_lines(self, files: Sequence[tuple[str, str]]) -> Iterator[Line]:
         for path, uri in files:
             set_jobconf({"mapreduce.map.input.file": uri})
-            for key, value in self.step["mapper_raw"](path, uri) or ():
+            if not self.mapper_started:
+                self.start_mapper()
+            local = decompressed(path)  # as mrjob hands it over: in the working folder
+            for key, value in self.step["mapper_raw"](local, uri) or ():
                 yield self.write(key, value)
 
     def onward(self, lines: Iterable[Line]) -> Iterable[tuple[bytes, bytes | None]]:
@@ -279,9 +315,11 @@ class _MapTask(_Task):
         if self.combiner_spool is not None:
             self.combiner_spool.write(lines)
             return ()
-        return map(split_line, lines)
+        return map(split_line, relined(lines))
 
     def finish(self) -> Iterator[tuple[bytes, bytes | None]]:
+        if not self.mapper_started:  # no input at all: the hook still runs
+            self.start_mapper()
         yield from self.onward(self.pending)
         if self.mapper_spool is not None:
             assert self.mapper is not None
@@ -300,7 +338,8 @@ class _MapTask(_Task):
         script = lambda lines: reduced(  # noqa: E731
             self.step["combiner"], self.combiner_read, self.combiner_write, lines
         )
-        yield from self.command_lines(self.combiner, self.combiner_spool, "key", script)
+        sort = "line" if self.spec.sort_values else "key"
+        yield from self.command_lines(self.combiner, self.combiner_spool, sort, script)
         if self.combiner["type"] == "script":
             yield from hook_lines(self.step["combiner_final"], self.combiner_write)
 
@@ -323,20 +362,24 @@ class _MapTask(_Task):
         combiner = self.step["combiner"]
         reading, writing = tab_free(self.combiner_read), tab_free(self.combiner_write)
         if reading is None or writing is None:
-            lines = (join_line(key, rest) for rest in rests)
-            yield from map(
-                split_line, reduced(combiner, self.combiner_read, self.combiner_write, lines)
-            )
+            lines = (join_line(key, rest) for rest in self.ordered(rests))
+            out = reduced(combiner, self.combiner_read, self.combiner_write, lines)
+            yield from map(split_line, relined(out))
             return
         dumps = writing._dumps
-        for out_key, out_value in (
-            combiner(reading._loads(key), grouped_values(reading._loads, rests)) or ()
-        ):
+        values = grouped_values(reading._loads, self.ordered(rests))
+        for out_key, out_value in combiner(reading._loads(key), values) or ():
             yield dumps(out_key), dumps(out_value)
 
+    def ordered(self, rests: list[bytes | None]) -> list[bytes | None]:
+        """A combiner's values, sorted by their bytes with ``SORT_VALUES`` (as mrjob
+        sorts a combiner's input)."""
+        return sorted(rests, key=_value_order) if self.spec.sort_values else rests
+
     def combiner_final(self) -> Iterator[tuple[bytes, bytes | None]]:
-        yield from map(split_line, self.combined_pending)
-        yield from map(split_line, hook_lines(self.step["combiner_final"], self.combiner_write))
+        yield from map(split_line, relined(self.combined_pending))
+        final = hook_lines(self.step["combiner_final"], self.combiner_write)
+        yield from map(split_line, relined(final))
 
 
 class _ReduceTask(_Task):
@@ -394,33 +437,33 @@ class _ReduceTask(_Task):
             self.reducer_spool.write(lines)
             return ()
         if self.reducer is None:
-            return map(self.result, lines)
-        return map(self.result, reduced(self.step["reducer"], self.read, self.write, lines))
+            return self.results(lines)
+        return self.results(reduced(self.step["reducer"], self.read, self.write, lines))
 
     def reduced_group(
         self, loads: Callable[[bytes], Any], key: bytes, rests: Iterator[bytes | None]
     ) -> Iterator[Any]:
-        write, result = self.write, self.result
-        for out_key, out_value in (
-            self.step["reducer"](loads(key), grouped_values(loads, rests)) or ()
-        ):
-            yield result(write(out_key, out_value))
+        write = self.write
+        pairs = self.step["reducer"](loads(key), grouped_values(loads, rests)) or ()
+        return self.results(write(out_key, out_value) for out_key, out_value in pairs)
 
     def finish(self) -> Iterator[Any]:
-        yield from map(self.result, self.pending)
+        yield from self.results(self.pending)
         if self.reducer_spool is not None:
             assert self.reducer is not None
             script = lambda lines: reduced(self.step["reducer"], self.read, self.write, lines)  # noqa: E731
             sort = "line" if self.spec.sort_values else "key"
-            yield from map(
-                self.result, self.command_lines(self.reducer, self.reducer_spool, sort, script)
-            )
+            lines = self.command_lines(self.reducer, self.reducer_spool, sort, script)
+            yield from self.results(lines)
         if self.reducer is not None and self.reducer["type"] == "script":
-            yield from map(self.result, hook_lines(self.step["reducer_final"], self.write))
+            yield from self.results(hook_lines(self.step["reducer_final"], self.write))
 
-    def result(self, line: Line) -> Any:
-        """A line as a result: bytes for the next step, text (its bytes kept) for the output."""
-        return line.decode("utf-8", "surrogateescape") if self.last else line
+    def results(self, lines: Iterable[Line]) -> Iterator[Any]:
+        """Lines as results: text (its bytes kept) for the output, as they are; lines
+        for the next step, as it will read them."""
+        if self.last:
+            return (line.decode("utf-8", "surrogateescape") for line in lines)
+        return relined(lines)
 
 
 @dataclass
@@ -458,6 +501,13 @@ class LinesSplit:
     ) -> Iterator[FileLines]:
         parts = self.inner.parts if isinstance(self.inner, CombinedSplit) else (self.inner,)
         for part in parts:
+            if not part.whole and not is_url(part.path):
+                # Its range cut at \n only.
+                part = dataclasses.replace(
+                    part,
+                    start=newline_start(part.path, part.start, part.size),
+                    end=newline_start(part.path, part.end, part.size),
+                )
             # As mrjob names it: the path given (not <stdin>), as a file:// URI.
             named = part.path if part.label in ("", "<stdin>") else part.label
             uri = named if is_url(named) else "file://" + named
@@ -483,6 +533,21 @@ class LinesSplit:
         return self.inner.describe()
 
 
+def newline_start(path: str, position: int, size: int) -> int:
+    """The first line start at or after ``position``, lines ending at ``\\n`` only (as
+    mrjob and Hadoop cut them; a lone ``\\r`` is part of a line)."""
+    if position <= 0 or position >= size:
+        return min(max(position, 0), size)
+    with open(path, "rb") as file:
+        file.seek(position - 1)
+        while chunk := file.read(64 * 1024):
+            found = chunk.find(b"\n")
+            if found != -1:
+                return position + found
+            position += len(chunk)
+    return size
+
+
 class LineInput:
     """Input files for an mrjob job: every byte kept, none decoded (the protocols
     decode), binary-looking files read too, as mrjob reads them."""
@@ -500,5 +565,9 @@ class LineInput:
         return self.files.total_bytes
 
     def splits(self, workers: int) -> Iterator[LinesSplit]:
+        """A split per range of a large file and per small file: mrjob gives a task
+        one file, so ``mapreduce.map.input.file`` holds for all of it."""
         for split in self.files.splits(workers):
-            yield LinesSplit(split)
+            parts = split.parts if isinstance(split, CombinedSplit) else (split,)
+            for part in parts:
+                yield LinesSplit(part)

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import JobDefinitionError
 from ..task import TaskContext
 from .compat import translate_jobconf_for_all_versions
 
@@ -30,11 +31,11 @@ class TaskEnvironment:
 
     job_id: str
     uploads: tuple[tuple[str, str], ...] = ()
-    jobconf: tuple[tuple[str, str], ...] = ()
+    jobconf: tuple[tuple[str, Any], ...] = ()
     cmdenv: tuple[tuple[str, str], ...] = ()
     output_dir: str = ""
     #: Each step's own ``MRStep(jobconf=...)``, by step.
-    step_jobconf: tuple[tuple[tuple[str, str], ...], ...] = field(default=())
+    step_jobconf: tuple[tuple[tuple[str, Any], ...], ...] = field(default=())
 
     @contextlib.contextmanager
     def task(self, kind: str, context: TaskContext) -> Iterator[str]:
@@ -47,7 +48,7 @@ class TaskEnvironment:
         try:
             for name, target in self.uploads:
                 os.symlink(target, os.path.join(folder, name))
-            os.environ.update(dict(self.cmdenv))
+            refuse_threads()
             own = (
                 dict(self.step_jobconf[context.step])
                 if context.step < len(self.step_jobconf)
@@ -55,6 +56,11 @@ class TaskEnvironment:
             )
             set_jobconf({**dict(self.jobconf), **own})
             set_jobconf(self._simulated(kind, context, folder))
+            for name, value in self.cmdenv:  # as mrjob: they win, and *PATH ones prepend
+                before = os.environ.get(name)
+                os.environ[name] = (
+                    f"{value}{os.pathsep}{before}" if name.endswith("PATH") and before else value
+                )
             os.chdir(folder)
             yield folder
         finally:
@@ -84,10 +90,29 @@ class TaskEnvironment:
 
 
 def set_jobconf(jobconf: Mapping[str, Any]) -> None:
-    """Set each jobconf variable in the environment, under every name it has."""
+    """Set each jobconf variable in the environment, under every name it has (``True``
+    as ``true``, as Hadoop says it); None unsets it."""
     for name, value in jobconf.items():
-        if value is None:
-            continue
         text = str(value).lower() if isinstance(value, bool) else str(value)
         for variant in translate_jobconf_for_all_versions(name):
-            os.environ[variant.replace(".", "_")] = text
+            if value is None:
+                os.environ.pop(variant.replace(".", "_"), None)
+            else:
+                os.environ[variant.replace(".", "_")] = text
+
+
+def refuse_threads() -> None:
+    """Refuse to run in a Dask worker that runs several tasks at once: a task changes
+    its process's working folder and environment, which threads share."""
+    try:
+        from distributed import get_worker
+
+        threads = get_worker().state.nthreads
+    except (ImportError, ValueError, AttributeError):
+        return
+    if threads > 1:
+        raise JobDefinitionError(
+            f"a Dask worker with {threads} threads runs several tasks at once, and an mrjob "
+            "task changes its process's working folder and environment: start the "
+            "workers with --nthreads 1"
+        )
