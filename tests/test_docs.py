@@ -239,6 +239,7 @@ def test_every_example_is_run_or_says_why_not() -> None:
     assert set(SYNOPSES) <= seen, set(SYNOPSES) - seen
     file_blocks = [block.file_name for doc in DOCS for block in blocks_of(doc) if block.file_name]
     assert sorted(file_blocks) == [
+        "jobs/mr_word_count.py",
         "jobs/pipeline.py",
         "jobs/word_frequency.py",
         "word_frequency.py",
