@@ -64,6 +64,9 @@ def blocks_of(doc: str) -> list[Block]:
 
 
 NOT_RUN = {
+    ".venv/bin/pip install mrjob==0.7.4 && cd bench && ../.venv/bin/python mrjob_compat.py --sizes 100 --repeat 2": (  # noqa: E501
+        "a benchmark: forty minutes of machine time and the shared corpus"
+    ),
     "python3 -m venv .venv && .venv/bin/pip install -e '.[test,dask]' && .venv/bin/pytest": (
         "the test command itself: .ci/run runs exactly this"
     ),
