@@ -353,7 +353,9 @@ def test_bad_and_missing_options_are_usage_errors(tmp_path: Path) -> None:
     wrong = simplemr_mrjob(str(job), "--top", "many", *TEXT)
     assert wrong.returncode == 2 and b"invalid int value: 'many'" in wrong.stderr
     nothing = simplemr_mrjob()
-    assert nothing.returncode == 2 and b"usage: simplemr mrjob JOB.py" in nothing.stdout
+    assert nothing.returncode == 2 and b"usage: simplemr mrjob JOB.py" in nothing.stderr
+    asked = simplemr_mrjob("--help")
+    assert asked.returncode == 0 and b"Run a job file written for mrjob" in asked.stdout
     absent = simplemr_mrjob(str(tmp_path / "nope.py"))
     assert absent.returncode == 2 and b"no such job file" in absent.stderr
 
@@ -695,3 +697,14 @@ def test_a_dask_worker_with_several_threads_is_refused(monkeypatch) -> None:
     monkeypatch.setattr(distributed, "get_worker", lambda: Worker())
     with pytest.raises(JobDefinitionError, match=r"a Dask worker with 4 threads .* --nthreads 1"):
         refuse_threads()
+
+
+def test_a_missing_input_or_report_folder_fails_before_any_task(tmp_path: Path) -> None:
+    job = str(words_job(tmp_path))
+    missing = simplemr_mrjob(job, str(tmp_path / "absent.txt"))
+    assert missing.returncode == 2
+    assert b"absent.txt" in missing.stderr and b"Traceback" not in missing.stderr
+    (tmp_path / "in.txt").write_text("a\n")
+    report = simplemr_mrjob(job, str(tmp_path / "in.txt"), "--stats", str(tmp_path / "no/s.json"))
+    assert report.returncode == 2 and b"s.json" in report.stderr
+    assert report.stdout == b""

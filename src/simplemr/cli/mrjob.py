@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import JobDefinitionError
-from .common import report_input_problems, report_job
+from .common import check_report_paths, report_input_problems, report_job
 
 __all__ = ["add_command", "main", "run_job_class", "run_whole_job"]
 
@@ -37,7 +37,7 @@ def main(arguments: Sequence[str]) -> int:
 
     arguments = list(arguments)
     if not arguments or arguments[0] in ("-h", "--help"):
-        print(f"usage: {USAGE}\n\n{__doc__.splitlines()[2]}\n{_HELP}")
+        print(f"usage: {USAGE}\n{_HELP}", file=sys.stdout if arguments else sys.stderr)
         return 0 if arguments else 2
 
     def parse() -> argparse.Namespace:
@@ -51,7 +51,7 @@ def main(arguments: Sequence[str]) -> int:
 
 
 _HELP = """
-JOB.py is a file written for mrjob (from mrjob.job import MRJob), run as it is.
+Run a job file written for mrjob (from mrjob.job import MRJob) as it is, on simplemr.
 OPTIONS are the job's own, mrjob's (-r local, -o/--output-dir, --no-output,
 --jobconf, --files, ...) and simplemr's (--workers, --memory, --executor, ...):
 see simplemr mrjob JOB.py --help."""
@@ -147,6 +147,7 @@ def run_whole_job(job: Any) -> None:
     direct = cat and job._stdout is None and options.output_dir is None
     if direct and sys.stdout is None:
         raise JobDefinitionError("standard output is closed: name an output with -o FOLDER")
+    check_report_paths(engine_namespace(options))
     with job.make_runner() as runner:
         runner.run(to_stdout=direct)
         if cat and not direct:

@@ -90,6 +90,7 @@ class MRJobRunner:
         self._scratch = make_workdir(engine["tmp_dir"], prefix="simplemr-mrjob-")
         uploads = _uploads(self.job, self._scratch)
         target = "-" if to_stdout else self._target()
+        inputs, chunksize = self._inputs(steps[0])  # a bad path fails before workers start
         environment = TaskEnvironment(
             job_id=f"simplemr_{random_identifier()}",
             uploads=tuple(uploads.items()),
@@ -110,7 +111,6 @@ class MRJobRunner:
         budget = max(1024 * 1024, job.job.worker_budget // 4)
         sorting = tuple(dataclasses.replace(step, sort_budget=budget) for step in stream_steps)
         job.job = dataclasses.replace(job.job, steps=sorting)
-        inputs, chunksize = self._inputs(steps[0])
         try:
             self.result = job.run(
                 inputs,
@@ -135,6 +135,8 @@ class MRJobRunner:
 
     def _inputs(self, first: MRStep) -> tuple[Any, int | None]:
         paths = list(self.options.args) or ["-"]
+        if not self.options.args and self.job._stdin is None and _stdin_is_a_terminal():
+            raise InputError("give INPUT files, or - to read standard input")
         labels: dict[str, str] = {}
         if "-" in paths:
             assert self._scratch is not None
@@ -309,3 +311,10 @@ def _task_args(job: Any, uploads: dict[str, str]) -> list[str]:
         elif dest in job._passthru_arg_dests:
             args += tokens
     return args
+
+
+def _stdin_is_a_terminal() -> bool:
+    try:
+        return os.isatty(0)
+    except OSError:
+        return False
