@@ -708,3 +708,47 @@ def test_a_missing_input_or_report_folder_fails_before_any_task(tmp_path: Path) 
     report = simplemr_mrjob(job, str(tmp_path / "in.txt"), "--stats", str(tmp_path / "no/s.json"))
     assert report.returncode == 2 and b"s.json" in report.stderr
     assert report.stdout == b""
+
+
+def test_a_simplemr_job_option_may_be_required(tmp_path: Path) -> None:
+    import simplemr
+    from simplemr.errors import JobDefinitionError
+
+    class Top(simplemr.Job):
+        def configure_args(self):
+            self.add_passthru_arg("--top", type=int, required=True)
+
+        def mapper(self, _, line):
+            for word in line.split():
+                yield word, 1
+
+        def reducer(self, word, counts):
+            if sum(counts) >= self.options.top:
+                yield word, self.options.top
+
+    with pytest.raises(JobDefinitionError, match=r"Top needs its required options: Top\(top=...\)"):
+        Top()
+    assert Top(top=2).run(["a b a"], executor="inline").results == [("a", 2)]
+    job = write_job(
+        tmp_path,
+        """
+        import simplemr
+
+        class Top(simplemr.Job):
+            def configure_args(self):
+                self.add_passthru_arg("--top", type=int, required=True)
+
+            def mapper(self, _, line):
+                yield line, 1
+
+            def reducer(self, line, counts):
+                yield line, self.options.top
+        """,
+    )
+    (tmp_path / "in.txt").write_text("x\n")
+    run_it = [sys.executable, "-m", "simplemr", "run", str(job), str(tmp_path / "in.txt")]
+    assert run([*run_it, "--top", "3"]).stdout == b"x\t3\n"
+    refused = run(run_it)
+    assert (
+        refused.returncode == 2 and b"the following arguments are required: --top" in refused.stderr
+    )

@@ -132,12 +132,21 @@ class Job:
     def __init__(self, **options: Any) -> None:
         parser = argparse.ArgumentParser(prog=type(self).__name__, add_help=False)
         type(self).add_options(parser)
+        required = [action for action in parser._actions if action.required]
+        for action in required:  # given as keywords (or on the command line), checked below
+            action.required = False
         try:
             values = vars(parser.parse_args([]))
         except SystemExit:
             raise JobDefinitionError(
                 f"{type(self).__name__}'s options must all have defaults"
             ) from None
+        missing = [action.dest for action in required if action.dest not in options]
+        if missing:
+            given = ", ".join(f"{name}=..." for name in missing)
+            raise JobDefinitionError(
+                f"{type(self).__name__} needs its required options: {type(self).__name__}({given})"
+            )
         unknown = sorted(set(options) - set(values))
         if unknown == ["args"]:  # mrjob's MRJob(args=[...])
             raise JobDefinitionError(
@@ -152,6 +161,13 @@ class Job:
             )
         values.update(options)
         self.options = argparse.Namespace(**values)
+
+    @classmethod
+    def _option_names(cls) -> list[str]:
+        """The names of the job's own options, as ``self.options`` holds them."""
+        parser = argparse.ArgumentParser(add_help=False)
+        cls.add_options(parser)
+        return [action.dest for action in parser._actions]
 
     @classmethod
     def add_options(cls, parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
@@ -174,7 +190,7 @@ class Job:
 
     def configure_options(self, parser: argparse.ArgumentParser) -> None:
         """Add the job's own options to ``parser`` (``parser.add_argument(...)``,
-        each with a default); they show in ``--help``."""
+        each with a default or ``required=True``); they show in ``--help``."""
 
     def configure_args(self) -> None:
         """mrjob's spelling of ``configure_options``: call ``self.add_passthru_arg(...)``."""

@@ -203,7 +203,7 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
         raise JobDefinitionError(
             "name the job to run right after run: simplemr run JOB [INPUT ...] [options]"
         )
-    job = job_class(**{name: getattr(args, name) for name in vars(job_class().options)})
+    job = job_class(**{name: getattr(args, name) for name in job_class._option_names()})
     inputs = list(args.inputs)
     if not inputs:
         if not stdin_is_piped():
