@@ -135,8 +135,11 @@ class MRJobRunner:
 
     def _inputs(self, first: MRStep) -> tuple[Any, int | None]:
         paths = list(self.options.args) or ["-"]
-        if not self.options.args and self.job._stdin is None and _stdin_is_a_terminal():
-            raise InputError("give INPUT files, or - to read standard input")
+        if not self.options.args and self.job._stdin is None:
+            from ..cli.common import stdin_is_piped
+
+            if not stdin_is_piped():  # a terminal: nothing to read, not a wait forever
+                raise InputError("give INPUT files, or - to read standard input")
         labels: dict[str, str] = {}
         if "-" in paths:
             assert self._scratch is not None
@@ -311,10 +314,3 @@ def _task_args(job: Any, uploads: dict[str, str]) -> list[str]:
         elif dest in job._passthru_arg_dests:
             args += tokens
     return args
-
-
-def _stdin_is_a_terminal() -> bool:
-    try:
-        return os.isatty(0)
-    except OSError:
-        return False
