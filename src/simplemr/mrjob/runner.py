@@ -86,7 +86,8 @@ class MRJobRunner:
         check_supported(self.job, steps)
         warn_ignored(self.options)
         options = self.options
-        engine = _engine_options(options)
+        switches = engine_namespace(options)
+        engine = _engine_options(switches, options)
         self._scratch = make_workdir(engine["tmp_dir"], prefix="simplemr-mrjob-")
         uploads = _uploads(self.job, self._scratch)
         target = "-" if to_stdout else self._target()
@@ -118,8 +119,8 @@ class MRJobRunner:
                 overwrite=target != "-",
                 output_format="value",
                 chunksize=chunksize,
-                progress=bool(engine_namespace(options).progress),
-                verbose=engine_namespace(options).verbose,
+                progress=bool(switches.progress),
+                verbose=switches.verbose,
             )
         except (InputError, JobDefinitionError):
             raise
@@ -245,10 +246,11 @@ def _warn(message: str) -> None:
     warnings.warn(message, stacklevel=3)
 
 
-def _engine_options(options: Any) -> dict[str, Any]:
+def _engine_options(switches: Any, options: Any) -> dict[str, Any]:
+    """The engine's keywords from simplemr's ``switches`` and mrjob's ``options``."""
     from ..cli.common import engine_options
 
-    engine = engine_options(engine_namespace(options))
+    engine = engine_options(switches)
     engine["workers"] = engine["workers"] or options.num_cores
     engine["tmp_dir"] = engine["tmp_dir"] or options.local_tmp_dir
     engine.pop("max_bad_records", None)

@@ -255,6 +255,8 @@ class _MapTask(_Task):
             self.read, self.write = self.protocols("mapper")
         if self.combiner is not None and self.combiner["type"] == "script":
             self.combiner_read, self.combiner_write = self.protocols("combiner")
+            # Looked up once a task, not once a key.
+            self.combiner_tab_free = (tab_free(self.combiner_read), tab_free(self.combiner_write))
 
     def functions(self) -> MapFunctions:
         combines = self.combiner is not None and not _streams(self.combiner)
@@ -360,7 +362,7 @@ class _MapTask(_Task):
     ) -> Iterator[tuple[bytes, bytes | None]]:
         """The combiner's pairs for one key's values, as key bytes and the rest."""
         combiner = self.step["combiner"]
-        reading, writing = tab_free(self.combiner_read), tab_free(self.combiner_write)
+        reading, writing = self.combiner_tab_free
         if reading is None or writing is None:
             lines = (join_line(key, rest) for rest in self.ordered(rests))
             out = reduced(combiner, self.combiner_read, self.combiner_write, lines)
@@ -392,8 +394,10 @@ class _ReduceTask(_Task):
         self.pending: list[Line] = []
         self.reducer_spool: Spool | None = None
         self.sorts = 0
+        self.reading = None  # the reducer's protocol, when its lines are key TAB value
         if self.reducer is not None and self.reducer["type"] == "script":
             self.read, self.write = self.protocols("reducer")
+            self.reading = tab_free(self.read)
 
     def functions(self) -> ReduceFunctions:
         return ReduceFunctions(
@@ -427,8 +431,7 @@ class _ReduceTask(_Task):
 
     def reduce(self, key: bytes, rests: Iterator[bytes | None]) -> Iterable[Any]:
         values = self.values(rests)
-        streams = self.reducer is None or self.reducer_spool is not None
-        reading = None if streams else tab_free(self.read)
+        reading = None if self.reducer_spool is not None else self.reading
         if reading is not None:
             # One key's lines: its key decoded once, no regrouping by decoded keys.
             return self.reduced_group(reading._loads, key, values)
