@@ -190,20 +190,24 @@ def run_contenders(
     repeat: int,
     extra: Iterable[str] = (),
 ) -> list[Measurement]:
-    """Measure each contender of ``script`` on ``data``, ``repeat`` times, keeping the
-    median run; the recipe runs under ``recipe_memory`` bytes of address space.
-    ``extra`` arguments go to every contender's command line."""
+    """Measure each contender of ``script`` on ``data`` in ``repeat`` rounds of all of
+    them in turn, keeping each one's median run; the recipe runs under
+    ``recipe_memory`` bytes of address space. ``extra`` arguments go to every
+    contender's command line."""
+    runs: dict[str, list[Measurement]] = {name: [] for name in names}
+    for _ in range(repeat):  # round by round, so drift in the machine hits every contender
+        for name in names:
+            command = [sys.executable, script, "--contender", name, "--data", str(data), *extra]
+            limit = (recipe_memory or None) if name == "recipe" else None
+            runs[name].append(measure(name, command, timeout, limit))
+            print(f"  {data.name} {name}: {runs[name][-1].seconds:.1f} s", file=sys.stderr)
     rows = []
     for name in names:
-        command = [sys.executable, script, "--contender", name, "--data", str(data), *extra]
-        limit = (recipe_memory or None) if name == "recipe" else None
-        runs = [measure(name, command, timeout, limit) for _ in range(repeat)]
-        ok = [run for run in runs if run.ok]
-        row = sorted(ok, key=lambda run: run.seconds)[len(ok) // 2] if ok else runs[0]
+        ok = [run for run in runs[name] if run.ok]
+        row = sorted(ok, key=lambda run: run.seconds)[len(ok) // 2] if ok else runs[name][0]
         if len(ok) > 1:
             row.note = f"median of {len(ok)}: {', '.join(f'{r.seconds:.1f}' for r in ok)} s"
         rows.append(row)
-        print(f"  {data.name} {name}: {row}", file=sys.stderr, flush=True)
     return rows
 
 

@@ -16,19 +16,19 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing import current_process
 from typing import Any
 
 from . import counters as C
+from .core import map_records, spread
 from .counters import counting_into
 from .errors import InputError, SimplemrError, WorkFolderError
 from .inputs import SKIP_RECORD, ResultsSplit, Split, short_repr
 from .job import JobSpec, MapFunctions, Pairs
-from .memory import SizeEstimator, check_interval
-from .partition import partition_of
 from .segments import BUCKETS, SegmentWriter, load_segment
+from .table import GroupTable
 from .task import (
     TaskContext,
     UserCodeError,
@@ -70,7 +70,7 @@ class MapOutput:
         return dataclasses.replace(self, path=None, segments=segments)
 
 
-class _Buffer:
+class _Buffer(GroupTable):
     """The map-side table of ``{key: [values]}`` and its spilling."""
 
     def __init__(
@@ -81,42 +81,49 @@ class _Buffer:
         counters: dict[str, int],
         source: str,
     ) -> None:
+        super().__init__(job.worker_budget)
         self.job = job
         self.functions = functions
         self.writer = writer
         self.counters = counters
         self.source = source  # what the task reads, for messages
-        self.table: dict[Any, list[Any]] = {}
-        self.values = 0  # values held in the table
-        self.estimator = SizeEstimator()
-
-    def over_budget(self, key: Any, value: Any) -> bool:
-        self.estimator.sample_key(key)
-        self.estimator.sample_value(value)
-        return self.estimator.estimate(len(self.table), self.values) > self.job.worker_budget
 
     def relieve(self) -> None:
         """Make room: combine in place if that frees most of the buffer, else spill."""
-        if self.functions.combine is not None and self.values > 2 * len(self.table):
+        if self.functions.combine is not None and self.values > 2 * len(self.groups):
             self.combine()
-            if self.estimator.estimate(len(self.table), self.values) < self.job.worker_budget / 2:
+            if self.estimate() < self.budget / 2:
                 return
         self.spill()
+
+    def fill(
+        self, mapper: Callable[[Any], Pairs], records: Iterator[Any], cursor: list[Any]
+    ) -> int:
+        """Add the pairs ``mapper`` yields for each of ``records`` (see
+        ``core.map_records``), making room whenever the budget is passed; return
+        how many were added."""
+        added = 0
+        while True:
+            count = map_records(mapper, records, self.groups, self.room, cursor)
+            added += count
+            if not self.took(count):
+                return added
+            progressed()
+            if self.over_budget():
+                _relieve(self)
 
     def add(self, pairs: Pairs, combine: bool = True) -> None:
         """Add the pairs a ``*_final`` hook yields, making room as for the mapper's;
         ``combine=False`` for pairs that must not go through the combiner."""
-        every = check_interval(self.job.worker_budget)
         added = 0
-        for key, value in pairs:
-            values = self.table.get(key)
-            if values is None:
-                self.table[key] = [value]
-            else:
-                values.append(value)
-            self.values += 1
-            added += 1
-            if added % every == 0 and self.over_budget(key, value):
+        records = iter((iter(pairs),))  # one record: the pairs themselves
+        cursor: list[Any] = [0, None, None]
+        while True:
+            count = map_records(_same, records, self.groups, self.room, cursor)
+            added += count
+            if not self.took(count):
+                break
+            if self.over_budget():
                 if combine:
                     _relieve(self)
                 else:
@@ -128,7 +135,7 @@ class _Buffer:
         assert combine is not None
         combined_in = combined_out = 0
         dropped = []
-        for key, values in self.table.items():
+        for key, values in self.groups.items():
             if len(values) > 1:
                 try:
                     combined = combine(key, values)
@@ -140,28 +147,25 @@ class _Buffer:
                 if not combined:  # the combiner dropped the key: no reducer call for it
                     dropped.append(key)
         for key in dropped:
-            del self.table[key]
+            del self.groups[key]
         self.values -= combined_in - combined_out
         self.counters[C.COMBINE_RECORDS_IN] += combined_in
         self.counters[C.COMBINE_RECORDS_OUT] += combined_out
 
     def spill(self, combine: bool = True) -> None:
-        if not self.table:
+        if not self.groups:
             return
         if combine and self.functions.combine is not None:
             self.combine()
         slots = self.job.partitions * BUCKETS  # slot s: a bucket of partition s % partitions
-        runs: list[list[tuple[Any, list[Any]]]] = [[] for _ in range(slots)]
-        for key, values in self.table.items():  # keys are distinct: one hash per key
-            runs[partition_of(key, slots)].append((key, values))
+        runs = spread(self.groups, slots)  # keys are distinct: one hash per key
         before = self.writer.nbytes
         for slot, items in enumerate(runs):
             if items:
                 self._write(slot, items)
         self.counters[C.MAP_SPILLS] += 1
         self.counters[C.MAP_SPILLED_BYTES] += self.writer.nbytes - before
-        self.table = {}
-        self.values = 0
+        self.clear()
 
     def _write(self, slot: int, items: list[tuple[Any, list[Any]]]) -> None:
         try:
@@ -276,69 +280,106 @@ def _map_split(
 ) -> None:
     mapper = functions.mapper
     parse = getattr(split, "parse", None)
-    parse_each = None if bulk else parse  # a bulk mapper's block is parsed whole
     skipping = job.max_bad_records > 0 and not bulk
-    pairs_out = synced = 0  # pairs emitted; pairs already added to buffer.values
-    every = check_interval(job.worker_budget)
-    next_check = every
-    block_number = index = 0
-    record: Any = None
-    key = value = None
-    table = buffer.table
-    get = table.get
+    block_number = 0
+    cursor: list[Any] = [0, None, None]  # records taken, the last one, its pairs left
+    spot: list[Any] | None = None  # [index, record] when a wrapper follows the records
     try:
         for block_number, block in enumerate(split.blocks(counters, job.worker_budget)):
             progressed()
             counters[C.MAP_RECORDS_IN] += len(block)
-            if parse is not None and bulk:
-                block = _parsed(split, parse, block_number, block)
-            sources = (block,) if bulk else block
-            for index, record in enumerate(watch_records(iter(sources))):
-                if parse_each is not None:
-                    try:
-                        record = parse_each(record)
-                    except ValueError as error:
-                        if not skipping:
-                            raise _unparsable(split, (block_number, index, record), error) from None
-                        _skip(job, split, counters, skipped, (block_number, index, record), error)
-                        continue
-                    if record is SKIP_RECORD:
-                        continue
-                if skipping:  # Hadoop's skip mode: a record the mapper raises on adds nothing
-                    try:
-                        pairs = list(mapper(record))
-                    except user_errors() as error:
-                        _skip(job, split, counters, skipped, (block_number, index, record), error)
-                        continue
-                else:
-                    pairs = mapper(record)
-                for key, value in pairs:
-                    values = get(key)
-                    if values is None:
-                        table[key] = [value]
-                    else:
-                        values.append(value)
-                    pairs_out += 1
-                    if pairs_out >= next_check:
-                        progressed()
-                        next_check = pairs_out + every
-                        buffer.values += pairs_out - synced
-                        synced = pairs_out
-                        if buffer.over_budget(key, value):
-                            _relieve(buffer)
-                            table = buffer.table
-                            get = table.get
-        buffer.values += pairs_out - synced
-        counters[C.MAP_RECORDS_OUT] += pairs_out
+            cursor = [0, None, None]
+            records: Iterator[Any]
+            if bulk:
+                whole = block if parse is None else _parsed(split, parse, block_number, block)
+                records = iter((whole,))
+                mapping = mapper
+            else:
+                records = watch_records(iter(block))
+                mapping = mapper
+                if parse is not None or skipping:
+                    spot = [-1, None]
+                    skip = _skipper(job, split, counters, skipped, block_number, spot)
+                    records = _followed(split, parse, block_number, records, spot, skip)
+                    if skipping:
+                        mapping = _skipping(mapper, skip)
+            counters[C.MAP_RECORDS_OUT] += buffer.fill(mapping, records, cursor)
     except SimplemrError:  # the input's or the engine's own, already clear
         raise
     except user_errors() as error:
-        where = (
-            f"{split.describe()}, block {block_number + 1}"
-            if bulk
-            else split.locate(block_number, index, record)
-        )
+        if bulk:
+            where = f"{split.describe()}, block {block_number + 1}"
+        elif spot is not None:
+            where = split.locate(block_number, spot[0], spot[1])
+        else:
+            where = split.locate(block_number, cursor[0] - 1, cursor[1])
         raise UserCodeError("mapper", where) from error
+
+
+def _same(pairs: Pairs) -> Pairs:
+    return pairs
+
+
+def _followed(
+    split: Split,
+    parse: Callable[[Any], Any] | None,
+    block_number: int,
+    records: Iterator[Any],
+    spot: list[Any],
+    skip: Callable[[Exception], None] | None,
+) -> Iterator[Any]:
+    """The records, parsed if ``parse``, with ``spot`` holding the index and the
+    raw record of the one handed out last (what an error message names); with
+    ``skip``, a record that cannot be parsed is skipped, else it fails the task."""
+    for index, record in enumerate(records):
+        spot[0] = index
+        spot[1] = record
+        if parse is None:
+            yield record
+            continue
+        try:
+            parsed = parse(record)
+        except ValueError as error:
+            if skip is None:
+                raise _unparsable(split, (block_number, index, record), error) from None
+            skip(error)
+            continue
+        if parsed is not SKIP_RECORD:
+            yield parsed
+
+
+def _skipper(
+    job: JobSpec,
+    split: Split,
+    counters: dict[str, int],
+    skipped: list[str],
+    block_number: int,
+    spot: list[Any],
+) -> Callable[[Exception], None] | None:
+    """With ``max_bad_records``, what skips the record at ``spot`` for an error."""
+    if job.max_bad_records == 0:
+        return None
+
+    def skip(error: Exception) -> None:
+        _skip(job, split, counters, skipped, (block_number, spot[0], spot[1]), error)
+
+    return skip
+
+
+def _skipping(
+    mapper: Callable[[Any], Pairs], skip: Callable[[Exception], None] | None
+) -> Callable[[Any], Pairs]:
+    """``mapper`` in Hadoop's skip mode: a record it raises on adds nothing."""
+    assert skip is not None
+
+    def mapping(record: Any) -> Pairs:
+        try:
+            return list(mapper(record))
+        except user_errors() as error:
+            skip(error)
+            return ()
+
+    return mapping
 
 
 def _unparsable(split: Split, position: tuple[int, int, Any], error: ValueError) -> InputError:

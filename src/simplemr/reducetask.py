@@ -26,12 +26,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import counters as C
+from .core import merge_items, partition_of
 from .counters import counting_into
 from .errors import SimplemrError, WorkFolderError
 from .inputs import short_repr
 from .job import JobSpec, ReduceFunctions
-from .memory import SizeEstimator, check_interval
-from .partition import canonical_key, partition_of
 from .segments import (
     BATCH_VALUES,
     ReadProgress,
@@ -44,6 +43,7 @@ from .segments import (
     write_batches,
 )
 from .sorting import sort_within_budget
+from .table import GroupTable
 from .task import (
     TaskContext,
     UserCodeError,
@@ -141,47 +141,27 @@ def group_within_budget(
     usually does.
     """
     overflow = {} if overflow is None else overflow
-    table: dict[Any, list[Any]] = {}
-    estimator = SizeEstimator()
-    held = 0
-    every = check_interval(budget)
-    next_check = every
+    table = GroupTable(budget)
+    groups = table.groups
     items = iter(items)
-    for key, values in items:
-        current = table.get(key)
-        if current is None and type(key) is not str:
-            # A new key, or a NaN: every NaN object must be one key (canonical_key).
-            canonical = canonical_key(key)
-            if canonical is not key:
-                key = canonical
-                current = table.get(key)
-        if current is None:
-            table[key] = values
-        else:
-            current.extend(values)
-        held += len(values)
-        if held < next_check:
-            continue
+    cursor: list[Any] = [None, []]  # the last item taken, for the size estimate
+    while table.took(merge_items(groups, items, table.room, cursor)):
         progressed()
-        next_check = held + every
-        estimator.sample_key(key)
-        if values:
-            estimator.sample_value(values[-1])
-        if estimator.estimate(len(table), held) <= budget:
+        key, values = cursor
+        if not table.exceeded(len(groups), table.values, key, values[-1] if values else None):
             continue
-        hot = max(table, key=lambda k: len(table[k]))
-        if depth >= _MAX_DEPTH or len(table[hot]) * estimator.value_cost > budget / 2:
+        hot = max(groups, key=lambda k: len(groups[k]))
+        if depth >= _MAX_DEPTH or len(groups[hot]) * table.estimator.value_cost > budget / 2:
             if hot not in overflow:
                 overflow[hot] = _Overflow(scratch)
-            overflow[hot].extend(table[hot])
-            held -= len(table[hot])
-            table[hot] = []
-            next_check = held + every
+            overflow[hot].extend(groups[hot])
+            table.values -= len(groups[hot])
+            groups[hot] = []
             continue
-        fanout = _fanout(estimator.estimate(len(table), held), budget, progress)
+        fanout = _fanout(table.estimate(), budget, progress)
         # Write pieces in batches that hold a fraction of the budget, not of the fan-out.
-        flush_at = max(BATCH_VALUES, int(budget / 4 / estimator.value_cost))
-        path, pieces = _split_again(table, items, fanout, depth + 1, scratch, flush_at)
+        flush_at = max(BATCH_VALUES, int(budget / 4 / table.estimator.value_cost))
+        path, pieces = _split_again(groups, items, fanout, depth + 1, scratch, flush_at)
         for piece in pieces:
             if piece is not None:
                 read = ReadProgress([piece])
@@ -190,7 +170,7 @@ def group_within_budget(
                 )
         _remove(path)
         return
-    for key, values in table.items():
+    for key, values in groups.items():
         spilled = overflow.pop(key, None)
         # The length hint of a list's iterator moves with each value: progress.
         held_values = watch_records(iter(values))

@@ -18,8 +18,8 @@ from operator import itemgetter
 from typing import Any
 
 from .errors import SimplemrError
-from .memory import SizeEstimator, check_interval
 from .segments import read_batches, write_batches
+from .table import Budget
 from .workdir import create_private
 
 __all__ = ["SortError", "merge_sorted", "sort_within_budget"]
@@ -80,21 +80,18 @@ def sort_within_budget(
     """
     runs: list[str] = []
     held: list[tuple[Any, Any]] = []
-    estimator = SizeEstimator()
-    every = check_interval(budget)
-    next_check = every
+    budget_of_runs = Budget(budget)
+    next_check = budget_of_runs.every
     for item in items:
         held.append(item)
         if len(held) < next_check:
             continue
-        next_check = len(held) + every
-        estimator.sample_key(item[0])
-        estimator.sample_value(item[1])
-        if estimator.estimate(len(held), len(held)) > budget:
+        next_check = len(held) + budget_of_runs.every
+        if budget_of_runs.exceeded(len(held), len(held), item[0], item[1]):
             runs.append(_write_run(_sorted_in_place(held), new_path()))
             wrote(os.path.getsize(runs[-1]))
             held = []
-            next_check = every
+            next_check = budget_of_runs.every
     _sorted_in_place(held)
     if not runs:
         yield from held

@@ -1,0 +1,628 @@
+/* The compiled twin of simplemr/kernels.py and of partition.stable_hash.
+ *
+ * Every function here does exactly what its pure-Python namesake does (the tests
+ * run both and compare); it only skips the interpreter on the per-pair and
+ * per-key paths: the map-side table, the stable hash, the partition split of a
+ * spill and the reduce-side merge of decoded batches.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- BLAKE2b (RFC 7693), with a key, an 8-byte digest ---------------------- */
+
+static const uint64_t blake2b_iv[8] = {
+    0x6A09E667F3BCC908ULL, 0xBB67AE8584CAA73BULL, 0x3C6EF372FE94F82BULL,
+    0xA54FF53A5F1D36F1ULL, 0x510E527FADE682D1ULL, 0x9B05688C2B3E6C1FULL,
+    0x1F83D9ABFB41BD6BULL, 0x5BE0CD19137E2179ULL,
+};
+
+static const uint8_t blake2b_sigma[12][16] = {
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
+    {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
+    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13},
+    {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
+    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11},
+    {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
+    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
+    {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
+    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
+    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
+};
+
+typedef struct {
+    uint64_t h[8];
+    uint64_t t;          /* bytes compressed so far (inputs here stay far below 2**64) */
+    uint8_t block[128];
+    size_t filled;
+} blake2b_state;
+
+static inline uint64_t rotr64(uint64_t x, unsigned n) { return (x >> n) | (x << (64 - n)); }
+
+static inline uint64_t load64(const uint8_t *p) {
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
+    return v;
+}
+
+#define B2B_G(a, b, c, d, x, y)          \
+    do {                                 \
+        v[a] = v[a] + v[b] + (x);        \
+        v[d] = rotr64(v[d] ^ v[a], 32);  \
+        v[c] = v[c] + v[d];              \
+        v[b] = rotr64(v[b] ^ v[c], 24);  \
+        v[a] = v[a] + v[b] + (y);        \
+        v[d] = rotr64(v[d] ^ v[a], 16);  \
+        v[c] = v[c] + v[d];              \
+        v[b] = rotr64(v[b] ^ v[c], 63);  \
+    } while (0)
+
+static void blake2b_compress(blake2b_state *s, int last) {
+    uint64_t v[16], m[16];
+    for (int i = 0; i < 8; i++) {
+        v[i] = s->h[i];
+        v[i + 8] = blake2b_iv[i];
+    }
+    v[12] ^= s->t;
+    if (last) v[14] = ~v[14];
+    for (int i = 0; i < 16; i++) m[i] = load64(s->block + 8 * i);
+    for (int r = 0; r < 12; r++) {
+        const uint8_t *z = blake2b_sigma[r];
+        B2B_G(0, 4, 8, 12, m[z[0]], m[z[1]]);
+        B2B_G(1, 5, 9, 13, m[z[2]], m[z[3]]);
+        B2B_G(2, 6, 10, 14, m[z[4]], m[z[5]]);
+        B2B_G(3, 7, 11, 15, m[z[6]], m[z[7]]);
+        B2B_G(0, 5, 10, 15, m[z[8]], m[z[9]]);
+        B2B_G(1, 6, 11, 12, m[z[10]], m[z[11]]);
+        B2B_G(2, 7, 8, 13, m[z[12]], m[z[13]]);
+        B2B_G(3, 4, 9, 14, m[z[14]], m[z[15]]);
+    }
+    for (int i = 0; i < 8; i++) s->h[i] ^= v[i] ^ v[i + 8];
+}
+
+static void blake2b_update(blake2b_state *s, const uint8_t *data, size_t size) {
+    for (size_t i = 0; i < size;) {
+        if (s->filled == 128) {  /* compress only when more input follows */
+            s->t += 128;
+            blake2b_compress(s, 0);
+            s->filled = 0;
+        }
+        size_t take = 128 - s->filled;
+        if (take > size - i) take = size - i;
+        memcpy(s->block + s->filled, data + i, take);
+        s->filled += take;
+        i += take;
+    }
+}
+
+static void blake2b_init(blake2b_state *s, const uint8_t *key, size_t keylen) {
+    for (int i = 0; i < 8; i++) s->h[i] = blake2b_iv[i];
+    s->h[0] ^= 0x01010000ULL ^ (keylen << 8) ^ 8;  /* digest of 8 bytes */
+    s->t = 0;
+    s->filled = 0;
+    memset(s->block, 0, sizeof s->block);
+    if (keylen > 0) {
+        memcpy(s->block, key, keylen);
+        s->filled = 128;
+    }
+}
+
+static uint64_t blake2b_64(const uint8_t *key, size_t keylen, const uint8_t *data, size_t size) {
+    blake2b_state s;
+    blake2b_init(&s, key, keylen);
+    blake2b_update(&s, data, size);
+    s.t += s.filled;
+    memset(s.block + s.filled, 0, 128 - s.filled);
+    blake2b_compress(&s, 1);
+    return s.h[0];  /* the first 8 bytes of the digest, read little-endian */
+}
+
+/* ---- key_bytes: the canonical bytes of a key --------------------------------- */
+
+typedef struct {
+    char *data;
+    Py_ssize_t size;
+    Py_ssize_t capacity;
+    char inline_space[256];
+} Buffer;
+
+static void buffer_init(Buffer *b) {
+    b->data = b->inline_space;
+    b->size = 0;
+    b->capacity = sizeof b->inline_space;
+}
+
+static void buffer_free(Buffer *b) {
+    if (b->data != b->inline_space) PyMem_Free(b->data);
+}
+
+static int buffer_put(Buffer *b, const char *data, Py_ssize_t size) {
+    if (b->size + size > b->capacity) {
+        Py_ssize_t capacity = b->capacity;
+        while (capacity < b->size + size) capacity *= 2;
+        char *grown = PyMem_Malloc(capacity);
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        memcpy(grown, b->data, b->size);
+        buffer_free(b);
+        b->data = grown;
+        b->capacity = capacity;
+    }
+    memcpy(b->data + b->size, data, size);
+    b->size += size;
+    return 0;
+}
+
+static int buffer_put_decimal(Buffer *b, char tag, long long number) {
+    char text[32];
+    int size = snprintf(text, sizeof text, "%c%lld", tag, number);
+    return buffer_put(b, text, size);
+}
+
+/* The Python key_bytes, for every key this file does not encode itself. */
+static PyObject *python_key_bytes = NULL;
+/* The Python pair unpacking, for a mapper output that is not a 2-tuple. */
+static PyObject *python_pair = NULL;
+/* partition.canonical_key, for a reduce-side key seen for the first time. */
+static PyObject *python_canonical_key = NULL;
+
+static int put_bytes_object(Buffer *b, PyObject *bytes) {
+    if (!PyBytes_Check(bytes)) {
+        PyErr_SetString(PyExc_TypeError, "key_bytes did not return bytes");
+        return -1;
+    }
+    return buffer_put(b, PyBytes_AS_STRING(bytes), PyBytes_GET_SIZE(bytes));
+}
+
+static int put_ascii_str(Buffer *b, char tag, PyObject *text) {
+    /* str(x) of an int is ASCII */
+    if (buffer_put(b, &tag, 1) < 0) return -1;
+    return buffer_put(b, (const char *)PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text));
+}
+
+static int encode_key(Buffer *b, PyObject *key);
+
+static int encode_int_object(Buffer *b, PyObject *number) {
+    int overflow = 0;
+    long long value = PyLong_AsLongLongAndOverflow(number, &overflow);
+    if (value == -1 && PyErr_Occurred()) return -1;
+    if (!overflow) return buffer_put_decimal(b, 'i', value);
+    PyObject *text = PyObject_Str(number);
+    if (text == NULL) return -1;
+    int status = put_ascii_str(b, 'i', text);
+    Py_DECREF(text);
+    return status;
+}
+
+static int encode_float(Buffer *b, PyObject *key) {
+    double x = PyFloat_AS_DOUBLE(key);
+    if (isnan(x)) return buffer_put(b, "nan", 3);
+    if (!isinf(x) && floor(x) == x) {
+        if (fabs(x) < 9.0e18) return buffer_put_decimal(b, 'i', (long long)x);
+        PyObject *whole = PyLong_FromDouble(x);
+        if (whole == NULL) return -1;
+        int status = encode_int_object(b, whole);
+        Py_DECREF(whole);
+        return status;
+    }
+    Py_hash_t hash = PyObject_Hash(key);
+    if (hash == -1 && PyErr_Occurred()) return -1;
+    return buffer_put_decimal(b, 'n', (long long)hash);
+}
+
+static int encode_tuple(Buffer *b, PyObject *key) {
+    Py_ssize_t count = PyTuple_GET_SIZE(key);
+    if (buffer_put_decimal(b, 't', (long long)count) < 0) return -1;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Buffer item;
+        buffer_init(&item);
+        if (encode_key(&item, PyTuple_GET_ITEM(key, i)) < 0) {
+            buffer_free(&item);
+            return -1;
+        }
+        char prefix[32];
+        int size = snprintf(prefix, sizeof prefix, "%lld:", (long long)item.size);
+        int status = buffer_put(b, prefix, size);
+        if (status == 0) status = buffer_put(b, item.data, item.size);
+        buffer_free(&item);
+        if (status < 0) return -1;
+    }
+    return 0;
+}
+
+static int encode_key(Buffer *b, PyObject *key) {
+    PyTypeObject *kind = Py_TYPE(key);
+    if (kind == &PyUnicode_Type) {
+        if (PyUnicode_IS_ASCII(key)) {
+            if (buffer_put(b, "s", 1) < 0) return -1;
+            return buffer_put(b, (const char *)PyUnicode_DATA(key), PyUnicode_GET_LENGTH(key));
+        }
+        PyObject *encoded = PyUnicode_AsEncodedString(key, "utf-8", "surrogatepass");
+        if (encoded == NULL) return -1;
+        int status = buffer_put(b, "s", 1);
+        if (status == 0) status = put_bytes_object(b, encoded);
+        Py_DECREF(encoded);
+        return status;
+    }
+    if (kind == &PyLong_Type) return encode_int_object(b, key);
+    if (kind == &PyBytes_Type) {
+        if (buffer_put(b, "b", 1) < 0) return -1;
+        return put_bytes_object(b, key);
+    }
+    if (key == Py_None) return buffer_put(b, "N", 1);
+    if (kind == &PyTuple_Type) return encode_tuple(b, key);
+    if (kind == &PyFloat_Type) return encode_float(b, key);
+    if (kind == &PyBool_Type) return buffer_put(b, key == Py_True ? "i1" : "i0", 2);
+    if (python_key_bytes == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "simplemr._speedups is not configured");
+        return -1;
+    }
+    PyObject *encoded = PyObject_CallOneArg(python_key_bytes, key);
+    if (encoded == NULL) return -1;
+    int status = put_bytes_object(b, encoded);
+    Py_DECREF(encoded);
+    return status;
+}
+
+/* The stable hash of key with salt; 0 on success. */
+static int hash_key(PyObject *key, const char *salt, Py_ssize_t salt_size, uint64_t *hash) {
+    Buffer b;
+    buffer_init(&b);
+    if (encode_key(&b, key) < 0) {
+        buffer_free(&b);
+        return -1;
+    }
+    *hash = blake2b_64((const uint8_t *)salt, (size_t)salt_size, (const uint8_t *)b.data,
+                       (size_t)b.size);
+    buffer_free(&b);
+    return 0;
+}
+
+static int parse_salt(PyObject *salt, const char **data, Py_ssize_t *size) {
+    if (salt == NULL) {
+        *data = "";
+        *size = 0;
+        return 0;
+    }
+    if (!PyBytes_Check(salt)) {
+        PyErr_SetString(PyExc_TypeError, "salt must be bytes");
+        return -1;
+    }
+    *data = PyBytes_AS_STRING(salt);
+    *size = PyBytes_GET_SIZE(salt);
+    if (*size > 64) {
+        PyErr_SetString(PyExc_ValueError, "salt must be at most 64 bytes");
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *stable_hash(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1 || nargs > 2) {
+        PyErr_SetString(PyExc_TypeError, "stable_hash(key, salt=b'')");
+        return NULL;
+    }
+    const char *salt;
+    Py_ssize_t salt_size;
+    uint64_t hash;
+    if (parse_salt(nargs == 2 ? args[1] : NULL, &salt, &salt_size) < 0) return NULL;
+    if (hash_key(args[0], salt, salt_size, &hash) < 0) return NULL;
+    return PyLong_FromUnsignedLongLong(hash);
+}
+
+static PyObject *key_bytes(PyObject *module, PyObject *key) {
+    Buffer b;
+    buffer_init(&b);
+    if (encode_key(&b, key) < 0) {
+        buffer_free(&b);
+        return NULL;
+    }
+    PyObject *encoded = PyBytes_FromStringAndSize(b.data, b.size);
+    buffer_free(&b);
+    return encoded;
+}
+
+static int parse_count(PyObject *object, const char *name, Py_ssize_t *count) {
+    *count = PyLong_AsSsize_t(object);
+    if (*count == -1 && PyErr_Occurred()) return -1;
+    if (*count < 1) {
+        PyErr_Format(PyExc_ValueError, "%s must be at least 1", name);
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *partition_of(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 2 || nargs > 3) {
+        PyErr_SetString(PyExc_TypeError, "partition_of(key, partitions, salt=b'')");
+        return NULL;
+    }
+    Py_ssize_t partitions;
+    const char *salt;
+    Py_ssize_t salt_size;
+    uint64_t hash;
+    if (parse_count(args[1], "partitions", &partitions) < 0) return NULL;
+    if (parse_salt(nargs == 3 ? args[2] : NULL, &salt, &salt_size) < 0) return NULL;
+    if (partitions == 1) return PyLong_FromLong(0);
+    if (hash_key(args[0], salt, salt_size, &hash) < 0) return NULL;
+    return PyLong_FromUnsignedLongLong(hash % (uint64_t)partitions);
+}
+
+/* spread(table, slots, salt=b'') -> a list of `slots` lists of (key, values) */
+static PyObject *spread(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 2 || nargs > 3 || !PyDict_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "spread(table: dict, slots, salt=b'')");
+        return NULL;
+    }
+    PyObject *table = args[0];
+    Py_ssize_t slots;
+    const char *salt;
+    Py_ssize_t salt_size;
+    if (parse_count(args[1], "slots", &slots) < 0) return NULL;
+    if (parse_salt(nargs == 3 ? args[2] : NULL, &salt, &salt_size) < 0) return NULL;
+    PyObject *runs = PyList_New(slots);
+    if (runs == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < slots; i++) {
+        PyObject *run = PyList_New(0);
+        if (run == NULL) goto fail;
+        PyList_SET_ITEM(runs, i, run);
+    }
+    Py_ssize_t position = 0;
+    PyObject *key, *values;
+    while (PyDict_Next(table, &position, &key, &values)) {
+        uint64_t slot = 0;
+        if (slots > 1) {
+            uint64_t hash;
+            if (hash_key(key, salt, salt_size, &hash) < 0) goto fail;
+            slot = hash % (uint64_t)slots;
+        }
+        PyObject *item = PyTuple_Pack(2, key, values);
+        if (item == NULL) goto fail;
+        int status = PyList_Append(PyList_GET_ITEM(runs, slot), item);
+        Py_DECREF(item);
+        if (status < 0) goto fail;
+    }
+    return runs;
+fail:
+    Py_DECREF(runs);
+    return NULL;
+}
+
+/* ---- the map-side table ------------------------------------------------------ */
+
+static int add_pair(PyObject *table, PyObject *item) {
+    PyObject *key, *value, *unpacked = NULL;
+    if (PyTuple_CheckExact(item) && PyTuple_GET_SIZE(item) == 2) {
+        key = PyTuple_GET_ITEM(item, 0);
+        value = PyTuple_GET_ITEM(item, 1);
+    } else {
+        unpacked = PyObject_CallOneArg(python_pair, item);  /* raises as `k, v = item` */
+        if (unpacked == NULL) return -1;
+        key = PyTuple_GET_ITEM(unpacked, 0);
+        value = PyTuple_GET_ITEM(unpacked, 1);
+    }
+    int status = 0;
+    PyObject *values = PyDict_GetItemWithError(table, key);
+    if (values != NULL) {
+        status = PyList_Append(values, value);
+    } else if (PyErr_Occurred()) {
+        status = -1;
+    } else {
+        PyObject *fresh = PyList_New(1);
+        if (fresh == NULL) {
+            status = -1;
+        } else {
+            Py_INCREF(value);
+            PyList_SET_ITEM(fresh, 0, value);
+            status = PyDict_SetItem(table, key, fresh);
+            Py_DECREF(fresh);
+        }
+    }
+    Py_XDECREF(unpacked);
+    return status;
+}
+
+/* map_records(mapper, records, table, limit, cursor) -> pairs added; see kernels.py */
+static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5 || !PyDict_Check(args[2]) || !PyList_CheckExact(args[4]) ||
+        PyList_GET_SIZE(args[4]) != 3) {
+        PyErr_SetString(PyExc_TypeError,
+                        "map_records(mapper, records, table: dict, limit, cursor: [int, record, pairs])");
+        return NULL;
+    }
+    PyObject *mapper = args[0], *records = args[1], *table = args[2], *cursor = args[4];
+    Py_ssize_t limit = PyLong_AsSsize_t(args[3]);
+    if (limit == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t taken = PyLong_AsSsize_t(PyList_GET_ITEM(cursor, 0));
+    if (taken == -1 && PyErr_Occurred()) return NULL;
+    PyObject *record = PyList_GET_ITEM(cursor, 1);
+    PyObject *pairs = PyList_GET_ITEM(cursor, 2);
+    Py_INCREF(record);
+    if (pairs == Py_None) {
+        pairs = NULL;
+    } else {
+        Py_INCREF(pairs);
+    }
+    Py_ssize_t added = 0;
+    int failed = 0;
+    while (added < limit) {
+        if (pairs == NULL) {
+            PyObject *next = PyIter_Next(records);
+            if (next == NULL) {
+                failed = PyErr_Occurred() != NULL;
+                break;
+            }
+            Py_SETREF(record, next);
+            taken++;
+            PyObject *output = PyObject_CallOneArg(mapper, record);
+            if (output == NULL) {
+                failed = 1;
+                break;
+            }
+            pairs = PyObject_GetIter(output);
+            Py_DECREF(output);
+            if (pairs == NULL) {
+                failed = 1;
+                break;
+            }
+        }
+        PyObject *item = PyIter_Next(pairs);
+        if (item == NULL) {
+            if (PyErr_Occurred()) {
+                failed = 1;
+                break;
+            }
+            Py_CLEAR(pairs);
+            continue;
+        }
+        int status = add_pair(table, item);
+        Py_DECREF(item);
+        if (status < 0) {
+            failed = 1;
+            break;
+        }
+        added++;
+    }
+    /* The cursor says where the task is, for an error message or the next call. */
+    PyObject *position = PyLong_FromSsize_t(taken);
+    if (position == NULL) {
+        Py_XDECREF(pairs);
+        Py_DECREF(record);
+        return NULL;
+    }
+    PyList_SetItem(cursor, 0, position);
+    PyList_SetItem(cursor, 1, record);  /* steals */
+    if (failed) Py_CLEAR(pairs);  /* a failed mapper's pairs are never resumed */
+    if (pairs == NULL) {
+        Py_INCREF(Py_None);
+        pairs = Py_None;
+    }
+    PyList_SetItem(cursor, 2, pairs);  /* steals */
+    if (failed) return NULL;
+    return PyLong_FromSsize_t(added);
+}
+
+/* ---- the reduce-side merge --------------------------------------------------- */
+
+/* merge_items(table, items, limit, cursor) -> values added; see kernels.py */
+static PyObject *merge_items(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4 || !PyDict_Check(args[0]) || !PyList_CheckExact(args[3]) ||
+        PyList_GET_SIZE(args[3]) != 2) {
+        PyErr_SetString(PyExc_TypeError,
+                        "merge_items(table: dict, items, limit, cursor: [key, values])");
+        return NULL;
+    }
+    PyObject *table = args[0], *items = args[1], *cursor = args[3];
+    Py_ssize_t limit = PyLong_AsSsize_t(args[2]);
+    if (limit == -1 && PyErr_Occurred()) return NULL;
+    Py_ssize_t added = 0;
+    PyObject *last = NULL;
+    while (added < limit) {
+        PyObject *item = PyIter_Next(items);
+        if (item == NULL) {
+            if (PyErr_Occurred()) goto fail;
+            break;
+        }
+        if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2 ||
+            !PyList_CheckExact(PyTuple_GET_ITEM(item, 1))) {
+            Py_DECREF(item);
+            PyErr_SetString(PyExc_TypeError, "merge_items needs (key, list) items");
+            goto fail;
+        }
+        PyObject *key = PyTuple_GET_ITEM(item, 0);
+        PyObject *values = PyTuple_GET_ITEM(item, 1);
+        Py_INCREF(key);
+        PyObject *current = PyDict_GetItemWithError(table, key);
+        if (current == NULL && PyErr_Occurred()) {
+            Py_DECREF(key);
+            Py_DECREF(item);
+            goto fail;
+        }
+        if (current == NULL && !PyUnicode_CheckExact(key)) {
+            /* A new key, or a NaN: every NaN object must be one key. */
+            PyObject *canonical = PyObject_CallOneArg(python_canonical_key, key);
+            if (canonical == NULL) {
+                Py_DECREF(key);
+                Py_DECREF(item);
+                goto fail;
+            }
+            if (canonical != key) {
+                Py_SETREF(key, canonical);
+                current = PyDict_GetItemWithError(table, key);
+                if (current == NULL && PyErr_Occurred()) {
+                    Py_DECREF(key);
+                    Py_DECREF(item);
+                    goto fail;
+                }
+            } else {
+                Py_DECREF(canonical);
+            }
+        }
+        int status;
+        if (current == NULL) {
+            status = PyDict_SetItem(table, key, values);
+        } else {
+            status = PyList_SetSlice(current, PY_SSIZE_T_MAX, PY_SSIZE_T_MAX, values);
+        }
+        Py_DECREF(key);
+        added += PyList_GET_SIZE(values);
+        Py_XSETREF(last, item);
+        if (status < 0) goto fail;
+    }
+    if (last != NULL) {
+        PyObject *key = PyTuple_GET_ITEM(last, 0), *values = PyTuple_GET_ITEM(last, 1);
+        Py_INCREF(key);
+        Py_INCREF(values);
+        PyList_SetItem(cursor, 0, key);
+        PyList_SetItem(cursor, 1, values);
+        Py_DECREF(last);
+    }
+    return PyLong_FromSsize_t(added);
+fail:
+    Py_XDECREF(last);
+    return NULL;
+}
+
+/* ---- the module -------------------------------------------------------------- */
+
+static PyObject *configure(PyObject *module, PyObject *args) {
+    PyObject *encode, *pair, *canonical;
+    if (!PyArg_ParseTuple(args, "OOO:configure", &encode, &pair, &canonical)) return NULL;
+    Py_INCREF(encode);
+    Py_XSETREF(python_key_bytes, encode);
+    Py_INCREF(pair);
+    Py_XSETREF(python_pair, pair);
+    Py_INCREF(canonical);
+    Py_XSETREF(python_canonical_key, canonical);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"configure", configure, METH_VARARGS,
+     "configure(key_bytes, pair, canonical_key): the Python functions this module defers to."},
+    {"key_bytes", key_bytes, METH_O, "The canonical bytes of a key (as partition.key_bytes)."},
+    {"stable_hash", (PyCFunction)(void (*)(void))stable_hash, METH_FASTCALL,
+     "stable_hash(key, salt=b'') -> int, as partition.stable_hash."},
+    {"partition_of", (PyCFunction)(void (*)(void))partition_of, METH_FASTCALL,
+     "partition_of(key, partitions, salt=b'') -> int, as partition.partition_of."},
+    {"spread", (PyCFunction)(void (*)(void))spread, METH_FASTCALL,
+     "spread(table, slots, salt=b'') -> list of lists, as kernels.spread."},
+    {"map_records", (PyCFunction)(void (*)(void))map_records, METH_FASTCALL,
+     "map_records(mapper, records, table, limit, cursor) -> int, as kernels.map_records."},
+    {"merge_items", (PyCFunction)(void (*)(void))merge_items, METH_FASTCALL,
+     "merge_items(table, items, limit, cursor) -> int, as kernels.merge_items."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef speedups_module = {
+    PyModuleDef_HEAD_INIT, "simplemr._speedups",
+    "The compiled twin of simplemr.kernels (see simplemr.core).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&speedups_module); }

@@ -1,0 +1,42 @@
+"""Which implementation of the engine's hot loops runs: compiled, or plain Python.
+
+``_speedups`` (C, built by ``pip install`` where a compiler is found) is used when
+it imports; ``SIMPLEMR_PURE=1`` in the environment forces the plain Python of
+``kernels.py`` and ``partition.py``, which are also the reference the compiled
+twin is tested against. Both give the same results, the same partition for
+every key included, so workers with either core may share a job.
+"""
+
+from __future__ import annotations
+
+import os
+from types import ModuleType
+
+from . import kernels, partition
+
+__all__ = ["NAME", "compiled", "map_records", "merge_items", "partition_of", "spread",
+           "stable_hash"]  # fmt: skip
+
+
+def _compiled() -> ModuleType | None:
+    if os.environ.get("SIMPLEMR_PURE", "") not in ("", "0"):
+        return None
+    try:
+        from . import _speedups  # type: ignore[attr-defined]
+    except ImportError:
+        return None
+    _speedups.configure(partition.key_bytes, kernels.pair, partition.canonical_key)
+    return _speedups  # type: ignore[no-any-return]
+
+
+#: The compiled module in use, or None.
+compiled = _compiled()
+#: Which core runs, as ``simplemr --version`` says it.
+NAME = "compiled core (C)" if compiled is not None else "pure-Python core"
+
+_source: ModuleType = compiled if compiled is not None else kernels
+map_records = _source.map_records
+merge_items = _source.merge_items
+spread = _source.spread
+stable_hash = compiled.stable_hash if compiled is not None else partition.stable_hash
+partition_of = compiled.partition_of if compiled is not None else partition.partition_of

@@ -1,0 +1,126 @@
+"""The engine's per-pair and per-key loops, in plain Python.
+
+Each function fills or splits a ``{key: [values]}`` table and stops after
+``limit`` values, so that its caller can check the table's size against the
+budget between calls (``table.py``). ``_speedups.c`` is their compiled twin, and
+this module is the reference it is tested against (``core.py`` picks one).
+
+    map_records(mapper, records, table, n, cursor)  ==  for record in records:
+                                                            for k, v in mapper(record):
+                                                                table.setdefault(k, []).append(v)
+                                                        (stopping after n pairs, resumable)
+    merge_items(table, items, n, cursor)            ==  for k, vs in items:
+                                                            table.setdefault(k, []).extend(vs)
+    spread(table, slots)[s]  ==  [(k, vs) for k, vs in table.items() if partition_of(k, slots) == s]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from .partition import canonical_key, partition_of
+
+__all__ = ["map_records", "merge_items", "pair", "spread"]
+
+
+def pair(item: Any) -> tuple[Any, Any]:
+    """``item`` as ``(key, value)``, raising as ``key, value = item`` does."""
+    key, value = item
+    return key, value
+
+
+def map_records(
+    mapper: Callable[[Any], Iterable[tuple[Any, Any]]],
+    records: Iterator[Any],
+    table: dict[Any, list[Any]],
+    limit: int,
+    cursor: list[Any],
+) -> int:
+    """Call ``mapper`` on each record of ``records`` and add each pair it yields to
+    ``table``, until ``limit`` pairs are added or the records run out; return how
+    many were added (fewer than ``limit``: the records ran out).
+
+    ``cursor`` is ``[records taken, the last record taken, its pairs not yet added
+    (or None)]``: it lets the next call go on where this one stopped, and names the
+    record the mapper raised on.
+    """
+    added = 0
+    get = table.get
+    pairs = cursor[2]
+    cursor[2] = None
+    try:
+        if pairs is not None:
+            for key, value in pairs:
+                values = get(key)
+                if values is None:
+                    table[key] = [value]
+                else:
+                    values.append(value)
+                added += 1
+                if added >= limit:
+                    cursor[2] = pairs
+                    return added
+        for record in records:
+            cursor[0] += 1
+            cursor[1] = record
+            pairs = iter(mapper(record))
+            for key, value in pairs:
+                values = get(key)
+                if values is None:
+                    table[key] = [value]
+                else:
+                    values.append(value)
+                added += 1
+                if added >= limit:
+                    cursor[2] = pairs
+                    return added
+    except BaseException:
+        cursor[2] = None
+        raise
+    return added
+
+
+def merge_items(
+    table: dict[Any, list[Any]],
+    items: Iterator[tuple[Any, list[Any]]],
+    limit: int,
+    cursor: list[Any],
+) -> int:
+    """Add the values of each ``(key, values)`` of ``items`` to ``table`` under
+    their key (every NaN one key: ``canonical_key``), until ``limit`` values are
+    added or the items run out; return how many were added. ``cursor`` receives
+    the last ``[key, values]`` taken (what the size estimate samples)."""
+    added = 0
+    get = table.get
+    last = None
+    for last in items:
+        key, values = last
+        current = get(key)
+        if current is None and type(key) is not str:
+            # A new key, or a NaN: every NaN object must be one key.
+            canonical = canonical_key(key)
+            if canonical is not key:
+                key = canonical
+                current = get(key)
+        if current is None:
+            table[key] = values
+        else:
+            current.extend(values)
+        added += len(values)
+        if added >= limit:
+            break
+    if last is not None:
+        cursor[:] = last
+    return added
+
+
+def spread(
+    table: dict[Any, list[Any]], slots: int, salt: bytes = b""
+) -> list[list[tuple[Any, list[Any]]]]:
+    """The table's items in ``slots`` runs by ``partition_of(key, slots, salt)``,
+    each run in the table's order."""
+    runs: list[list[tuple[Any, list[Any]]]] = [[] for _ in range(slots)]
+    for key, values in table.items():
+        runs[partition_of(key, slots, salt)].append((key, values))
+    return runs
