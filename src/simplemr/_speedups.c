@@ -368,6 +368,7 @@ static PyObject *spread(PyObject *module, PyObject *const *args, Py_ssize_t narg
     if (parse_salt(nargs == 3 ? args[2] : NULL, &salt, &salt_size) < 0) return NULL;
     PyObject *runs = PyList_New(slots);
     if (runs == NULL) return NULL;
+    int collecting = PyGC_Disable();  /* the runs' tuples hold no cycles */
     for (Py_ssize_t i = 0; i < slots; i++) {
         PyObject *run = PyList_New(0);
         if (run == NULL) goto fail;
@@ -388,8 +389,10 @@ static PyObject *spread(PyObject *module, PyObject *const *args, Py_ssize_t narg
         Py_DECREF(item);
         if (status < 0) goto fail;
     }
+    if (collecting) PyGC_Enable();
     return runs;
 fail:
+    if (collecting) PyGC_Enable();
     Py_DECREF(runs);
     return NULL;
 }
@@ -451,6 +454,10 @@ static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t
     }
     Py_ssize_t added = 0;
     int failed = 0;
+    /* The table's new lists would set off a collection every few hundred keys,
+     * each promoting them a generation: collect after this call instead. A
+     * cycle the mapper makes waits at most `limit` pairs. */
+    int collecting = PyGC_Disable();
     while (added < limit) {
         if (pairs == NULL) {
             PyObject *next = PyIter_Next(records);
@@ -489,6 +496,7 @@ static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t
         }
         added++;
     }
+    if (collecting) PyGC_Enable();
     /* The cursor says where the task is, for an error message or the next call. */
     PyObject *position = PyLong_FromSsize_t(taken);
     if (position == NULL) {
@@ -510,6 +518,45 @@ static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t
 
 /* ---- the reduce-side merge --------------------------------------------------- */
 
+/* Whether a key holds a float NaN where partition.canonical_key looks for one:
+ * 1 yes, 0 no, -1 an error. */
+static int holds_nan(PyObject *key) {
+    PyTypeObject *kind = Py_TYPE(key);
+    if (kind == &PyFloat_Type) return isnan(PyFloat_AS_DOUBLE(key));
+    if (kind == &PyTuple_Type) {
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(key); i++) {
+            int found = holds_nan(PyTuple_GET_ITEM(key, i));
+            if (found != 0) return found;
+        }
+        return 0;
+    }
+    if (kind == &PyFrozenSet_Type) {
+        PyObject *members = PyObject_GetIter(key);
+        if (members == NULL) return -1;
+        PyObject *member;
+        int found = 0;
+        while (found == 0 && (member = PyIter_Next(members)) != NULL) {
+            found = holds_nan(member);
+            Py_DECREF(member);
+        }
+        Py_DECREF(members);
+        if (found == 0 && PyErr_Occurred()) return -1;
+        return found;
+    }
+    return 0;
+}
+
+/* partition.canonical_key(key), without calling it when the key holds no NaN. */
+static PyObject *canonical(PyObject *key) {
+    int found = holds_nan(key);
+    if (found < 0) return NULL;
+    if (found) return PyObject_CallOneArg(python_canonical_key, key);
+    Py_INCREF(key);
+    return key;
+}
+
+static PyObject *canonical_key(PyObject *module, PyObject *key) { return canonical(key); }
+
 /* merge_items(table, items, limit, cursor) -> values added; see kernels.py */
 static PyObject *merge_items(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 4 || !PyDict_Check(args[0]) || !PyList_CheckExact(args[3]) ||
@@ -523,6 +570,7 @@ static PyObject *merge_items(PyObject *module, PyObject *const *args, Py_ssize_t
     if (limit == -1 && PyErr_Occurred()) return NULL;
     Py_ssize_t added = 0;
     PyObject *last = NULL;
+    int collecting = PyGC_Disable();  /* as in map_records */
     while (added < limit) {
         PyObject *item = PyIter_Next(items);
         if (item == NULL) {
@@ -546,14 +594,14 @@ static PyObject *merge_items(PyObject *module, PyObject *const *args, Py_ssize_t
         }
         if (current == NULL && !PyUnicode_CheckExact(key)) {
             /* A new key, or a NaN: every NaN object must be one key. */
-            PyObject *canonical = PyObject_CallOneArg(python_canonical_key, key);
-            if (canonical == NULL) {
+            PyObject *same = canonical(key);
+            if (same == NULL) {
                 Py_DECREF(key);
                 Py_DECREF(item);
                 goto fail;
             }
-            if (canonical != key) {
-                Py_SETREF(key, canonical);
+            if (same != key) {
+                Py_SETREF(key, same);
                 current = PyDict_GetItemWithError(table, key);
                 if (current == NULL && PyErr_Occurred()) {
                     Py_DECREF(key);
@@ -561,7 +609,7 @@ static PyObject *merge_items(PyObject *module, PyObject *const *args, Py_ssize_t
                     goto fail;
                 }
             } else {
-                Py_DECREF(canonical);
+                Py_DECREF(same);
             }
         }
         int status;
@@ -583,8 +631,10 @@ static PyObject *merge_items(PyObject *module, PyObject *const *args, Py_ssize_t
         PyList_SetItem(cursor, 1, values);
         Py_DECREF(last);
     }
+    if (collecting) PyGC_Enable();
     return PyLong_FromSsize_t(added);
 fail:
+    if (collecting) PyGC_Enable();
     Py_XDECREF(last);
     return NULL;
 }
@@ -606,6 +656,7 @@ static PyObject *configure(PyObject *module, PyObject *args) {
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
      "configure(key_bytes, pair, canonical_key): the Python functions this module defers to."},
+    {"canonical_key", canonical_key, METH_O, "As partition.canonical_key."},
     {"key_bytes", key_bytes, METH_O, "The canonical bytes of a key (as partition.key_bytes)."},
     {"stable_hash", (PyCFunction)(void (*)(void))stable_hash, METH_FASTCALL,
      "stable_hash(key, salt=b'') -> int, as partition.stable_hash."},

@@ -42,6 +42,7 @@ from .maptask import SKIPPED_SHOWN, MapOutput, run_map_task, run_results_map_tas
 from .memory import format_size
 from .progress import Progress
 from .reducetask import ReduceOutput, read_results, run_reduce_task
+from .segments import read_batches
 from .sorting import merge_sorted
 from .task import TaskContext
 from .workdir import make_workdir
@@ -104,7 +105,7 @@ class ResultStream(Iterator[Any]):
                 yield (result for _key, result in merged)
                 return
             for path in self._paths:
-                yield (result for _key, result in read_results(path))
+                yield read_batches(path)
         finally:
             self.close()
 

@@ -45,8 +45,19 @@ _ROWS_PER_BLOCK = 1024
 _MISSING = object()  # what DictReader gives a field a short row lacks
 
 
+_scan_json = json.JSONDecoder().scan_once
+
+
 def parse_json_line(line: str) -> Any:
-    """The JSON value on ``line``; a blank line is skipped."""
+    """The JSON value on ``line`` (as ``json.loads``); a blank line is skipped."""
+    try:
+        # The scanner alone, for a line that is one value and nothing else: what
+        # json.loads does, without its two regular-expression matches.
+        value, end = _scan_json(line, 0)
+        if end == len(line):
+            return value
+    except StopIteration:  # not a value at the start: blank, spaced or invalid
+        pass
     if not line or line.isspace():
         return SKIP_RECORD
     return json.loads(line)

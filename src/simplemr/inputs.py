@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from .errors import JobDefinitionError, check_positive_int
-from .segments import ITEM_BATCH, read_batches
+from .segments import ITEM_BATCH, read_batch_lists
 
 __all__ = [
     "SKIP_RECORD",
@@ -119,14 +119,8 @@ class ResultsSplit:
     def blocks(
         self, counters: dict[str, int], line_limit: int | None = None
     ) -> Iterator[Sequence[Any]]:
-        block: list[Any] = []
-        for _key, result in read_batches(self.source):
-            block.append(result)
-            if len(block) == ITEM_BATCH:
-                yield block
-                block = []
-        if block:
-            yield block
+        # The reduce task wrote its results in batches of ITEM_BATCH: one block each.
+        yield from read_batch_lists(self.source)
 
     def describe(self) -> str:
         return self.label

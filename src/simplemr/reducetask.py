@@ -256,8 +256,9 @@ def _run_reduce_task(
                 for role, hook in functions.setup:
                     call_hook(role, hook, where)
                 groups = _grouped(segments, job.worker_budget, scratch, counters)
-                results = _results(functions, groups, counters, where)
-                if job.sort and step == len(job.steps) - 1:
+                sorted_step = job.sort and step == len(job.steps) - 1
+                results = _results(functions, groups, counters, where, keyed=sorted_step)
+                if sorted_step:
                     results = sort_within_budget(
                         results,
                         job.worker_budget,
@@ -288,16 +289,9 @@ def _grouped(
         buckets = [None]
     for bucket in buckets:
         progress = ReadProgress(segments, bucket)
-        items = _counting(read_segments(segments, progress, bucket), counters)
+        items = read_segments(segments, progress, bucket)
         yield from group_within_budget(items, budget, scratch, progress=progress)
-
-
-def _counting(
-    items: Iterator[tuple[Any, list[Any]]], counters: dict[str, int]
-) -> Iterator[tuple[Any, list[Any]]]:
-    for key, values in items:
-        counters[C.REDUCE_RECORDS_IN] += len(values)
-        yield key, values
+        counters[C.REDUCE_RECORDS_IN] += progress.values
 
 
 def _results(
@@ -305,23 +299,32 @@ def _results(
     groups: Iterable[tuple[Any, Iterator[Any]]],
     counters: dict[str, int],
     where: str,
-) -> Iterator[tuple[Any, Any]]:
-    """Yield ``(sort key, result)`` for every result of every group, then the final ones."""
+    keyed: bool,
+) -> Iterator[Any]:
+    """Yield every result of every group, then the final ones; ``keyed``: each as
+    ``(sort key, result)``, for a step whose results are sorted."""
     reduce = functions.reduce
     sort_key = functions.sort_key
-    for key, values in groups:
-        progressed()
-        counters[C.REDUCE_GROUPS] += 1
-        try:
-            for result in reduce(key, values):
-                yield sort_key(key, result), result
-        except SimplemrError:
-            raise
-        except user_errors() as error:
-            raise UserCodeError("reducer", f"key {short_repr(key)}") from error
+    count = 0
+    try:
+        for key, values in groups:
+            progressed()
+            count += 1
+            try:
+                if keyed:
+                    for result in reduce(key, values):
+                        yield sort_key(key, result), result
+                else:
+                    yield from reduce(key, values)
+            except SimplemrError:
+                raise
+            except user_errors() as error:
+                raise UserCodeError("reducer", f"key {short_repr(key)}") from error
+    finally:
+        counters[C.REDUCE_GROUPS] += count
     if functions.final is not None:
         for result in hook_output("reducer_final", functions.final, where):
-            yield sort_key(None, result), result
+            yield (sort_key(None, result), result) if keyed else result
 
 
 def _remove(path: str) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import operator
 import os
 import pickle
 from collections.abc import Collection, Iterable, Iterator
@@ -38,6 +39,7 @@ __all__ = [
     "SegmentWriter",
     "dumps",
     "load_segment",
+    "read_batch_lists",
     "read_batches",
     "read_segment",
     "write_batches",
@@ -169,11 +171,21 @@ class ReadProgress:
     def __init__(self, segments: Collection[Segment | bytes], bucket: int | None = None) -> None:
         self.total = sum(_nbytes(segment, bucket) for segment in segments)
         self.done = 0
+        #: How many values the items read so far hold.
+        self.values = 0
+
+    def took(self, batch: list[tuple[Any, list[Any]]]) -> list[tuple[Any, list[Any]]]:
+        """Count the values of a batch of items just read; return the batch."""
+        self.values += sum(map(len, map(_second, batch)))
+        return batch
 
     @property
     def fraction(self) -> float:
         """The part read so far, from 0 to 1 (1 for no bytes at all)."""
         return self.done / self.total if self.total else 1.0
+
+
+_second = operator.itemgetter(1)
 
 
 def _nbytes(segment: Segment | bytes, bucket: int | None) -> int:
@@ -198,9 +210,10 @@ def read_segment(
     """Yield the ``(key, [values])`` items of ``segment`` (or of its loaded bytes,
     which hold every bucket), of one ``bucket`` or all, a batch in memory at a time,
     counting the bytes read into ``progress``."""
+    took = _as_read if progress is None else progress.took
     if isinstance(segment, bytes):
         for batch in _pickles_in(segment, progress):
-            yield from batch
+            yield from took(batch)
         return
     if bucket is not None and segment.buckets:
         # A bucket's ranges are small and scattered: read each exactly, not a
@@ -208,17 +221,21 @@ def read_segment(
         with open_own(segment.path, buffering=0) as raw:
             for start, end in segment.bucket_ranges(bucket):
                 for batch in _pickles_in(os.pread(raw.fileno(), end - start, start), progress):
-                    yield from batch
+                    yield from took(batch)
         return
     with open_own(segment.path, buffering=_BUFFER) as file:
         for start, end in segment.ranges:
             file.seek(start)
             position = start
             while position < end:
-                yield from pickle.load(file)
+                yield from took(pickle.load(file))
                 if progress is not None:  # once the batch is used: never ahead of the reader
                     progress.done += file.tell() - position
                 position = file.tell()
+
+
+def _as_read(batch: list[tuple[Any, list[Any]]]) -> list[tuple[Any, list[Any]]]:
+    return batch
 
 
 def read_segments(
@@ -251,12 +268,11 @@ def write_batches(file: IO[bytes], items: Iterable[Any]) -> int:
     return count
 
 
-def read_batches(source: str | bytes) -> Iterator[Any]:
-    """Yield every item of a file ``write_batches`` wrote (or of its bytes), a batch
-    in memory at a time."""
+def read_batch_lists(source: str | bytes) -> Iterator[list[Any]]:
+    """Yield each batch (a list of up to ITEM_BATCH items) of a file ``write_batches``
+    wrote, or of its bytes, one in memory at a time."""
     if isinstance(source, bytes):
-        for batch in _pickles_in(source, None):
-            yield from batch
+        yield from _pickles_in(source, None)
         return
     with open_own(source, buffering=_BUFFER) as file:
         while True:
@@ -264,4 +280,11 @@ def read_batches(source: str | bytes) -> Iterator[Any]:
                 batch = pickle.load(file)
             except EOFError:
                 return
-            yield from batch
+            yield batch
+
+
+def read_batches(source: str | bytes) -> Iterator[Any]:
+    """Yield every item of a file ``write_batches`` wrote (or of its bytes), a batch
+    in memory at a time."""
+    for batch in read_batch_lists(source):
+        yield from batch
