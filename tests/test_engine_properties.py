@@ -23,6 +23,7 @@ from sample_jobs import (
 )
 
 import simplemr
+from simplemr import core, kernels, partition
 
 words = st.text(alphabet="abc de\tf", max_size=30)
 JOBS = {
@@ -93,9 +94,23 @@ def run_case(job_name: str, executor: Any, records: list[Any], options: dict[str
     assert result.counters["reduce.records_out"] == len(expected)
 
 
+@pytest.fixture(params=["compiled", "pure"])
+def engine_core(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test on each core: the compiled one (where built) and the pure one."""
+    if request.param == "compiled" and core.compiled is None:
+        pytest.skip("the compiled core is not built")
+    if request.param == "pure":
+        for name in ("map_records", "merge_items", "spread"):
+            monkeypatch.setattr(core, name, getattr(kernels, name))
+        monkeypatch.setattr(core, "partition_of", partition.partition_of)
+    return str(request.param)
+
+
 @pytest.mark.parametrize("job_name", sorted(JOBS))
 @given(data=st.data(), options=settings_strategy)
-def test_inline_matches_reference(job_name: str, data: st.DataObject, options: dict) -> None:
+def test_inline_matches_reference(
+    job_name: str, data: st.DataObject, options: dict, engine_core: str
+) -> None:
     records = data.draw(JOBS[job_name][3])
     run_case(job_name, "inline", records, options)
 

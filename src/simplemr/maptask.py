@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from multiprocessing import current_process
 from typing import Any
 
+from . import core
 from . import counters as C
-from .core import map_records, spread
 from .counters import counting_into
 from .errors import InputError, SimplemrError, WorkFolderError
 from .inputs import SKIP_RECORD, ResultsSplit, Split, short_repr
@@ -104,7 +104,7 @@ class _Buffer(GroupTable):
         how many were added."""
         added = 0
         while True:
-            count = map_records(mapper, records, self.groups, self.room, cursor)
+            count = core.map_records(mapper, records, self.groups, self.room, cursor)
             added += count
             if not self.took(count):
                 return added
@@ -119,7 +119,7 @@ class _Buffer(GroupTable):
         records = iter((iter(pairs),))  # one record: the pairs themselves
         cursor: list[Any] = [0, None, None]
         while True:
-            count = map_records(_same, records, self.groups, self.room, cursor)
+            count = core.map_records(_same, records, self.groups, self.room, cursor)
             added += count
             if not self.took(count):
                 break
@@ -158,7 +158,7 @@ class _Buffer(GroupTable):
         if combine and self.functions.combine is not None:
             self.combine()
         slots = self.job.partitions * BUCKETS  # slot s: a bucket of partition s % partitions
-        runs = spread(self.groups, slots)  # keys are distinct: one hash per key
+        runs = core.spread(self.groups, slots)  # keys are distinct: one hash per key
         before = self.writer.nbytes
         for slot, items in enumerate(runs):
             if items:

@@ -25,8 +25,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import core
 from . import counters as C
-from .core import merge_items, partition_of
 from .counters import counting_into
 from .errors import SimplemrError, WorkFolderError
 from .inputs import short_repr
@@ -145,7 +145,7 @@ def group_within_budget(
     groups = table.groups
     items = iter(items)
     cursor: list[Any] = [None, []]  # the last item taken, for the size estimate
-    while table.took(merge_items(groups, items, table.room, cursor)):
+    while table.took(core.merge_items(groups, items, table.room, cursor)):
         progressed()
         key, values = cursor
         if not table.exceeded(len(groups), table.values, key, values[-1] if values else None):
@@ -219,7 +219,7 @@ def _split_again(
                 piece_items.clear()
 
     for key, values in itertools.chain(_drained(table), rest):
-        pending[partition_of(key, fanout, salt)].append((key, values))
+        pending[core.partition_of(key, fanout, salt)].append((key, values))
         pending_values += len(values) + 1
         if pending_values >= flush_at:
             flush()

@@ -15,7 +15,7 @@ import signal
 import sys
 from collections.abc import Callable, Sequence
 
-from .. import __version__
+from .. import __version__, core
 from ..errors import InputError, JobDefinitionError, SimplemrError
 from ..jobclass import Job
 from ..signals import Stopped, stopping_on_signals
@@ -40,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="MapReduce on every core of this machine, in bounded memory.",
         epilog=EXIT_STATUS_HELP,
     )
-    parser.add_argument("--version", action="version", version=f"simplemr {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"simplemr {__version__} ({core.NAME})"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wordcount.add_command(commands)
     run.add_command(commands)

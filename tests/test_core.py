@@ -1,0 +1,245 @@
+"""The compiled core against the pure-Python one: the same hashes, tables and errors."""
+
+from __future__ import annotations
+
+import math
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import simplemr
+from simplemr import core, kernels, partition
+
+compiled = core.compiled
+needs_compiled = pytest.mark.skipif(compiled is None, reason="the compiled core is not built")
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.integers(min_value=2**63 - 5, max_value=2**200),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from([0.0, -0.0, 1.0, 1, True, 2**63, float(2**63), 1e300, -1e19, 0.5]),
+    st.text(),
+    st.text(alphabet=st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF), max_size=3),
+    st.binary(),
+    st.complex_numbers(allow_nan=False),
+)
+keys = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.tuples(inner), st.tuples(inner, inner), st.frozensets(inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@needs_compiled
+@given(key=keys, salt=st.sampled_from([b"", b"simplemr-resplit-1", b"x" * 64]))
+def test_the_hash_and_partition_of_every_key_are_the_pure_ones(key: Any, salt: bytes) -> None:
+    assert compiled.key_bytes(key) == partition.key_bytes(key)
+    assert compiled.stable_hash(key, salt) == partition.stable_hash(key, salt)
+    for partitions in (1, 2, 7, 256):
+        assert compiled.partition_of(key, partitions, salt) == partition.partition_of(
+            key, partitions, salt
+        )
+
+
+@needs_compiled
+@given(key=keys)
+def test_canonical_keys_are_the_pure_ones(key: Any) -> None:
+    assert partition.same_key(compiled.canonical_key(key), partition.canonical_key(key))
+    assert (compiled.canonical_key(key),) == (partition.canonical_key(key),)
+
+
+@needs_compiled
+def test_other_keys_are_hashed_through_the_pure_encoding() -> None:
+    import datetime
+    import fractions
+
+    for key in (fractions.Fraction(1, 3), datetime.date(2026, 12, 1), ("a", frozenset({1.5}))):
+        assert compiled.stable_hash(key) == partition.stable_hash(key)
+
+
+@needs_compiled
+def test_bad_arguments_are_refused() -> None:
+    with pytest.raises(TypeError, match="salt must be bytes"):
+        compiled.stable_hash("a", "salt")
+    with pytest.raises(ValueError, match="at most 64 bytes"):
+        compiled.partition_of("a", 2, b"x" * 65)
+    with pytest.raises(ValueError, match="partitions must be at least 1"):
+        compiled.partition_of("a", 0)
+    with pytest.raises(TypeError, match="map_records"):
+        compiled.map_records(None, iter(()), {}, 1, [])
+
+
+def _fill(
+    implementation: Any, records: list[Any], mapper: Any, limit: int
+) -> tuple[dict, list[int], list]:
+    table: dict = {}
+    cursor: list[Any] = [0, None, None]
+    counts = []
+    records_left = iter(records)
+    while True:
+        count = implementation.map_records(mapper, records_left, table, limit, cursor)
+        counts.append(count)
+        if count < limit:
+            return table, counts, cursor[:2]
+
+
+def spread_pairs(record: Any) -> list[tuple[Any, Any]]:
+    return [(key, index) for index, key in enumerate(record)]
+
+
+records = st.lists(st.lists(keys.filter(lambda k: k == k), max_size=6), max_size=40)
+
+
+@needs_compiled
+@given(records=records, limit=st.integers(1, 10))
+def test_the_map_table_fills_as_the_pure_one(records: list[Any], limit: int) -> None:
+    pure = _fill(kernels, records, spread_pairs, limit)
+    fast = _fill(compiled, records, spread_pairs, limit)
+    assert pure == fast
+    assert sum(pure[1]) == sum(len(record) for record in records)
+
+
+@needs_compiled
+@pytest.mark.parametrize(
+    ("output", "error", "message"),
+    [
+        ([("a", 1), ("b", 2, 3)], ValueError, "too many values to unpack"),
+        ([("a", 1), "b"], ValueError, "not enough values to unpack"),
+        ([("a", 1), 7], TypeError, "cannot unpack non-iterable int"),
+        ([("a", 1), (["unhashable"], 1)], TypeError, "unhashable type"),
+        (None, TypeError, "'NoneType' object is not iterable"),
+    ],
+)
+def test_a_bad_mapper_output_fails_as_in_the_pure_table(
+    output: Any, error: type, message: str
+) -> None:
+    for implementation in (kernels, compiled):
+        table: dict = {}
+        cursor: list[Any] = [0, None, None]
+        with pytest.raises(error, match=message):
+            implementation.map_records(lambda r: output, iter(["x", "y"]), table, 100, cursor)
+        assert cursor == [1, "x", None]  # the record the mapper failed on
+        assert table == {"a": [1]} or output is None
+
+
+@needs_compiled
+def test_a_mapper_that_raises_leaves_the_cursor_on_its_record() -> None:
+    def mapper(record: int) -> list[tuple[int, int]]:
+        if record == 3:
+            raise ZeroDivisionError("record 3")
+        return [(record, record)]
+
+    for implementation in (kernels, compiled):
+        cursor: list[Any] = [0, None, None]
+        with pytest.raises(ZeroDivisionError, match="record 3"):
+            implementation.map_records(mapper, iter(range(10)), {}, 100, cursor)
+        assert cursor == [4, 3, None]
+
+
+items = st.lists(
+    st.tuples(st.one_of(keys, st.just(float("nan")), st.just((1, float("nan")))), st.lists(
+        st.integers(), max_size=4
+    )),
+    max_size=40,
+)  # fmt: skip
+
+
+def _merged(implementation: Any, items: list[Any], limit: int) -> tuple[list, list[int]]:
+    table: dict = {}
+    cursor: list[Any] = [None, []]
+    counts = []
+    source = iter([(key, list(values)) for key, values in items])
+    while True:
+        count = implementation.merge_items(table, source, limit, cursor)
+        counts.append(count)
+        if count < limit:
+            # NaN keys compare by identity: describe the table by canonical encodings.
+            return sorted(
+                (partition.key_bytes(key), sorted(values)) for key, values in table.items()
+            ), counts
+
+
+@needs_compiled
+@given(items=items, limit=st.integers(1, 10))
+def test_reduce_side_merging_is_the_pure_one(items: list[Any], limit: int) -> None:
+    assert _merged(kernels, items, limit) == _merged(compiled, items, limit)
+
+
+@needs_compiled
+def test_every_nan_merges_into_one_key() -> None:
+    for implementation in (kernels, compiled):
+        table: dict = {}
+        source = iter(
+            [(float("nan"), [n]) for n in range(4)] + [((1, float("nan")), [n]) for n in range(2)]
+        )
+        implementation.merge_items(table, source, 100, [None, []])
+        assert len(table) == 2
+        assert sorted(map(len, table.values())) == [2, 4]
+        assert any(isinstance(key, float) and math.isnan(key) for key in table)
+
+
+@needs_compiled
+@given(
+    table=st.dictionaries(keys.filter(lambda k: k == k), st.lists(st.integers(), max_size=2)),
+    slots=st.integers(1, 9),
+    salt=st.sampled_from([b"", b"pieces"]),
+)
+def test_a_spill_is_spread_as_the_pure_one_spreads_it(table: dict, slots: int, salt: bytes) -> None:
+    assert compiled.spread(table, slots, salt) == kernels.spread(table, slots, salt)
+
+
+def _in_python(code: str, **environment: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **environment},
+        check=True,
+        timeout=120,
+    )
+    return result.stdout
+
+
+def test_simplemr_pure_forces_the_pure_core_and_version_says_which() -> None:
+    code = "import simplemr.core as c; print(c.NAME, c.compiled is None)"
+    assert _in_python(code, SIMPLEMR_PURE="1") == "pure-Python core True\n"
+    version = subprocess.run(
+        [sys.executable, "-m", "simplemr", "--version"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "SIMPLEMR_PURE": "1"},
+        timeout=120,
+    )
+    assert "pure-Python core" in version.stdout
+
+
+@pytest.mark.skipif(not os.environ.get("CI"), reason="a machine without a compiler may lack it")
+def test_the_install_built_the_compiled_core() -> None:
+    assert compiled is not None, "pip install did not build simplemr._speedups"
+    assert core.NAME == "compiled core (C)"
+
+
+def test_a_job_gives_the_same_results_on_both_cores(tmp_path: Any) -> None:
+    """Worker processes of each core, with spills under a tiny budget."""
+    code = (
+        "import simplemr\n"
+        "job = simplemr.MapReduce(lambda n: [((n % 97, str(n % 13)), n), (float(n % 5), 1)],\n"
+        "    lambda k, v: (k, sum(v)), lambda k, v: sum(v), workers=2, memory='64KiB')\n"
+        "print(sorted(map(repr, job.run(range(60000)).results)))\n"
+    )
+    assert _in_python(code, SIMPLEMR_PURE="1") == _in_python(code, SIMPLEMR_PURE="")
+
+
+def test_pure_and_compiled_name_the_same_core_api() -> None:
+    for name in ("map_records", "merge_items", "spread", "stable_hash", "partition_of"):
+        assert callable(getattr(core, name))
+    assert simplemr.__version__
