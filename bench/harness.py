@@ -28,6 +28,37 @@ DATA = HERE / "data"
 MiB = 1024 * 1024
 
 
+#: Technical documentation found on this kind of machine (reStructuredText with many
+#: ``..`` directives, vim help, Python sources): the word count's "docs" corpus.
+DOCS_SOURCES = [
+    Path("/usr/share/cmake-3.25/Help"),
+    Path("/usr/share/vim/vim90/doc"),
+    Path("/usr/lib/google-cloud-sdk/lib/googlecloudsdk"),
+]
+
+
+def build_docs_source(sources: list[Path] = DOCS_SOURCES) -> Path:
+    """Copy the documentation files of ``sources`` into one folder of ``.txt`` files."""
+    target = DATA / "docs-source"
+    if (target / "_COMPLETE").exists():
+        return target
+    found = [
+        path
+        for source in sources
+        if source.is_dir()
+        for path in sorted(source.rglob("*"))
+        if path.suffix in (".rst", ".txt", ".py") and path.is_file()
+    ]
+    if not found:
+        sys.exit(f"no documentation found under {', '.join(map(str, sources))}")
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for number, path in enumerate(found):
+        (target / f"{number:05d}-{path.stem}.txt").write_bytes(path.read_bytes())
+    (target / "_COMPLETE").write_text(str(len(found)))
+    return target
+
+
 def build_corpus(size_mb: int, source: Path = DEFAULT_SOURCE, single_file: bool = False) -> Path:
     """Copy the source's text files round-robin until ``size_mb`` MiB; reuse if built.
 

@@ -9,8 +9,8 @@ file. Contenders, each in a fresh process, on the same files in one run:
 - ``recipe``: the classic SimpleMapReduce (``Pool.map`` of per-file lists of
   ``(word, 1)``, grouped in the parent, ``Pool.map`` to sum) with 2 workers, under a
   memory limit: it keeps every pair in memory and this machine has no swap;
-- ``single``: the fastest single-process Python of the rules we could write: the same
-  byte-level counting kernel simplemr's job uses, over 4 MiB blocks, with no framework.
+- ``single``: the fastest single-process Python of the rules we could write, sharing
+  nothing with simplemr (below): one ``Counter`` of raw tokens for the whole input.
 
 Every contender's full counts must be equal; the table says so.
 """
@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import string
 import sys
 import time
 from collections import Counter
@@ -30,33 +31,74 @@ import harness
 from recipe import RecipeMapReduce, count_words, file_to_words
 
 CONTENDERS = ["single", "recipe", "simplemr-1", "simplemr-2"]
-BLOCK = 4 * 1024 * 1024  # the single process's fastest block size here (1, 2, 4 MiB tried)
 
 
 # --- the single-process baseline -----------------------------------------------------
+# The fastest single process of the rules we know how to write, sharing nothing with
+# simplemr: 16 MiB chunks cut after a line ending; the lines holding ".." found with
+# bytes.find and only those decoded and judged; punctuation blanked with
+# bytes.translate; bytes.split() feeding one Counter for the whole input; the rules on
+# letters, case and stop words applied once, to the distinct tokens, at the end.
+
+CHUNK = 16 * 1024 * 1024
+STOP_WORDS = frozenset(
+    ["a", "an", "and", "are", "as", "be", "by", "for", "if", "in", "is", "it", "of", "or",
+     "py", "rst", "that", "the", "to", "with"]
+)  # fmt: skip
+# Punctuation, and the ASCII separators str.split() splits on but bytes.split() does not.
+_SEPARATORS = string.punctuation.encode() + bytes(range(0x1C, 0x20))
+_TO_SPACE = bytes.maketrans(_SEPARATORS, b" " * len(_SEPARATORS))
 
 
-def single_process(files: list[str]) -> Counter:
-    """Read each file in blocks cut after a line ending; count each block."""
-    from simplemr.examples.wordcount import count_bytes
+def _blank_comments(data: bytes) -> bytes:
+    """``data`` without its lines whose ``lstrip()`` starts with ``..``."""
+    has_cr = b"\r" in data
+    kept, keep_from, search = [], 0, 0
+    while (found := data.find(b"..", search)) >= 0:
+        start = data.rfind(b"\n", 0, found) + 1
+        end = data.find(b"\n", found)
+        end = len(data) if end < 0 else end
+        if has_cr:
+            start = max(start, data.rfind(b"\r", start, found) + 1)
+            cr = data.find(b"\r", found, end)
+            end = end if cr < 0 else cr
+        if data[start:end].decode("utf-8", "replace").lstrip().startswith(".."):
+            kept.append(data[keep_from:start])
+            keep_from = end
+        search = end
+    kept.append(data[keep_from:])
+    return b"".join(kept)
 
-    totals: Counter = Counter()
+
+def single_process(files: list[str]) -> dict[str, int]:
+    raw: Counter = Counter()
     for path in files:
         with open(path, "rb") as file:
             carry = b""
             while True:
-                data = file.read(BLOCK)
-                if not data:
-                    if carry:
-                        totals.update(count_bytes(carry))
+                chunk = file.read(CHUNK)
+                data = carry + chunk
+                if chunk:
+                    cut = data.rfind(b"\n")
+                    if cut < 0:
+                        cut = data.rfind(b"\r", 0, len(data) - 1)
+                    if cut < 0:
+                        carry = data
+                        continue
+                    data, carry = data[: cut + 1], data[cut + 1 :]
+                if b".." in data:
+                    data = _blank_comments(data)
+                raw.update(data.translate(_TO_SPACE).split())
+                if not chunk:
                     break
-                data = carry + data
-                cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1))
-                if cut < 0:
-                    carry = data
-                    continue
-                carry = data[cut + 1 :]
-                totals.update(count_bytes(data[: cut + 1]))
+    totals: dict[str, int] = {}
+    for token, count in raw.items():
+        words = [token.lower().decode()] if token.isalpha() else (
+            token.decode("utf-8", "replace").lower().split()
+        )  # fmt: skip
+        for word in words:
+            if word.isalpha() and word not in STOP_WORDS:
+                totals[word] = totals.get(word, 0) + count
     return totals
 
 
@@ -78,7 +120,10 @@ def run_contender(name: str, data: Path) -> None:
 
 def main() -> None:
     def shapes(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--shapes", nargs="+", default=["files", "single"])
+        parser.add_argument(
+            "--shapes", nargs="+", default=["files", "single", "docs"],
+            choices=["files", "single", "docs"],
+        )  # fmt: skip
 
     args = harness.parse_arguments(__doc__, CONTENDERS, [100], recipe_gib=16, extra=shapes)
     if args.contender:
@@ -87,7 +132,8 @@ def main() -> None:
     print(f"Word count on {harness.machine()}, {time.strftime('%Y-%m-%d')}\n")
     for size in args.sizes:
         for shape in args.shapes:
-            data = harness.build_corpus(size, args.source, single_file=shape == "single")
+            source = harness.build_docs_source() if shape == "docs" else args.source
+            data = harness.build_corpus(size, source, single_file=shape == "single")
             total = harness.corpus_bytes(data)
             rows = harness.run_contenders(
                 __file__, args.contenders, data, args.timeout, args.recipe_memory << 30, args.repeat

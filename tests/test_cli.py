@@ -50,4 +50,4 @@ def test_bad_usage_exits_2() -> None:
 def test_version() -> None:
     done = run_cli("--version")
     assert done.returncode == 0
-    assert done.stdout.strip() == f"simplemr {simplemr.__version__}"
+    assert done.stdout.strip() == f"simplemr {simplemr.__version__} ({simplemr.core.NAME})"

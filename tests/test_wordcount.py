@@ -84,6 +84,54 @@ def test_byte_level_counting_equals_the_rules_at_any_cut(
     assert counted == reference_counts(path, encoding, errors)
 
 
+def task_counts(path: Path, encoding: str, errors: str, split_size: int) -> Counter[str]:
+    """What the word count's map tasks hand on, their raw tokens held across blocks."""
+    total: Counter[str] = Counter()
+    step = wordcount.job(executor="inline").job.steps[0]
+    files = simplemr.text_files(path, encoding=encoding, errors=errors, split_size=split_size)
+    for split in files.splits(2):
+        functions = step.map_task()
+        for block in split.blocks({}):
+            total.update(dict(functions.mapper(block)))
+        assert functions.mapper_final is not None
+        total.update(dict(functions.mapper_final()))
+    return total
+
+
+@given(
+    data=raw_texts,
+    split_size=st.integers(1, 60),
+    held=st.integers(1, 6),
+    encoding=st.sampled_from(["utf-8", "latin-1"]),
+    errors=st.sampled_from(["replace", "ignore"]),
+)
+def test_tokens_held_across_blocks_count_as_the_rules(
+    tmp_path_factory, data: bytes, split_size: int, held: int, encoding: str, errors: str
+) -> None:
+    path = tmp_path_factory.mktemp("wc") / "text.txt"
+    path.write_bytes(data * 3)
+    saved = textfiles.BLOCK_SIZE, wordcount.RAW_TOKENS_HELD
+    textfiles.BLOCK_SIZE, wordcount.RAW_TOKENS_HELD = 7, held  # many blocks, many hand-ons
+    try:
+        counted = task_counts(path, encoding, errors, split_size)
+    finally:
+        textfiles.BLOCK_SIZE, wordcount.RAW_TOKENS_HELD = saved
+    assert counted == reference_counts(path, encoding, errors)
+
+
+@given(st.lists(st.sampled_from(["x", "x.", " ", "\t", "é", "\u2003", "..", "\r", "\n"])))
+def test_comment_lines_are_found_without_decoding_every_line(pieces: list[str]) -> None:
+    data = "".join(pieces).encode()
+    kept = wordcount._without_comment_lines(data, "utf-8", "replace").decode()
+    lines = _lines(data.decode())
+    expected = [line for line in lines if not wordcount.is_comment(line)]
+    assert [line for line in _lines(kept) if line] == [line for line in expected if line]
+
+
+def _lines(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def test_rules_by_example() -> None:
     block = [
         ".. a comment line with words",

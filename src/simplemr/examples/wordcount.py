@@ -24,20 +24,27 @@ import heapq
 import string
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from ..api import MapReduce
+from ..job import FunctionStep, MapFunctions
 
 __all__ = [
+    "RAW_TOKENS_HELD",
     "STOP_WORDS",
+    "WordCountStep",
     "count_bytes",
     "count_line",
     "format_top",
     "is_comment",
     "job",
     "map_lines",
+    "raw_tokens",
     "sum_counts",
     "top_words",
     "word_and_total",
+    "words_of_tokens",
 ]
 
 STOP_WORDS = frozenset(
@@ -83,10 +90,24 @@ _BYTES_TO_SPACE = bytes.maketrans(_SEPARATORS, b" " * len(_SEPARATORS))
 def count_bytes(data: bytes, encoding: str = "utf-8", errors: str = "replace") -> dict[str, int]:
     """Count the words of whole lines given as bytes, by the rules (for UTF-8 and
     other encodings in which bytes below 0x80 are ASCII)."""
+    return words_of_tokens(raw_tokens(data, encoding, errors), encoding, errors)
+
+
+def raw_tokens(data: bytes, encoding: str = "utf-8", errors: str = "replace") -> Counter[bytes]:
+    """Count the raw tokens of whole lines given as bytes: the comment lines left
+    out, punctuation blanked, split on ASCII whitespace."""
     if b".." in data:
         data = _without_comment_lines(data, encoding, errors)
+    return Counter(data.translate(_BYTES_TO_SPACE).split())
+
+
+def words_of_tokens(
+    tokens: Counter[bytes], encoding: str = "utf-8", errors: str = "replace"
+) -> dict[str, int]:
+    """The word counts that raw token counts stand for: each token decoded,
+    lowercased and kept by the rules (``count_bytes == words_of_tokens ∘ raw_tokens``)."""
     totals: dict[str, int] = {}
-    for raw, count in Counter(data.translate(_BYTES_TO_SPACE).split()).items():
+    for raw, count in tokens.items():
         if raw.isalpha():  # ASCII letters only: lowercasing bytes is str.lower()
             word = raw.lower().decode("ascii")
             if word not in STOP_WORDS:
@@ -101,20 +122,34 @@ def count_bytes(data: bytes, encoding: str = "utf-8", errors: str = "replace") -
 
 def _without_comment_lines(data: bytes, encoding: str, errors: str) -> bytes:
     """Blank every comment line (line endings stay). Only lines holding ``..`` can
-    be comments; each of those is decoded and judged by ``is_comment`` itself."""
+    be comments; each of those is judged by ``is_comment`` itself, decoded, unless
+    its first byte after ASCII blanks already says (an ASCII character that is not
+    a blank starts a line that is no comment). Each search for a line's ends stops
+    at the nearest ``\\n``, so no ``..`` makes the block be scanned again."""
+    has_cr = b"\r" in data
     kept: list[bytes] = []
     keep_from = search = 0
     while (found := data.find(b"..", search)) >= 0:
-        start = max(data.rfind(b"\n", 0, found), data.rfind(b"\r", 0, found)) + 1
-        end = min(
-            e for e in (data.find(b"\n", found), data.find(b"\r", found), len(data)) if e >= 0
-        )
+        start = data.rfind(b"\n", 0, found) + 1
+        end = data.find(b"\n", found)
+        end = len(data) if end < 0 else end
+        if has_cr:
+            start = max(start, data.rfind(b"\r", start, found) + 1)
+            cr = data.find(b"\r", found, end)
+            end = end if cr < 0 else cr
+        search = end
+        lead = data[start:found].lstrip(_ASCII_BLANKS)
+        if lead and lead[0] < 0x80:
+            continue  # found is the line's first "..", and text comes before it
         if is_comment(data[start:end].decode(encoding, errors)):
             kept.append(data[keep_from:start])
             keep_from = end
-        search = end
     kept.append(data[keep_from:])
     return b"".join(kept)
+
+
+#: The ASCII characters str.isspace() holds blank, but for the line endings.
+_ASCII_BLANKS = b" \t\x0b\x0c\x1c\x1d\x1e\x1f"
 
 
 def sum_counts(word: str, counts: Iterable[int]) -> int:
@@ -127,9 +162,56 @@ def word_and_total(word: str, counts: Iterable[int]) -> tuple[str, int]:
     return word, sum(counts)
 
 
-def job(**options: object) -> MapReduce:
+#: How many distinct raw tokens a map task holds before it turns them into words
+#: and hands them on (about 30 MiB of them; a task's vocabulary rarely comes near).
+RAW_TOKENS_HELD = 200_000
+
+
+class _TaskTokens:
+    """One map task's raw token counts, gathered across its blocks, so that each
+    distinct token is decoded and judged once a task, not once a block."""
+
+    def __init__(self) -> None:
+        self.tokens: Counter[bytes] = Counter()
+        self.codec = ("utf-8", "replace")
+
+    def count(self, lines: Sequence[str]) -> Iterator[tuple[str, int]]:
+        """Count a block: its raw tokens when it has bytes, else its words (``map_lines``)."""
+        data = getattr(lines, "data", None)
+        if not isinstance(data, bytes) or lines.errors == "ignore":  # type: ignore[attr-defined]
+            yield from map_lines(lines)
+            return
+        codec = (lines.encoding, lines.errors)  # type: ignore[attr-defined]
+        if codec != self.codec:
+            yield from self.words()
+            self.codec = codec
+        if b".." in data:
+            data = _without_comment_lines(data, *codec)
+        self.tokens.update(data.translate(_BYTES_TO_SPACE).split())
+        if len(self.tokens) > RAW_TOKENS_HELD:
+            yield from self.words()
+
+    def words(self) -> Iterator[tuple[str, int]]:
+        """Yield ``(word, count)`` for the tokens held, and let them go."""
+        tokens, self.tokens = self.tokens, Counter()
+        yield from words_of_tokens(tokens, *self.codec).items()
+
+
+@dataclass(frozen=True)
+class WordCountStep(FunctionStep):
+    """The word count: ``map_lines``, ``sum_counts`` and ``word_and_total``, with each
+    map task's raw tokens counted across its blocks (``_TaskTokens``)."""
+
+    def map_task(self) -> MapFunctions:
+        tokens = _TaskTokens()
+        plain = super().map_task()
+        return MapFunctions(tokens.count, plain.combine, mapper_final=tokens.words)
+
+
+def job(**options: Any) -> MapReduce:
     """Return the word count job; ``options`` go to ``MapReduce`` (workers, memory...)."""
-    return MapReduce(map_lines, word_and_total, sum_counts, bulk=True, **options)  # type: ignore[arg-type]
+    step = WordCountStep(map_lines, word_and_total, sum_counts, bulk=True)
+    return MapReduce._for_steps((step,), **options)
 
 
 def top_words(counts: Iterable[tuple[str, int]], top: int = 20) -> list[tuple[str, int]]:
