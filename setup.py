@@ -19,7 +19,8 @@ class OptionalBuildExt(build_ext):
             self._skipped(error)
 
     def _skipped(self, error: Exception) -> None:
-        print(f"simplemr: the compiled core was not built ({error}); the pure-Python core runs")
+        reason = str(error).splitlines()[0][:120] if str(error) else type(error).__name__
+        print(f"simplemr: the compiled core was not built ({reason}); the pure-Python core runs")
 
 
 setup(

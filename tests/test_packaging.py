@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -31,7 +33,8 @@ def test_the_sdist_carries_its_tests_docs_and_examples_and_they_pass(tmp_path: P
     sample = "src/simplemr/examples/sample/mapreduce-with-simplemr.rst"
     for needed in ("tests/conftest.py", "tests/reference.py", "tests/sample_jobs.py",
                    "docs/guide.md", "examples/make_data.py", "CHANGELOG.md", "LICENSE",
-                   "src/simplemr/py.typed", sample):  # fmt: skip
+                   "src/simplemr/py.typed", "src/simplemr/_speedups.c", "setup.py",
+                   sample):  # fmt: skip
         assert needed in names, needed
     assert not any("__pycache__" in name for name in names)
     unpacked = archive.parent / archive.name.removesuffix(".tar.gz")
@@ -49,3 +52,38 @@ def test_the_sdist_carries_its_tests_docs_and_examples_and_they_pass(tmp_path: P
         env={**os.environ, "PYTHONPATH": str(unpacked / "src")},
     )  # fmt: skip
     assert where.stdout.strip().startswith(str(unpacked)), where
+
+
+def _wheel(tmp_path: Path, **environment: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+    pytest.importorskip("build", reason="the test extra's 'build' is not installed")
+    if not (REPO / "pyproject.toml").is_file():
+        pytest.skip("not run from a source tree")
+    source = tmp_path / "source"  # a tree of its own: no build left over from another
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(
+        ".*", "build", "dist", "bench", "*.so", "*.egg-info", "__pycache__",
+    ))  # fmt: skip
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path), str(source)],
+        capture_output=True, text=True, timeout=300, env={**os.environ, **environment},
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    [wheel] = tmp_path.glob("simplemr-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        return built, set(archive.namelist())
+
+
+@pytest.mark.timeout(600)
+def test_a_wheel_carries_the_compiled_core(tmp_path: Path) -> None:
+    _, names = _wheel(tmp_path)
+    assert any(name.startswith("simplemr/_speedups.") and name.endswith(".so") for name in names)
+    assert "simplemr/kernels.py" in names  # the pure core, the fallback
+
+
+@pytest.mark.timeout(600)
+def test_without_a_compiler_the_install_has_the_pure_core_and_says_so(tmp_path: Path) -> None:
+    built, names = _wheel(tmp_path, CC="/bin/false")
+    said = built.stdout + built.stderr
+    assert "the compiled core was not built" in said
+    assert "the pure-Python core runs" in said
+    assert not any(name.endswith(".so") for name in names)
+    assert "simplemr/core.py" in names
