@@ -82,6 +82,12 @@ NOT_RUN = {
         "a benchmark: hours of machine time, a JRE and the shared corpus"
     ),
     ".venv/bin/pip install -e '.[test]'        # psutil": "a benchmark: minutes to hours",
+    ".venv/bin/python bench/user_jobs.py --sizes 50 --json-lines 1000000 --contenders serial simplemr-1 simplemr-2": (  # noqa: E501
+        "a benchmark: ten minutes of machine time and the shared corpus"
+    ),
+    ".venv/bin/python bench/wordcount.py --sizes 100 --shapes files docs --contenders single simplemr-1 simplemr-2": (  # noqa: E501
+        "a benchmark: minutes of machine time, the shared corpus and the machine's docs"
+    ),
     ".venv/bin/python bench/wordcount.py --sizes 100 --repeat 3     # medians of 3": (
         "a benchmark: minutes to hours"
     ),
