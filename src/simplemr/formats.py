@@ -1,12 +1,13 @@
 """Input formats: what one record of a file is.
 
-    text   a line, without its ending (the default; see textfiles.py)
-    jsonl  the JSON value on a line (blank lines skipped)
-    csv    a row, as a dict keyed by the file's header row (a row with more or
-           fewer fields than the header is an error)
-    file   a whole file, as ``(path, bytes)``
+    text      a line, without its ending (the default; see textfiles.py)
+    numbered  a line as ``(file name, line number, line)``, numbered from 1 (numbered.py)
+    jsonl     the JSON value on a line (blank lines skipped)
+    csv       a row, as a dict keyed by the file's header row (a row with more or
+              fewer fields than the header is an error)
+    file      a whole file, as ``(path, bytes)``
 
-Text and JSON lines split large files into byte ranges. A CSV file is read by
+Text, numbered lines and JSON lines split large files into byte ranges. A CSV file is read by
 one task from start to end, because a quoted field may hold line breaks, so no
 byte offset can be trusted to start a row. Compressed files are decompressed.
 """
@@ -27,6 +28,7 @@ from .errors import InputError, JobDefinitionError
 from .filesystems import size_of
 from .inputs import SKIP_RECORD, InputSource, Split
 from .memory import format_size
+from .numbered import numbered_splits
 from .textfiles import (
     MIN_SPLIT_SIZE,
     READ_ERRORS,
@@ -39,7 +41,7 @@ from .textfiles import (
 __all__ = ["FORMATS", "input_files"]
 
 #: The input formats, by the name ``input_files`` and ``--input-format`` take.
-FORMATS = ("text", "jsonl", "csv", "file")
+FORMATS = ("text", "numbered", "jsonl", "csv", "file")
 
 _ROWS_PER_BLOCK = 1024
 _MISSING = object()  # what DictReader gives a field a short row lacks
@@ -111,6 +113,13 @@ class _FilesOf:
 
     def name(self, path: str) -> str:
         return self.files.labels.get(path, path)
+
+
+class NumberedLinesFiles(_FilesOf):
+    """Text files whose every line is a ``(file name, line number, line)`` record."""
+
+    def splits(self, workers: int) -> Iterator[Split]:
+        return numbered_splits(self.files, workers)
 
 
 class JsonLinesFiles(_FilesOf):
@@ -263,8 +272,10 @@ def input_files(
     binary: bool = False,
 ) -> InputSource:
     """Name files for the engine to read, each record in the given ``format``:
-    ``"text"`` lines (as ``text_files``), ``"jsonl"`` JSON values, ``"csv"`` rows
-    as dicts, or ``"file"`` whole files as ``(path, bytes)``.
+    ``"text"`` lines (as ``text_files``), ``"numbered"`` lines as ``(file name, line
+    number, line)`` (numbered from 1; a large file is still read in parallel),
+    ``"jsonl"`` JSON values, ``"csv"`` rows as dicts, or ``"file"`` whole files as
+    ``(path, bytes)``.
 
     ``paths``, ``encoding``, ``errors``, ``labels`` and ``binary`` (for text and
     JSON lines) are as for ``text_files``.
@@ -278,4 +289,6 @@ def input_files(
     text = TextFiles(paths, encoding=encoding, errors=errors, labels=labels, binary=binary)
     if format == "text":
         return text
-    return {"jsonl": JsonLinesFiles, "csv": CsvFiles, "file": WholeFiles}[format](text)
+    kinds = {"numbered": NumberedLinesFiles, "jsonl": JsonLinesFiles, "csv": CsvFiles,
+             "file": WholeFiles}  # fmt: skip
+    return kinds[format](text)
