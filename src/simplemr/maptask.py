@@ -70,6 +70,11 @@ class MapOutput:
         return dataclasses.replace(self, path=None, segments=segments)
 
 
+#: From how many values a key is combined: below, a call of the combiner costs more
+#: than the values it would save in the shuffle (it may run on any subset, or none).
+WORTH_COMBINING = 8
+
+
 class _Buffer(GroupTable):
     """The map-side table of ``{key: [values]}`` and its spilling."""
 
@@ -136,7 +141,7 @@ class _Buffer(GroupTable):
         combined_in = combined_out = 0
         dropped = []
         for key, values in self.groups.items():
-            if len(values) > 1:
+            if len(values) >= WORTH_COMBINING:
                 try:
                     combined = combine(key, values)
                 except user_errors() as error:
@@ -287,7 +292,6 @@ def _map_split(
     try:
         for block_number, block in enumerate(split.blocks(counters, job.worker_budget)):
             progressed()
-            counters[C.MAP_RECORDS_IN] += len(block)
             cursor = [0, None, None]
             records: Iterator[Any]
             if bulk:
@@ -295,7 +299,7 @@ def _map_split(
                 records = iter((whole,))
                 mapping = mapper
             else:
-                records = watch_records(iter(block))
+                records = watch_records(iter(block))  # a text block is split into lines
                 mapping = mapper
                 if parse is not None or skipping:
                     spot = [-1, None]
@@ -303,6 +307,7 @@ def _map_split(
                     records = _followed(split, parse, block_number, records, spot, skip)
                     if skipping:
                         mapping = _skipping(mapper, skip)
+            counters[C.MAP_RECORDS_IN] += len(block)  # known once split, counted if not
             counters[C.MAP_RECORDS_OUT] += buffer.fill(mapping, records, cursor)
     except SimplemrError:  # the input's or the engine's own, already clear
         raise

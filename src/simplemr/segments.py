@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import itertools
 import operator
 import os
 import pickle
@@ -255,14 +256,8 @@ ITEM_BATCH = 1024
 def write_batches(file: IO[bytes], items: Iterable[Any]) -> int:
     """Write ``items`` to ``file`` as pickled lists of ITEM_BATCH; return how many."""
     count = 0
-    batch: list[Any] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) >= ITEM_BATCH:
-            file.write(dumps(batch))
-            count += len(batch)
-            batch = []
-    if batch:
+    items = iter(items)
+    while batch := list(itertools.islice(items, ITEM_BATCH)):
         file.write(dumps(batch))
         count += len(batch)
     return count
