@@ -219,6 +219,7 @@ def with_recipe(job: UserJob, files: list[str]) -> list:
 def run_contender(name: str, data: Path, job_name: str) -> None:
     job = JOBS[job_name]
     files = harness.corpus_files(data)
+    started = time.perf_counter()
     if name == "serial":
         results = serial(job, files)
     elif name.startswith("simplemr-"):
@@ -227,7 +228,8 @@ def run_contender(name: str, data: Path, job_name: str) -> None:
         results = with_dask_bag(job, files)
     else:
         results = with_recipe(job, files)
-    print(json.dumps({"digest": harness.digest_of(sorted(results))}))
+    seconds = time.perf_counter() - started  # the job, not the checking of its output
+    print(json.dumps({"digest": harness.digest_of(sorted(results)), "seconds": seconds}))
 
 
 def main() -> None:
@@ -242,6 +244,7 @@ def main() -> None:
         return
     print(f"User-shaped jobs on {harness.machine()}, {time.strftime('%Y-%m-%d')}\n")
     text = harness.build_corpus(args.sizes[0], args.source)
+    summary: list[tuple[str, dict]] = []
     for job_name in args.jobs:
         data = text if JOBS[job_name].input == "text" else build_json_lines(args.json_lines)
         total = harness.corpus_bytes(data)
@@ -252,8 +255,24 @@ def main() -> None:
         reference = next((row.digest for row in rows if row.ok and row.contender == "serial"), None)
         print(f"### {job_name}: {total / 1e6:.0f} MB in {len(harness.corpus_files(data))} files\n")
         print(harness.table(rows, total, reference) + "\n", flush=True)
+        summary.append((job_name, {row.contender: row.reported.get("seconds") for row in rows}))
         record = {"job": job_name, "bytes": total, "rows": [harness.asdict(r) for r in rows]}
         harness.save(harness.HERE / "results" / "user_jobs.jsonl", record)
+    print_summary(summary)
+
+
+def print_summary(summary: list[tuple[str, dict]]) -> None:
+    """The jobs' own seconds (from start to results in hand, without the interpreter's
+    start or the checking of the output), against the serial loop."""
+    print("| job | serial loop (s) | simplemr 1 worker (s) | 1 worker / serial "
+          "| simplemr 2 workers (s) | speed-up |")  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|")
+    for job_name, seconds in summary:
+        serial, one, two = (seconds.get(name) for name in CONTENDERS[:3])
+        if None in (serial, one, two):
+            continue
+        print(f"| {job_name} | {serial:.1f} | {one:.1f} | {one / serial:.2f} | {two:.1f} "
+              f"| {serial / two:.2f}x |")  # fmt: skip
 
 
 if __name__ == "__main__":

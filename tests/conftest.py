@@ -51,3 +51,19 @@ def dask_client():
         distributed.Client(cluster) as client,
     ):
         yield client
+
+
+@pytest.fixture(scope="session")
+def dask_pure_client():
+    """A client of a second Dask cluster whose workers run the pure-Python core."""
+    distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+            env={"SIMPLEMR_PURE": "1"},
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):  # fmt: skip
+        names = client.run(lambda: __import__("simplemr.core").core.NAME)
+        assert set(names.values()) == {"pure-Python core"}, names
+        yield client

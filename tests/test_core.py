@@ -235,8 +235,15 @@ def test_a_job_gives_the_same_results_on_both_cores(tmp_path: Any) -> None:
         "job = simplemr.MapReduce(lambda n: [((n % 97, str(n % 13)), n), (float(n % 5), 1)],\n"
         "    lambda k, v: (k, sum(v)), lambda k, v: sum(v), workers=2, memory='64KiB')\n"
         "print(sorted(map(repr, job.run(range(60000)).results)))\n"
+        "cores = simplemr.MapReduce(lambda n: [(simplemr.core.NAME, 1)], lambda k, v: k,\n"
+        "    workers=2).run(range(10)).results\n"
+        "print(cores)\n"
     )
-    assert _in_python(code, SIMPLEMR_PURE="1") == _in_python(code, SIMPLEMR_PURE="")
+    pure, compiled = _in_python(code, SIMPLEMR_PURE="1"), _in_python(code, SIMPLEMR_PURE="")
+    assert pure.splitlines()[0] == compiled.splitlines()[0]
+    assert pure.splitlines()[1] == "['pure-Python core']"  # in the workers too
+    if core.compiled is not None:
+        assert compiled.splitlines()[1] == "['compiled core (C)']"
 
 
 def test_pure_and_compiled_name_the_same_core_api() -> None:

@@ -71,7 +71,13 @@ settings_strategy = st.fixed_dictionaries(
 )
 
 
-def run_case(job_name: str, executor: Any, records: list[Any], options: dict[str, Any]) -> None:
+def run_case(
+    job_name: str,
+    executor: Any,
+    records: list[Any],
+    options: dict[str, Any],
+    start_method: str | None = None,
+) -> None:
     mapper, reducer, combiner, _ = JOBS[job_name]
     memory = 16 * 1024 * options["workers"] if options["tiny_memory"] else None
     job = simplemr.MapReduce(
@@ -83,6 +89,7 @@ def run_case(job_name: str, executor: Any, records: list[Any], options: dict[str
         memory=memory,
         executor=executor,
         bulk=options["bulk"],
+        start_method=start_method,
     )
     result = job.run(records, chunksize=options["chunksize"])
     expected = reference_mapreduce(mapper, reducer, records)
@@ -132,3 +139,29 @@ def test_dask_matches_reference(
 
     records = data.draw(JOBS[job_name][3])
     run_case(job_name, DaskExecutor(options["workers"], client=dask_client), records, options)
+
+
+@pytest.mark.parametrize("job_name", sorted(JOBS))
+@settings(max_examples=4)
+@given(data=st.data(), options=settings_strategy)
+def test_local_on_the_pure_core_matches_reference(
+    job_name: str, data: st.DataObject, options: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers started afresh with SIMPLEMR_PURE=1 run the pure core (test_core.py checks
+    that they do)."""
+    monkeypatch.setenv("SIMPLEMR_PURE", "1")
+    records = data.draw(JOBS[job_name][3])
+    run_case(job_name, "local", records, options, start_method="spawn")
+
+
+@pytest.mark.parametrize("job_name", sorted(JOBS))
+@settings(max_examples=4)
+@given(data=st.data(), options=settings_strategy)
+def test_dask_on_the_pure_core_matches_reference(
+    job_name: str, data: st.DataObject, options: dict, dask_pure_client: Any
+) -> None:
+    from simplemr.executors.dask import DaskExecutor
+
+    records = data.draw(JOBS[job_name][3])
+    executor = DaskExecutor(options["workers"], client=dask_pure_client)
+    run_case(job_name, executor, records, options)

@@ -32,6 +32,7 @@ from .numbered import numbered_splits
 from .textfiles import (
     MIN_SPLIT_SIZE,
     READ_ERRORS,
+    TASKS_PER_WORKER,
     TextFiles,
     decode_errors_counted,
     error_handler,
@@ -248,7 +249,7 @@ class WholeFiles(_FilesOf):
     """Files read whole, packed a few to a task so that small files make few tasks."""
 
     def splits(self, workers: int) -> Iterator[Split]:
-        even = -(-self.total_bytes // (4 * max(workers, 1)))
+        even = -(-self.total_bytes // (TASKS_PER_WORKER * max(workers, 1)))
         step = max(MIN_SPLIT_SIZE, even)
         packed: list[tuple[str, str]] = []
         held = 0

@@ -44,6 +44,10 @@ __all__ = ["CombinedSplit", "TextBlock", "TextFiles", "TextSplit", "expand_paths
 BLOCK_SIZE = 2 * MiB
 MAX_SPLIT_SIZE = 64 * MiB
 MIN_SPLIT_SIZE = 1 * MiB
+#: How many map tasks of input each worker gets, by default: two, so that the last
+#: tasks even out, and no more, since each task's end (its final spill of every key
+#: it met) costs as much again for every further task.
+TASKS_PER_WORKER = 2
 
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _ERROR_HANDLER = "simplemr-count"
@@ -731,7 +735,7 @@ class TextFiles:
     def _split_size(self, workers: int) -> int:
         if self.split_size is not None:
             return self.split_size
-        even = -(-self.total_bytes // (4 * max(workers, 1)))
+        even = -(-self.total_bytes // (TASKS_PER_WORKER * max(workers, 1)))
         return max(MIN_SPLIT_SIZE, min(MAX_SPLIT_SIZE, even))
 
     def _split(
@@ -800,7 +804,7 @@ def text_files(
 
     ``paths`` are files, glob patterns or folders (read recursively, skipping names
     that start with ``.`` or ``_``). Large files are read in parallel as byte
-    ranges of ``split_size`` bytes (default: a quarter of an even share per worker,
+    ranges of ``split_size`` bytes (default: half of an even share per worker,
     between 1 and 64 MiB). ``errors='replace'`` (the default) turns undecodable
     bytes into U+FFFD and counts them in ``input.decode_errors``. ``labels`` gives
     some paths another name in messages (the command line's ``<stdin>``).
