@@ -78,6 +78,35 @@ def test_bad_arguments_are_refused() -> None:
         compiled.map_records(None, iter(()), {}, 1, [])
 
 
+@needs_compiled
+def test_both_cores_refuse_what_the_other_refuses() -> None:
+    deep: Any = "leaf"
+    for _ in range(100_000):
+        deep = (deep,)
+    for encode in (partition.key_bytes, compiled.key_bytes):
+        with pytest.raises(RecursionError):
+            encode(deep)
+    for implementation in (kernels, compiled):
+        with pytest.raises(ValueError, match="limit must be at least 1"):
+            implementation.map_records(spread_pairs, iter([]), {}, 0, [0, None, None])
+        with pytest.raises(ValueError, match="limit must be at least 1"):
+            implementation.merge_items({}, iter([]), 0, [None, []])
+
+
+@needs_compiled
+def test_records_and_items_may_be_any_iterable() -> None:
+    for implementation in (kernels, compiled):
+        table: dict = {}
+        assert (
+            implementation.map_records(spread_pairs, [["a", "b"], ["a"]], table, 9, [0, None, None])
+            == 3
+        )
+        assert table == {"a": [0, 0], "b": [1]}
+        merged: dict = {}
+        assert implementation.merge_items(merged, [("a", [1]), ("a", [2])], 9, [None, []]) == 2
+        assert merged == {"a": [1, 2]}
+
+
 def _fill(
     implementation: Any, records: list[Any], mapper: Any, limit: int
 ) -> tuple[dict, list[int], list]:

@@ -11,6 +11,33 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The exception being raised, taken and put back (PyErr_Fetch before 3.12). */
+static PyObject *PyErr_GetRaisedException_compat(void) {
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    if (type == NULL) return NULL;
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (traceback != NULL) PyException_SetTraceback(value, traceback);
+    Py_DECREF(type);
+    Py_XDECREF(traceback);
+    return value;
+#endif
+}
+
+static void PyErr_SetRaisedException_compat(PyObject *exception) {
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exception);
+#else
+    if (exception == NULL) return;
+    PyObject *type = (PyObject *)Py_TYPE(exception);
+    Py_INCREF(type);
+    PyErr_Restore(type, exception, PyException_GetTraceback(exception));
+#endif
+}
+
 /* ---- BLAKE2b (RFC 7693), with a key, an 8-byte digest ---------------------- */
 
 static const uint64_t blake2b_iv[8] = {
@@ -236,7 +263,18 @@ static int encode_tuple(Buffer *b, PyObject *key) {
     return 0;
 }
 
+static int encode_key_unguarded(Buffer *b, PyObject *key);
+
+/* A key nested deeper than the interpreter's recursion limit raises RecursionError,
+ * as the pure key_bytes does, rather than overflowing the C stack. */
 static int encode_key(Buffer *b, PyObject *key) {
+    if (Py_EnterRecursiveCall(" while encoding a key")) return -1;
+    int status = encode_key_unguarded(b, key);
+    Py_LeaveRecursiveCall();
+    return status;
+}
+
+static int encode_key_unguarded(Buffer *b, PyObject *key) {
     PyTypeObject *kind = Py_TYPE(key);
     if (kind == &PyUnicode_Type) {
         if (PyUnicode_IS_ASCII(key)) {
@@ -356,7 +394,7 @@ static PyObject *partition_of(PyObject *module, PyObject *const *args, Py_ssize_
 
 /* spread(table, slots, salt=b'') -> a list of `slots` lists of (key, values) */
 static PyObject *spread(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs < 2 || nargs > 3 || !PyDict_Check(args[0])) {
+    if (nargs < 2 || nargs > 3 || !PyDict_CheckExact(args[0])) {
         PyErr_SetString(PyExc_TypeError, "spread(table: dict, slots, salt=b'')");
         return NULL;
     }
@@ -376,15 +414,24 @@ static PyObject *spread(PyObject *module, PyObject *const *args, Py_ssize_t narg
     }
     Py_ssize_t position = 0;
     PyObject *key, *values;
+    Py_ssize_t size = PyDict_GET_SIZE(table);
     while (PyDict_Next(table, &position, &key, &values)) {
         uint64_t slot = 0;
+        PyObject *item = PyTuple_Pack(2, key, values);  /* holds both while Python runs */
+        if (item == NULL) goto fail;
         if (slots > 1) {
             uint64_t hash;
-            if (hash_key(key, salt, salt_size, &hash) < 0) goto fail;
+            if (hash_key(key, salt, salt_size, &hash) < 0) {
+                Py_DECREF(item);
+                goto fail;
+            }
             slot = hash % (uint64_t)slots;
         }
-        PyObject *item = PyTuple_Pack(2, key, values);
-        if (item == NULL) goto fail;
+        if (PyDict_GET_SIZE(table) != size) {  /* a key's encoding changed the table */
+            Py_DECREF(item);
+            PyErr_SetString(PyExc_RuntimeError, "dictionary changed size during iteration");
+            goto fail;
+        }
         int status = PyList_Append(PyList_GET_ITEM(runs, slot), item);
         Py_DECREF(item);
         if (status < 0) goto fail;
@@ -399,14 +446,25 @@ fail:
 
 /* ---- the map-side table ------------------------------------------------------ */
 
+static int not_configured(void) {
+    PyErr_SetString(PyExc_RuntimeError, "simplemr._speedups is not configured");
+    return -1;
+}
+
 static int add_pair(PyObject *table, PyObject *item) {
     PyObject *key, *value, *unpacked = NULL;
     if (PyTuple_CheckExact(item) && PyTuple_GET_SIZE(item) == 2) {
         key = PyTuple_GET_ITEM(item, 0);
         value = PyTuple_GET_ITEM(item, 1);
     } else {
+        if (python_pair == NULL) return not_configured();
         unpacked = PyObject_CallOneArg(python_pair, item);  /* raises as `k, v = item` */
         if (unpacked == NULL) return -1;
+        if (!PyTuple_CheckExact(unpacked) || PyTuple_GET_SIZE(unpacked) != 2) {
+            Py_DECREF(unpacked);
+            PyErr_SetString(PyExc_TypeError, "pair() must return a 2-tuple");
+            return -1;
+        }
         key = PyTuple_GET_ITEM(unpacked, 0);
         value = PyTuple_GET_ITEM(unpacked, 1);
     }
@@ -433,30 +491,38 @@ static int add_pair(PyObject *table, PyObject *item) {
 
 /* map_records(mapper, records, table, limit, cursor) -> pairs added; see kernels.py */
 static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 5 || !PyDict_Check(args[2]) || !PyList_CheckExact(args[4]) ||
+    if (nargs != 5 || !PyDict_CheckExact(args[2]) || !PyList_CheckExact(args[4]) ||
         PyList_GET_SIZE(args[4]) != 3) {
         PyErr_SetString(PyExc_TypeError,
                         "map_records(mapper, records, table: dict, limit, cursor: [int, record, pairs])");
         return NULL;
     }
-    PyObject *mapper = args[0], *records = args[1], *table = args[2], *cursor = args[4];
-    Py_ssize_t limit = PyLong_AsSsize_t(args[3]);
-    if (limit == -1 && PyErr_Occurred()) return NULL;
+    PyObject *mapper = args[0], *table = args[2], *cursor = args[4];
+    Py_ssize_t limit;
+    if (parse_count(args[3], "limit", &limit) < 0) return NULL;
     Py_ssize_t taken = PyLong_AsSsize_t(PyList_GET_ITEM(cursor, 0));
     if (taken == -1 && PyErr_Occurred()) return NULL;
+    PyObject *records = PyObject_GetIter(args[1]);
+    if (records == NULL) return NULL;
     PyObject *record = PyList_GET_ITEM(cursor, 1);
     PyObject *pairs = PyList_GET_ITEM(cursor, 2);
     Py_INCREF(record);
     if (pairs == Py_None) {
         pairs = NULL;
     } else {
-        Py_INCREF(pairs);
+        pairs = PyObject_GetIter(pairs);
+        if (pairs == NULL) {
+            Py_DECREF(record);
+            Py_DECREF(records);
+            return NULL;
+        }
     }
-    Py_ssize_t added = 0;
+    Py_ssize_t added = 0, called = 0;
     int failed = 0;
     /* The table's new lists would set off a collection every few hundred keys,
-     * each promoting them a generation: collect after this call instead. A
-     * cycle the mapper makes waits at most `limit` pairs. */
+     * each promoting them a generation: collect after this call instead. So that
+     * the cycles a mapper makes cannot pile up, collecting resumes once `limit`
+     * records have been mapped in this call even if they yield few pairs. */
     int collecting = PyGC_Disable();
     while (added < limit) {
         if (pairs == NULL) {
@@ -467,6 +533,10 @@ static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t
             }
             Py_SETREF(record, next);
             taken++;
+            if (++called == limit && collecting) {
+                PyGC_Enable();
+                collecting = 0;
+            }
             PyObject *output = PyObject_CallOneArg(mapper, record);
             if (output == NULL) {
                 failed = 1;
@@ -496,23 +566,38 @@ static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t
         }
         added++;
     }
+    /* Set the exception aside while the cursor is written: it says where the task
+     * is, for an error message or the next call. */
+    PyObject *exception = failed ? PyErr_GetRaisedException_compat() : NULL;
     if (collecting) PyGC_Enable();
-    /* The cursor says where the task is, for an error message or the next call. */
-    PyObject *position = PyLong_FromSsize_t(taken);
-    if (position == NULL) {
-        Py_XDECREF(pairs);
-        Py_DECREF(record);
-        return NULL;
-    }
-    PyList_SetItem(cursor, 0, position);
-    PyList_SetItem(cursor, 1, record);  /* steals */
+    Py_DECREF(records);
     if (failed) Py_CLEAR(pairs);  /* a failed mapper's pairs are never resumed */
     if (pairs == NULL) {
         Py_INCREF(Py_None);
         pairs = Py_None;
     }
-    PyList_SetItem(cursor, 2, pairs);  /* steals */
-    if (failed) return NULL;
+    PyObject *position = PyLong_FromSsize_t(taken);
+    PyObject *saved = position == NULL ? NULL : PyList_New(3);
+    if (saved == NULL) {
+        Py_XDECREF(position);
+        Py_DECREF(pairs);
+        Py_DECREF(record);
+        Py_XDECREF(exception);
+        return NULL;
+    }
+    PyList_SET_ITEM(saved, 0, position);
+    PyList_SET_ITEM(saved, 1, record);
+    PyList_SET_ITEM(saved, 2, pairs);
+    int stored = PyList_SetSlice(cursor, 0, PY_SSIZE_T_MAX, saved);
+    Py_DECREF(saved);
+    if (stored < 0) {
+        Py_XDECREF(exception);
+        return NULL;
+    }
+    if (failed) {
+        PyErr_SetRaisedException_compat(exception);
+        return NULL;
+    }
     return PyLong_FromSsize_t(added);
 }
 
@@ -520,7 +605,16 @@ static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t
 
 /* Whether a key holds a float NaN where partition.canonical_key looks for one:
  * 1 yes, 0 no, -1 an error. */
+static int holds_nan_unguarded(PyObject *key);
+
 static int holds_nan(PyObject *key) {
+    if (Py_EnterRecursiveCall(" while looking for NaN in a key")) return -1;
+    int found = holds_nan_unguarded(key);
+    Py_LeaveRecursiveCall();
+    return found;
+}
+
+static int holds_nan_unguarded(PyObject *key) {
     PyTypeObject *kind = Py_TYPE(key);
     if (kind == &PyFloat_Type) return isnan(PyFloat_AS_DOUBLE(key));
     if (kind == &PyTuple_Type) {
@@ -550,7 +644,13 @@ static int holds_nan(PyObject *key) {
 static PyObject *canonical(PyObject *key) {
     int found = holds_nan(key);
     if (found < 0) return NULL;
-    if (found) return PyObject_CallOneArg(python_canonical_key, key);
+    if (found) {
+        if (python_canonical_key == NULL) {
+            not_configured();
+            return NULL;
+        }
+        return PyObject_CallOneArg(python_canonical_key, key);
+    }
     Py_INCREF(key);
     return key;
 }
@@ -559,15 +659,17 @@ static PyObject *canonical_key(PyObject *module, PyObject *key) { return canonic
 
 /* merge_items(table, items, limit, cursor) -> values added; see kernels.py */
 static PyObject *merge_items(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 4 || !PyDict_Check(args[0]) || !PyList_CheckExact(args[3]) ||
+    if (nargs != 4 || !PyDict_CheckExact(args[0]) || !PyList_CheckExact(args[3]) ||
         PyList_GET_SIZE(args[3]) != 2) {
         PyErr_SetString(PyExc_TypeError,
                         "merge_items(table: dict, items, limit, cursor: [key, values])");
         return NULL;
     }
-    PyObject *table = args[0], *items = args[1], *cursor = args[3];
-    Py_ssize_t limit = PyLong_AsSsize_t(args[2]);
-    if (limit == -1 && PyErr_Occurred()) return NULL;
+    PyObject *table = args[0], *cursor = args[3];
+    Py_ssize_t limit;
+    if (parse_count(args[2], "limit", &limit) < 0) return NULL;
+    PyObject *items = PyObject_GetIter(args[1]);
+    if (items == NULL) return NULL;
     Py_ssize_t added = 0;
     PyObject *last = NULL;
     int collecting = PyGC_Disable();  /* as in map_records */
@@ -623,18 +725,17 @@ static PyObject *merge_items(PyObject *module, PyObject *const *args, Py_ssize_t
         Py_XSETREF(last, item);
         if (status < 0) goto fail;
     }
-    if (last != NULL) {
-        PyObject *key = PyTuple_GET_ITEM(last, 0), *values = PyTuple_GET_ITEM(last, 1);
-        Py_INCREF(key);
-        Py_INCREF(values);
-        PyList_SetItem(cursor, 0, key);
-        PyList_SetItem(cursor, 1, values);
-        Py_DECREF(last);
-    }
     if (collecting) PyGC_Enable();
+    Py_DECREF(items);
+    if (last != NULL) {
+        int stored = PyList_SetSlice(cursor, 0, PY_SSIZE_T_MAX, last);  /* cursor[:] = last */
+        Py_DECREF(last);
+        if (stored < 0) return NULL;
+    }
     return PyLong_FromSsize_t(added);
 fail:
     if (collecting) PyGC_Enable();
+    Py_DECREF(items);
     Py_XDECREF(last);
     return NULL;
 }
@@ -674,6 +775,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef speedups_module = {
     PyModuleDef_HEAD_INIT, "simplemr._speedups",
     "The compiled twin of simplemr.kernels (see simplemr.core).", -1, methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&speedups_module); }

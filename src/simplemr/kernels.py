@@ -45,6 +45,7 @@ def map_records(
     (or None)]``: it lets the next call go on where this one stopped, and names the
     record the mapper raised on.
     """
+    _check_limit(limit)
     added = 0
     get = table.get
     pairs = cursor[2]
@@ -91,6 +92,7 @@ def merge_items(
     their key (every NaN one key: ``canonical_key``), until ``limit`` values are
     added or the items run out; return how many were added. ``cursor`` receives
     the last ``[key, values]`` taken (what the size estimate samples)."""
+    _check_limit(limit)
     added = 0
     get = table.get
     last = None
@@ -113,6 +115,11 @@ def merge_items(
     if last is not None:
         cursor[:] = last
     return added
+
+
+def _check_limit(limit: int) -> None:
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
 
 
 def spread(
