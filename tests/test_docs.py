@@ -82,11 +82,20 @@ NOT_RUN = {
         "a benchmark: hours of machine time, a JRE and the shared corpus"
     ),
     ".venv/bin/pip install -e '.[test]'        # psutil": "a benchmark: minutes to hours",
-    ".venv/bin/python bench/user_jobs.py --sizes 50 --json-lines 1000000 --contenders serial simplemr-1 simplemr-2": (  # noqa: E501
-        "a benchmark: ten minutes of machine time and the shared corpus"
+    ".venv/bin/pip install py-spy && .venv/bin/python bench/where_time_goes.py --sizes 20 --json-lines 300000": (  # noqa: E501
+        "a profile: installs py-spy, minutes of machine time and the shared corpus"
     ),
-    ".venv/bin/python bench/wordcount.py --sizes 100 --shapes files docs --contenders single simplemr-1 simplemr-2": (  # noqa: E501
-        "a benchmark: minutes of machine time, the shared corpus and the machine's docs"
+    ".venv/bin/python bench/user_jobs.py --sizes 200 --json-lines 3000000 --contenders serial simplemr-1 simplemr-2": (  # noqa: E501
+        "a benchmark: half an hour of machine time and the shared corpus"
+    ),
+    ".venv/bin/python bench/wordcount.py --sizes 1000 --shapes files single --contenders single simplemr-2": (  # noqa: E501
+        "a benchmark: minutes of machine time and the shared corpus"
+    ),
+    ".venv/bin/python bench/wordcount.py --sizes 100 --shapes docs --contenders single simplemr-1 simplemr-2": (  # noqa: E501
+        "a benchmark: minutes of machine time and the machine's documentation"
+    ),
+    ".venv/bin/python bench/inverted_index.py --sizes 200 --shapes single --contenders single simplemr-2": (  # noqa: E501
+        "a benchmark: minutes of machine time and the shared corpus"
     ),
     ".venv/bin/python bench/wordcount.py --sizes 100 --repeat 3     # medians of 3": (
         "a benchmark: minutes to hours"
