@@ -42,7 +42,8 @@ class MapFunctions:
 
     ``setup`` hooks run before the first record; ``mapper(record)`` yields pairs
     (given a whole block with ``bulk``); ``combine(key, values)`` returns the
-    values standing for ``values``; ``mapper_final()`` yields more pairs after
+    values standing for ``values`` (for keys of at least ``combine_from`` values);
+    ``mapper_final()`` yields more pairs after
     the last record, ``combiner_final()`` pairs that bypass the combiner. The
     task runs inside ``scope(context)`` if given (a working folder, variables).
     """
@@ -53,6 +54,14 @@ class MapFunctions:
     mapper_final: Callable[[], Pairs] | None = None
     combiner_final: Callable[[], Pairs] | None = None
     scope: Scope | None = None
+    #: The fewest values a key must hold in the buffer for ``combine`` to be called.
+    combine_from: int = 2
+
+
+#: What a plain combiner (``MapReduce(..., combiner)``) runs from: below 8 values, a
+#: call costs more than the values it saves in the shuffle, and it may run on any
+#: subset of a key's values, or none.
+WORTH_COMBINING = 8
 
 
 @dataclass(frozen=True)
@@ -114,7 +123,11 @@ class FunctionStep:
         combiner = self.combiner
         if combiner is None:
             return MapFunctions(self.mapper)
-        return MapFunctions(self.mapper, lambda key, values: [combiner(key, iter(values))])
+        return MapFunctions(
+            self.mapper,
+            lambda key, values: [combiner(key, iter(values))],
+            combine_from=WORTH_COMBINING,
+        )
 
     def reduce_task(self) -> ReduceFunctions:
         return ReduceFunctions(_results_of(self.reducer))

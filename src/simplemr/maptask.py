@@ -70,11 +70,6 @@ class MapOutput:
         return dataclasses.replace(self, path=None, segments=segments)
 
 
-#: From how many values a key is combined: below, a call of the combiner costs more
-#: than the values it would save in the shuffle (it may run on any subset, or none).
-WORTH_COMBINING = 8
-
-
 class _Buffer(GroupTable):
     """The map-side table of ``{key: [values]}`` and its spilling."""
 
@@ -137,11 +132,12 @@ class _Buffer(GroupTable):
 
     def combine(self) -> None:
         combine = self.functions.combine
+        combine_from = self.functions.combine_from
         assert combine is not None
         combined_in = combined_out = 0
         dropped = []
         for key, values in self.groups.items():
-            if len(values) >= WORTH_COMBINING:
+            if len(values) >= combine_from:
                 try:
                     combined = combine(key, values)
                 except user_errors() as error:

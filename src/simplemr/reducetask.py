@@ -19,7 +19,6 @@ import contextlib
 import itertools
 import math
 import os
-import pickle
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from .segments import (
     Segment,
     SegmentWriter,
     dumps,
+    load_batch,
     read_batches,
     read_segment,
     read_segments,
@@ -122,7 +122,7 @@ class _Overflow:
         with open_own(self.path) as file:
             while file.tell() < self.nbytes:
                 progressed()
-                yield from watch_records(iter(pickle.load(file)))
+                yield from watch_records(iter(load_batch(file)))
 
 
 def group_within_budget(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import gc
 import io
 import itertools
 import operator
@@ -39,6 +40,7 @@ __all__ = [
     "Segment",
     "SegmentWriter",
     "dumps",
+    "load_batch",
     "load_segment",
     "read_batch_lists",
     "read_batches",
@@ -107,6 +109,19 @@ def dumps(obj: Any) -> bytes:
         return pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, AttributeError, TypeError):
         return cloudpickle.dumps(obj, pickle.HIGHEST_PROTOCOL)  # type: ignore[no-any-return]
+
+
+def load_batch(file: IO[bytes]) -> Any:
+    """Read the next pickled batch of ``file``, with the cyclic garbage collector off:
+    the batch's lists and tuples, kept by the table they go to, would otherwise set
+    off collections that cost more than reading them (a batch holds no cycles)."""
+    if not gc.isenabled():
+        return pickle.load(file)
+    gc.disable()
+    try:
+        return pickle.load(file)
+    finally:
+        gc.enable()
 
 
 class SegmentWriter:
@@ -200,7 +215,7 @@ def _pickles_in(data: bytes, progress: ReadProgress | None) -> Iterator[Any]:
     stream = io.BytesIO(data)
     while stream.tell() < len(data):
         start = stream.tell()
-        yield pickle.load(stream)
+        yield load_batch(stream)
         if progress is not None:  # once the batch is used: never ahead of the reader
             progress.done += stream.tell() - start
 
@@ -229,7 +244,7 @@ def read_segment(
             file.seek(start)
             position = start
             while position < end:
-                yield from took(pickle.load(file))
+                yield from took(load_batch(file))
                 if progress is not None:  # once the batch is used: never ahead of the reader
                     progress.done += file.tell() - position
                 position = file.tell()
@@ -272,7 +287,7 @@ def read_batch_lists(source: str | bytes) -> Iterator[list[Any]]:
     with open_own(source, buffering=_BUFFER) as file:
         while True:
             try:
-                batch = pickle.load(file)
+                batch = load_batch(file)
             except EOFError:
                 return
             yield batch

@@ -20,6 +20,7 @@ single bytes below 0x80, which never occur inside a multi-byte character.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import string
 from collections import Counter
@@ -205,7 +206,7 @@ class WordCountStep(FunctionStep):
     def map_task(self) -> MapFunctions:
         tokens = _TaskTokens()
         plain = super().map_task()
-        return MapFunctions(tokens.count, plain.combine, mapper_final=tokens.words)
+        return dataclasses.replace(plain, mapper=tokens.count, mapper_final=tokens.words)
 
 
 def job(**options: Any) -> MapReduce:
