@@ -80,8 +80,21 @@ class Segment:
         return found
 
 
+_second = operator.itemgetter(1)
+
+#: The longest list of values for which a spill is cut into batches by item count.
+_SHORT = 16
+
+
 def _batches(items: Iterable[tuple[Any, list[Any]]]) -> Iterator[list[tuple[Any, list[Any]]]]:
     """Group items into batches of about BATCH_VALUES values, cutting long lists."""
+    items = items if isinstance(items, list) else list(items)
+    longest = max(map(len, map(_second, items)), default=0)
+    if longest <= _SHORT:  # every list short (distinct keys, combined values): slice
+        step = max(1, BATCH_VALUES // (longest + 1))
+        for start in range(0, len(items), step):
+            yield items[start : start + step]
+        return
     batch: list[tuple[Any, list[Any]]] = []
     size = 0
     for key, values in items:
@@ -199,9 +212,6 @@ class ReadProgress:
     def fraction(self) -> float:
         """The part read so far, from 0 to 1 (1 for no bytes at all)."""
         return self.done / self.total if self.total else 1.0
-
-
-_second = operator.itemgetter(1)
 
 
 def _nbytes(segment: Segment | bytes, bucket: int | None) -> int:
