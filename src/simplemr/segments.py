@@ -127,7 +127,8 @@ def dumps(obj: Any) -> bytes:
 def load_batch(file: IO[bytes]) -> Any:
     """Read the next pickled batch of ``file``, with the cyclic garbage collector off:
     the batch's lists and tuples, kept by the table they go to, would otherwise set
-    off collections that cost more than reading them (a batch holds no cycles)."""
+    off collections that cost more than reading them. (Collection resumes after each
+    batch, so a cycle inside one waits for the next collection.)"""
     if not gc.isenabled():
         return pickle.load(file)
     gc.disable()

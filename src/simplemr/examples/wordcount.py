@@ -8,7 +8,11 @@ with a space; split on whitespace; lowercase each word; keep a word if
 The mapper is a bulk mapper: it takes a block of a few MiB of lines and counts
 its words with C-speed methods and ``collections.Counter``, because calling a
 Python function per line or per word would cost more than the work itself. It
-is equivalent to ``count_line`` applied to every line, summed.
+is equivalent to ``count_line`` applied to every line, summed. In the job
+(``WordCountStep``) each map task keeps one counter of raw tokens across all its
+blocks and turns it into words once, at its end (or when it grows past
+``RAW_TOKENS_HELD`` distinct tokens), so each distinct token is decoded and
+judged once a task, not once a block.
 
 On a ``TextBlock`` (text files in UTF-8 and other ASCII-compatible encodings)
 it counts the raw bytes: ``bytes.translate`` blanks the punctuation about
@@ -95,11 +99,16 @@ def count_bytes(data: bytes, encoding: str = "utf-8", errors: str = "replace") -
 
 
 def raw_tokens(data: bytes, encoding: str = "utf-8", errors: str = "replace") -> Counter[bytes]:
-    """Count the raw tokens of whole lines given as bytes: the comment lines left
-    out, punctuation blanked, split on ASCII whitespace."""
+    """Count the raw tokens of whole lines given as bytes."""
+    return Counter(_tokens(data, encoding, errors))
+
+
+def _tokens(data: bytes, encoding: str, errors: str) -> list[bytes]:
+    """The raw tokens of whole lines given as bytes: the comment lines left out,
+    punctuation blanked, split on ASCII whitespace."""
     if b".." in data:
         data = _without_comment_lines(data, encoding, errors)
-    return Counter(data.translate(_BYTES_TO_SPACE).split())
+    return data.translate(_BYTES_TO_SPACE).split()
 
 
 def words_of_tokens(
@@ -186,9 +195,7 @@ class _TaskTokens:
         if codec != self.codec:
             yield from self.words()
             self.codec = codec
-        if b".." in data:
-            data = _without_comment_lines(data, *codec)
-        self.tokens.update(data.translate(_BYTES_TO_SPACE).split())
+        self.tokens.update(_tokens(data, *codec))  # Counter counts a list in C
         if len(self.tokens) > RAW_TOKENS_HELD:
             yield from self.words()
 
