@@ -16,7 +16,7 @@ this module is the reference it is tested against (``core.py`` picks one).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from .partition import canonical_key, partition_of
@@ -32,7 +32,7 @@ def pair(item: Any) -> tuple[Any, Any]:
 
 def map_records(
     mapper: Callable[[Any], Iterable[tuple[Any, Any]]],
-    records: Iterator[Any],
+    records: Iterable[Any],
     table: dict[Any, list[Any]],
     limit: int,
     cursor: list[Any],
@@ -46,12 +46,20 @@ def map_records(
     record the mapper raised on.
     """
     _check_limit(limit)
+    records = iter(records)
     added = 0
     get = table.get
     pairs = cursor[2]
     cursor[2] = None
     try:
-        if pairs is not None:
+        while True:
+            if pairs is None:
+                record = next(records, _END)
+                if record is _END:
+                    return added
+                cursor[0] += 1
+                cursor[1] = record
+                pairs = iter(mapper(record))
             for key, value in pairs:
                 values = get(key)
                 if values is None:
@@ -62,29 +70,18 @@ def map_records(
                 if added >= limit:
                     cursor[2] = pairs
                     return added
-        for record in records:
-            cursor[0] += 1
-            cursor[1] = record
-            pairs = iter(mapper(record))
-            for key, value in pairs:
-                values = get(key)
-                if values is None:
-                    table[key] = [value]
-                else:
-                    values.append(value)
-                added += 1
-                if added >= limit:
-                    cursor[2] = pairs
-                    return added
+            pairs = None
     except BaseException:
         cursor[2] = None
         raise
-    return added
+
+
+_END = object()
 
 
 def merge_items(
     table: dict[Any, list[Any]],
-    items: Iterator[tuple[Any, list[Any]]],
+    items: Iterable[tuple[Any, list[Any]]],
     limit: int,
     cursor: list[Any],
 ) -> int:
