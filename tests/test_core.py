@@ -226,6 +226,16 @@ def test_a_spill_is_spread_as_the_pure_one_spreads_it(table: dict, slots: int, s
     assert compiled.spread(table, slots, salt) == kernels.spread(table, slots, salt)
 
 
+@needs_compiled
+@given(data=st.lists(st.sampled_from([b"a", b"\n", b"\r", b"\r\n", b"\n\r", b"xy"])).map(b"".join))
+def test_line_endings_are_counted_as_the_pure_core_counts_them(data: bytes) -> None:
+    assert compiled.line_endings(data) == kernels.line_endings(data)
+    text = data.decode()
+    assert kernels.line_endings(data) == len(text.splitlines()) - (
+        0 if not text or text.endswith(("\n", "\r")) else 1
+    )
+
+
 def _in_python(code: str, **environment: str) -> str:
     result = subprocess.run(
         [sys.executable, "-c", code],

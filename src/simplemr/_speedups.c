@@ -740,6 +740,35 @@ fail:
     return NULL;
 }
 
+/* ---- line endings ------------------------------------------------------------ */
+
+/* line_endings(data) -> how many line endings data holds: "\n", "\r\n" or a lone
+ * "\r" (a "\r" at the very end counts), as kernels.line_endings, in one pass. */
+static PyObject *line_endings(PyObject *module, PyObject *data) {
+    if (!PyBytes_Check(data)) {
+        PyErr_SetString(PyExc_TypeError, "line_endings needs bytes");
+        return NULL;
+    }
+    const char *start = PyBytes_AS_STRING(data);
+    const char *end = start + PyBytes_GET_SIZE(data);
+    Py_ssize_t endings = 0;
+    const char *p = start;
+    while (p < end) {
+        const char *newline = memchr(p, '\n', (size_t)(end - p));
+        const char *carriage = memchr(p, '\r', (size_t)((newline ? newline : end) - p));
+        if (carriage != NULL) {  /* a "\r" comes first: it ends a line, with its "\n" if next */
+            endings++;
+            p = carriage + 1;
+            if (p < end && *p == '\n') p++;
+            continue;
+        }
+        if (newline == NULL) break;
+        endings++;
+        p = newline + 1;
+    }
+    return PyLong_FromSsize_t(endings);
+}
+
 /* ---- the module -------------------------------------------------------------- */
 
 static PyObject *configure(PyObject *module, PyObject *args) {
@@ -758,6 +787,7 @@ static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
      "configure(key_bytes, pair, canonical_key): the Python functions this module defers to."},
     {"canonical_key", canonical_key, METH_O, "As partition.canonical_key."},
+    {"line_endings", line_endings, METH_O, "line_endings(data) -> int, as kernels.line_endings."},
     {"key_bytes", key_bytes, METH_O, "The canonical bytes of a key (as partition.key_bytes)."},
     {"stable_hash", (PyCFunction)(void (*)(void))stable_hash, METH_FASTCALL,
      "stable_hash(key, salt=b'') -> int, as partition.stable_hash."},

@@ -14,8 +14,8 @@ from types import ModuleType
 
 from . import kernels, partition
 
-__all__ = ["NAME", "compiled", "map_records", "merge_items", "partition_of", "spread",
-           "stable_hash"]  # fmt: skip
+__all__ = ["NAME", "compiled", "line_endings", "map_records", "merge_items", "partition_of",
+           "spread", "stable_hash"]  # fmt: skip
 
 
 def _compiled() -> ModuleType | None:
@@ -35,6 +35,7 @@ compiled = _compiled()
 NAME = "compiled core (C)" if compiled is not None else "pure-Python core"
 
 _source: ModuleType = compiled if compiled is not None else kernels
+line_endings = _source.line_endings
 map_records = _source.map_records
 merge_items = _source.merge_items
 spread = _source.spread

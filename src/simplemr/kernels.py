@@ -21,7 +21,7 @@ from typing import Any
 
 from .partition import canonical_key, partition_of
 
-__all__ = ["map_records", "merge_items", "pair", "spread"]
+__all__ = ["line_endings", "map_records", "merge_items", "pair", "spread"]
 
 
 def pair(item: Any) -> tuple[Any, Any]:
@@ -128,3 +128,11 @@ def spread(
     for key, values in table.items():
         runs[partition_of(key, slots, salt)].append((key, values))
     return runs
+
+
+def line_endings(data: bytes) -> int:
+    """How many line endings ``data`` holds: ``\\n``, ``\\r\\n`` or a lone ``\\r``."""
+    endings = data.count(b"\n")
+    if b"\r" in data:
+        endings += data.count(b"\r") - data.count(b"\r\n")
+    return endings

@@ -16,6 +16,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import core
 from .errors import InputError
 from .filesystems import open_binary
 from .textfiles import READ_ERRORS, CombinedSplit, TextFiles, TextSplit
@@ -43,9 +44,7 @@ def lines_before(path: str, offsets: Sequence[int]) -> list[int]:
                 chunk = file.read(min(_CHUNK, target - position))
                 if not chunk:
                     break
-                endings += chunk.count(b"\n")
-                if b"\r" in chunk:
-                    endings += chunk.count(b"\r") - chunk.count(b"\r\n")
+                endings += core.line_endings(chunk)
                 if last_was_cr and chunk.startswith(b"\n"):
                     endings -= 1  # a "\r\n" cut between two reads counted twice
                 last_was_cr = chunk.endswith(b"\r")
