@@ -264,15 +264,20 @@ def main() -> None:
 def print_summary(summary: list[tuple[str, dict]]) -> None:
     """The jobs' own seconds (from start to results in hand, without the interpreter's
     start or the checking of the output), against the serial loop."""
+    peers = [name for name in CONTENDERS[3:] if any(name in seconds for _, seconds in summary)]
     print("| job | serial loop (s) | simplemr 1 worker (s) | 1 worker / serial "
-          "| simplemr 2 workers (s) | speed-up |")  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|")
+          "| simplemr 2 workers (s) | speed-up |"
+          + "".join(f" {name} (s) |" for name in peers))  # fmt: skip
+    print("|---|---:|---:|---:|---:|---:|" + "---:|" * len(peers))
     for job_name, seconds in summary:
         serial, one, two = (seconds.get(name) for name in CONTENDERS[:3])
-        if None in (serial, one, two):
+        if serial is None or one is None or two is None:
             continue
+        others = "".join(
+            f" {seconds[name]:.1f} |" if seconds.get(name) else " - |" for name in peers
+        )
         print(f"| {job_name} | {serial:.1f} | {one:.1f} | {one / serial:.2f} | {two:.1f} "
-              f"| {serial / two:.2f}x |")  # fmt: skip
+              f"| {serial / two:.2f}x |{others}")  # fmt: skip
 
 
 if __name__ == "__main__":
