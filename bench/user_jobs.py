@@ -163,10 +163,10 @@ def serial(job: UserJob, files: list[str]) -> list:
     return [job.reducer(key, iter(values)) for key, values in groups.items()]
 
 
-def with_simplemr(job: UserJob, files: list[str], workers: int) -> list:
+def with_simplemr(job: UserJob, files: list[str], workers: int, memory: str | None) -> list:
     import simplemr
 
-    mr = simplemr.MapReduce(job.mapper, job.reducer, job.combiner, workers=workers)
+    mr = simplemr.MapReduce(job.mapper, job.reducer, job.combiner, workers=workers, memory=memory)
     return mr.run(simplemr.input_files(files, job.input)).results
 
 
@@ -216,14 +216,14 @@ def with_recipe(job: UserJob, files: list[str]) -> list:
     return recipe.pool.map(_recipe_reduce, [(job.reducer, item) for item in groups])
 
 
-def run_contender(name: str, data: Path, job_name: str) -> None:
+def run_contender(name: str, data: Path, job_name: str, memory: str | None) -> None:
     job = JOBS[job_name]
     files = harness.corpus_files(data)
     started = time.perf_counter()
     if name == "serial":
         results = serial(job, files)
     elif name.startswith("simplemr-"):
-        results = with_simplemr(job, files, int(name.split("-")[1]))
+        results = with_simplemr(job, files, int(name.split("-")[1]), memory)
     elif name == "dask-bag":
         results = with_dask_bag(job, files)
     else:
@@ -237,10 +237,13 @@ def main() -> None:
         parser.add_argument("--jobs", nargs="+", default=list(JOBS), choices=list(JOBS))
         parser.add_argument("--json-lines", type=int, default=3_000_000)
         parser.add_argument("--job", help="one job, in the contender's process")
+        parser.add_argument(
+            "--memory", help="simplemr's budget for the whole job (default: its own)"
+        )
 
     args = harness.parse_arguments(__doc__, CONTENDERS, [200], recipe_gib=16, extra=options)
     if args.contender:
-        run_contender(args.contender, args.data, args.job)
+        run_contender(args.contender, args.data, args.job, args.memory)
         return
     print(f"User-shaped jobs on {harness.machine()}, {time.strftime('%Y-%m-%d')}\n")
     text = harness.build_corpus(args.sizes[0], args.source)
@@ -250,7 +253,8 @@ def main() -> None:
         total = harness.corpus_bytes(data)
         rows = harness.run_contenders(
             __file__, args.contenders, data, args.timeout, args.recipe_memory << 30,
-            args.repeat, extra=["--job", job_name],
+            args.repeat,
+            extra=["--job", job_name, *(["--memory", args.memory] if args.memory else [])],
         )  # fmt: skip
         reference = next((row.digest for row in rows if row.ok and row.contender == "serial"), None)
         print(f"### {job_name}: {total / 1e6:.0f} MB in {len(harness.corpus_files(data))} files\n")
