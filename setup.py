@@ -26,8 +26,8 @@ class OptionalBuildExt(build_ext):
 setup(
     ext_modules=[
         Extension(
-            "simplemr._speedups",
-            ["src/simplemr/_speedups.c"],
+            "simplemr.core._speedups",
+            ["src/simplemr/core/_speedups.c"],
             extra_compile_args=["-O2"],
             optional=True,
         )

@@ -12,7 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from simplemr import core, kernels, partition
+from simplemr import core
+from simplemr.core import partition
+from simplemr.core import pure as kernels
 
 compiled = core.compiled
 needs_compiled = pytest.mark.skipif(compiled is None, reason="the compiled core is not built")
@@ -262,7 +264,7 @@ def test_simplemr_pure_forces_the_pure_core_and_version_says_which() -> None:
 
 @pytest.mark.skipif(not os.environ.get("CI"), reason="a machine without a compiler may lack it")
 def test_the_install_built_the_compiled_core() -> None:
-    assert compiled is not None, "pip install did not build simplemr._speedups"
+    assert compiled is not None, "pip install did not build simplemr.core._speedups"
     assert core.NAME == "compiled core (C)"
 
 

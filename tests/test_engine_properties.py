@@ -23,7 +23,9 @@ from sample_jobs import (
 )
 
 import simplemr
-from simplemr import core, kernels, partition
+from simplemr import core
+from simplemr.core import partition
+from simplemr.core import pure as kernels
 
 words = st.text(alphabet="abc de\tf", max_size=30)
 JOBS = {

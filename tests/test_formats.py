@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import simplemr
-from simplemr.output import format_value
+from simplemr.io.output import format_value
 
 
 def collect(records: Any, **options: Any) -> list[Any]:

@@ -13,9 +13,9 @@ import sys
 from pathlib import Path
 
 import simplemr
-from simplemr.output import write_results
-from simplemr.task import TaskContext, local_folder
-from simplemr.workdir import is_stale, make_workdir, owner_tag
+from simplemr.io.output import write_results
+from simplemr.io.workdir import is_stale, make_workdir, owner_tag
+from simplemr.shuffle.task import TaskContext, local_folder
 
 
 def dead_pid() -> int:

@@ -9,7 +9,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import simplemr
-from simplemr.numbered import lines_before
+from simplemr.io.numbered import lines_before
 
 pieces = st.sampled_from([b"a", b"bc", b"\n", b"\r", b"\r\n", b"\xc3\xa9", b" ", b"\n\n"])
 texts = st.lists(pieces, max_size=60).map(b"".join)

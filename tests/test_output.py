@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import simplemr
-from simplemr.output import check_target, format_jsonl, format_tsv, output_kind, write_results
+from simplemr.io.output import check_target, format_jsonl, format_tsv, output_kind, write_results
 
 
 def test_kinds_by_target() -> None:

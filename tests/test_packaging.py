@@ -33,7 +33,7 @@ def test_the_sdist_carries_its_tests_docs_and_examples_and_they_pass(tmp_path: P
     sample = "src/simplemr/examples/sample/mapreduce-with-simplemr.rst"
     for needed in ("tests/conftest.py", "tests/reference.py", "tests/sample_jobs.py",
                    "docs/guide.md", "examples/make_data.py", "CHANGELOG.md", "LICENSE",
-                   "src/simplemr/py.typed", "src/simplemr/_speedups.c", "setup.py",
+                   "src/simplemr/py.typed", "src/simplemr/core/_speedups.c", "setup.py",
                    sample):  # fmt: skip
         assert needed in names, needed
     assert not any("__pycache__" in name for name in names)
@@ -75,8 +75,10 @@ def _wheel(tmp_path: Path, **environment: str) -> tuple[subprocess.CompletedProc
 @pytest.mark.timeout(600)
 def test_a_wheel_carries_the_compiled_core(tmp_path: Path) -> None:
     _, names = _wheel(tmp_path)
-    assert any(name.startswith("simplemr/_speedups.") and name.endswith(".so") for name in names)
-    assert "simplemr/kernels.py" in names  # the pure core, the fallback
+    assert any(
+        name.startswith("simplemr/core/_speedups.") and name.endswith(".so") for name in names
+    )
+    assert "simplemr/core/pure.py" in names  # the pure core, the fallback
 
 
 @pytest.mark.timeout(600)
@@ -86,4 +88,4 @@ def test_without_a_compiler_the_install_has_the_pure_core_and_says_so(tmp_path: 
     assert "the compiled core was not built" in said
     assert "the pure-Python core runs" in said
     assert not any(name.endswith(".so") for name in names)
-    assert "simplemr/core.py" in names
+    assert "simplemr/core/__init__.py" in names

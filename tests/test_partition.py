@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sample_jobs import Point
 
 import simplemr
-from simplemr.partition import key_bytes, partition_of, stable_hash
+from simplemr.core.partition import key_bytes, partition_of, stable_hash
 
 
 class Moment(datetime.datetime):
@@ -51,7 +51,7 @@ PROGRAM = """
 import json, sys
 sys.path.insert(0, {tests!r})
 from test_partition import KEYS
-from simplemr.partition import stable_hash
+from simplemr.core.partition import stable_hash
 print(json.dumps([stable_hash(key) for key in KEYS]))
 """
 
@@ -201,7 +201,7 @@ def test_a_job_class_combiner_keeps_a_nan_key() -> None:
 
 
 def test_canonical_keys_merge_nans_and_leave_the_rest_alone() -> None:
-    from simplemr.partition import NAN, canonical_key, same_key
+    from simplemr.core.partition import NAN, canonical_key, same_key
 
     key = ("a", 1, (2.5, "b"))
     assert canonical_key(key) is key
@@ -216,7 +216,7 @@ def test_canonical_keys_merge_nans_and_leave_the_rest_alone() -> None:
 def test_a_hot_nan_key_keeps_its_spilled_values_through_a_resplit(tmp_path) -> None:
     from collections import defaultdict
 
-    from simplemr.reducetask import _Scratch, group_within_budget
+    from simplemr.shuffle.reducetask import _Scratch, group_within_budget
 
     items = [(float("nan"), list(range(5000)))] + [(i, [i]) for i in range(20_000)]
     scratch = _Scratch(str(tmp_path), defaultdict(int))

@@ -16,8 +16,8 @@ from sample_jobs import CountingDyingOnce
 import simplemr
 from simplemr.cli import main
 from simplemr.examples import wordcount
-from simplemr.report import render_report
-from simplemr.summary import Summary, format_summary
+from simplemr.observe.report import render_report
+from simplemr.observe.summary import Summary, format_summary
 
 
 def check_events(result: simplemr.JobResult) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 import simplemr
 from simplemr.errors import WorkFolderError
-from simplemr.workdir import create_private, open_own
+from simplemr.io.workdir import create_private, open_own
 
 
 def test_a_temp_root_others_can_write_without_the_sticky_bit_is_refused(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from simplemr.segments import ReadProgress, SegmentWriter, load_segment, read_segments
+from simplemr.shuffle.segments import ReadProgress, SegmentWriter, load_segment, read_segments
 
 
 def test_segments_read_back_from_file_or_bytes_counting_every_byte(tmp_path: Path) -> None:

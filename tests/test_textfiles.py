@@ -13,8 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import simplemr
-from simplemr import InputError, JobDefinitionError, textfiles
-from simplemr.textfiles import TextFiles, text_files
+from simplemr import InputError, JobDefinitionError
+from simplemr.io import textfiles
+from simplemr.io.textfiles import TextFiles, text_files
 
 
 def read_all(files: TextFiles, workers: int = 2) -> tuple[list[str], dict[str, int]]:

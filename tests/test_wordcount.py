@@ -10,9 +10,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import simplemr
-from simplemr import textfiles
 from simplemr.examples import wordcount
-from simplemr.textfiles import TextBlock
+from simplemr.io import textfiles
+from simplemr.io.textfiles import TextBlock
 
 pieces = st.sampled_from(
     [

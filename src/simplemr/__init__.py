@@ -23,9 +23,9 @@ from .errors import (
     WorkFolderError,
 )
 from .executors import Executor
-from .formats import input_files
+from .io.formats import input_files
+from .io.textfiles import text_files
 from .jobclass import Job, Step
-from .textfiles import text_files
 
 __version__ = "0.1.0"
 

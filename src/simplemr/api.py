@@ -13,11 +13,11 @@ from .errors import JobDefinitionError, check_positive_int
 from .events import PhaseSpan, TaskEvent
 from .executors import Executor, make_executor
 from .executors.local import available_cores
-from .inputs import input_locations
+from .io.inputs import input_locations
+from .io.output import check_target, resolve_line_format, write_results
 from .job import FunctionStep, JobSpec, StepSpec
 from .memory import MIN_WORKER_BUDGET, default_budget, format_size, parse_size
-from .output import check_target, resolve_line_format, write_results
-from .progress import Progress, TerminalProgress
+from .observe.progress import Progress, TerminalProgress
 from .signals import stopping_on_signals
 
 __all__ = ["DEFAULT_TASK_TIMEOUT", "JobResult", "MapReduce", "available_cores"]

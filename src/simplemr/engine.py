@@ -36,16 +36,16 @@ from .errors import (
 )
 from .events import PhaseSpan, TaskEvent
 from .executors import Completion, Executor, Task, TaskFailure
-from .inputs import plan_splits
+from .io.inputs import plan_splits
+from .io.workdir import make_workdir
 from .job import JobSpec
-from .maptask import SKIPPED_SHOWN, MapOutput, run_map_task, run_results_map_task
 from .memory import format_size
-from .progress import Progress
-from .reducetask import ReduceOutput, read_results, run_reduce_task
-from .segments import read_batches
-from .sorting import merge_sorted
-from .task import TaskContext
-from .workdir import make_workdir
+from .observe.progress import Progress
+from .shuffle.maptask import SKIPPED_SHOWN, MapOutput, run_map_task, run_results_map_task
+from .shuffle.reducetask import ReduceOutput, read_results, run_reduce_task
+from .shuffle.segments import read_batches
+from .shuffle.sorting import merge_sorted
+from .shuffle.task import TaskContext
 
 __all__ = ["ResultStream", "run_job"]
 

@@ -26,7 +26,7 @@ Hook = tuple[str, Callable[[], Any]]
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
-    from .task import TaskContext
+    from .shuffle.task import TaskContext
 
     #: What a whole task runs inside, given the task's attempt (its folder, its number).
     Scope = Callable[[TaskContext], AbstractContextManager[None]]

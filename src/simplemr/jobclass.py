@@ -32,13 +32,13 @@ from dataclasses import dataclass, fields
 from typing import Any, NoReturn
 
 from .api import JobResult, MapReduce
+from .core.partition import same_key
 from .counters import increment_counter
 from .errors import JobDefinitionError
-from .formats import input_files
-from .inputs import InputSource
+from .io.formats import input_files
+from .io.inputs import InputSource
+from .io.output import output_kind
 from .job import MapFunctions, ReduceFunctions
-from .output import output_kind
-from .partition import same_key
 
 __all__ = ["Job", "Step"]
 

@@ -23,11 +23,11 @@ from ..api import DEFAULT_TASK_TIMEOUT
 from ..errors import InputError, JobDefinitionError, WorkFolderError
 from ..executors import EXECUTORS
 from ..executors.local import available_cores
+from ..io.textfiles import BINARY_SNIFF, describe_special, expand_paths
+from ..io.workdir import create_private, make_workdir
 from ..memory import MiB, format_size, parse_size
-from ..report import render_report
-from ..summary import Summary, format_summary
-from ..textfiles import BINARY_SNIFF, describe_special, expand_paths
-from ..workdir import create_private, make_workdir
+from ..observe.report import render_report
+from ..observe.summary import Summary, format_summary
 
 EXIT_DONE = 0
 EXIT_FAILED = 1

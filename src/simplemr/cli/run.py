@@ -23,9 +23,9 @@ from types import ModuleType
 import cloudpickle
 
 from ..errors import InputError, JobDefinitionError
-from ..formats import FORMATS, input_files
+from ..io.formats import FORMATS, input_files
+from ..io.output import LINE_FORMATS, check_target, output_kind, resolve_line_format
 from ..jobclass import Job
-from ..output import LINE_FORMATS, check_target, output_kind, resolve_line_format
 from .common import (
     EXIT_STATUS_HELP,
     PATHS_HELP,

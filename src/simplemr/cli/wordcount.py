@@ -11,9 +11,9 @@ from importlib import resources
 
 from ..errors import JobDefinitionError
 from ..examples import wordcount
-from ..inputs import input_locations
-from ..output import check_target, write_results
-from ..textfiles import text_files
+from ..io.inputs import input_locations
+from ..io.output import check_target, write_results
+from ..io.textfiles import text_files
 from .common import (
     EXIT_STATUS_HELP,
     PATHS_HELP,

@@ -20,7 +20,7 @@ from multiprocessing import current_process
 from typing import Any
 
 from ..errors import InputError, check_positive_int
-from ..task import TaskContext, UserCodeError
+from ..shuffle.task import TaskContext, UserCodeError
 
 __all__ = [
     "Attempt",

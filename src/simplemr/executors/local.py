@@ -47,8 +47,8 @@ from typing import Any
 
 from .. import shipping
 from ..errors import JobDefinitionError, SimplemrError
+from ..shuffle.task import progress_ticks
 from ..signals import TERMINAL_KEYS, TERMINATING, signals_held
-from ..task import progress_ticks
 from .base import (
     Attempt,
     Completion,

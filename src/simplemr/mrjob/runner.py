@@ -23,9 +23,9 @@ from typing import Any
 
 from ..api import JobResult, MapReduce
 from ..errors import InputError, JobDefinitionError, SimplemrError
-from ..inputs import ItemsInput
-from ..output import SUCCESS_MARKER, check_target
-from ..workdir import create_private, make_workdir
+from ..io.inputs import ItemsInput
+from ..io.output import SUCCESS_MARKER, check_target
+from ..io.workdir import create_private, make_workdir
 from .job import GROUP_DOT, OWN_GROUP_SUFFIX
 from .options import IGNORED_SWITCHES, REFUSED_SWITCHES, engine_namespace
 from .step import MRStep, StepFailedException

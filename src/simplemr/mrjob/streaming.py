@@ -31,11 +31,11 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from ..filesystems import is_url
+from ..io.filesystems import is_url
+from ..io.textfiles import CombinedSplit, TextBlock, TextFiles, TextSplit
 from ..job import MapFunctions, ReduceFunctions
-from ..sorting import sort_within_budget
-from ..task import TaskContext
-from ..textfiles import CombinedSplit, TextBlock, TextFiles, TextSplit
+from ..shuffle.sorting import sort_within_budget
+from ..shuffle.task import TaskContext
 from . import aliases
 from .commands import Spool, pre_filter_argv, substep_argv
 from .protocol import TAB_FREE_KEYS

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import JobDefinitionError
-from ..task import TaskContext
+from ..shuffle.task import TaskContext
 from .compat import translate_jobconf_for_all_versions
 
 __all__ = ["TaskEnvironment", "set_jobconf"]

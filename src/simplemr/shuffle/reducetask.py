@@ -24,12 +24,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import core
-from . import counters as C
-from .counters import counting_into
-from .errors import SimplemrError, WorkFolderError
-from .inputs import short_repr
-from .job import JobSpec, ReduceFunctions
+from .. import core
+from .. import counters as C
+from ..counters import counting_into
+from ..errors import SimplemrError, WorkFolderError
+from ..io.inputs import short_repr
+from ..io.workdir import create_private, open_own
+from ..job import JobSpec, ReduceFunctions
 from .segments import (
     BATCH_VALUES,
     ReadProgress,
@@ -55,7 +56,6 @@ from .task import (
     user_errors,
     watch_records,
 )
-from .workdir import create_private, open_own
 
 __all__ = ["ReduceOutput", "group_within_budget", "read_results", "run_reduce_task"]
 

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import counters as C
-from .events import PhaseSpan, TaskEvent
-from .executors.base import peak_rss
-from .memory import MiB, format_size
+from .. import counters as C
+from ..events import PhaseSpan, TaskEvent
+from ..executors.base import peak_rss
+from ..memory import MiB, format_size
 
 __all__ = ["Summary", "format_summary", "peak_memory"]
 

@@ -16,8 +16,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import core
-from .errors import InputError
+from .. import core
+from ..errors import InputError
 from .filesystems import open_binary
 from .textfiles import READ_ERRORS, CombinedSplit, TextFiles, TextSplit
 

@@ -21,12 +21,12 @@ from dataclasses import dataclass, field
 from multiprocessing import current_process
 from typing import Any
 
-from . import core
-from . import counters as C
-from .counters import counting_into
-from .errors import InputError, SimplemrError, WorkFolderError
-from .inputs import SKIP_RECORD, ResultsSplit, Split, short_repr
-from .job import JobSpec, MapFunctions, Pairs
+from .. import core
+from .. import counters as C
+from ..counters import counting_into
+from ..errors import InputError, SimplemrError, WorkFolderError
+from ..io.inputs import SKIP_RECORD, ResultsSplit, Split, short_repr
+from ..job import JobSpec, MapFunctions, Pairs
 from .segments import BUCKETS, SegmentWriter, load_segment
 from .table import GroupTable
 from .task import (

@@ -31,7 +31,7 @@ from typing import IO, Any
 
 import cloudpickle
 
-from .workdir import create_private, open_own
+from ..io.workdir import create_private, open_own
 
 __all__ = [
     "BATCH_VALUES",

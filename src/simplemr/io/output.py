@@ -28,7 +28,7 @@ import sys
 from collections.abc import Iterable
 from typing import IO, Any
 
-from .errors import JobDefinitionError, OutputError
+from ..errors import JobDefinitionError, OutputError
 from .filesystems import is_url
 from .workdir import owner_tag, remove_stale
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from . import counters as C
-from .memory import MiB
+from .. import counters as C
+from ..memory import MiB
 
 __all__ = ["Progress", "TerminalProgress"]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .memory import SizeEstimator, check_interval
+from ..memory import SizeEstimator, check_interval
 
 __all__ = ["Budget", "GroupTable"]
 

@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
-from .errors import SimplemrError
+from ..errors import SimplemrError
+from ..io.workdir import create_private
 from .segments import read_batches, write_batches
 from .table import Budget
-from .workdir import create_private
 
 __all__ = ["SortError", "merge_sorted", "sort_within_budget"]
 

@@ -2,7 +2,7 @@
 
 ``_speedups`` (C, built by ``pip install`` where a compiler is found) is used when
 it imports; ``SIMPLEMR_PURE=1`` in the environment forces the plain Python of
-``kernels.py`` and ``partition.py``, which are also the reference the compiled
+``core/pure.py`` and ``core/partition.py``, which are also the reference the compiled
 twin is tested against. Both give the same results, the same partition for
 every key included, so workers with either core may share a job.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from types import ModuleType
 
-from . import kernels, partition
+from . import partition, pure
 
 __all__ = ["NAME", "compiled", "line_endings", "map_records", "merge_items", "partition_of",
            "spread", "stable_hash"]  # fmt: skip
@@ -25,7 +25,7 @@ def _compiled() -> ModuleType | None:
         from . import _speedups  # type: ignore[attr-defined]
     except ImportError:
         return None
-    _speedups.configure(partition.key_bytes, kernels.pair, partition.canonical_key)
+    _speedups.configure(partition.key_bytes, pure.pair, partition.canonical_key)
     return _speedups  # type: ignore[no-any-return]
 
 
@@ -34,7 +34,7 @@ compiled = _compiled()
 #: Which core runs, as ``simplemr --version`` says it.
 NAME = "compiled core (C)" if compiled is not None else "pure-Python core"
 
-_source: ModuleType = compiled if compiled is not None else kernels
+_source: ModuleType = compiled if compiled is not None else pure
 line_endings = _source.line_endings
 map_records = _source.map_records
 merge_items = _source.merge_items

@@ -18,8 +18,8 @@ import reprlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from .errors import JobDefinitionError, check_positive_int
-from .segments import ITEM_BATCH, read_batch_lists
+from ..errors import JobDefinitionError, check_positive_int
+from ..shuffle.segments import ITEM_BATCH, read_batch_lists
 
 __all__ = [
     "SKIP_RECORD",

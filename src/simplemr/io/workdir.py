@@ -20,7 +20,7 @@ import stat
 import tempfile
 from typing import BinaryIO
 
-from .errors import JobDefinitionError, WorkFolderError
+from ..errors import JobDefinitionError, WorkFolderError
 
 __all__ = [
     "TMPDIR_VARIABLE",

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import SimplemrError
-from .workdir import TMPDIR_VARIABLE, owner_tag, remove_stale
+from ..errors import SimplemrError
+from ..io.workdir import TMPDIR_VARIABLE, owner_tag, remove_stale
 
 __all__ = [
     "TaskContext",

@@ -16,9 +16,9 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-from . import counters as C
-from .events import TaskEvent
-from .memory import format_size
+from .. import counters as C
+from ..events import TaskEvent
+from ..memory import format_size
 from .summary import Summary, format_summary
 
 __all__ = ["render_report"]

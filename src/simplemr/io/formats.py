@@ -23,11 +23,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import counters as C
-from .errors import InputError, JobDefinitionError
+from .. import counters as C
+from ..errors import InputError, JobDefinitionError
+from ..memory import format_size
 from .filesystems import size_of
 from .inputs import SKIP_RECORD, InputSource, Split
-from .memory import format_size
 from .numbered import numbered_splits
 from .textfiles import (
     MIN_SPLIT_SIZE,

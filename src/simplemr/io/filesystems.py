@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable
 from typing import IO, Any
 
-from .errors import InputError
+from ..errors import InputError
 
 __all__ = ["expand_url", "is_url", "open_binary", "size_of"]
 

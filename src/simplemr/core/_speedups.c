@@ -1,4 +1,4 @@
-/* The compiled twin of simplemr/kernels.py and of partition.stable_hash.
+/* The compiled twin of simplemr/core/pure.py and of partition.stable_hash.
  *
  * Every function here does exactly what its pure-Python namesake does (the tests
  * run both and compare); it only skips the interpreter on the per-pair and
@@ -298,7 +298,7 @@ static int encode_key_unguarded(Buffer *b, PyObject *key) {
     if (kind == &PyFloat_Type) return encode_float(b, key);
     if (kind == &PyBool_Type) return buffer_put(b, key == Py_True ? "i1" : "i0", 2);
     if (python_key_bytes == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "simplemr._speedups is not configured");
+        PyErr_SetString(PyExc_RuntimeError, "simplemr.core._speedups is not configured");
         return -1;
     }
     PyObject *encoded = PyObject_CallOneArg(python_key_bytes, key);
@@ -447,7 +447,7 @@ fail:
 /* ---- the map-side table ------------------------------------------------------ */
 
 static int not_configured(void) {
-    PyErr_SetString(PyExc_RuntimeError, "simplemr._speedups is not configured");
+    PyErr_SetString(PyExc_RuntimeError, "simplemr.core._speedups is not configured");
     return -1;
 }
 
@@ -803,8 +803,8 @@ static PyMethodDef methods[] = {
 };
 
 static struct PyModuleDef speedups_module = {
-    PyModuleDef_HEAD_INIT, "simplemr._speedups",
-    "The compiled twin of simplemr.kernels (see simplemr.core).", -1, methods,
+    PyModuleDef_HEAD_INIT, "simplemr.core._speedups",
+    "The compiled twin of simplemr.core.pure (see simplemr.core).", -1, methods,
     NULL, NULL, NULL, NULL,
 };
 

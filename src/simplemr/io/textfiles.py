@@ -1,0 +1,824 @@
+"""Text files as input: finding them, cutting them into byte ranges, reading lines.
+
+Lines are what Python's text mode reads: ``\\n``, ``\\r\\n`` and a lone ``\\r``
+each end a line, and the record is the line without its ending. A large file is
+cut into byte ranges; as in Hadoop's text input, a line belongs to the range in
+which it *starts*, so every line is read exactly once whatever the cut points:
+
+    file   |line 1\\n|line 2 .......\\n|line 3\\r\\n|line 4|
+    cuts          ^start            ^end
+    split  reads from the first line start >= start to the first line start >= end
+
+Cutting at bytes is only safe for encodings in which ``\\n`` and ``\\r`` bytes are
+always line endings (UTF-8, ASCII, Latin-1 and the other one-byte codes); a file
+in any other encoding, or a compressed file, is one split, decoded as a stream.
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import contextlib
+import errno
+import functools
+import glob
+import gzip
+import io
+import itertools
+import lzma
+import os
+import stat
+import threading
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from .. import core
+from .. import counters as C
+from ..errors import InputError, JobDefinitionError
+from ..memory import MiB, format_size
+from .filesystems import expand_url, is_url, open_binary, size_of
+
+__all__ = ["CombinedSplit", "TextBlock", "TextFiles", "TextSplit", "expand_paths", "text_files"]
+
+BLOCK_SIZE = 2 * MiB
+MAX_SPLIT_SIZE = 64 * MiB
+MIN_SPLIT_SIZE = 1 * MiB
+#: How many map tasks of input each worker gets, by default: two, so that the last
+#: tasks even out, and no more, since each task's end (its final spill of every key
+#: it met) costs as much again for every further task.
+TASKS_PER_WORKER = 2
+
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_ERROR_HANDLER = "simplemr-count"
+_replaced = threading.local()  # per thread: tasks may read splits in threads
+
+
+def _replaced_so_far() -> int:
+    return getattr(_replaced, "count", 0)
+
+
+def _count_and_replace(error: UnicodeError) -> tuple[str, int]:
+    _replaced.count = _replaced_so_far() + 1
+    return "\ufffd", error.end  # type: ignore[attr-defined]
+
+
+codecs.register_error(_ERROR_HANDLER, _count_and_replace)
+
+
+def error_handler(errors: str) -> str:
+    """The codec error handler that does what ``errors`` says, counting replacements."""
+    return _ERROR_HANDLER if errors == "replace" else errors
+
+
+@contextlib.contextmanager
+def decode_errors_counted(counters: dict[str, int], name: str) -> Iterator[None]:
+    """Count into ``counters`` the bytes replaced while decoding the file ``name``
+    in this block (in total, and for that file)."""
+    before = _replaced_so_far()
+    try:
+        yield
+    finally:
+        replaced = _replaced_so_far() - before
+        if replaced:
+            counters[C.INPUT_DECODE_ERRORS] = counters.get(C.INPUT_DECODE_ERRORS, 0) + replaced
+            by_file = C.DECODE_ERRORS_IN + name
+            counters[by_file] = counters.get(by_file, 0) + replaced
+
+
+@contextlib.contextmanager
+def open_input(path: str) -> Iterator[IO[bytes]]:
+    """Open a path or URL for reading bytes, decompressing ``.gz``, ``.bz2``, ``.xz``."""
+    with open_binary(path) as raw:
+        compression = compression_of(path)
+        if compression is None:
+            yield raw
+            return
+        with _OPENERS[compression](raw, "rb") as decompressed:  # type: ignore[operator]
+            yield decompressed
+
+
+#: What reading a file, compressed or not, may raise besides decoding errors.
+READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
+
+
+def compression_of(path: str) -> str | None:
+    """Return the compression suffix of ``path`` (``'.gz'``...) or None."""
+    suffix = os.path.splitext(path)[1].lower()
+    return suffix if suffix in _OPENERS else None
+
+
+def byte_splittable(encoding: str) -> bool:
+    """Whether a file in ``encoding`` can be cut at ``\\n``/``\\r`` bytes."""
+    name = codecs.lookup(encoding).name
+    return name in {"utf-8", "utf-8-sig", "ascii"} or name.startswith(("iso8859-", "cp125", "mac-"))
+
+
+#: How much of a file is looked at to tell binary from text, as grep does.
+BINARY_SNIFF = 8 * 1024
+
+
+def looks_binary(path: str, encoding: str) -> bool:
+    """Whether ``path`` (decompressed) holds a NUL byte in its first 8 KiB, in an
+    encoding where text never does (UTF-8, Latin-1...; not UTF-16)."""
+    if not byte_splittable(encoding):
+        return False
+    try:
+        with open_input(path) as file:
+            return b"\0" in file.read(BINARY_SNIFF)
+    except READ_ERRORS:
+        return False  # reading the file says what is wrong, and where
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith((".", "_"))
+
+
+def expand_paths(
+    paths: Iterable[str | os.PathLike[str]], not_regular: list[str] | None = None
+) -> list[str]:
+    """Return the files named by ``paths`` (files, globs, folders), in a stable order.
+
+    Folders are walked recursively; names starting with ``.`` or ``_`` inside them
+    (hidden files, ``_SUCCESS`` markers) are skipped. So are FIFOs, sockets and
+    devices found in a folder or by a glob, which are listed in ``not_regular`` (one
+    named directly is refused). Every problem is an InputError naming the path,
+    raised here, before any work starts.
+    """
+    files: list[str] = []
+    special = [] if not_regular is None else not_regular
+    for raw in paths:
+        path = os.fspath(raw)
+        if is_url(path):
+            found = expand_url(path, _is_hidden)
+        elif glob.has_magic(path):
+            matches = sorted(glob.glob(path, recursive=True))
+            if not matches:
+                raise InputError(f"no file matches the pattern {path!r}")
+            found = []
+            for match in matches:
+                if os.path.isdir(match):
+                    found.extend(_expand_one(match, special))
+                elif _is_special(match):
+                    special.append(match)
+                else:
+                    found.append(match)
+            if not found and special:
+                raise _only_special(f"the pattern {path!r} matches", special[-1])
+        else:
+            found = _expand_one(path, special)
+        files.extend(found)
+    if not files:
+        raise InputError("no input files were given")
+    files = _without_repeats(files)
+    for path in files:
+        if not is_url(path):
+            _check_readable(path)
+    return files
+
+
+def _check_readable(path: str) -> None:
+    """Refuse a file that cannot be opened, saying why: a link to nothing, a loop of
+    links, or no permission."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        if error.errno == errno.ELOOP:
+            raise InputError(f"cannot read {path!r}: it is a loop of symbolic links") from None
+        if os.path.islink(path):
+            raise InputError(
+                f"cannot read {path!r}: it is a symbolic link to {os.readlink(path)!r}, "
+                "which does not exist"
+            ) from None
+        raise InputError(f"cannot read {path!r}: {error.strerror}") from None
+    if not os.access(path, os.R_OK):
+        raise InputError(f"cannot read {path!r}: permission denied")
+
+
+def input_folders(paths: Iterable[str]) -> list[str]:
+    """The local folders among ``paths`` and their glob matches, as named."""
+    folders = []
+    for path in paths:
+        if is_url(path):
+            continue
+        matches = glob.glob(path, recursive=True) if glob.has_magic(path) else [path]
+        folders.extend(match for match in matches if os.path.isdir(match))
+    return folders
+
+
+def _without_repeats(files: list[str]) -> list[str]:
+    """Drop files named twice (``data/`` and ``data/*.txt``): each is read once."""
+    seen: set[str] = set()
+    unique = []
+    for path in files:
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            unique.append(path)
+    return unique
+
+
+def _walk_error(error: OSError) -> None:
+    raise InputError(f"cannot read the folder {error.filename!r}: {error.strerror}")
+
+
+def _is_special(path: str) -> bool:
+    """Whether ``path`` exists but is neither a regular file nor a folder."""
+    return os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
+
+
+def _only_special(what: str, example: str) -> InputError:
+    return InputError(
+        f"{what} nothing to read: {example!r} is {describe_special(example)}, and such "
+        "files are skipped"
+    )
+
+
+def describe_special(path: str) -> str:
+    """What kind of file that is not a regular one ``path`` is."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return "not a regular file"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
+
+
+def _expand_one(path: str, special: list[str]) -> list[str]:
+    if os.path.isdir(path):
+        found = []
+        skipped = 0
+        for folder, subfolders, names in os.walk(path, onerror=_walk_error):
+            skipped += sum(map(_is_hidden, subfolders)) + sum(map(_is_hidden, names))
+            subfolders[:] = sorted(d for d in subfolders if not _is_hidden(d))
+            for name in sorted(names):
+                full = os.path.join(folder, name)
+                if _is_hidden(name):
+                    continue
+                if _is_special(full):
+                    special.append(full)
+                else:
+                    found.append(full)
+        if not found and special:
+            raise _only_special(f"the folder {path!r} has", special[-1])
+        if not found and skipped:
+            raise InputError(
+                f"the folder {path!r} has nothing to read: "
+                + ("its one name starts" if skipped == 1 else f"all {skipped} names in it start")
+                + " with '.' or '_', and such names are skipped (hidden files, markers such "
+                "as _SUCCESS); name such a file to read it"
+            )
+        if not found:
+            raise InputError(f"the folder {path!r} has no files in it")
+        return found
+    if not os.path.exists(path):
+        if os.path.islink(path):
+            _check_readable(path)
+        raise InputError(f"no such file or folder: {path!r}")
+    if not os.path.isfile(path):
+        raise InputError(f"{path!r} is {describe_special(path)}, not a regular file or a folder")
+    return [path]
+
+
+@dataclass(frozen=True)
+class TextSplit:
+    """Lines of one file whose first byte lies in ``[start, end)``."""
+
+    path: str
+    start: int
+    end: int
+    size: int
+    encoding: str
+    errors: str
+    whole: bool  # read as one decoded stream (compressed, or not byte-splittable)
+    label: str = ""  # what messages call the file, if not its path ("<stdin>")
+    binary: bool = False  # read it even if it looks binary
+    mtime: int = 0  # st_mtime_ns when planned (0: not known)
+
+    @property
+    def name(self) -> str:
+        return self.label or self.path
+
+    def describe(self) -> str:
+        if self.whole or (self.start == 0 and self.end >= self.size):
+            return self.name
+        return f"{self.name} bytes {self.start}-{self.end}"
+
+    def blocks(
+        self, counters: dict[str, int], line_limit: int | None = None
+    ) -> Iterator[Sequence[str]]:
+        with decode_errors_counted(counters, self.name):
+            yield from self._blocks(counters, line_limit)
+
+    def _blocks(self, counters: dict[str, int], line_limit: int | None) -> Iterator[Sequence[str]]:
+        counters[C.INPUT_BYTES] = counters.get(C.INPUT_BYTES, 0) + (
+            self.size if self.whole else self.end - self.start
+        )
+        handler = error_handler(self.errors)
+        try:
+            if not self.binary and looks_binary(self.path, self.encoding):
+                if self.start == 0:
+                    counters[C.BINARY_SKIPPED_IN + self.name] = 1
+                return
+            if self.whole:
+                yield from _stream_blocks(self.path, self.encoding, handler, line_limit)
+            else:
+                yield from _range_blocks(
+                    self.path, self.start, self.end, self.size, self.encoding, handler, line_limit
+                )
+            self._check_unchanged()
+        except UnicodeDecodeError as error:
+            raise InputError(
+                f"cannot decode {self.name!r} as {self.encoding}: {error.reason} "
+                f"(pass errors='replace' to replace undecodable bytes)"
+            ) from None
+        except _ReadFailed as failed:
+            of_what = " of its decompressed text" if compression_of(self.path) else ""
+            raise InputError(
+                f"cannot read {self.name!r} after byte {failed.offset:,}{of_what}: {failed.error}"
+            ) from None
+        except READ_ERRORS as error:
+            raise InputError(f"cannot read {self.name!r}: {error}") from None
+        except _LineTooLong as error:
+            raise InputError(
+                f"{self.name!r} has a line{error.where} longer than the memory budget of a "
+                f"worker ({format_size(error.limit)}): is it a text file? "
+                "(a larger memory= budget would let such lines through)"
+            ) from None
+
+    def _check_unchanged(self) -> None:
+        """Refuse to count a file that changed while it was read: a log still being
+        written, a file replaced. (A file that said it was empty, as /proc's files
+        do, is read to its end, and only checked for having a size now.)"""
+        if is_url(self.path):
+            return
+        now = os.stat(self.path)
+        if now.st_size == self.size and (
+            not self.mtime or self.size == 0 or now.st_mtime_ns == self.mtime
+        ):
+            return
+        what = (
+            f"it was {self.size:,} bytes when the job started and is {now.st_size:,} now"
+            if now.st_size != self.size
+            else "it was modified"
+        )
+        raise InputError(
+            f"{self.name!r} changed while the job read it ({what}), so its results would be "
+            "wrong; run the job again once the file is complete"
+        )
+
+    def locate(self, block_number: int, index: int, record: Any) -> str:
+        return f"{self.name}, line {self.block_starts[block_number] + index + 1}"
+
+    @functools.cached_property
+    def block_starts(self) -> list[int]:
+        """How many lines of the file come before each block of this split.
+
+        Only needed to say where a record was (an error, a skipped record), so it is
+        worked out then, once per split, by reading the file again up to the split's
+        end; that reading leaves the task's decode error count alone.
+        """
+        saved = _replaced_so_far()
+        try:
+            lines = _count_lines_to(self.path, self.start, self.encoding) if self.start else 0
+            starts = []
+            for block in self.blocks({}):
+                starts.append(lines)
+                lines += len(block)
+            return starts
+        finally:
+            _replaced.count = saved
+
+
+@dataclass(frozen=True)
+class CombinedSplit:
+    """Several small files read by one map task, so that a folder of many small
+    files makes a few tasks of a useful size, not one task per file.
+
+    Their blocks are packed together up to the usual block size, so a bulk mapper
+    gets as many lines at once as from one big file. Packing keeps every line: a
+    file's last line gets an ending if it had none, and a block that ends with a
+    ``\\r`` ends its pack, so that ``\\r`` never pairs with another file's ``\\n``.
+    """
+
+    parts: tuple[TextSplit, ...]
+
+    def describe(self) -> str:
+        names = [part.name for part in self.parts]
+        shown = ", ".join(names) if len(names) <= 3 else f"{names[0]} ... {names[-1]}"
+        return f"{len(names)} files ({shown})"
+
+    def blocks(
+        self, counters: dict[str, int], line_limit: int | None = None
+    ) -> Iterator[Sequence[str]]:
+        # Each yielded block's pieces, as (part, block of that part, lines), for locate.
+        pieces: list[list[tuple[int, int, int]]] = []
+        object.__setattr__(self, "_pieces", pieces)
+        packed: list[tuple[int, int, TextBlock]] = []
+        size = 0
+        for number, part in enumerate(self.parts):
+            for block_number, block in enumerate(part.blocks(counters, line_limit)):
+                if not isinstance(block, TextBlock):  # lines of a stream: as they are
+                    if packed:
+                        yield _packed(packed, pieces)
+                        packed, size = [], 0
+                    pieces.append([(number, block_number, len(block))])
+                    yield block
+                    continue
+                packed.append((number, block_number, block))
+                size += len(block.data)
+                if size >= BLOCK_SIZE or block.data.endswith(b"\r"):
+                    yield _packed(packed, pieces)
+                    packed, size = [], 0
+        if packed:
+            yield _packed(packed, pieces)
+
+    def locate(self, block_number: int, index: int, record: Any) -> str:
+        pieces = self.__dict__.get("_pieces")
+        if pieces is None or block_number >= len(pieces):  # not read here: read it now
+            saved = _replaced_so_far()
+            try:
+                for _ in self.blocks({}):
+                    pass
+            finally:
+                _replaced.count = saved
+            pieces = self.__dict__["_pieces"]
+        for number, part_block, lines in pieces[block_number]:
+            if index < lines:
+                return self.parts[number].locate(part_block, index, record)
+            index -= lines
+        return self.describe()
+
+
+def _ended(data: bytes) -> bytes:
+    return data if data.endswith((b"\n", b"\r")) else data + b"\n"
+
+
+def _ended_text(text: str) -> str:
+    return text if text.endswith(("\n", "\r")) else text + "\n"
+
+
+def _packed(
+    packed: list[tuple[int, int, TextBlock]], pieces: list[list[tuple[int, int, int]]]
+) -> TextBlock:
+    """One block of the lines of several, recording where each came from."""
+    pieces.append([(number, block_number, len(block)) for number, block_number, block in packed])
+    if len(packed) == 1:
+        return packed[0][2]
+    blocks = [block for _, _, block in packed]
+    data = b"".join(_ended(block.data) for block in blocks)
+    ascii_only = all(block._text is None for block in blocks)
+    text = None if ascii_only else "".join(_ended_text(block.text) for block in blocks)
+    lines = sum(len(block) for block in blocks)  # counted above, and not changed by packing
+    return TextBlock(data, text, blocks[0].encoding, blocks[0].errors, lines)
+
+
+def _count_lines_to(path: str, offset: int, encoding: str) -> int:
+    """Return how many lines of ``path`` start before byte ``offset``."""
+    split = TextSplit(path, 0, offset, size_of(path), encoding, "replace", False, binary=True)
+    return sum(len(block) for block in split.blocks({}))
+
+
+def _next_line_start(file: IO[bytes], position: int, size: int) -> int:
+    """Return the first line start at or after ``position``."""
+    if position <= 0:
+        return 0
+    if position >= size:
+        return size
+    file.seek(position - 1)
+    while True:
+        chunk = file.read(64 * 1024)
+        if not chunk:
+            return size
+        newline, carriage = chunk.find(b"\n"), chunk.find(b"\r")
+        if newline == -1 and carriage == -1:
+            position += len(chunk)
+            continue
+        if carriage == -1 or (newline != -1 and newline < carriage):
+            return position - 1 + newline + 1
+        # A '\r': the line ends after it, or after the '\n' that follows it.
+        after = position - 1 + carriage + 1
+        following = chunk[carriage + 1 : carriage + 2]
+        if not following:
+            file.seek(after)
+            following = file.read(1)
+        return after + 1 if following == b"\n" else after
+
+
+def _split_lines(text: str) -> list[str]:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def _count_lines(data: bytes) -> int:
+    """How many lines ``_split_lines`` would make of ``data``, counted without
+    splitting (in one pass, with the compiled core)."""
+    return core.line_endings(data) + (0 if not data or data.endswith((b"\n", b"\r")) else 1)
+
+
+class TextBlock(Sequence[str]):
+    """About 2 MiB of whole lines of a text file: a sequence of lines (without
+    their endings), split only when first used.
+
+    A bulk mapper may work on the block's raw bytes instead: ``data`` holds them,
+    to be decoded with ``encoding`` and ``errors``; in these encodings every byte
+    below 0x80 is the ASCII character it looks like. ``text`` is ``data`` decoded,
+    line endings and all.
+    """
+
+    __slots__ = ("_length", "_lines", "_text", "data", "encoding", "errors")
+
+    def __init__(
+        self, data: bytes, text: str | None, encoding: str, errors: str, length: int | None = None
+    ) -> None:
+        self.data = data
+        self._text = text  # None when data is ASCII: decoding it cannot fail, so wait
+        self.encoding = encoding
+        self.errors = errors
+        self._lines: list[str] | None = None
+        self._length = length  # lines, when known already
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self.data.decode("ascii")
+        return self._text
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = _split_lines(self.text)
+        return self._lines
+
+    def __len__(self) -> int:
+        if self._length is None:
+            self._length = len(self._lines) if self._lines is not None else _count_lines(self.data)
+        return self._length
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]
+        return self.lines[index]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.lines)
+
+    def __repr__(self) -> str:
+        return f"<TextBlock of {len(self)} lines, {len(self.data)} bytes>"
+
+
+def _range_blocks(
+    path: str,
+    start: int,
+    end: int,
+    size: int,
+    encoding: str,
+    errors: str,
+    line_limit: int | None = None,
+) -> Iterator[Sequence[str]]:
+    with open_binary(path) as file:
+        begin = _next_line_start(file, start, size)
+        stop = _next_line_start(file, end, size)
+        if begin >= stop:
+            return
+        file.seek(begin)
+        if begin > 0 and codecs.lookup(encoding).name == "utf-8-sig":
+            encoding = "utf-8"  # the mark can only be at the file's start
+        yield from _decoded_blocks(file, stop - begin, encoding, errors, line_limit, begin)
+
+
+class _ReadFailed(Exception):
+    def __init__(self, offset: int, error: BaseException) -> None:
+        super().__init__(offset, error)
+        self.offset = offset
+        self.error = error
+
+
+class _LineTooLong(Exception):
+    def __init__(self, offset: int | None, limit: int) -> None:
+        super().__init__(offset, limit)
+        self.where = "" if offset is None else f", starting at byte {offset},"
+        self.limit = limit
+
+
+def _decoded_blocks(
+    file: IO[bytes],
+    length: int | None,
+    encoding: str,
+    errors: str,
+    line_limit: int | None = None,
+    offset: int = 0,
+) -> Iterator[TextBlock]:
+    """Read ``length`` bytes (all, if None) of ``file``, from byte ``offset``, as
+    blocks of lines; a line longer than ``line_limit`` bytes is an error.
+
+    Each block is cut after a line ending, holding back a final ``\\r`` whose
+    ``\\n`` may be in the next read, so no line ending is split in two.
+    """
+    public_errors = "replace" if errors == _ERROR_HANDLER else errors
+    bom = codecs.lookup(encoding).name == "utf-8-sig"
+    if bom:  # strip the mark here, so blocks' bytes decode as plain UTF-8
+        encoding = "utf-8"
+    decoder = codecs.getincrementaldecoder(encoding)(errors)
+    remaining = length
+    carry = b""
+    while True:
+        want = BLOCK_SIZE if remaining is None else min(BLOCK_SIZE, remaining)
+        try:
+            data = file.read(want) if want else b""
+        except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
+            raise _ReadFailed(offset + len(carry), error) from error
+        if remaining is not None:
+            remaining -= len(data)
+        final = not data or remaining == 0
+        data = carry + data
+        if final:
+            carry = b""
+        else:
+            cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1))
+            if cut == -1:
+                carry = data
+                if line_limit is not None and len(carry) > line_limit:
+                    raise _LineTooLong(offset, line_limit)
+                continue
+            data, carry = data[: cut + 1], data[cut + 1 :]
+            offset += len(data)
+        if bom:
+            bom = False
+            if data.startswith(codecs.BOM_UTF8):
+                data = data[len(codecs.BOM_UTF8) :]
+        if data:
+            # Blocks end with a line ending, so the decoder holds nothing back
+            # between them, and an ASCII block may skip it.
+            text = None if data.isascii() else decoder.decode(data, final)
+            yield TextBlock(data, text, encoding, public_errors)
+        if final:
+            return
+
+
+def _stream_blocks(
+    path: str, encoding: str, errors: str, line_limit: int | None = None
+) -> Iterator[Sequence[str]]:
+    with open_input(path) as raw:
+        if byte_splittable(encoding):
+            yield from _decoded_blocks(raw, None, encoding, errors, line_limit)
+            return
+        text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=None)
+        while True:
+            lines = text.readlines(BLOCK_SIZE)
+            if not lines:
+                return
+            if line_limit is not None and max(map(len, lines)) > line_limit:
+                raise _LineTooLong(None, line_limit)
+            yield [line[:-1] if line.endswith("\n") else line for line in lines]
+
+
+class TextFiles:
+    """Text files for the engine to read and split; each record is one line."""
+
+    def __init__(
+        self,
+        paths: Iterable[str | os.PathLike[str]],
+        *,
+        encoding: str = "utf-8",
+        errors: str = "replace",
+        split_size: int | None = None,
+        labels: Mapping[str, str] | None = None,
+        binary: bool = False,
+    ) -> None:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise JobDefinitionError(f"unknown encoding {encoding!r}") from None
+        if errors not in ("replace", "strict", "ignore", "surrogateescape"):
+            raise JobDefinitionError(
+                f"errors must be 'replace', 'strict', 'ignore' or 'surrogateescape', not {errors!r}"
+            )
+        if split_size is not None and split_size < 1:
+            raise JobDefinitionError(
+                f"split_size must be a positive number of bytes, not {split_size}"
+            )
+        # Workers open files by absolute path (a Dask worker's folder is not the
+        # driver's); messages keep calling them as the caller named them.
+        given = {_absolute(path): name for path, name in (labels or {}).items()}
+        self.paths: list[str] = []
+        self.labels: dict[str, str] = {}
+        named = [os.fspath(path) for path in paths]
+        #: The folders named, or matched by a glob, that the files were found in.
+        self.folders = input_folders(named)
+        #: FIFOs, sockets and devices found in those folders or by a glob: skipped.
+        self.not_regular: list[str] = []
+        for path in expand_paths(named, self.not_regular):
+            full = _absolute(path)
+            self.paths.append(full)
+            name = given.get(full, path)
+            if name != full:
+                self.labels[full] = name
+        self.sizes = [size_of(path) for path in self.paths]
+        #: When each local file was last changed, as planned (0: not known, for URLs).
+        self.mtimes = [0 if is_url(path) else os.stat(path).st_mtime_ns for path in self.paths]
+        self.encoding = encoding
+        self.errors = errors
+        self.split_size = split_size
+        self.binary = binary
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(self.sizes)
+
+    def _split_size(self, workers: int) -> int:
+        if self.split_size is not None:
+            return self.split_size
+        even = -(-self.total_bytes // (TASKS_PER_WORKER * max(workers, 1)))
+        return max(MIN_SPLIT_SIZE, min(MAX_SPLIT_SIZE, even))
+
+    def _split(
+        self, path: str, start: int, end: int, size: int, mtime: int, whole: bool
+    ) -> TextSplit:
+        label = self.labels.get(path, "")
+        return TextSplit(
+            path, start, end, size, self.encoding, self.errors, whole, label, self.binary, mtime
+        )
+
+    def splits(self, workers: int) -> Iterator[TextSplit | CombinedSplit]:
+        step = self._split_size(workers)
+        splittable = byte_splittable(self.encoding)
+        small: list[TextSplit] = []
+        small_bytes = 0
+        for path, size, mtime in zip(self.paths, self.sizes, self.mtimes, strict=True):
+            # A file that says it is empty may not be (/proc/cpuinfo): read it to its end.
+            whole = not splittable or compression_of(path) is not None or size == 0
+            if whole or size <= step:
+                small.append(self._split(path, 0, size, size, mtime, whole))
+                small_bytes += size
+                if small_bytes >= step:
+                    yield _one_or_combined(small)
+                    small, small_bytes = [], 0
+                continue
+            for start, end in _even_ranges(size, step, 1 if self.split_size else workers):
+                yield self._split(path, start, end, size, mtime, False)
+        if small:
+            yield _one_or_combined(small)
+
+
+def _absolute(path: str) -> str:
+    return path if is_url(path) else os.path.abspath(path)
+
+
+def _even_ranges(size: int, step: int, workers: int) -> Iterator[tuple[int, int]]:
+    """Cut ``size`` bytes into ranges of at most about ``step`` bytes, as many as a
+    multiple of ``workers`` and all the same length, so that no worker is left with
+    the last, odd range while the others wait.
+
+    >>> list(_even_ranges(100, 30, 2))
+    [(0, 25), (25, 50), (50, 75), (75, 100)]
+    >>> list(_even_ranges(10, 3, 3))
+    [(0, 1), (1, 3), (3, 5), (5, 6), (6, 8), (8, 10)]
+    """
+    pieces = -(-size // step)
+    pieces += -pieces % workers
+    cuts = [size * piece // pieces for piece in range(pieces + 1)]
+    return itertools.pairwise(cuts)
+
+
+def _one_or_combined(parts: list[TextSplit]) -> TextSplit | CombinedSplit:
+    return parts[0] if len(parts) == 1 else CombinedSplit(tuple(parts))
+
+
+def text_files(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    encoding: str = "utf-8",
+    errors: str = "replace",
+    split_size: int | None = None,
+    labels: Mapping[str, str] | None = None,
+    binary: bool = False,
+) -> TextFiles:
+    """Name text files for the engine to read: each record is one line, without its ending.
+
+    ``paths`` are files, glob patterns or folders (read recursively, skipping names
+    that start with ``.`` or ``_``). Large files are read in parallel as byte
+    ranges of ``split_size`` bytes (default: half of an even share per worker,
+    between 1 and 64 MiB). ``errors='replace'`` (the default) turns undecodable
+    bytes into U+FFFD and counts them in ``input.decode_errors``. ``labels`` gives
+    some paths another name in messages (the command line's ``<stdin>``).
+
+    A file whose first 8 KiB (decompressed) hold a NUL byte is binary, not text, and
+    is skipped, as grep does: it is listed in the result's ``binary_skipped``.
+    ``binary=True`` reads such files as text too. (UTF-16 and UTF-32 files are never
+    taken for binary.)
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    return TextFiles(
+        paths,
+        encoding=encoding,
+        errors=errors,
+        split_size=split_size,
+        labels=labels,
+        binary=binary,
+    )
