@@ -10,12 +10,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
+
+import pytest
 
 import simplemr
 from simplemr.io.output import write_results
 from simplemr.io.workdir import is_stale, make_workdir, owner_tag
-from simplemr.shuffle.task import TaskContext, local_folder
 
 
 def dead_pid() -> int:
@@ -68,12 +70,18 @@ def test_a_killed_dask_workers_task_folder_goes_with_the_next_task(
     stale = tmp_path / f"simplemr-task-{dead_pid()}@{host}-q1w2"
     stale.mkdir()
     (stale / "1-map-00003-1.seg").write_bytes(b"x")
-    monkeypatch.setenv("SIMPLEMR_TMPDIR", str(tmp_path))
-    context = TaskContext("map", 0, 1, str(tmp_path / "unused"), in_memory=True)
-    with local_folder(context) as private:
-        assert os.path.basename(private.workdir).startswith(f"simplemr-task-{owner_tag()}-")
-        assert not stale.exists()
-    assert list(tmp_path.iterdir()) == []
+    pytest.importorskip("distributed")
+    from simplemr.executors.dask import _private_folder
+
+    worker = types.SimpleNamespace(local_directory=str(tmp_path))
+    for environment in ({"SIMPLEMR_TMPDIR": str(tmp_path)}, {}):
+        monkeypatch.delenv("SIMPLEMR_TMPDIR", raising=False)
+        for name, value in environment.items():
+            monkeypatch.setenv(name, value)
+        with _private_folder(worker) as private:
+            assert os.path.basename(private).startswith(f"simplemr-task-{owner_tag()}-")
+            assert not stale.exists()
+        assert list(tmp_path.iterdir()) == []
 
 
 def test_a_killed_drivers_fork_server_folder_goes(tmp_path: Path) -> None:

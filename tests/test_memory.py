@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from simplemr.memory import SizeEstimator, deep_size, format_size, parse_size
+from simplemr.memory import format_size, parse_size
+from simplemr.shuffle.table import SizeEstimator, deep_size
 
 
 @pytest.mark.parametrize(

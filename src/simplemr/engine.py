@@ -167,7 +167,7 @@ class _Scheduler:
                     total = planned
                     break
                 context = TaskContext(
-                    phase, planned, 1, self.workdir, self.verbose, step, self.executor.in_memory
+                    phase, planned, attempt=1, workdir=self.workdir, verbose=self.verbose, step=step
                 )
                 task = Task(function, args, context)
                 in_flight[planned] = (task, described)

@@ -25,6 +25,7 @@ tasks call the instance's methods, and step ``k + 1`` maps the pairs that step
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -103,6 +104,21 @@ class _run_method:
         if instance is None:
             return owner.main  # type: ignore[attr-defined]
         return self.function.__get__(instance, owner)
+
+
+#: Whether job code is being loaded by ``simplemr run`` (see ``loading_job_code``).
+_loading = [False]
+
+
+@contextlib.contextmanager
+def loading_job_code() -> Iterator[None]:
+    """While job code loads, ``Job.main()`` raises instead of running a job (a call
+    of it at a job file's top level, without ``if __name__ == "__main__":``)."""
+    _loading[0] = True
+    try:
+        yield
+    finally:
+        _loading[0] = False
 
 
 class Job:
@@ -315,14 +331,13 @@ class Job:
     def main(cls, argv: list[str] | None = None) -> NoReturn:
         """Run the job from the command line: ``python job.py INPUT ... [-o OUT]``
         with the options of ``simplemr run``, and exit with its status."""
-        from .cli import run as cli_run
-        from .cli import run_job_class
-
-        if cli_run.loading:
+        if _loading[0]:
             raise JobDefinitionError(
                 f"{cls.__name__}.main() ran while the job file was being loaded: "
                 'put it under if __name__ == "__main__":'
             )
+        from .cli import run_job_class  # the command line is the CLI's, at call time
+
         raise SystemExit(run_job_class(cls, argv))
 
 

@@ -1,21 +1,19 @@
-"""The memory budget: parsing it, its default, and estimating what objects take.
+"""The memory budget and sizes: reading them (``512MB``), writing them, the
+budget's default from the machine's RAM, and a process's peak memory.
 
 A job has one budget for its data. Each worker gets an equal share, which bounds
-its map buffer and its reduce grouping; the interpreters come on top.
-
-Sizes are estimated from the objects themselves (sampled ``sys.getsizeof``, an
-object that many values share charged its share), never from bytes on disk: a
-pickled batch is several times smaller than the same objects in memory.
+its map buffer and its reduce grouping; the interpreters come on top. How a table
+is measured against its share is ``shuffle/table.py``'s.
 """
 
 from __future__ import annotations
 
 import os
 import re
+import resource
 import sys
-from typing import Any
 
-__all__ = ["SizeEstimator", "check_interval", "default_budget", "format_size", "parse_size"]
+__all__ = ["default_budget", "format_size", "parse_size", "peak_rss", "physical_memory"]
 
 MiB = 1024 * 1024
 _UNITS = {
@@ -78,96 +76,7 @@ def default_budget(workers: int) -> int:
     return max(per_worker, MIN_WORKER_BUDGET) * max(workers, 1)
 
 
-def check_interval(budget: float) -> int:
-    """How many values to add to a table between two estimates of its size:
-    often enough that a small budget is not overshot, rarely enough to cost nothing."""
-    return int(max(16, min(4096, budget // 4096)))
-
-
-def deep_size(obj: Any) -> float:
-    """Return an estimate of the bytes ``obj`` holds, following tuples and lists
-    two levels down (enough for keys and values of MapReduce jobs).
-
-    An inner object that many others also refer to at the moment it is sampled (a
-    file name in every value of a file, a small int) is charged only its share, so
-    that data sharing one object is not counted as holding a copy each.
-    """
-    size: float = sys.getsizeof(obj)
-    if type(obj) in (tuple, list):
-        for item in obj:
-            size += _share_of(item)
-            if type(item) in (tuple, list):
-                for inner in item:
-                    size += _share_of(inner)
-    return size
-
-
-#: From how many holders an object counts as shared. Not 2: a mapper's temporaries
-#: (the list a line was split into, paused at ``yield``) hold a value's parts for a
-#: moment; sharing worth discounting means hundreds of holders, or billions (immortal).
-SHARED_FROM = 32
-
-
-def _share_of(obj: Any) -> float:
-    holders = sys.getrefcount(obj) - _PASSING_REFERENCES
-    size = sys.getsizeof(obj)
-    return size / holders if holders >= SHARED_FROM else size
-
-
-def _references(obj: Any) -> int:
-    return sys.getrefcount(obj)  # called as _share_of calls getrefcount: same depth
-
-
-def _passing_references() -> int:
-    """References that looking at an item adds (loop variable, argument...): what
-    ``_share_of`` sees beyond the one holder of an object nothing else refers to."""
-    for item in (object(),):
-        return _references(item) - 1
-    raise AssertionError("unreachable")
-
-
-_PASSING_REFERENCES = _passing_references()
-
-
-# What a dict entry holding a new key and its list of values costs, beyond the
-# key and values themselves: the dict slot (amortised) and an empty list.
-_ENTRY_OVERHEAD = 104
-_POINTER = 8
-
-
-class SizeEstimator:
-    """Estimates the memory of a ``{key: [values]}`` table from samples.
-
-    Measuring every object would cost more than the work itself, so one key in
-    ``every`` and one value in ``every`` is measured and the running averages
-    are applied to the counts.
-    """
-
-    __slots__ = ("_key_bytes", "_key_samples", "_value_bytes", "_value_samples", "every")
-
-    def __init__(self, every: int = 64) -> None:
-        self.every = every
-        self._key_bytes = 0.0
-        self._key_samples = 0
-        self._value_bytes = 0.0
-        self._value_samples = 0
-
-    def sample_key(self, key: Any) -> None:
-        self._key_bytes += deep_size(key) + _ENTRY_OVERHEAD
-        self._key_samples += 1
-
-    def sample_value(self, value: Any) -> None:
-        self._value_bytes += deep_size(value) + _POINTER
-        self._value_samples += 1
-
-    @property
-    def key_cost(self) -> float:
-        return self._key_bytes / self._key_samples if self._key_samples else 160.0
-
-    @property
-    def value_cost(self) -> float:
-        return self._value_bytes / self._value_samples if self._value_samples else 64.0
-
-    def estimate(self, keys: int, values: int) -> float:
-        """Return the estimated bytes of a table of ``keys`` keys and ``values`` values."""
-        return keys * self.key_cost + values * self.value_cost
+def peak_rss() -> int:
+    """This process's peak resident memory so far, in bytes."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024  # Linux counts KiB

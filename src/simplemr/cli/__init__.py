@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from .. import __version__, core
 from ..errors import InputError, JobDefinitionError, SimplemrError
 from ..jobclass import Job
+from ..loading import load_job
 from ..signals import Stopped, stopping_on_signals
 from . import mrjob, run, wordcount
 from .common import (
@@ -63,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return build_parser().parse_args(arguments)
         job_class = None
         if len(arguments) > 1 and not arguments[1].startswith("-"):
-            job_class = run.load_job(arguments[1])  # its options join the command line
+            job_class = load_job(arguments[1])  # its options join the command line
         return run.run_parser(job_class).parse_intermixed_args(arguments[1:])
 
     return run_parsed(parse, debug)

@@ -69,13 +69,13 @@ def run_job_class(job_class: type) -> int:
 def load_mrjob_class(spec: str) -> type:
     """The job class of a job file (``job.py``, or ``job.py:ClassName``): the one its
     ``__main__`` block runs, else the only one it defines."""
+    from ..loading import load_file
     from ..mrjob import aliases
     from ..mrjob.job import MRJob
-    from .run import _load_file
 
     path, _, name = spec.partition(":")
     aliases.install()
-    module = _load_file(path)
+    module = load_file(path)
     if name:
         found = getattr(module, name, None)
         if not (inspect.isclass(found) and issubclass(found, MRJob)):

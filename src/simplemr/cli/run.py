@@ -1,26 +1,15 @@
 """``simplemr run JOB [INPUT ...]``, and ``python job.py [INPUT ...]`` through ``Job.main()``.
 
-JOB is a file (``jobs/top_words.py``, or ``jobs/top_words.py:TopWords`` when it
-holds several job classes) or a module (``mypackage.jobs:TopWords``). A job
-file is loaded as a module of its own and shipped to workers by value, so it
-need not be importable where the workers run.
+JOB is a file or a module, loaded by ``simplemr.loading``.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
-import importlib.machinery
-import importlib.util
 import inspect
-import os
 import sys
 import time
-from collections.abc import Iterator
-from types import ModuleType
-
-import cloudpickle
 
 from ..errors import InputError, JobDefinitionError
 from ..io.formats import FORMATS, input_files
@@ -108,93 +97,6 @@ def add_job_options(parser: argparse.ArgumentParser, job_class: type[Job] | None
     add_engine_options(parser, skip_mode=True)
     if job_class is not None:
         job_class.add_options(parser.add_argument_group(f"options of {job_class.__name__}"))
-
-
-def load_job(spec: str) -> type[Job]:
-    """Find the job class JOB names; any problem is a JobDefinitionError saying what."""
-    where, _, name = spec.partition(":")
-    if where.endswith(".py") or os.sep in where or os.path.isfile(where):
-        module = _load_file(where)
-    else:
-        if "" not in sys.path and os.getcwd() not in sys.path:
-            sys.path.insert(0, os.getcwd())  # as python -m does, for modules of this folder
-        try:
-            with _loading():
-                module = importlib.import_module(where)
-        except ImportError as error:
-            raise JobDefinitionError(f"cannot import the job module {where!r}: {error}") from error
-        except Exception as error:
-            raise JobDefinitionError(
-                f"importing the job module {where!r} raised {type(error).__name__}: {error}"
-            ) from error
-    classes = [
-        value
-        for value in vars(module).values()
-        if inspect.isclass(value)
-        and issubclass(value, Job)
-        and value is not Job
-        and value.__module__ == module.__name__
-    ]
-    if name:
-        found = getattr(module, name, None)
-        if not (inspect.isclass(found) and issubclass(found, Job)):
-            raise JobDefinitionError(f"{where} has no job class {name!r}{_listed(classes)}")
-        return found
-    if len(classes) != 1:
-        if not classes:
-            raise JobDefinitionError(f"{where} defines no subclass of simplemr.Job")
-        raise JobDefinitionError(f"{where} defines several job classes: name one{_listed(classes)}")
-    return classes[0]
-
-
-def _listed(classes: list[type[Job]]) -> str:
-    if not classes:
-        return ""
-    return " (it has " + ", ".join(f"{cls.__name__}" for cls in classes) + ")"
-
-
-#: Whether a job file or module is being loaded (``Job.main()`` must not run then).
-loading = False
-
-
-@contextlib.contextmanager
-def _loading() -> Iterator[None]:
-    global loading
-    loading = True
-    try:
-        yield
-    finally:
-        loading = False
-
-
-def _load_file(path: str) -> ModuleType:
-    if not os.path.isfile(path):
-        raise JobDefinitionError(f"no such job file: {path!r}")
-    stem = os.path.splitext(os.path.basename(path))[0]
-    name = f"simplemr_job_{stem}" if stem.isidentifier() else "simplemr_job"
-    # An absolute path in the module's code, so workers elsewhere name the same file.
-    loader = importlib.machinery.SourceFileLoader(name, os.path.abspath(path))
-    spec = importlib.util.spec_from_loader(name, loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    # Modules beside the job file import as they do under `python job.py` (workers
-    # started from here get this path too).
-    folder = os.path.dirname(os.path.abspath(path))
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    # Workers receive the module's code with its classes, so it needs no import path.
-    cloudpickle.register_pickle_by_value(module)
-    try:
-        with _loading():
-            loader.exec_module(module)
-    except JobDefinitionError:
-        raise
-    except Exception as error:
-        raise JobDefinitionError(
-            f"the job file {path!r} raised {type(error).__name__}: {error}"
-        ) from error
-    return module
 
 
 def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:

@@ -9,8 +9,6 @@ executor, and turns its exceptions into a ``TaskFailure`` that pickles.
 from __future__ import annotations
 
 import pickle
-import resource
-import sys
 import time
 import traceback
 from abc import ABC, abstractmethod
@@ -20,6 +18,7 @@ from multiprocessing import current_process
 from typing import Any
 
 from ..errors import InputError, check_positive_int
+from ..memory import peak_rss
 from ..shuffle.task import TaskContext, UserCodeError
 
 __all__ = [
@@ -29,7 +28,6 @@ __all__ = [
     "Task",
     "TaskFailure",
     "execute",
-    "peak_rss",
     "portable",
     "unsendable",
 ]
@@ -92,12 +90,6 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def peak_rss() -> int:
-    """This process's peak resident memory so far, in bytes."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024  # Linux counts KiB
-
-
 def execute(job: Any, task: Task, worker: str | None = None) -> Completion:
     """Run ``task`` for ``job`` here and now, on the worker named ``worker`` (this
     process's name by default); never raises for an Exception."""
@@ -149,9 +141,6 @@ class Executor(ABC):
 
     #: The name users pick this executor by.
     name: str = ""
-    #: Whether tasks hand their outputs back as bytes, for workers that share no
-    #: folder with the driver; the executor then keeps them (see ``fetch``).
-    in_memory: bool = False
 
     def __init__(self, workers: int) -> None:
         self.workers = check_positive_int("workers", workers)
@@ -174,7 +163,8 @@ class Executor(ABC):
         """Block until some submitted task's attempt ends, and return it."""
 
     def fetch(self, stored: Any) -> bytes:
-        """The bytes of a task output that an in-memory executor kept."""
+        """The bytes of a task output part that the executor kept where it ran (an
+        executor whose workers share no folder with the driver)."""
         raise NotImplementedError(f"the {self.name} executor keeps task outputs in files")
 
     @abstractmethod

@@ -15,8 +15,8 @@
 The driver holds futures, counters and the light copies only. A map task's output
 stays on the worker that made it, split into a future per partition, so each
 reduce task pulls only its own partition, and Dask spills data to disk under
-memory pressure. Tasks run with ``in_memory`` contexts: their spill files go to
-a private folder of the worker's machine, and their outputs come back as bytes.
+memory pressure. Each attempt writes its spill files in a private folder of the
+worker's machine, and its output comes back as bytes (``TaskOutput.loaded``).
 
 Dask takes two tasks with the same key for the same computation, so every
 attempt gets a key of its own, unique to the run (two drivers may share a
@@ -29,18 +29,23 @@ recomputations never count twice.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import itertools
 import logging
 import os
+import shutil
+import tempfile
 import time
 import uuid
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 from .. import shipping
 from ..errors import JobDefinitionError, WorkerLostError
+from ..io.workdir import TMPDIR_VARIABLE, owner_tag, remove_stale
 from ..signals import signals_held
 from .base import Attempt, Completion, Executor, Task, TaskFailure, execute, portable
 
@@ -75,22 +80,38 @@ def _job_of(token: str, payload: bytes) -> Any:
 
 
 def run_task(token: str, payload: bytes, function: Any, context: Any, *args: Any) -> Completion:
-    """Run one attempt on a worker; never raises for an Exception."""
+    """Run one attempt on a worker, in a folder of its own on the worker's machine,
+    and hand its output back as bytes; never raises for an Exception."""
     from distributed import get_worker
 
-    worker = f"dask-{get_worker().name}"
-    return execute(_job_of(token, payload), Task(function, args, context), worker)
+    worker = get_worker()
+    with _private_folder(worker) as folder:
+        task = Task(function, args, dataclasses.replace(context, workdir=folder))
+        completion = execute(_job_of(token, payload), task, f"dask-{worker.name}")
+        if completion.result is not None:
+            completion.result = completion.result.loaded()
+    completion.context = context
+    return completion
+
+
+@contextlib.contextmanager
+def _private_folder(worker: Any) -> Iterator[str]:
+    """A folder for one attempt's files, removed when it ends: in $SIMPLEMR_TMPDIR, else
+    the Dask worker's own folder (which Dask cleans up when a worker dies)."""
+    root = os.environ.get(TMPDIR_VARIABLE) or str(worker.local_directory)
+    remove_stale(root, "simplemr-task-")  # what workers killed mid-task left here
+    folder = tempfile.mkdtemp(prefix=f"simplemr-task-{owner_tag()}-", dir=root)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def light_copy(completion: Completion) -> Completion:
     """``completion`` without its outputs' bytes (their sizes instead), for the driver."""
     result = completion.result
     if result is not None:
-        if hasattr(result, "segments"):
-            sizes = [None if part is None else len(part) for part in result.segments]
-            result = dataclasses.replace(result, segments=sizes)
-        elif isinstance(getattr(result, "stored", None), bytes):
-            result = dataclasses.replace(result, stored=len(result.stored))
+        result = result.with_parts([None if part is None else len(part) for part in result.parts()])
     failure = portable(completion.failure)
     return Completion(completion.context, result, failure, completion.attempt)
 
@@ -102,26 +123,17 @@ def _output_of(completion: Completion) -> Any:
     return completion.result
 
 
-def segment_of(completion: Completion, partition: int) -> bytes:
-    return _output_of(completion).segments[partition]  # type: ignore[no-any-return]
-
-
-def stored_of(completion: Completion) -> bytes:
-    return _output_of(completion).stored  # type: ignore[no-any-return]
+def part_of(completion: Completion, index: int) -> bytes:
+    """Part ``index`` of a completed task's output (one partition of a map output)."""
+    return _output_of(completion).parts()[index]  # type: ignore[no-any-return]
 
 
 def _sizeof_completion(completion: Completion) -> int:
     """What a completion's outputs weigh, for Dask's memory accounting and the
     choice of where to run a task (its own estimate would be a few dozen bytes)."""
     result = completion.result
-    size = 1024
-    for part in getattr(result, "segments", None) or ():
-        if isinstance(part, bytes):
-            size += len(part)
-    stored = getattr(result, "stored", None)
-    if isinstance(stored, bytes):
-        size += len(stored)
-    return size
+    parts = result.parts() if result is not None else ()
+    return 1024 + sum(len(part) for part in parts if isinstance(part, bytes))
 
 
 def _register_sizeof() -> None:
@@ -184,7 +196,6 @@ class DaskExecutor(Executor):
     """
 
     name = "dask"
-    in_memory = True
 
     def __init__(
         self,
@@ -280,15 +291,11 @@ class DaskExecutor(Executor):
         if summary.status != "finished":
             return Completion(context, failure=self._failure(summary), attempt=unknown)
         light = summary.result()
-        result = light.result
-        if result is not None:
-            if hasattr(result, "segments"):
-                result.segments = [
-                    None if size is None else self._output(segment_of, future, partition)
-                    for partition, size in enumerate(result.segments)
-                ]
-            elif isinstance(getattr(result, "stored", None), int):
-                result.stored = self._output(stored_of, future)
+        if light.result is not None:
+            light.result = light.result.with_parts([
+                None if size is None else self._output(part_of, future, index)
+                for index, size in enumerate(light.result.parts())
+            ])  # fmt: skip
         return light
 
     def _output(self, function: Any, *args: Any) -> Any:

@@ -15,8 +15,7 @@ from typing import Any
 
 from .. import counters as C
 from ..events import PhaseSpan, TaskEvent
-from ..executors.base import peak_rss
-from ..memory import MiB, format_size
+from ..memory import MiB, format_size, peak_rss
 
 __all__ = ["Summary", "format_summary", "peak_memory"]
 

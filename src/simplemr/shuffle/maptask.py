@@ -34,7 +34,6 @@ from .task import (
     UserCodeError,
     call_hook,
     hook_output,
-    local_folder,
     progressed,
     scoped,
     user_errors,
@@ -47,7 +46,7 @@ __all__ = ["MapOutput", "run_map_task", "run_results_map_task"]
 @dataclass
 class MapOutput:
     """What a map task hands back: its file, one segment of it per partition (or the
-    segments' bytes, and no file, for an in-memory executor), its counters."""
+    segments' bytes, and no file, once ``loaded``), its counters."""
 
     path: str | None
     segments: list[Any]
@@ -62,12 +61,19 @@ class MapOutput:
     #: Input files skipped because they look binary.
     binary_skipped: list[str] = field(default_factory=list)
 
+    def parts(self) -> list[Any]:
+        """Its segments, one a partition (None where a partition got nothing)."""
+        return self.segments
+
+    def with_parts(self, parts: list[Any]) -> MapOutput:
+        return dataclasses.replace(self, path=None, segments=parts)
+
     def loaded(self) -> MapOutput:
         """This output with its segments' bytes in place of its file."""
         segments = [None if s is None else load_segment(s) for s in self.segments]
         if self.path is not None:
             os.unlink(self.path)
-        return dataclasses.replace(self, path=None, segments=segments)
+        return self.with_parts(segments)
 
 
 class _Buffer(GroupTable):
@@ -181,10 +187,8 @@ class _Buffer(GroupTable):
 
 def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) -> MapOutput:
     """Run step ``step``'s mapper over ``split`` and write its partitioned output;
-    return the segments (as bytes, for an in-memory executor)."""
-    with local_folder(context) as here:
-        output = _run_map_task(job, step, split, here)
-        return output.loaded() if context.in_memory else output
+    return its segments."""
+    return _run_map_task(job, step, split, context)
 
 
 def run_results_map_task(

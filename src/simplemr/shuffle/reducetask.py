@@ -50,7 +50,6 @@ from .task import (
     UserCodeError,
     call_hook,
     hook_output,
-    local_folder,
     progressed,
     scoped,
     user_errors,
@@ -71,6 +70,14 @@ class ReduceOutput:
 
     stored: str | bytes
     counters: dict[str, int] = field(default_factory=dict)
+
+    def parts(self) -> list[Any]:
+        """Its results, as the one part."""
+        return [self.stored]
+
+    def with_parts(self, parts: list[Any]) -> ReduceOutput:
+        [stored] = parts
+        return ReduceOutput(stored, self.counters)
 
     def loaded(self) -> ReduceOutput:
         """This output with its file's bytes in place of the file."""
@@ -233,11 +240,9 @@ def run_reduce_task(
     job: JobSpec, step: int, partition: int, segments: list[Segment | bytes], context: TaskContext
 ) -> ReduceOutput:
     """Group partition ``partition`` of every map output of step ``step``, reduce
-    it, and write the results (in key order for the last step of a sorted job);
-    return them as bytes for an in-memory executor."""
-    with local_folder(context) as here:
-        output = _run_reduce_task(job, step, partition, segments, here)
-        return output.loaded() if context.in_memory else output
+    it, and write the results (in key order for the last step of a sorted job).
+    A segment may come as bytes, from an executor that moved it between machines."""
+    return _run_reduce_task(job, step, partition, segments, context)
 
 
 def _run_reduce_task(

@@ -1,4 +1,5 @@
-"""What every task receives, and how a task reports a failure of user code."""
+"""What every task receives, what it hands back, and how it reports a failure of
+user code."""
 
 from __future__ import annotations
 
@@ -9,20 +10,18 @@ import operator
 import os
 import shutil
 import signal
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ..errors import SimplemrError
-from ..io.workdir import TMPDIR_VARIABLE, owner_tag, remove_stale
 
 __all__ = [
     "TaskContext",
+    "TaskOutput",
     "UserCodeError",
     "call_hook",
     "hook_output",
-    "local_folder",
     "progress_ticks",
     "progressed",
     "user_errors",
@@ -65,9 +64,6 @@ class TaskContext:
     workdir: str
     verbose: bool = False
     step: int = 0
-    #: Whether the task hands its output back as bytes (for an executor whose
-    #: workers share no folder with the driver) instead of leaving it in ``workdir``.
-    in_memory: bool = False
 
     def path(self, suffix: str) -> str:
         """Return a path in the work folder that belongs to this attempt only."""
@@ -88,34 +84,18 @@ class TaskContext:
                     os.unlink(path)
 
 
-@contextlib.contextmanager
-def local_folder(context: TaskContext) -> Iterator[TaskContext]:
-    """The context this attempt writes its files with: ``context`` itself, or, when
-    its output goes back in memory, one whose folder is private to this machine and
-    removed when the task ends."""
-    if not context.in_memory:
-        yield context
-        return
-    root = _scratch_root() or tempfile.gettempdir()
-    remove_stale(root, "simplemr-task-")  # what workers killed mid-task left here
-    folder = tempfile.mkdtemp(prefix=f"simplemr-task-{owner_tag()}-", dir=root)
-    try:
-        yield dataclasses.replace(context, workdir=folder)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+class TaskOutput(Protocol):
+    """What a map or reduce task hands back, seen by an executor that moves outputs
+    between machines: its data as parts (paths of the files it wrote, or their bytes)."""
 
+    def parts(self) -> list[Any]:
+        """The output's parts, each a path, bytes, or None (an empty partition)."""
 
-def _scratch_root() -> str | None:
-    """Where a task on another machine writes: $SIMPLEMR_TMPDIR there, else its Dask
-    worker's own folder (which Dask cleans up when a worker dies), else the temp folder."""
-    if os.environ.get(TMPDIR_VARIABLE):
-        return os.environ[TMPDIR_VARIABLE]
-    try:
-        from distributed import get_worker
+    def with_parts(self, parts: list[Any]) -> TaskOutput:
+        """A copy holding ``parts`` (what an executor keeps the data as) instead."""
 
-        return str(get_worker().local_directory)
-    except (ImportError, ValueError, AttributeError):
-        return None
+    def loaded(self) -> TaskOutput:
+        """A copy holding its files' bytes instead of its files, which it removes."""
 
 
 class UserCodeError(SimplemrError):
