@@ -23,7 +23,7 @@ import shutil
 import tempfile
 import time
 import weakref
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import Any
 
 from . import counters as C
@@ -88,7 +88,7 @@ class ResultStream(Iterator[Any]):
         self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, ignore_errors=True)
         self._items = self._read()
 
-    def _read(self) -> Iterator[Any]:
+    def _read(self) -> Generator[Any, None, None]:
         try:
             for partition in self.partitions():
                 yield from partition

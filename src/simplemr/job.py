@@ -83,8 +83,10 @@ class ReduceFunctions:
 class StepSpec(Protocol):
     """One map, shuffle and reduce of a job."""
 
-    #: Whether the mapper takes a whole block of records at once.
-    bulk: bool
+    @property
+    def bulk(self) -> bool:
+        """Whether the mapper takes a whole block of records at once."""
+        ...
 
     def map_task(self) -> MapFunctions:
         """The functions one map task calls (its setup hooks not yet run)."""

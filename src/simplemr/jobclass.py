@@ -145,6 +145,9 @@ class Job:
     #: Reduce tasks per step; None for two per worker.
     PARTITIONS: int | None = None
 
+    #: Where ``add_passthru_arg`` adds an option: set while ``add_options`` runs.
+    _parser: argparse.ArgumentParser | argparse._ArgumentGroup | None = None
+
     def __init__(self, **options: Any) -> None:
         parser = argparse.ArgumentParser(prog=type(self).__name__, add_help=False)
         type(self).add_options(parser)
@@ -213,6 +216,11 @@ class Job:
 
     def add_passthru_arg(self, *names: str, **options: Any) -> None:
         """mrjob's spelling of ``parser.add_argument``, inside ``configure_args``."""
+        if self._parser is None:
+            raise JobDefinitionError(
+                f"{type(self).__name__}.add_passthru_arg() adds an option only inside "
+                "configure_args()"
+            )
         self._parser.add_argument(*names, **options)
 
     def steps(self) -> list[Step]:
@@ -394,6 +402,7 @@ class ClassStep:
     def map_task(self) -> MapFunctions:
         step = self._step()
         mapper = step.mapper
+        map_record: Callable[[Any], Iterable[tuple[Any, Any]]]
         if mapper is None:
             map_record = _first_record if self.index == 0 else _later_record
         elif self.index == 0:

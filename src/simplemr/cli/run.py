@@ -34,7 +34,7 @@ from .common import (
 JOB_HELP = "a job file (job.py, or job.py:ClassName) or a module (package.module:ClassName)"
 
 
-def add_command(commands: argparse._SubParsersAction) -> None:
+def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """List ``run`` among the commands (``run_parser`` parses its command line)."""
     commands.add_parser("run", help="run a job class from a file or a module", add_help=False)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from . import partition, pure
 
@@ -34,10 +35,14 @@ compiled = _compiled()
 #: Which core runs, as ``simplemr --version`` says it.
 NAME = "compiled core (C)" if compiled is not None else "pure-Python core"
 
-_source: ModuleType = compiled if compiled is not None else pure
-line_endings = _source.line_endings
-map_records = _source.map_records
-merge_items = _source.merge_items
-spread = _source.spread
-stable_hash = compiled.stable_hash if compiled is not None else partition.stable_hash
-partition_of = compiled.partition_of if compiled is not None else partition.partition_of
+if TYPE_CHECKING:  # both cores have the pure one's signatures
+    from .partition import partition_of, stable_hash
+    from .pure import line_endings, map_records, merge_items, spread
+else:
+    _source = compiled if compiled is not None else pure
+    line_endings = _source.line_endings
+    map_records = _source.map_records
+    merge_items = _source.merge_items
+    spread = _source.spread
+    stable_hash = compiled.stable_hash if compiled is not None else partition.stable_hash
+    partition_of = compiled.partition_of if compiled is not None else partition.partition_of

@@ -32,21 +32,22 @@ def _encode_number(key: numbers.Number) -> bytes:
     # The numeric hash of int, float, bool, Fraction and Decimal is unsalted and
     # agrees with ==; NaN is the exception (its hash follows identity), so it gets
     # one fixed encoding.
-    if isinstance(key, complex):
-        if key.imag:
-            return b"c" + repr(key).encode()
-        key = key.real
+    number: Any = key
+    if isinstance(number, complex):
+        if number.imag:
+            return b"c" + repr(number).encode()
+        number = number.real
     try:
-        if key != key:
+        if number != number:
             return b"nan"
-        if key == int(key):  # type: ignore[call-overload]
-            return _INT + str(int(key)).encode()  # type: ignore[call-overload]
+        if number == int(number):
+            return _INT + str(int(number)).encode()
     except (OverflowError, ValueError, TypeError):
         pass
-    return _MISC_NUMBER + str(hash(key)).encode()
+    return _MISC_NUMBER + str(hash(number)).encode()
 
 
-def _encode_tuple(key: tuple) -> bytes:
+def _encode_tuple(key: tuple[Any, ...]) -> bytes:
     parts = [b"t", str(len(key)).encode()]
     for item in key:
         encoded = key_bytes(item)
@@ -55,7 +56,7 @@ def _encode_tuple(key: tuple) -> bytes:
     return b"".join(parts)
 
 
-def _encode_frozenset(key: frozenset) -> bytes:
+def _encode_frozenset(key: frozenset[Any]) -> bytes:
     # Order-independent: the members' own encodings, sorted.
     return b"f" + _encode_tuple(tuple(sorted(key_bytes(item) for item in key)))
 
@@ -92,11 +93,11 @@ def key_bytes(key: Any) -> bytes:
     """
     kind = type(key)
     if kind is str:
-        return b"s" + key.encode("utf-8", "surrogatepass")
+        return b"s" + str.encode(key, "utf-8", "surrogatepass")
     if kind is int:
         return _INT + str(key).encode()
     if kind is bytes:
-        return b"b" + key
+        return b"b" + bytes(key)
     if key is None:
         return b"N"
     if kind is tuple:

@@ -21,7 +21,7 @@ import json
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from .. import counters as C
 from ..errors import InputError, JobDefinitionError
@@ -48,7 +48,7 @@ _ROWS_PER_BLOCK = 1024
 _MISSING = object()  # what DictReader gives a field a short row lacks
 
 
-_scan_json = json.JSONDecoder().scan_once
+_scan_json = json.JSONDecoder().scan_once  # type: ignore[attr-defined]  # not in the stubs
 
 
 def parse_json_line(line: str) -> Any:
@@ -115,6 +115,10 @@ class _FilesOf:
     def name(self, path: str) -> str:
         return self.files.labels.get(path, path)
 
+    def splits(self, workers: int) -> Iterator[Split]:
+        """Yield the splits, sized so that ``workers`` workers get an even load."""
+        raise NotImplementedError
+
 
 class NumberedLinesFiles(_FilesOf):
     """Text files whose every line is a ``(file name, line number, line)`` record."""
@@ -162,7 +166,7 @@ class CsvSplit:
                     raw, encoding=encoding, errors=error_handler(self.errors), newline=""
                 ) as text,
             ):
-                reader = csv.DictReader(text, restval=_MISSING)
+                reader = csv.DictReader(text, restval=cast(Any, _MISSING))  # a sentinel, not a str
                 block: list[dict[str, Any]] = []
                 for row in reader:
                     if None in row or _MISSING in row.values():

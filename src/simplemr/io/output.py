@@ -26,7 +26,7 @@ import re
 import shutil
 import sys
 from collections.abc import Iterable
-from typing import IO, Any
+from typing import IO, Any, TextIO
 
 from ..errors import JobDefinitionError, OutputError
 from .filesystems import is_url
@@ -113,8 +113,7 @@ def check_target(
                 f"the output {target!r} lies inside the input folder {folder!r}, so the "
                 "next run would read it as input; write it elsewhere"
             )
-    folder = output_kind(target) == "folder"
-    if os.path.isdir(target) and not folder:
+    if os.path.isdir(target) and output_kind(target) != "folder":
         raise JobDefinitionError(f"the output {target!r} is a folder; name a file, or a folder")
     if os.path.exists(target) and not os.path.isdir(target) and folder:
         raise JobDefinitionError(
@@ -170,12 +169,12 @@ def _remove(path: str) -> None:
         os.unlink(path)
 
 
-def _text_options(line_format: str) -> dict[str, str]:
-    """How a results file is encoded: UTF-8; a key or value holding undecodable bytes
+def _open_results(path: str, line_format: str) -> TextIO:
+    """Open a results file to write: UTF-8; a key or value holding undecodable bytes
     (a file name that is not UTF-8, kept by Python as lone surrogates) is written back
     as those bytes, or in JSON lines as the ``\\udcXX`` escapes JSON can carry."""
     errors = "backslashreplace" if line_format == "jsonl" else "surrogateescape"
-    return {"encoding": "utf-8", "errors": errors, "newline": "\n"}
+    return open(path, "w", encoding="utf-8", errors=errors, newline="\n")
 
 
 def _commit_new(temporary: str, target: str) -> None:
@@ -235,11 +234,11 @@ def write_results(
             os.mkdir(temporary)
             for number, results in enumerate(partitions):
                 part = os.path.join(temporary, f"part-{number:05d}")
-                with open(part, "w", **_text_options(line_format)) as file:
+                with _open_results(part, line_format) as file:
                     _write_lines(file, results, line_format)
             open(os.path.join(temporary, SUCCESS_MARKER), "w").close()
         else:
-            with open(temporary, "w", **_text_options(line_format)) as file:
+            with _open_results(temporary, line_format) as file:
                 for results in partitions:
                     _write_lines(file, results, line_format)
         if kind == "folder" and overwrite and os.path.isdir(target):

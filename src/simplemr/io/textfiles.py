@@ -31,7 +31,7 @@ import stat
 import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, Any
 
 from .. import core
@@ -198,7 +198,7 @@ def _check_readable(path: str) -> None:
 
 def input_folders(paths: Iterable[str]) -> list[str]:
     """The local folders among ``paths`` and their glob matches, as named."""
-    folders = []
+    folders: list[str] = []
     for path in paths:
         if is_url(path):
             continue
@@ -406,6 +406,11 @@ class CombinedSplit:
     """
 
     parts: tuple[TextSplit, ...]
+    #: Each block read so far, as (part, block of that part, lines): what ``locate``
+    #: needs to name a record's file and line.
+    pieces: list[list[tuple[int, int, int]]] = field(
+        default_factory=list, compare=False, repr=False
+    )
 
     def describe(self) -> str:
         names = [part.name for part in self.parts]
@@ -415,9 +420,8 @@ class CombinedSplit:
     def blocks(
         self, counters: dict[str, int], line_limit: int | None = None
     ) -> Iterator[Sequence[str]]:
-        # Each yielded block's pieces, as (part, block of that part, lines), for locate.
-        pieces: list[list[tuple[int, int, int]]] = []
-        object.__setattr__(self, "_pieces", pieces)
+        pieces = self.pieces
+        pieces.clear()
         packed: list[tuple[int, int, TextBlock]] = []
         size = 0
         for number, part in enumerate(self.parts):
@@ -438,15 +442,14 @@ class CombinedSplit:
             yield _packed(packed, pieces)
 
     def locate(self, block_number: int, index: int, record: Any) -> str:
-        pieces = self.__dict__.get("_pieces")
-        if pieces is None or block_number >= len(pieces):  # not read here: read it now
+        pieces = self.pieces
+        if block_number >= len(pieces):  # not read here: read it now
             saved = _replaced_so_far()
             try:
                 for _ in self.blocks({}):
                     pass
             finally:
                 _replaced.count = saved
-            pieces = self.__dict__["_pieces"]
         for number, part_block, lines in pieces[block_number]:
             if index < lines:
                 return self.parts[number].locate(part_block, index, record)

@@ -331,7 +331,7 @@ def _followed(
     block_number: int,
     records: Iterator[Any],
     spot: list[Any],
-    skip: Callable[[Exception], None] | None,
+    skip: Callable[[BaseException], None] | None,
 ) -> Iterator[Any]:
     """The records, parsed if ``parse``, with ``spot`` holding the index and the
     raw record of the one handed out last (what an error message names); with
@@ -360,19 +360,19 @@ def _skipper(
     skipped: list[str],
     block_number: int,
     spot: list[Any],
-) -> Callable[[Exception], None] | None:
+) -> Callable[[BaseException], None] | None:
     """With ``max_bad_records``, what skips the record at ``spot`` for an error."""
     if job.max_bad_records == 0:
         return None
 
-    def skip(error: Exception) -> None:
+    def skip(error: BaseException) -> None:
         _skip(job, split, counters, skipped, (block_number, spot[0], spot[1]), error)
 
     return skip
 
 
 def _skipping(
-    mapper: Callable[[Any], Pairs], skip: Callable[[Exception], None] | None
+    mapper: Callable[[Any], Pairs], skip: Callable[[BaseException], None] | None
 ) -> Callable[[Any], Pairs]:
     """``mapper`` in Hadoop's skip mode: a record it raises on adds nothing."""
     assert skip is not None
@@ -411,7 +411,7 @@ def _skip(
     counters: dict[str, int],
     skipped: list[str],
     position: tuple[int, int, Any],
-    error: Exception,
+    error: BaseException,
 ) -> None:
     """Count a bad record, or fail when this task alone has more than allowed."""
     counters[C.MAP_SKIPPED] = counters.get(C.MAP_SKIPPED, 0) + 1

@@ -169,10 +169,10 @@ class SegmentWriter:
         segments: list[Segment | None] = []
         for partition in spans:
             partition.sort()
-            ranges = tuple((start, end) for start, end, _ in partition)
+            spanned = tuple((start, end) for start, end, _ in partition)
             tags = tuple(slot for _, _, slot in partition) if partitions is not None else ()
-            nbytes = sum(end - start for start, end in ranges)
-            segments.append(Segment(self.path, ranges, nbytes, tags) if ranges else None)
+            nbytes = sum(end - start for start, end in spanned)
+            segments.append(Segment(self.path, spanned, nbytes, tags) if spanned else None)
         return segments
 
     def discard(self) -> None:
