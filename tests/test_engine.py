@@ -296,6 +296,37 @@ def test_bad_options_are_refused_with_a_hint(options: dict, message: str) -> Non
         )
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"executor": "inline", "workers": 4}, "workers=4 has no effect with executor='inline'"),
+        (
+            {"executor": "inline", "start_method": "fork"},
+            "start_method='fork' has no effect with executor='inline'",
+        ),
+        (
+            {"executor": simplemr.executors.InlineExecutor(), "workers": 3},
+            "workers=3 has no effect with the executor given, which has 1",
+        ),
+    ],
+)
+def test_options_an_executor_ignores_are_warned_about(options: dict, message: str) -> None:
+    with pytest.warns(UserWarning, match=message) as warned:
+        job = simplemr.MapReduce(identity_mapper, first_reducer, **options)
+    assert warned[0].filename == __file__  # the warning points at the caller's line
+    assert job.workers == 1
+    assert sorted(job.run(["a", "b"]).results) == ["a", "b"]
+
+
+def test_a_chunksize_for_files_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("a\nb\n")
+    job = simplemr.MapReduce(identity_mapper, first_reducer, executor="inline")
+    with pytest.raises(simplemr.JobDefinitionError, match=r"chunksize=1 .* split_size=N"):
+        job.run(simplemr.text_files(tmp_path / "in.txt"), chunksize=1)
+    compat = simplemr.SimpleMapReduce(lambda line: [(line, 1)], lambda pair: pair[0], 1)
+    assert sorted(compat(simplemr.text_files(tmp_path / "in.txt"))) == ["a", "b"]
+
+
 def test_uncallable_functions_and_string_inputs_are_refused() -> None:
     with pytest.raises(simplemr.JobDefinitionError, match="the reducer must be callable"):
         simplemr.MapReduce(identity_mapper, "sum")

@@ -16,11 +16,14 @@ from sample_jobs import PIPELINE, CountingDyingOnce, HookOrder, ThreeSteps
 import simplemr
 
 EXECUTORS = ["local", "inline"]
+WORKERS = {"local": 2, "inline": None}
 
 
 @pytest.mark.parametrize("executor", EXECUTORS)
 def test_every_hook_runs_once_per_task_in_order(executor: str) -> None:
-    result = HookOrder().run(range(1000), executor=executor, workers=2, partitions=3, chunksize=100)
+    result = HookOrder().run(
+        range(1000), executor=executor, workers=WORKERS[executor], partitions=3, chunksize=100
+    )
     counters = result.counters
     map_tasks, reduce_tasks = counters["tasks.map"], counters["tasks.reduce"]
     assert (map_tasks, reduce_tasks) == (10, 3)
@@ -40,7 +43,7 @@ def test_every_hook_runs_once_per_task_in_order(executor: str) -> None:
 @pytest.mark.parametrize("executor", EXECUTORS)
 def test_a_three_step_pipeline_equals_its_steps_composed_by_hand(executor: str) -> None:
     lines = ["a b a c", "b a", "d d d e", "c", "", "e f g a"] * 7
-    result = ThreeSteps().run(lines, executor=executor, workers=2, partitions=3)
+    result = ThreeSteps().run(lines, executor=executor, workers=WORKERS[executor], partitions=3)
     assert as_multiset(result) == as_multiset(reference_pipeline(PIPELINE, lines))
     assert result.counters["tasks.reduce"] == 3 * 3
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .api import MapReduce
+from .io.inputs import InputSource
 
 __all__ = ["SimpleMapReduce"]
 
@@ -53,5 +54,7 @@ class SimpleMapReduce:
         )
 
     def __call__(self, inputs: Iterable[Any], chunksize: int = 1) -> list[Any]:
-        """Map ``inputs`` (``chunksize`` items per map task), group by key, reduce."""
-        return self._job.run(inputs, chunksize=chunksize).results
+        """Map ``inputs`` (``chunksize`` items per map task; ``text_files(...)`` are
+        cut by size), group by key, reduce."""
+        items = not isinstance(inputs, InputSource)
+        return self._job.run(inputs, chunksize=chunksize if items else None).results

@@ -36,14 +36,14 @@ from .errors import (
 )
 from .events import PhaseSpan, TaskEvent
 from .executors import Completion, Executor, Task, TaskFailure
+from .io.batches import read_batches
 from .io.inputs import plan_splits
 from .io.workdir import make_workdir
 from .job import JobSpec
 from .memory import format_size
 from .observe.progress import Progress
 from .shuffle.maptask import SKIPPED_SHOWN, MapOutput, run_map_task, run_results_map_task
-from .shuffle.reducetask import ReduceOutput, read_results, run_reduce_task
-from .shuffle.segments import read_batches
+from .shuffle.reducetask import ReduceOutput, run_reduce_task
 from .shuffle.sorting import merge_sorted
 from .shuffle.task import TaskContext
 
@@ -101,7 +101,7 @@ class ResultStream(Iterator[Any]):
         A sorted job's results come as one partition, merged in key order."""
         try:
             if self._ordered:
-                merged = merge_sorted(read_results(path) for path in self._paths)
+                merged = merge_sorted(read_batches(path) for path in self._paths)
                 yield (result for _key, result in merged)
                 return
             for path in self._paths:

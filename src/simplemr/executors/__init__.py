@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from ..errors import JobDefinitionError
@@ -36,20 +37,39 @@ def make_executor(
     ``"dask"`` (a local Dask cluster for the job), a Dask scheduler's address, a
     ``distributed.Client``; or ``executor`` itself, an Executor."""
     if isinstance(executor, Executor):
+        if workers is not None and workers != executor.workers:
+            _ignored(f"workers={workers}", f"the executor given, which has {executor.workers}")
+        if start_method is not None:
+            _ignored(f"start_method={start_method!r}", "an executor given ready-made")
         return executor
     if executor is None or executor == "local":
         return LocalExecutor(workers or available_cores(), start_method, task_timeout)
     if executor == "inline":
+        if workers not in (None, 1):
+            _ignored(f"workers={workers}", "executor='inline', which runs every task here")
+        if start_method is not None:
+            _ignored(f"start_method={start_method!r}", "executor='inline', which starts none")
         return InlineExecutor()
-    if executor == "dask" or (isinstance(executor, str) and executor.startswith(SCHEDULER_SCHEMES)):
+    dask = executor == "dask" or (
+        isinstance(executor, str) and executor.startswith(SCHEDULER_SCHEMES)
+    )
+    client = type(executor).__name__ == "Client" and type(executor).__module__.startswith(
+        "distributed"
+    )
+    if dask or client:
         from .dask import DaskExecutor
 
+        if start_method is not None:
+            _ignored(f"start_method={start_method!r}", "Dask, whose workers are its own")
+        if client:
+            return DaskExecutor(workers, client=executor)
         return DaskExecutor(workers, address=None if executor == "dask" else executor)
-    if type(executor).__name__ == "Client" and type(executor).__module__.startswith("distributed"):
-        from .dask import DaskExecutor
-
-        return DaskExecutor(workers, client=executor)
     raise JobDefinitionError(
         f"unknown executor {executor!r}: choose one of {', '.join(EXECUTORS)}, a Dask "
         "scheduler's address (tcp://host:8786), a distributed.Client, or an Executor"
     )
+
+
+def _ignored(option: str, because: str) -> None:
+    """Warn that an option the user set has no effect, saying what runs instead."""
+    warnings.warn(f"{option} has no effect with {because}", UserWarning, stacklevel=5)

@@ -22,7 +22,7 @@ class InlineExecutor(Executor):
 
     name = "inline"
 
-    def __init__(self, workers: int = 1) -> None:
+    def __init__(self) -> None:
         super().__init__(1)
         self._queue: deque[Task] = deque()
         self._job: Any = None

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import JobDefinitionError, check_positive_int
-from ..shuffle.segments import ITEM_BATCH, read_batch_lists
+from .batches import ITEM_BATCH, read_batch_lists
 
 __all__ = [
     "SKIP_RECORD",
@@ -170,8 +170,15 @@ class ItemsInput:
 
 
 def plan_splits(inputs: Any, workers: int, chunksize: int | None = None) -> Iterator[Split]:
-    """Return the splits of ``inputs``: an input source's own, or chunks of items."""
+    """Return the splits of ``inputs``: an input source's own, or chunks of items
+    (``chunksize`` items each, if given)."""
     if isinstance(inputs, InputSource):
+        if chunksize is not None:
+            raise JobDefinitionError(
+                f"chunksize={chunksize!r} sets how many items of an iterable a map task "
+                f"gets; {type(inputs).__name__} inputs are cut by size instead "
+                "(text_files(..., split_size=N) sets it in bytes)"
+            )
         return inputs.splits(workers)
     if isinstance(inputs, (str, bytes)):
         raise JobDefinitionError(

@@ -113,20 +113,21 @@ def check_target(
                 f"the output {target!r} lies inside the input folder {folder!r}, so the "
                 "next run would read it as input; write it elsewhere"
             )
-    if os.path.isdir(target) and output_kind(target) != "folder":
+    wants_folder = output_kind(target) == "folder"
+    if os.path.isdir(target) and not wants_folder:
         raise JobDefinitionError(f"the output {target!r} is a folder; name a file, or a folder")
-    if os.path.exists(target) and not os.path.isdir(target) and folder:
+    if os.path.exists(target) and not os.path.isdir(target) and wants_folder:
         raise JobDefinitionError(
             f"the output {target!r} is a file; a folder output needs a folder path "
             "(or end the name with .tsv, .jsonl or .txt for one file)"
         )
-    if not os.path.lexists(target) or (folder and not os.listdir(target)):
+    if not os.path.lexists(target) or (wants_folder and not os.listdir(target)):
         return
     if not overwrite:
         raise JobDefinitionError(
             f"the output {target!r} already exists; choose another or pass overwrite=True"
         )
-    if folder and not _looks_like_output(target):
+    if wants_folder and not _looks_like_output(target):
         raise JobDefinitionError(
             f"the folder {target!r} holds more than part files and {SUCCESS_MARKER}; "
             "it will not be overwritten: remove it yourself, or choose another output"

@@ -28,6 +28,7 @@ from .. import core
 from .. import counters as C
 from ..counters import counting_into
 from ..errors import SimplemrError, WorkFolderError
+from ..io.batches import dumps, read_pickles, write_batches
 from ..io.inputs import short_repr
 from ..io.workdir import create_private, open_own
 from ..job import JobSpec, ReduceFunctions
@@ -36,12 +37,8 @@ from .segments import (
     ReadProgress,
     Segment,
     SegmentWriter,
-    dumps,
-    load_batch,
-    read_batches,
     read_segment,
     read_segments,
-    write_batches,
 )
 from .sorting import sort_within_budget
 from .table import GroupTable
@@ -56,7 +53,7 @@ from .task import (
     watch_records,
 )
 
-__all__ = ["ReduceOutput", "group_within_budget", "read_results", "run_reduce_task"]
+__all__ = ["ReduceOutput", "group_within_budget", "run_reduce_task"]
 
 _MAX_DEPTH = 6
 _MIN_FANOUT = 8
@@ -127,9 +124,9 @@ class _Overflow:
 
     def __iter__(self) -> Iterator[Any]:
         with open_own(self.path) as file:
-            while file.tell() < self.nbytes:
+            for values in read_pickles(file, self.nbytes):
                 progressed()
-                yield from watch_records(iter(load_batch(file)))
+                yield from watch_records(iter(values))
 
 
 def group_within_budget(
@@ -335,8 +332,3 @@ def _results(
 def _remove(path: str) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(path)
-
-
-def read_results(stored: str | bytes) -> Iterator[tuple[Any, Any]]:
-    """Yield the ``(sort key, result)`` pairs a reduce task wrote."""
-    return read_batches(stored)

@@ -19,18 +19,14 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import gc
 import io
-import itertools
 import operator
 import os
-import pickle
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
-import cloudpickle
-
+from ..io.batches import BUFFER, dumps, read_pickles
 from ..io.workdir import create_private, open_own
 
 __all__ = [
@@ -39,20 +35,14 @@ __all__ = [
     "ReadProgress",
     "Segment",
     "SegmentWriter",
-    "dumps",
-    "load_batch",
     "load_segment",
-    "read_batch_lists",
-    "read_batches",
     "read_segment",
-    "write_batches",
 ]
 
 #: About how many values one pickled batch holds.
 BATCH_VALUES = 4096
 #: Buckets per partition: a partition up to this many budgets needs no split on disk.
 BUCKETS = 64
-_BUFFER = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -114,36 +104,12 @@ def _batches(items: Iterable[tuple[Any, list[Any]]]) -> Iterator[list[tuple[Any,
         yield batch
 
 
-def dumps(obj: Any) -> bytes:
-    """Pickle ``obj`` fast, or with cloudpickle when it holds what plain pickle
-    cannot name: instances of classes from a job file or ``__main__`` that workers
-    received by value. Plain ``pickle.load`` reads both."""
-    try:
-        return pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, AttributeError, TypeError):
-        return cloudpickle.dumps(obj, pickle.HIGHEST_PROTOCOL)  # type: ignore[no-any-return]
-
-
-def load_batch(file: IO[bytes]) -> Any:
-    """Read the next pickled batch of ``file``, with the cyclic garbage collector off:
-    the batch's lists and tuples, kept by the table they go to, would otherwise set
-    off collections that cost more than reading them. (Collection resumes after each
-    batch, so a cycle inside one waits for the next collection.)"""
-    if not gc.isenabled():
-        return pickle.load(file)
-    gc.disable()
-    try:
-        return pickle.load(file)
-    finally:
-        gc.enable()
-
-
 class SegmentWriter:
     """Appends runs of batches for ``partitions`` partitions to one file."""
 
     def __init__(self, path: str, partitions: int) -> None:
         self.path = path
-        self._file = create_private(path, buffering=_BUFFER)  # closed in close()
+        self._file = create_private(path, buffering=BUFFER)  # closed in close()
         self._ranges: list[list[tuple[int, int]]] = [[] for _ in range(partitions)]
         self.nbytes = 0
 
@@ -222,13 +188,7 @@ def _nbytes(segment: Segment | bytes, bucket: int | None) -> int:
 
 
 def _pickles_in(data: bytes, progress: ReadProgress | None) -> Iterator[Any]:
-    """Yield each pickle of ``data`` in turn."""
-    stream = io.BytesIO(data)
-    while stream.tell() < len(data):
-        start = stream.tell()
-        yield load_batch(stream)
-        if progress is not None:  # once the batch is used: never ahead of the reader
-            progress.done += stream.tell() - start
+    return read_pickles(io.BytesIO(data), len(data), progress)
 
 
 def read_segment(
@@ -250,15 +210,11 @@ def read_segment(
                 for batch in _pickles_in(os.pread(raw.fileno(), end - start, start), progress):
                     yield from took(batch)
         return
-    with open_own(segment.path, buffering=_BUFFER) as file:
+    with open_own(segment.path, buffering=BUFFER) as file:
         for start, end in segment.ranges:
             file.seek(start)
-            position = start
-            while position < end:
-                yield from took(load_batch(file))
-                if progress is not None:  # once the batch is used: never ahead of the reader
-                    progress.done += file.tell() - position
-                position = file.tell()
+            for batch in read_pickles(file, end, progress):
+                yield from took(batch)
 
 
 def _as_read(batch: list[tuple[Any, list[Any]]]) -> list[tuple[Any, list[Any]]]:
@@ -273,39 +229,3 @@ def read_segments(
     """Yield the items of every segment (of one bucket of each) in turn."""
     for segment in segments:
         yield from read_segment(segment, progress, bucket)
-
-
-#: How many items a batch of a plain file of items (results, sorted runs) holds.
-ITEM_BATCH = 1024
-
-
-def write_batches(file: IO[bytes], items: Iterable[Any]) -> int:
-    """Write ``items`` to ``file`` as pickled lists of ITEM_BATCH; return how many."""
-    count = 0
-    items = iter(items)
-    while batch := list(itertools.islice(items, ITEM_BATCH)):
-        file.write(dumps(batch))
-        count += len(batch)
-    return count
-
-
-def read_batch_lists(source: str | bytes) -> Iterator[list[Any]]:
-    """Yield each batch (a list of up to ITEM_BATCH items) of a file ``write_batches``
-    wrote, or of its bytes, one in memory at a time."""
-    if isinstance(source, bytes):
-        yield from _pickles_in(source, None)
-        return
-    with open_own(source, buffering=_BUFFER) as file:
-        while True:
-            try:
-                batch = load_batch(file)
-            except EOFError:
-                return
-            yield batch
-
-
-def read_batches(source: str | bytes) -> Iterator[Any]:
-    """Yield every item of a file ``write_batches`` wrote (or of its bytes), a batch
-    in memory at a time."""
-    for batch in read_batch_lists(source):
-        yield from batch

@@ -18,8 +18,8 @@ from operator import itemgetter
 from typing import Any
 
 from ..errors import SimplemrError
+from ..io.batches import read_batches, write_batches
 from ..io.workdir import create_private
-from .segments import read_batches, write_batches
 from .table import Budget
 
 __all__ = ["SortError", "merge_sorted", "sort_within_budget"]

@@ -1,0 +1,111 @@
+"""Files of pickled batches: how every file the engine writes for itself is made
+(spills, results, sorted runs, a hot key's overflow), and read back a batch at a
+time. A file is a sequence of pickles, each a list; plain ``pickle.load`` reads them.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import itertools
+import pickle
+from collections.abc import Iterable, Iterator
+from typing import IO, Any, Protocol
+
+import cloudpickle
+
+from .workdir import open_own
+
+__all__ = [
+    "BUFFER",
+    "ITEM_BATCH",
+    "dumps",
+    "load_batch",
+    "read_batch_lists",
+    "read_batches",
+    "read_pickles",
+    "write_batches",
+]
+
+#: The buffer size of a file of batches, read or written sequentially.
+BUFFER = 1024 * 1024
+
+
+class BytesRead(Protocol):
+    """Where a reader counts the bytes it has used (``shuffle.segments.ReadProgress``)."""
+
+    done: int
+
+
+def dumps(obj: Any) -> bytes:
+    """Pickle ``obj`` fast, or with cloudpickle when it holds what plain pickle
+    cannot name: instances of classes from a job file or ``__main__`` that workers
+    received by value. Plain ``pickle.load`` reads both."""
+    try:
+        return pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return cloudpickle.dumps(obj, pickle.HIGHEST_PROTOCOL)  # type: ignore[no-any-return]
+
+
+def load_batch(file: IO[bytes]) -> Any:
+    """Read the next pickled batch of ``file``, with the cyclic garbage collector off:
+    the batch's lists and tuples, kept by the table they go to, would otherwise set
+    off collections that cost more than reading them. (Collection resumes after each
+    batch, so a cycle inside one waits for the next collection.)"""
+    if not gc.isenabled():
+        return pickle.load(file)
+    gc.disable()
+    try:
+        return pickle.load(file)
+    finally:
+        gc.enable()
+
+
+def read_pickles(
+    file: IO[bytes], end: int | None = None, progress: BytesRead | None = None
+) -> Iterator[Any]:
+    """Yield each pickle of ``file`` in turn, from where it is to offset ``end`` (or
+    its end), counting the bytes of each into ``progress`` once it has been used."""
+    position = file.tell()
+    while end is None or position < end:
+        try:
+            batch = load_batch(file)
+        except EOFError:
+            if end is None:
+                return
+            raise
+        yield batch
+        if progress is not None:  # once the batch is used: never ahead of the reader
+            progress.done += file.tell() - position
+        position = file.tell()
+
+
+#: How many items a batch of a plain file of items (results, sorted runs) holds.
+ITEM_BATCH = 1024
+
+
+def write_batches(file: IO[bytes], items: Iterable[Any]) -> int:
+    """Write ``items`` to ``file`` as pickled lists of ITEM_BATCH; return how many."""
+    count = 0
+    items = iter(items)
+    while batch := list(itertools.islice(items, ITEM_BATCH)):
+        file.write(dumps(batch))
+        count += len(batch)
+    return count
+
+
+def read_batch_lists(source: str | bytes) -> Iterator[list[Any]]:
+    """Yield each batch (a list of up to ITEM_BATCH items) of a file ``write_batches``
+    wrote, or of its bytes, one in memory at a time."""
+    if isinstance(source, bytes):
+        yield from read_pickles(io.BytesIO(source))
+        return
+    with open_own(source, buffering=BUFFER) as file:
+        yield from read_pickles(file)
+
+
+def read_batches(source: str | bytes) -> Iterator[Any]:
+    """Yield every item of a file ``write_batches`` wrote (or of its bytes), a batch
+    in memory at a time."""
+    for batch in read_batch_lists(source):
+        yield from batch
