@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -105,8 +106,9 @@ class MapReduce:
     ) -> None:
         step = FunctionStep(mapper, reducer, combiner, bool(bulk))
         self._configure(
-            (step,), workers, partitions, memory, executor, sort, max_attempts,
-            max_bad_records, tmp_dir, start_method, task_timeout,
+            (step,), workers=workers, partitions=partitions, memory=memory, executor=executor,
+            sort=sort, max_attempts=max_attempts, max_bad_records=max_bad_records,
+            tmp_dir=tmp_dir, start_method=start_method, task_timeout=task_timeout,
         )  # fmt: skip
 
     @classmethod
@@ -119,6 +121,7 @@ class MapReduce:
     def _configure(
         self,
         steps: tuple[StepSpec, ...],
+        *,
         workers: int | None = None,
         partitions: int | None = None,
         memory: int | str | None = None,
@@ -177,14 +180,13 @@ class MapReduce:
             progress = TerminalProgress()
         with stopping_on_signals(redeliver=True):
             return run_job(
-                self.job,
+                dataclasses.replace(self.job, verbose=verbose),
                 inputs,
                 self.executor,
                 max_attempts=self.max_attempts,
                 tmp_dir=self.tmp_dir,
                 chunksize=chunksize,
                 progress=progress or None,
-                verbose=verbose,
             )
 
     def run(

@@ -131,10 +131,10 @@ class _Scheduler:
         self,
         executor: Executor,
         workdir: str,
+        *,
         max_attempts: int,
         counters: Counters,
         progress: Progress,
-        verbose: bool,
         max_bad_records: int,
         steps: int,
         started: float,
@@ -144,7 +144,6 @@ class _Scheduler:
         self.max_attempts = max_attempts
         self.counters = counters
         self.progress = progress
-        self.verbose = verbose
         self.max_bad_records = max_bad_records
         self.steps = steps
         self.started = started
@@ -167,7 +166,7 @@ class _Scheduler:
                     total = planned
                     break
                 context = TaskContext(
-                    phase, planned, attempt=1, workdir=self.workdir, verbose=self.verbose, step=step
+                    phase, planned, attempt=1, workdir=self.workdir, step=step
                 )
                 task = Task(function, args, context)
                 in_flight[planned] = (task, described)
@@ -312,12 +311,10 @@ def run_job(
     tmp_dir: str | None = None,
     chunksize: int | None = None,
     progress: Progress | None = None,
-    verbose: bool = False,
 ) -> ResultStream:
     """Run ``job`` over ``inputs`` on ``executor``; return a stream of its results.
 
-    ``progress`` hears of every finished task; with ``verbose`` each map task
-    says on stderr which worker reads what. The built-in counters are summed
+    ``progress`` hears of every finished task. The built-in counters are summed
     over the job's steps.
     """
     splits = plan_splits(inputs, executor.workers, chunksize)
@@ -342,13 +339,12 @@ def run_job(
             scheduler = _Scheduler(
                 executor,
                 workdir,
-                max_attempts,
-                counters,
-                progress,
-                verbose,
-                job.max_bad_records,
-                steps,
-                started,
+                max_attempts=max_attempts,
+                counters=counters,
+                progress=progress,
+                max_bad_records=job.max_bad_records,
+                steps=steps,
+                started=started,
             )
             previous: list[ReduceOutput] = []
             for step in range(steps):

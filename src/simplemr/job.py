@@ -153,7 +153,8 @@ class JobSpec:
     """A job's steps and the options its tasks run with.
 
     Step ``k + 1`` maps the results of step ``k``; ``sort`` orders the last
-    step's results by key.
+    step's results by key; with ``verbose`` each map task says on stderr which
+    worker reads what.
     """
 
     steps: tuple[StepSpec, ...]
@@ -161,6 +162,7 @@ class JobSpec:
     worker_budget: int
     max_bad_records: int = 0
     sort: bool = False
+    verbose: bool = False
 
     def to_bytes(self) -> bytes:
         """Pickle the job for the workers, naming the function that cannot be shipped."""

@@ -38,7 +38,7 @@ from .counters import increment_counter
 from .errors import JobDefinitionError
 from .io.formats import input_files
 from .io.inputs import InputSource
-from .io.output import output_kind
+from .io.output import line_format_for
 from .job import MapFunctions, ReduceFunctions
 
 __all__ = ["Job", "Step"]
@@ -322,9 +322,8 @@ class Job:
         engine.setdefault("sort", self.SORT)
         engine.setdefault("partitions", self.PARTITIONS)
         job = MapReduce._for_steps(self.engine_steps(), **engine)
-        if output is not None and output_format is None:
-            named = output_kind(os.fspath(output)) in ("tsv", "jsonl")
-            output_format = None if named else self.OUTPUT_FORMAT
+        if output is not None:
+            output_format = line_format_for(os.fspath(output), output_format, self.OUTPUT_FORMAT)
         return job.run(
             inputs,
             chunksize=chunksize,
@@ -475,11 +474,9 @@ def _checking_pairs(reducer: Callable[[Any, Iterator[Any]], Pairs]) -> Callable[
 
 
 def _pairs_of(
-    hook: Callable[[], Pairs | None] | None, role: str
-) -> Callable[[], Iterator[tuple[Any, Any]]] | None:
+    hook: Callable[[], Pairs | None], role: str
+) -> Callable[[], Iterator[tuple[Any, Any]]]:
     """A ``*_final`` hook's pairs, checked as they come (none if it returns None)."""
-    if hook is None:
-        return None
 
     def final() -> Iterator[tuple[Any, Any]]:
         for pair in hook() or ():

@@ -13,7 +13,7 @@ import time
 
 from ..errors import InputError, JobDefinitionError
 from ..io.formats import FORMATS, input_files
-from ..io.output import LINE_FORMATS, check_target, output_kind, resolve_line_format
+from ..io.output import LINE_FORMATS, check_target, line_format_for, output_kind
 from ..jobclass import Job
 from .common import (
     EXIT_STATUS_HELP,
@@ -119,10 +119,7 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
         raise JobDefinitionError("--overwrite goes with -o/--output")
     check_report_paths(args)
     started = time.perf_counter()
-    named = output_kind(args.output) in LINE_FORMATS
-    line_format = resolve_line_format(
-        args.output, args.output_format or (None if named else job_class.OUTPUT_FORMAT)
-    )
+    line_format = line_format_for(args.output, args.output_format, job_class.OUTPUT_FORMAT)
     with stdin_spooled(inputs, args.tmp_dir) as (paths, labels):
         files = input_files(
             paths, args.input_format, encoding=args.encoding, labels=labels, binary=args.binary

@@ -30,9 +30,8 @@ from .filesystems import size_of
 from .inputs import SKIP_RECORD, InputSource, Split
 from .numbered import numbered_splits
 from .textfiles import (
-    MIN_SPLIT_SIZE,
     READ_ERRORS,
-    TASKS_PER_WORKER,
+    Packing,
     TextFiles,
     decode_errors_counted,
     error_handler,
@@ -253,17 +252,11 @@ class WholeFiles(_FilesOf):
     """Files read whole, packed a few to a task so that small files make few tasks."""
 
     def splits(self, workers: int) -> Iterator[Split]:
-        even = -(-self.total_bytes // (TASKS_PER_WORKER * max(workers, 1)))
-        step = max(MIN_SPLIT_SIZE, even)
-        packed: list[tuple[str, str]] = []
-        held = 0
+        files: Packing[tuple[str, str]] = Packing(self.files.split_size_for(workers))
         for path, size in zip(self.files.paths, self.files.sizes, strict=True):
-            packed.append((path, self.name(path)))
-            held += size
-            if held >= step:
+            if packed := files.add((path, self.name(path)), size):
                 yield WholeFilesSplit(tuple(packed))
-                packed, held = [], 0
-        if packed:
+        if packed := files.rest():
             yield WholeFilesSplit(tuple(packed))
 
 

@@ -51,8 +51,12 @@ class Split(Protocol):
     def blocks(
         self, counters: dict[str, int], line_limit: int | None = None
     ) -> Iterator[Sequence[Any]]:
-        """Yield the split's records as lists, counting input figures into ``counters``;
-        a text line longer than ``line_limit`` bytes is an InputError."""
+        """Yield the split's records as lists, counting input figures into ``counters``.
+
+        ``line_limit`` (the worker's budget) bounds one record of text: a longer
+        line is an InputError rather than a worker out of memory. Splits whose
+        records are already in memory (items, a step's results) have nothing to
+        bound, and CSV bounds its own fields (``csv.field_size_limit``)."""
         ...
 
     def describe(self) -> str:

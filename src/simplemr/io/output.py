@@ -37,6 +37,7 @@ __all__ = [
     "check_target",
     "format_jsonl",
     "format_tsv",
+    "line_format_for",
     "output_kind",
     "resolve_line_format",
     "write_results",
@@ -149,6 +150,14 @@ def resolve_line_format(target: str, line_format: str | None) -> str:
             )
         return kind
     return line_format or "tsv"
+
+
+def line_format_for(target: str, asked: str | None, default: str) -> str:
+    """The line format of ``target``: its name's, else ``asked``, else ``default``
+    (a job class's ``OUTPUT_FORMAT``); a name and an asked format that disagree are
+    an error."""
+    named = output_kind(target) in LINE_FORMATS
+    return resolve_line_format(target, asked if asked is not None or named else default)
 
 
 def _write_lines(file: IO[str], results: Iterable[Any], kind: str) -> None:

@@ -32,7 +32,7 @@ import threading
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, Generic, TypeVar
 
 from .. import core
 from .. import counters as C
@@ -40,7 +40,11 @@ from ..errors import InputError, JobDefinitionError
 from ..memory import MiB, format_size
 from .filesystems import expand_url, is_url, open_binary, size_of
 
-__all__ = ["CombinedSplit", "TextBlock", "TextFiles", "TextSplit", "expand_paths", "text_files"]
+__all__ = [
+    "CombinedSplit", "Packing", "TextBlock", "TextFiles", "TextSplit", "expand_paths", "text_files",
+]  # fmt: skip
+
+T = TypeVar("T")
 
 BLOCK_SIZE = 2 * MiB
 MAX_SPLIT_SIZE = 64 * MiB
@@ -633,7 +637,7 @@ def _decoded_blocks(
         want = BLOCK_SIZE if remaining is None else min(BLOCK_SIZE, remaining)
         try:
             data = file.read(want) if want else b""
-        except (OSError, EOFError, lzma.LZMAError, zlib.error) as error:
+        except READ_ERRORS as error:
             raise _ReadFailed(offset + len(carry), error) from error
         if remaining is not None:
             remaining -= len(data)
@@ -733,7 +737,9 @@ class TextFiles:
     def total_bytes(self) -> int:
         return sum(self.sizes)
 
-    def _split_size(self, workers: int) -> int:
+    def split_size_for(self, workers: int) -> int:
+        """The bytes of one split: ``split_size``, else an even share of the input for
+        ``TASKS_PER_WORKER`` tasks a worker, between MIN_ and MAX_SPLIT_SIZE."""
         if self.split_size is not None:
             return self.split_size
         even = -(-self.total_bytes // (TASKS_PER_WORKER * max(workers, 1)))
@@ -748,24 +754,41 @@ class TextFiles:
         )
 
     def splits(self, workers: int) -> Iterator[TextSplit | CombinedSplit]:
-        step = self._split_size(workers)
+        step = self.split_size_for(workers)
         splittable = byte_splittable(self.encoding)
-        small: list[TextSplit] = []
-        small_bytes = 0
+        small: Packing[TextSplit] = Packing(step)
         for path, size, mtime in zip(self.paths, self.sizes, self.mtimes, strict=True):
             # A file that says it is empty may not be (/proc/cpuinfo): read it to its end.
             whole = not splittable or compression_of(path) is not None or size == 0
             if whole or size <= step:
-                small.append(self._split(path, 0, size, size, mtime, whole))
-                small_bytes += size
-                if small_bytes >= step:
-                    yield _one_or_combined(small)
-                    small, small_bytes = [], 0
+                if packed := small.add(self._split(path, 0, size, size, mtime, whole), size):
+                    yield _one_or_combined(packed)
                 continue
             for start, end in _even_ranges(size, step, 1 if self.split_size else workers):
                 yield self._split(path, start, end, size, mtime, False)
-        if small:
-            yield _one_or_combined(small)
+        if packed := small.rest():
+            yield _one_or_combined(packed)
+
+
+class Packing(Generic[T]):
+    """Small files gathered in order into packs of at least ``step`` bytes, so that
+    a folder of thousands of small files makes a few tasks of a useful size."""
+
+    def __init__(self, step: int) -> None:
+        self.step = step
+        self._held: list[T] = []
+        self._bytes = 0
+
+    def add(self, item: T, size: int) -> list[T]:
+        """Hold ``item`` of ``size`` bytes; return the pack it completes, or ``[]``."""
+        self._held.append(item)
+        self._bytes += size
+        return self.rest() if self._bytes >= self.step else []
+
+    def rest(self) -> list[T]:
+        """The items held and not yet packed (``[]`` if none); forget them."""
+        packed, self._held, self._bytes = self._held, [], 0
+        return packed
 
 
 def _absolute(path: str) -> str:

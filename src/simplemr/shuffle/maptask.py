@@ -204,7 +204,7 @@ def _run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) -
         (C.MAP_RECORDS_IN, C.MAP_RECORDS_OUT, C.MAP_SPILLS, C.MAP_SPILLED_BYTES,
          C.COMBINE_RECORDS_IN, C.COMBINE_RECORDS_OUT), 0
     )  # fmt: skip
-    if context.verbose:  # the recipe's "PoolWorker-1 reading basics.rst", a line a file
+    if job.verbose:  # the recipe's "PoolWorker-1 reading basics.rst", a line a file
         for part in getattr(split, "parts", (split,)):
             print(f"{current_process().name} reading {part.describe()}", file=sys.stderr)
         sys.stderr.flush()

@@ -56,13 +56,12 @@ def progress_ticks() -> tuple[int, int]:
 @dataclass(frozen=True)
 class TaskContext:
     """One attempt of one task: its number (from 0), its attempt (from 1), its folder,
-    whether to say on stderr what it reads, and its job step (from 0)."""
+    and its job step (from 0)."""
 
     phase: str
     index: int
     attempt: int
     workdir: str
-    verbose: bool = False
     step: int = 0
 
     def path(self, suffix: str) -> str:
