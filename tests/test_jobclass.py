@@ -192,7 +192,7 @@ def test_sort_larger_than_the_budget_spills_sorted_runs(executor: str) -> None:
     job = simplemr.MapReduce(
         lambda n: [((n * 7919) % 20011, n)],
         lambda k, values: (k, sorted(values)),
-        workers=2,
+        workers=WORKERS[executor],
         partitions=3,
         memory="64KB",
         executor=executor,
