@@ -38,7 +38,7 @@ from .events import PhaseSpan, TaskEvent
 from .executors import Completion, Executor, Task, TaskFailure
 from .io.batches import read_batches
 from .io.inputs import plan_splits
-from .io.workdir import make_workdir
+from .io.workdir import make_workdir, remove_path
 from .job import JobSpec
 from .memory import format_size
 from .observe.progress import Progress
@@ -165,9 +165,7 @@ class _Scheduler:
                     exhausted = True
                     total = planned
                     break
-                context = TaskContext(
-                    phase, planned, attempt=1, workdir=self.workdir, step=step
-                )
+                context = TaskContext(phase, planned, attempt=1, workdir=self.workdir, step=step)
                 task = Task(function, args, context)
                 in_flight[planned] = (task, described)
                 self.executor.submit(task)
@@ -398,8 +396,7 @@ def _remove_files(paths: Iterable[Any]) -> None:
     in files are the executor's to free)."""
     for path in paths:
         if isinstance(path, str):
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(path)
+            remove_path(path)
 
 
 def _local_copy(executor: Executor, stored: Any, workdir: str) -> str:

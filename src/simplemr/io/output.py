@@ -23,14 +23,13 @@ import errno
 import json
 import os
 import re
-import shutil
 import sys
 from collections.abc import Iterable
 from typing import IO, Any, TextIO
 
 from ..errors import JobDefinitionError, OutputError
 from .filesystems import is_url
-from .workdir import owner_tag, remove_stale
+from .workdir import owner_tag, remove_path, remove_stale
 
 __all__ = [
     "LINE_FORMATS",
@@ -172,13 +171,6 @@ def _beside(target: str, role: str) -> str:
     return os.path.join(folder, f".{name}.simplemr-{role}-{owner_tag()}")
 
 
-def _remove(path: str) -> None:
-    if os.path.isdir(path) and not os.path.islink(path):
-        shutil.rmtree(path, ignore_errors=True)
-    elif os.path.lexists(path):
-        os.unlink(path)
-
-
 def _open_results(path: str, line_format: str) -> TextIO:
     """Open a results file to write: UTF-8; a key or value holding undecodable bytes
     (a file name that is not UTF-8, kept by Python as lone surrogates) is written back
@@ -238,7 +230,7 @@ def write_results(
     temporary = _beside(target, "new")
     folder, name = os.path.split(os.path.abspath(target))
     remove_stale(folder, f".{name}.simplemr-")  # what a killed job left for this target
-    _remove(temporary)
+    remove_path(temporary)
     try:
         if kind == "folder":
             os.mkdir(temporary)
@@ -255,16 +247,16 @@ def write_results(
             old = _beside(target, "old")
             os.rename(target, old)
             os.rename(temporary, target)
-            _remove(old)
+            remove_path(old)
         elif overwrite:
             os.replace(temporary, target)
         else:
             _commit_new(temporary, target)
     except OSError as error:
-        _remove(temporary)
+        remove_path(temporary)
         raise OutputError(
             f"cannot write the output {target!r}: {error.strerror or error}"
         ) from error
     except BaseException:
-        _remove(temporary)
+        remove_path(temporary)
         raise

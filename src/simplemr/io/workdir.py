@@ -30,6 +30,7 @@ __all__ = [
     "make_workdir",
     "open_own",
     "owner_tag",
+    "remove_path",
     "remove_stale",
     "work_root",
 ]
@@ -145,10 +146,15 @@ def remove_stale(folder: str, prefix: str) -> None:
         return
     for name in names:
         path = os.path.join(folder, name)
-        if not is_stale(name[len(prefix) :], path):
-            continue
-        if os.path.isdir(path) and not os.path.islink(path):
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            with contextlib.suppress(OSError):
-                os.unlink(path)
+        if is_stale(name[len(prefix) :], path):
+            remove_path(path)
+
+
+def remove_path(path: str) -> None:
+    """Remove the file or folder at ``path`` if there is one (a link, not what it
+    points to), as far as it can be removed."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(path)

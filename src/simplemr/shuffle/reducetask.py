@@ -15,7 +15,6 @@ memory or on disk.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import math
 import os
@@ -30,7 +29,7 @@ from ..counters import counting_into
 from ..errors import SimplemrError, WorkFolderError
 from ..io.batches import dumps, read_pickles, write_batches
 from ..io.inputs import short_repr
-from ..io.workdir import create_private, open_own
+from ..io.workdir import create_private, open_own, remove_path
 from ..job import JobSpec, ReduceFunctions
 from .segments import (
     BATCH_VALUES,
@@ -172,7 +171,7 @@ def group_within_budget(
                 yield from group_within_budget(
                     read_segment(piece, read), budget, scratch, depth + 1, overflow, read
                 )
-        _remove(path)
+        remove_path(path)
         return
     for key, values in groups.items():
         spilled = overflow.pop(key, None)
@@ -269,10 +268,10 @@ def _run_reduce_task(
                     )
                 counters[C.REDUCE_RECORDS_OUT] = write_batches(out, results)
     except OSError as error:
-        _remove(path)
+        remove_path(path)
         raise WorkFolderError.from_os_error(context.workdir, error) from error
     except BaseException:
-        _remove(path)
+        remove_path(path)
         raise
     finally:
         scratch.remove()
@@ -327,8 +326,3 @@ def _results(
     if functions.final is not None:
         for result in hook_output("reducer_final", functions.final, where):
             yield (sort_key(None, result), result) if keyed else result
-
-
-def _remove(path: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(path)

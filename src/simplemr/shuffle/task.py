@@ -8,13 +8,13 @@ import dataclasses
 import glob
 import operator
 import os
-import shutil
 import signal
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import SimplemrError
+from ..io.workdir import remove_path
 
 __all__ = [
     "TaskContext",
@@ -76,11 +76,7 @@ class TaskContext:
     def remove_files(self) -> None:
         """Remove whatever this attempt wrote (a failed attempt's files are never read)."""
         for path in glob.glob(glob.escape(self.path("")) + ".*"):
-            if os.path.isdir(path):
-                shutil.rmtree(path, ignore_errors=True)
-            else:
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(path)
+            remove_path(path)
 
 
 class TaskOutput(Protocol):
