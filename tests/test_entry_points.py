@@ -124,7 +124,8 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["api"]:
         executor = sys.argv[2]
         try:
-            simplemr.MapReduce(mapper, first, executor=executor, workers=None if executor == "inline" else 2).run(["ok", "bad"])
+            workers = None if executor == "inline" else 2
+            simplemr.MapReduce(mapper, first, executor=executor, workers=workers).run(["ok", "bad"])
         except simplemr.TaskFailedError as error:
             print("CAUSE", error.__cause__)
     else:

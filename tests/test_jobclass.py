@@ -203,10 +203,21 @@ def test_sort_larger_than_the_budget_spills_sorted_runs(executor: str) -> None:
     assert result.counters["reduce.spilled_bytes"] > 0
 
 
-def test_sort_with_keys_that_cannot_be_ordered_fails_clearly() -> None:
-    job = simplemr.MapReduce(lambda x: [(x, 1)], lambda k, v: (k, 1), executor="inline", sort=True)
-    with pytest.raises(simplemr.SimplemrError, match="sort=True needs keys that < can order"):
-        job.run([1, "a", 2, "b"])
+@pytest.mark.parametrize(
+    ("partitions", "where"),
+    [(1, "reduce task 1 of 1 \\(partition 1\\): "), (2, "")],
+)
+def test_sort_with_keys_that_cannot_be_ordered_fails_with_a_sort_error(
+    partitions: int, where: str
+) -> None:
+    # The stable hash puts 0-3 in partition 1 of 2 and these letters in partition 2:
+    # with one partition the reduce task meets them, with two the driver's merge.
+    job = simplemr.MapReduce(
+        lambda x: [(x, 1)], lambda k, v: (k, 1), executor="inline", sort=True,
+        partitions=partitions,
+    )  # fmt: skip
+    with pytest.raises(simplemr.SortError, match="^" + where + "sort=True needs keys"):
+        job.run([0, "e", 1, "f", 2, "j", 3, "k"])
 
 
 class InMapperCombining(simplemr.Job):

@@ -30,6 +30,8 @@ from . import counters as C
 from .counters import Counters
 from .errors import (
     RemoteTraceback,
+    SimplemrError,
+    SortError,
     TaskFailedError,
     WorkerLostError,
     WorkFolderError,
@@ -262,12 +264,15 @@ def _folder_bytes(folder: str) -> int:
 
 def _task_error(
     context: TaskContext, total: int | None, described: str, failure: TaskFailure, steps: int
-) -> TaskFailedError:
+) -> SimplemrError:
     label = f"{context.phase} task {context.index + 1}" + (f" of {total}" if total else "")
     if steps > 1:
         label = f"step {context.step + 1} of {steps}, {label}"
+    error: SimplemrError
+    if isinstance(failure.original, SortError):  # the job's keys, not the task, are at fault
+        return SortError(f"{label} ({described}): {failure.original}")
     if failure.kind == "lost":
-        error: TaskFailedError = WorkerLostError(
+        error = WorkerLostError(
             f"{label} ({described}) failed after {context.attempt} attempt"
             f"{'s' if context.attempt > 1 else ''}: {failure.message}"
         )

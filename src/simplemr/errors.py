@@ -10,6 +10,7 @@ __all__ = [
     "OutputError",
     "RemoteTraceback",
     "SimplemrError",
+    "SortError",
     "TaskFailedError",
     "WorkFolderError",
     "WorkerLostError",
@@ -63,6 +64,11 @@ class WorkFolderError(SimplemrError):
 
 class OutputError(SimplemrError):
     """The results could not be written where asked; nothing half-written is left."""
+
+
+class SortError(SimplemrError):
+    """``sort=True`` met keys that cannot be ordered against each other: in a reduce
+    task, or between partitions as the driver merges their results."""
 
 
 class RemoteTraceback(Exception):

@@ -17,18 +17,14 @@ from collections.abc import Callable, Iterable, Iterator
 from operator import itemgetter
 from typing import Any
 
-from ..errors import SimplemrError
+from ..errors import SortError
 from ..io.batches import read_batches, write_batches
 from ..io.workdir import create_private
 from .table import Budget
 
-__all__ = ["SortError", "merge_sorted", "sort_within_budget"]
+__all__ = ["merge_sorted", "sort_within_budget"]
 
 _by_key = itemgetter(0)
-
-
-class SortError(SimplemrError):
-    """``sort=True`` met keys that cannot be ordered against each other."""
 
 
 def _unorderable(error: TypeError) -> SortError:
