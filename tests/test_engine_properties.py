@@ -125,8 +125,12 @@ def test_inline_matches_reference(
 
 
 @pytest.mark.parametrize("job_name", sorted(JOBS))
+@settings(max_examples=10)
 @given(data=st.data(), options=settings_strategy)
 def test_local_matches_reference(job_name: str, data: st.DataObject, options: dict) -> None:
+    """What worker processes add to the inline runs above: tasks and their outputs
+    pickled between processes, several workers, completions in any order (the
+    engine's logic itself is what the inline test covers, at four times the cases)."""
     records = data.draw(JOBS[job_name][3])
     run_case(job_name, "local", records, options)
 

@@ -16,6 +16,7 @@ from sample_jobs import CountingDyingOnce
 import simplemr
 from simplemr.cli import main
 from simplemr.examples import wordcount
+from simplemr.memory import format_size
 from simplemr.observe.report import render_report
 from simplemr.observe.summary import Summary, format_summary
 
@@ -89,12 +90,10 @@ def chromium() -> str:
     pytest.skip("no Chromium here (.ci/run installs Debian's chromium package)")
 
 
-def test_the_html_report_in_headless_chromium(tmp_path: Path, monkeypatch) -> None:
-    monkeypatch.setenv("SIMPLEMR_TEST_MARKER", str(tmp_path / "killed"))
-    result = CountingDyingOnce().run(range(40), workers=2, chunksize=5, partitions=3)
-    summary = Summary(2.0, result.phases, result.counters, result.events)
+def _rendered_in_chromium(tmp_path: Path, title: str, summary: Summary) -> str:
+    """The DOM of the report after headless Chromium has opened it and run its script."""
     page = tmp_path / "job.html"
-    page.write_text(render_report("a test job <&>", {"workers": 2}, summary))
+    page.write_text(render_report(title, {"workers": 2}, summary))
     assert "http" not in page.read_text()  # nothing to fetch: it opens offline
     dumped = subprocess.run(
         [chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -102,17 +101,45 @@ def test_the_html_report_in_headless_chromium(tmp_path: Path, monkeypatch) -> No
          f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom", page.as_uri()],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
-    dom = dumped.stdout
-    assert "</html>" in dom, dumped.stderr[-500:]
+    assert "</html>" in dumped.stdout, dumped.stderr[-500:]
+    return dumped.stdout
+
+
+def test_the_html_report_in_headless_chromium(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SIMPLEMR_TEST_MARKER", str(tmp_path / "killed"))
+    result = CountingDyingOnce().run(range(40), workers=2, chunksize=5, partitions=3)
+    summary = Summary(2.0, result.phases, result.counters, result.events)
+    dom = _rendered_in_chromium(tmp_path, "a test job <&>", summary)
     bars = re.findall(r'<rect class="bar (map|reduce|lost|failed)"', dom)
     assert len(bars) == len(result.events) == result.counters["tasks.attempts"]
     assert bars.count("lost") == 1
     assert '<span id="attempt-count">' + str(len(result.events)) + "</span>" in dom  # script ran
     assert dom.count('class="worker"') == 2 and "Worker-1" in dom and "Worker-2" in dom
     assert "a test job &lt;&amp;&gt;" in dom
-    assert 'id="throughput"' in dom or "No input bytes" in dom
+    assert "No input bytes were counted" in dom and 'id="throughput"' not in dom  # items
     assert re.search(r"step 1, partition \d", dom)
     assert "test.records" in dom
+
+
+def test_the_throughput_chart_of_a_job_over_files_in_headless_chromium(tmp_path: Path) -> None:
+    lines = [f"line {number} of the input" for number in range(4000)]
+    for name in ("a.txt", "b.txt", "c.txt"):
+        (tmp_path / name).write_text("\n".join(lines) + "\n")
+    files = simplemr.text_files(
+        sorted(str(path) for path in tmp_path.glob("*.txt")), split_size=20_000
+    )
+    job = simplemr.MapReduce(
+        lambda line: [(line.split()[1], 1)], lambda k, v: (k, sum(v)), workers=2
+    )
+    result = job.run(files)
+    summary = Summary(2.0, result.phases, result.counters, result.events)
+    dom = _rendered_in_chromium(tmp_path, "over files", summary)
+    [chart] = re.findall(r'<svg id="throughput".*?</svg>', dom)
+    [points] = re.findall(r'<polyline points="([^"]+)"', chart)
+    heights = [float(point.split(",")[1]) for point in points.split()]
+    assert len(heights) == 1 + result.counters["tasks.map"] > 2  # a point a map task
+    assert heights == sorted(heights, reverse=True) and heights[-1] == 0.0  # all read
+    assert format_size(files.total_bytes) in chart
 
 
 def test_report_and_stats_from_the_command_line(tmp_path: Path, capsys) -> None:

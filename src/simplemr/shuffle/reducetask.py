@@ -139,7 +139,8 @@ def group_within_budget(
     """Yield ``(key, values)`` for every key of ``items``, holding about ``budget`` bytes.
 
     Equivalent, memory aside, to grouping every item's values into one dict of
-    lists and yielding ``(key, iter(values))`` for each key. ``progress`` (what the
+    lists and yielding ``(key, iter(values))`` for each key. The items' lists become
+    the table's (decoded batches, which nothing else holds): they are extended. ``progress`` (what the
     reader of ``items`` has read of their bytes) sizes a split so that one level
     usually does.
     """
