@@ -257,7 +257,8 @@ class Job:
         """Run once per map task, after its last record; may yield pairs."""
 
     def combiner_init(self) -> None:
-        """Run once per map task, before the combiner first runs."""
+        """Run once per map task, after ``mapper_init`` and before its first record
+        (whether or not the combiner ever runs)."""
 
     def combiner_final(self) -> Pairs | None:
         """Run once per map task, after the combiner last runs; may yield pairs."""

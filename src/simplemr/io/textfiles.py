@@ -11,7 +11,8 @@ which it *starts*, so every line is read exactly once whatever the cut points:
 
 Cutting at bytes is only safe for encodings in which ``\\n`` and ``\\r`` bytes are
 always line endings (UTF-8, ASCII, Latin-1 and the other one-byte codes); a file
-in any other encoding, or a compressed file, is one split, decoded as a stream.
+in any other encoding, or a compressed file, is never cut: one task reads it whole,
+decoded as a stream (a small one packed with other small files, by size on disk).
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@
 Each reduce task writes its results in key order, spilling sorted runs to disk
 when they outgrow the budget, and the driver merges the partitions' files as
 they are read, so neither side ever holds more than a budget of results.
-Equal keys keep the order they were produced in.
+The sort and the merges are stable, but the order in which a reduce task produces
+results for equal keys is not specified, so neither is their order in the output.
 """
 
 from __future__ import annotations
