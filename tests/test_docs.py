@@ -67,7 +67,7 @@ NOT_RUN = {
     ".venv/bin/pip install mrjob==0.7.4 && cd bench && ../.venv/bin/python mrjob_compat.py --sizes 100 --repeat 2": (  # noqa: E501
         "a benchmark: forty minutes of machine time and the shared corpus"
     ),
-    "python3 -m venv .venv && .venv/bin/pip install -e '.[test,dask]' && .venv/bin/pytest": (
+    "python3 -m venv .venv && .venv/bin/pip install -e '.[test,dask]' && .venv/bin/ruff check && .venv/bin/ruff format --check && .venv/bin/mypy && .venv/bin/pytest": (  # noqa: E501
         "the test command itself: .ci/run runs exactly this"
     ),
     "pip install 'simplemr[dask]'": "installs into the environment the tests run in",

@@ -17,9 +17,9 @@ from __future__ import annotations
 import contextlib
 import signal
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import FrameType
-from typing import Any
+from typing import Any, TypeAlias
 
 __all__ = [
     "TERMINAL_KEYS",
@@ -50,6 +50,8 @@ class Stopped(BaseException):
 
 
 _ALL = (*TERMINATING, signal.SIGINT)
+#: A signal's disposition, as ``signal.getsignal`` returns it and ``signal.signal`` takes it.
+_Handler: TypeAlias = Callable[[int, FrameType | None], Any] | int | None
 _state = {"depth": 0, "stopping": False}
 
 
@@ -88,7 +90,7 @@ def stopping_on_signals(*, take_over: bool = False, redeliver: bool = False) -> 
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    saved = {signum: signal.getsignal(signum) for signum in _ALL}
+    saved: dict[int, _Handler] = {signum: signal.getsignal(signum) for signum in _ALL}
     taken = [signum for signum in TERMINATING if take_over or saved[signum] is signal.SIG_DFL]
     for signum in taken:
         signal.signal(signum, _stop)
@@ -141,6 +143,6 @@ def signals_held(also: Iterable[int] = ()) -> Iterator[None]:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous_mask)
 
 
-def _restore(saved: dict[int, Any]) -> None:
+def _restore(saved: dict[int, _Handler]) -> None:
     for signum, handler in saved.items():
         signal.signal(signum, handler)

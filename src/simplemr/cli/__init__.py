@@ -44,7 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--version", action="version", version=f"simplemr {__version__} ({core.NAME})"
     )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # The commands' parsers are of this parser's class; each command module takes them
+    # as argparse's.
+    top: argparse.ArgumentParser = parser
+    commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
     wordcount.add_command(commands)
     run.add_command(commands)
     mrjob.add_command(commands)
@@ -87,7 +90,8 @@ def run_parsed(parse: Callable[[], argparse.Namespace], debug: bool) -> int:
     try:
         with stopping_on_signals(take_over=True), warnings_as_messages():
             args = parse()
-            return args.run(args)
+            status: int = args.run(args)  # the command's run(), set_defaults(run=...)
+            return status
     except (InputError, JobDefinitionError) as error:
         return _fail(debug, error, EXIT_USAGE)
     except SimplemrError as error:

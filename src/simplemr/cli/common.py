@@ -14,8 +14,8 @@ import stat
 import sys
 import time
 import warnings
-from collections.abc import Callable, Iterator
-from typing import Any, NoReturn
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, NoReturn, TypeVar, overload
 
 from .. import __version__
 from .. import counters as C
@@ -67,6 +67,9 @@ def warnings_as_messages() -> Iterator[None]:
         warnings.showwarning = saved
 
 
+_N = TypeVar("_N")
+
+
 class ArgumentParser(argparse.ArgumentParser):
     """argparse's parser, saying of an option it does not know which one was meant,
     in the usage of the (sub)command the option was given to."""
@@ -74,21 +77,44 @@ class ArgumentParser(argparse.ArgumentParser):
     #: The parsers of the subcommands, by name, for the top-level parser's errors.
     commands: dict[str, argparse.ArgumentParser]
 
-    def parse_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:
-        namespace, extras = self.parse_known_args(args, namespace)
-        if extras:
-            self._refuse(extras, namespace)
-        return namespace
+    # The overloads are argparse's own (as typeshed gives them).
+    @overload
+    def parse_args(
+        self, args: Iterable[str] | None = None, namespace: None = None
+    ) -> argparse.Namespace: ...
+    @overload
+    def parse_args(self, args: Iterable[str] | None, namespace: _N) -> _N: ...
+    @overload
+    def parse_args(self, *, namespace: _N) -> _N: ...
 
-    def parse_intermixed_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:
-        namespace, extras = self.parse_known_intermixed_args(args, namespace)
+    def parse_args(
+        self, args: Iterable[str] | None = None, namespace: _N | None = None
+    ) -> argparse.Namespace | _N:
+        parsed, extras = self.parse_known_args(args, namespace)
         if extras:
-            self._refuse(extras, namespace)
-        return namespace
+            self._refuse(extras, parsed)
+        return parsed
 
-    def _refuse(self, extras: list[str], namespace: argparse.Namespace) -> NoReturn:
-        commands = getattr(self, "commands", {})
-        parser = commands.get(getattr(namespace, "command", None), self)
+    @overload
+    def parse_intermixed_args(
+        self, args: Iterable[str] | None = None, namespace: None = None
+    ) -> argparse.Namespace: ...
+    @overload
+    def parse_intermixed_args(self, args: Iterable[str] | None, namespace: _N) -> _N: ...
+    @overload
+    def parse_intermixed_args(self, *, namespace: _N) -> _N: ...
+
+    def parse_intermixed_args(
+        self, args: Iterable[str] | None = None, namespace: _N | None = None
+    ) -> argparse.Namespace | _N:
+        parsed, extras = self.parse_known_intermixed_args(args, namespace)
+        if extras:
+            self._refuse(extras, parsed)
+        return parsed
+
+    def _refuse(self, extras: list[str], namespace: object) -> NoReturn:
+        commands: dict[str, argparse.ArgumentParser] = getattr(self, "commands", {})
+        parser = commands.get(getattr(namespace, "command", ""), self)  # no command is ""
         options = [extra for extra in extras if extra.startswith("-") and extra != "-"]
         if not options:
             parser.error(f"unrecognized arguments: {' '.join(extras)}")
@@ -241,7 +267,9 @@ def show_progress(args: argparse.Namespace) -> bool:
 
 
 @contextlib.contextmanager
-def stdin_spooled(paths: list[str], tmp_dir: str | None) -> Iterator[tuple[list[str], dict]]:
+def stdin_spooled(
+    paths: list[str], tmp_dir: str | None
+) -> Iterator[tuple[list[str], dict[str, str]]]:
     """Replace ``-`` in ``paths`` by a private file holding standard input, so it
     can be split and read by workers like any file; messages call it <stdin>.
     Yields the paths and the labels for ``text_files``."""

@@ -26,7 +26,7 @@ __all__ = ["add_command", "main", "run_job_class", "run_whole_job"]
 USAGE = "simplemr mrjob JOB.py[:ClassName] [OPTIONS] [INPUT ...]"
 
 
-def add_command(commands: argparse._SubParsersAction) -> None:
+def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """List ``mrjob`` among the commands (``main`` parses its command line)."""
     commands.add_parser("mrjob", help="run an mrjob job file unmodified", add_help=False)
 

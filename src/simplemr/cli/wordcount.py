@@ -31,7 +31,7 @@ from .common import (
 )
 
 
-def add_command(commands: argparse._SubParsersAction) -> None:
+def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     count = commands.add_parser(
         "wordcount",
         help="count the words of text files and print the most frequent",
@@ -76,7 +76,9 @@ class _TopWords:
         self.top = top
         self.words: list[tuple[str, int]] = []
 
-    def watch(self, partitions: Iterable[Iterable[tuple[str, int]]]) -> Iterator[Iterator]:
+    def watch(
+        self, partitions: Iterable[Iterable[tuple[str, int]]]
+    ) -> Iterator[Iterator[tuple[str, int]]]:
         for partition in partitions:
             yield self._watch(partition)
 

@@ -8,10 +8,11 @@ told which option to pass, not which keyword argument.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 __all__ = ["in_command_line_words"]
 
-_REWRITES = [
+_REWRITES: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (re.compile(r"\bpass overwrite=True\b"), "pass --overwrite"),
     (re.compile(r"\bsort=True\b"), "--sort"),
     (re.compile(r"\bmax_bad_records=(\d+)"), r"--max-bad-records \1"),

@@ -9,6 +9,7 @@ posting travels to its word's reducer.
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Iterable, Iterator
 
@@ -24,10 +25,10 @@ class InvertedIndex(Job):
     OUTPUT_FORMAT = "jsonl"
     SORT = True
 
-    def configure_options(self, parser):
+    def configure_options(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--min-length", type=int, default=3, help="shortest word kept (3)")
 
-    def mapper(self, _, document: tuple[str, bytes]) -> Iterator[tuple[str, tuple[str, int]]]:
+    def mapper(self, _: None, document: tuple[str, bytes]) -> Iterator[tuple[str, tuple[str, int]]]:
         name, data = document
         text = data.decode("utf-8", errors="replace")
         for number, line in enumerate(text.splitlines(), 1):

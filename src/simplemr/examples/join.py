@@ -23,7 +23,9 @@ class OrdersWithCustomers(Job):
     OUTPUT_FORMAT = "jsonl"
     SORT = True
 
-    def mapper(self, _, row: dict[str, str]) -> Iterator[tuple[str, tuple[str, dict]]]:
+    def mapper(
+        self, _: None, row: dict[str, str]
+    ) -> Iterator[tuple[str, tuple[str, dict[str, str]]]]:
         if "order_id" in row:
             yield row["customer_id"], ("order", row)
         else:
@@ -43,7 +45,7 @@ class OrdersWithCustomers(Job):
             self.increment_counter("join", "orphan_orders", len(orders))
             return
         for order in orders:
-            joined = dict(order, name=customer["name"], country=customer["country"])
+            joined: dict[str, Any] = dict(order, name=customer["name"], country=customer["country"])
             joined["amount"] = float(joined["amount"])
             yield order["order_id"], joined
 

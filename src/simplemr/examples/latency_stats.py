@@ -15,12 +15,13 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from simplemr import Job
 
 GAMMA = 1.02  # each bucket is 2% wider than the one before
 LOG_GAMMA = math.log(GAMMA)
-Summary = tuple[int, float, Counter]  # count, sum, bucket -> count
+Summary = tuple[int, float, Counter[int]]  # count, sum, bucket -> count
 
 
 def bucket_of(value: float) -> int:
@@ -28,7 +29,7 @@ def bucket_of(value: float) -> int:
 
 
 def merge(summaries: Iterable[Summary]) -> Summary:
-    count, total, buckets = 0, 0.0, Counter()
+    count, total, buckets = 0, 0.0, Counter[int]()
     for part_count, part_total, part_buckets in summaries:
         count += part_count
         total += part_total
@@ -55,16 +56,20 @@ class LatencyStats(Job):
     OUTPUT_FORMAT = "jsonl"
     SORT = True
 
-    def mapper(self, _, request: dict) -> Iterator[tuple[str, Summary]]:
+    def mapper(self, _: None, request: dict[str, Any]) -> Iterator[tuple[str, Summary]]:
         ms = float(request["ms"])
         yield request["endpoint"], (1, ms, Counter({bucket_of(ms): 1}))
 
-    def combiner(self, endpoint: str, summaries: Iterable[Summary]) -> Iterator:
+    def combiner(
+        self, endpoint: str, summaries: Iterable[Summary]
+    ) -> Iterator[tuple[str, Summary]]:
         yield endpoint, merge(summaries)
 
-    def reducer(self, endpoint: str, summaries: Iterable[Summary]) -> Iterator:
+    def reducer(
+        self, endpoint: str, summaries: Iterable[Summary]
+    ) -> Iterator[tuple[str, dict[str, float]]]:
         summary = merge(summaries)
-        stats = {"count": summary[0], "mean": round(summary[1] / summary[0], 3)}
+        stats: dict[str, float] = {"count": summary[0], "mean": round(summary[1] / summary[0], 3)}
         for q in (50, 90, 99):
             stats[f"p{q}"] = round(quantile(summary, q / 100), 3)
         yield endpoint, stats

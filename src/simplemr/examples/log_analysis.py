@@ -10,6 +10,7 @@ that are not in the format are counted (``log.malformed``) and skipped.
 
 from __future__ import annotations
 
+import argparse
 import heapq
 import re
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,9 @@ COMBINED = re.compile(
     r'(?P<status>\d{3}) (?P<size>\d+|-)(?: "[^"]*" "[^"]*")?'
 )
 
+#: A report's key: its name, then what it is of (a path, an hour and a status, a client).
+Key = tuple[str, ...]
+
 
 class LogReport(Job):
     """["path", "TOP"] -> [[path, hits], ...]; ["status", hour, code] -> hits;
@@ -31,7 +35,7 @@ class LogReport(Job):
     OUTPUT_FORMAT = "jsonl"
     SORT = True
 
-    def configure_options(self, parser):
+    def configure_options(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--top", type=int, default=10, help="how many paths (10)")
 
     def steps(self) -> list[Step]:
@@ -40,7 +44,7 @@ class LogReport(Job):
             Step(mapper=self.route, reducer=self.report),
         ]
 
-    def parse(self, _, line: str) -> Iterator[tuple[tuple, int]]:
+    def parse(self, _: None, line: str) -> Iterator[tuple[Key, int]]:
         match = COMBINED.match(line)
         if match is None:
             self.increment_counter("log", "malformed")
@@ -51,16 +55,16 @@ class LogReport(Job):
         size = match["size"]
         yield ("bytes", match["client"]), 0 if size == "-" else int(size)
 
-    def total(self, key: tuple, amounts: Iterable[int]) -> Iterator[tuple[tuple, int]]:
+    def total(self, key: Key, amounts: Iterable[int]) -> Iterator[tuple[Key, int]]:
         yield key, sum(amounts)
 
-    def route(self, key: tuple, total: int) -> Iterator[tuple[tuple, Any]]:
+    def route(self, key: Key, total: int) -> Iterator[tuple[Key, Any]]:
         if key[0] == "path":
             yield ("path", "TOP"), (total, key[1])
         else:
             yield key, total
 
-    def report(self, key: tuple, values: Iterable[Any]) -> Iterator[tuple[tuple, Any]]:
+    def report(self, key: Key, values: Iterable[Any]) -> Iterator[tuple[Key, Any]]:
         if key == ("path", "TOP"):
             top = heapq.nsmallest(self.options.top, values, key=lambda v: (-v[0], v[1]))
             yield key, [[path, hits] for hits, path in top]

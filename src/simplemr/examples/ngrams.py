@@ -8,6 +8,7 @@ stop at line ends; words are lowercased runs of letters and apostrophes.
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Iterable, Iterator
 
@@ -19,11 +20,11 @@ WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)*")
 class NGrams(Job):
     """ "word word ..." -> count, for n-grams seen at least --min-count times."""
 
-    def configure_options(self, parser):
+    def configure_options(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--n", type=int, default=2, help="words per n-gram (2)")
         parser.add_argument("--min-count", type=int, default=1, help="least count kept (1)")
 
-    def mapper(self, _, line: str) -> Iterator[tuple[str, int]]:
+    def mapper(self, _: None, line: str) -> Iterator[tuple[str, int]]:
         words = WORD.findall(line.lower())
         n = self.options.n
         for start in range(len(words) - n + 1):

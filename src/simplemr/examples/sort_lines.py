@@ -10,6 +10,7 @@ keys keep no particular order. Numeric keys sort as numbers with ``--numeric``.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,11 +23,11 @@ class SortLines(Job):
     OUTPUT_FORMAT = "value"  # the lines alone, not their keys
     SORT = True
 
-    def configure_options(self, parser):
+    def configure_options(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--field", type=int, default=1, help="the key field, from 1 (1)")
         parser.add_argument("--numeric", action="store_true", help="compare keys as numbers")
 
-    def mapper(self, _, line: str) -> Iterator[tuple[Any, str]]:
+    def mapper(self, _: None, line: str) -> Iterator[tuple[Any, str]]:
         fields = line.split("\t")
         if len(fields) < self.options.field:
             self.increment_counter("sort", "lines_without_key")

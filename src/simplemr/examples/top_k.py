@@ -9,6 +9,7 @@ reducer that picks the overall top K sees K pairs a task, not every word.
 
 from __future__ import annotations
 
+import argparse
 import heapq
 from collections.abc import Iterable, Iterator
 
@@ -19,7 +20,7 @@ class TopK(Job):
     """The --k most frequent words: word -> count, most frequent first
     (ties by word)."""
 
-    def configure_options(self, parser):
+    def configure_options(self, parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--k", type=int, default=10, help="how many words (10)")
 
     def steps(self) -> list[Step]:
@@ -33,7 +34,7 @@ class TopK(Job):
             ),
         ]
 
-    def words(self, _, line: str) -> Iterator[tuple[str, int]]:
+    def words(self, _: None, line: str) -> Iterator[tuple[str, int]]:
         for word in line.split():
             yield word.lower(), 1
 
@@ -53,7 +54,9 @@ class TopK(Job):
         for entry in top(self.best, self.options.k):
             yield None, entry
 
-    def overall_largest(self, _, entries: Iterable[tuple[int, str]]) -> Iterator[tuple[str, int]]:
+    def overall_largest(
+        self, _: None, entries: Iterable[tuple[int, str]]
+    ) -> Iterator[tuple[str, int]]:
         for count, word in top(entries, self.options.k):
             yield word, count
 

@@ -141,7 +141,8 @@ def _register_sizeof() -> None:
         from dask.sizeof import sizeof
     except ImportError:
         return
-    sizeof.register(Completion)(_sizeof_completion)
+    # dask.utils.Dispatch.register has no annotations.
+    sizeof.register(Completion)(_sizeof_completion)  # type: ignore[no-untyped-call]
 
 
 _register_sizeof()
@@ -290,7 +291,7 @@ class DaskExecutor(Executor):
         unknown = Attempt("dask", submitted, time.time())  # where a lost attempt ran
         if summary.status != "finished":
             return Completion(context, failure=self._failure(summary), attempt=unknown)
-        light = summary.result()
+        light: Completion = summary.result()  # light_copy's return value
         if light.result is not None:
             light.result = light.result.with_parts([
                 None if size is None else self._output(part_of, future, index)

@@ -340,7 +340,8 @@ class LocalExecutor(Executor):
 
     def _start_process(self, slot: int) -> _Worker:
         ours, theirs = self._context.Pipe(duplex=True)
-        heartbeat = self._context.RawValue("d", time.monotonic())  # type: ignore[attr-defined]
+        heartbeat = self._context.RawValue("d", time.monotonic())
+        # get_context(str) is typed BaseContext, which has no Process; every real context has.
         process = self._context.Process(  # type: ignore[attr-defined]
             target=_worker_main,
             args=(theirs, self._payload, dict(os.environ), heartbeat),

@@ -85,7 +85,7 @@ def map_version(version: str, version_map: Mapping[str, Any]) -> Any:
 def translate_jobconf(variable: str, version: str) -> str:
     """``variable`` as Hadoop ``version`` names it."""
     versions = _VERSIONS.get(variable)
-    return variable if versions is None else map_version(version, versions)  # type: ignore[no-any-return]
+    return variable if versions is None else map_version(version, versions)
 
 
 def translate_jobconf_for_all_versions(variable: str) -> list[str]:

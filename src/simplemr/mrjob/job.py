@@ -17,7 +17,7 @@ import itertools
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, TextIO, cast
 
 from ..cli.common import ArgumentParser
 from ..counters import BUILTIN_GROUPS
@@ -42,6 +42,12 @@ class UsageError(Exception):
 
 def _function(method: Any) -> Any:
     return getattr(method, "__func__", method)
+
+
+def _bytes_of(stream: TextIO) -> IO[bytes]:
+    """A standard stream's bytes: its ``buffer``, or, as in mrjob, the stream itself when
+    it has none (a stand-in put there by a test, taken to handle bytes)."""
+    return cast("IO[bytes]", getattr(stream, "buffer", stream))
 
 
 class MRJob:
@@ -94,15 +100,15 @@ class MRJob:
 
     @property
     def stdin(self) -> IO[bytes]:
-        return self._stdin or getattr(sys.stdin, "buffer", sys.stdin)
+        return self._stdin or _bytes_of(sys.stdin)
 
     @property
     def stdout(self) -> IO[bytes]:
-        return self._stdout or getattr(sys.stdout, "buffer", sys.stdout)
+        return self._stdout or _bytes_of(sys.stdout)
 
     @property
     def stderr(self) -> IO[bytes]:
-        return self._stderr or getattr(sys.stderr, "buffer", sys.stderr)
+        return self._stderr or _bytes_of(sys.stderr)
 
     def sandbox(
         self,
@@ -403,9 +409,10 @@ class MRJob:
         steps = self.steps()
         if not 0 <= step_num < len(steps):
             raise ValueError(f"Out-of-range step: {step_num}")
-        if not isinstance(steps[step_num], MRStep):
+        step = steps[step_num]
+        if not isinstance(step, MRStep):
             raise TypeError(f"Step {step_num} is not a MRStep")
-        return steps[step_num]
+        return step
 
     def map_pairs(self, pairs: Iterable[tuple[Any, Any]], step_num: int = 0) -> Iterator[Any]:
         """One map task of step ``step_num`` over ``pairs``, in this process: its init

@@ -148,7 +148,7 @@ class StandardJSONProtocol(_KeyCachingProtocol):
     """Key and value as JSON, with Python's ``json``."""
 
     _loads = staticmethod(json_loads)  # type: ignore[assignment]
-    _dumps = staticmethod(json_dumps)  # type: ignore[assignment]
+    _dumps = staticmethod(json_dumps)
 
 
 class StandardJSONValueProtocol:

@@ -91,7 +91,7 @@ class MRJobRunner:
         self._scratch = make_workdir(engine["tmp_dir"], prefix="simplemr-mrjob-")
         uploads = _uploads(self.job, self._scratch)
         target = "-" if to_stdout else self._target()
-        inputs, chunksize = self._inputs(steps[0])  # a bad path fails before workers start
+        inputs = self._inputs(steps[0])  # a bad path fails before workers start
         environment = TaskEnvironment(
             job_id=f"simplemr_{random_identifier()}",
             uploads=tuple(uploads.items()),
@@ -118,7 +118,6 @@ class MRJobRunner:
                 output=target,
                 overwrite=target != "-",
                 output_format="value",
-                chunksize=chunksize,
                 progress=bool(switches.progress),
                 verbose=switches.verbose,
             )
@@ -134,7 +133,7 @@ class MRJobRunner:
         check_target(self._output_dir, overwrite=True)
         return self._output_dir
 
-    def _inputs(self, first: MRStep) -> tuple[Any, int | None]:
+    def _inputs(self, first: MRStep) -> LineInput | ItemsInput:
         paths = list(self.options.args) or ["-"]
         if not self.options.args and self.job._stdin is None:
             from ..cli.common import stdin_is_piped
@@ -151,10 +150,10 @@ class MRJobRunner:
             labels[spooled] = "<stdin>"
         lines = LineInput(paths, labels)
         if not first["mapper_raw"]:
-            return lines, None
+            return lines
         # mapper_raw(path, uri): the file here, and the input as it was named.
         files = [(path, lines.files.labels.get(path, path)) for path in lines.paths]
-        return ItemsInput(files), 1
+        return ItemsInput(files)
 
     def cat_output(self) -> Iterator[bytes]:
         """The output's bytes, part file after part file."""

@@ -23,6 +23,7 @@ import bz2
 import contextlib
 import dataclasses
 import gzip
+import io
 import itertools
 import os
 import shutil
@@ -127,14 +128,22 @@ def relined(lines: Iterable[Line]) -> Iterator[Line]:
             yield line
 
 
+#: What reads a compressed file, by its extension (``gzip.open(path, "rb")`` is
+#: ``GzipFile(path)``, and ``bz2.open(path, "rb")`` is ``BZ2File(path)``).
+_UNPACKERS: dict[str, Callable[[str], io.BufferedIOBase]] = {
+    ".gz": gzip.GzipFile,
+    ".bz2": bz2.BZ2File,
+}
+
+
 def decompressed(path: str) -> str:
     """``path``, or for a ``.gz`` or ``.bz2`` file its text unpacked into the working
     folder, as mrjob gives ``mapper_raw`` its file."""
-    opener = {".gz": gzip.open, ".bz2": bz2.open}.get(os.path.splitext(path)[1])
+    opener = _UNPACKERS.get(os.path.splitext(path)[1])
     if opener is None:
         return path
     local = os.path.abspath(os.path.splitext(os.path.basename(path))[0])
-    with opener(path, "rb") as packed, open(local, "wb") as unpacked:
+    with opener(path) as packed, open(local, "wb") as unpacked:
         shutil.copyfileobj(packed, unpacked, 1024 * 1024)
     return local
 

@@ -140,9 +140,9 @@ def group_within_budget(
 
     Equivalent, memory aside, to grouping every item's values into one dict of
     lists and yielding ``(key, iter(values))`` for each key. The items' lists become
-    the table's (decoded batches, which nothing else holds): they are extended. ``progress`` (what the
-    reader of ``items`` has read of their bytes) sizes a split so that one level
-    usually does.
+    the table's (decoded batches, which nothing else holds): they are extended.
+    ``progress`` (what the reader of ``items`` has read of their bytes) sizes a split
+    so that one level usually does.
     """
     overflow = {} if overflow is None else overflow
     table = GroupTable(budget)
