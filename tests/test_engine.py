@@ -40,7 +40,7 @@ def test_tiny_budget_spills_on_both_sides_and_stays_exact(executor: str, work_ro
     job = simplemr.MapReduce(
         mixed_key_mapper,
         sorted_values_reducer,
-        workers=2,
+        workers=None if executor == "inline" else 2,
         partitions=3,
         memory="64KiB",
         executor=executor,

@@ -86,7 +86,7 @@ def run_case(
         bulk(mapper) if options["bulk"] else mapper,
         reducer,
         combiner,
-        workers=options["workers"],
+        workers=None if executor == "inline" else options["workers"],
         partitions=options["partitions"],
         memory=memory,
         executor=executor,
