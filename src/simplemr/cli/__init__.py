@@ -1,10 +1,8 @@
 """The command line: ``simplemr wordcount [PATH ...]``, ``simplemr run JOB [INPUT ...]``
 and ``simplemr mrjob JOB.py [INPUT ...]``.
 
-Exit status: 0 done, 1 the job failed, 2 bad usage or bad input found before
-the job started, 130 interrupted (Ctrl-C), 141 the reader of the output went away
-(``| head``), 143 terminated (SIGTERM), 128 + N stopped by another signal N (129 for
-SIGHUP); ``common.EXIT_STATUS_HELP`` says it in --help.
+The exit statuses are ``common.EXIT_*``, and ``common.EXIT_STATUS_HELP`` lists them
+in --help.
 """
 
 from __future__ import annotations

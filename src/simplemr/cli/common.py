@@ -10,6 +10,7 @@ import os
 import platform
 import shlex
 import shutil
+import signal
 import stat
 import sys
 import time
@@ -28,13 +29,14 @@ from ..io.workdir import create_private, make_workdir
 from ..memory import MiB, format_size, parse_size
 from ..observe.report import render_report
 from ..observe.summary import Summary, format_summary
+from ..signals import Stopped
 
 EXIT_DONE = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
-EXIT_INTERRUPTED = 130
-EXIT_BROKEN_PIPE = 141
-EXIT_TERMINATED = 143
+EXIT_INTERRUPTED = Stopped(signal.SIGINT).exit_status  # 130, as a shell says it
+EXIT_BROKEN_PIPE = Stopped(signal.SIGPIPE).exit_status  # 141
+EXIT_TERMINATED = Stopped(signal.SIGTERM).exit_status  # 143
 EXIT_STATUS_HELP = (
     f"exit status: {EXIT_DONE} done, {EXIT_FAILED} the job failed, {EXIT_USAGE} bad usage or "
     f"bad input found before the job started, {EXIT_INTERRUPTED} interrupted (Ctrl-C), "
