@@ -7,10 +7,10 @@ sides, pickling for the shuffle, and start-up.
 Each of ``user_jobs.py``'s jobs runs with ``executor="inline"`` (one process, so one
 profile holds every task) under ``py-spy record``; each sample is put in the first
 category its stack matches, from the leaf up: user code (a frame of ``user_jobs.py``),
-pickling (the engine's pickle calls), reading input (``textfiles.py``, ``formats.py``,
-``numbered.py``), map side (``maptask.py``), reduce side (``reducetask.py``,
-``sorting.py``), else the driver. Start-up is measured apart: a job of ten records on
-two local workers, wall time.
+pickling (the engine's pickle calls), reading input (``io/``'s ``textfiles.py``,
+``reading.py``, ``formats.py``, ``numbered.py``), map side (``maptask.py``), reduce
+side (``reducetask.py``, ``sorting.py``), else the driver. Start-up is measured apart:
+a job of ten records on two local workers, wall time.
 """
 
 from __future__ import annotations
@@ -28,8 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness
 import user_jobs
 
-PICKLING = ("dumps", "_pickles_in", "read_segment", "read_batch_lists", "load_segment")
-READING = ("textfiles.py", "formats.py", "numbered.py")
+PICKLING = ("dumps", "load_batch", "read_pickles", "read_segment", "read_batch_lists",
+            "load_segment")  # fmt: skip
+READING = ("textfiles.py", "formats.py", "numbered.py", "reading.py", "paths.py")
 
 
 def category(stack: list[str]) -> str:

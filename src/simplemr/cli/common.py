@@ -24,7 +24,8 @@ from ..api import DEFAULT_TASK_TIMEOUT
 from ..errors import InputError, JobDefinitionError, WorkFolderError
 from ..executors import EXECUTORS
 from ..executors.local import available_cores
-from ..io.textfiles import BINARY_SNIFF, describe_special, expand_paths
+from ..io.paths import describe_special, expand_paths
+from ..io.reading import BINARY_SNIFF
 from ..io.workdir import create_private, make_workdir
 from ..memory import MiB, format_size, parse_size
 from ..observe.report import render_report

@@ -29,14 +29,8 @@ from ..memory import format_size
 from .filesystems import size_of
 from .inputs import SKIP_RECORD, InputSource, Split
 from .numbered import numbered_splits
-from .textfiles import (
-    READ_ERRORS,
-    Packing,
-    TextFiles,
-    decode_errors_counted,
-    error_handler,
-    open_input,
-)
+from .reading import READ_ERRORS, decode_errors_counted, error_handler, open_input
+from .textfiles import Packing, TextFiles
 
 __all__ = ["FORMATS", "input_files"]
 

@@ -19,7 +19,8 @@ from typing import Any
 from .. import core
 from ..errors import InputError
 from .filesystems import open_binary
-from .textfiles import READ_ERRORS, CombinedSplit, TextFiles, TextSplit
+from .reading import READ_ERRORS
+from .textfiles import CombinedSplit, TextFiles, TextSplit
 
 __all__ = ["NumberedSplit", "lines_before", "numbered_splits"]
 

@@ -1,4 +1,5 @@
-"""Text files as input: finding them, cutting them into byte ranges, reading lines.
+"""Text files as input: cutting them into byte ranges, packing small ones, reading
+their lines (``paths.py`` finds them, ``reading.py`` opens and decodes them).
 
 Lines are what Python's text mode reads: ``\\n``, ``\\r\\n`` and a lone ``\\r``
 each end a line, and the record is the line without its ending. A large file is
@@ -17,20 +18,11 @@ decoded as a stream (a small one packed with other small files, by size on disk)
 
 from __future__ import annotations
 
-import bz2
 import codecs
-import contextlib
-import errno
 import functools
-import glob
-import gzip
 import io
 import itertools
-import lzma
 import os
-import stat
-import threading
-import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Generic, TypeVar
@@ -39,10 +31,22 @@ from .. import core
 from .. import counters as C
 from ..errors import InputError, JobDefinitionError
 from ..memory import MiB, format_size
-from .filesystems import expand_url, is_url, open_binary, size_of
+from .filesystems import is_url, open_binary, size_of
+from .paths import expand_paths, input_folders
+from .reading import (
+    READ_ERRORS,
+    byte_splittable,
+    compression_of,
+    decode_errors_counted,
+    error_handler,
+    errors_of,
+    looks_binary,
+    open_input,
+    replacements_uncounted,
+)
 
 __all__ = [
-    "CombinedSplit", "Packing", "TextBlock", "TextFiles", "TextSplit", "expand_paths", "text_files",
+    "CombinedSplit", "Packing", "TextBlock", "TextFiles", "TextSplit", "text_files",
 ]  # fmt: skip
 
 T = TypeVar("T")
@@ -54,239 +58,6 @@ MIN_SPLIT_SIZE = 1 * MiB
 #: tasks even out, and no more, since each task's end (its final spill of every key
 #: it met) costs as much again for every further task.
 TASKS_PER_WORKER = 2
-
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
-_ERROR_HANDLER = "simplemr-count"
-_replaced = threading.local()  # per thread: tasks may read splits in threads
-
-
-def _replaced_so_far() -> int:
-    return getattr(_replaced, "count", 0)
-
-
-def _count_and_replace(error: UnicodeError) -> tuple[str, int]:
-    _replaced.count = _replaced_so_far() + 1
-    return "\ufffd", error.end  # type: ignore[attr-defined]
-
-
-codecs.register_error(_ERROR_HANDLER, _count_and_replace)
-
-
-def error_handler(errors: str) -> str:
-    """The codec error handler that does what ``errors`` says, counting replacements."""
-    return _ERROR_HANDLER if errors == "replace" else errors
-
-
-@contextlib.contextmanager
-def decode_errors_counted(counters: dict[str, int], name: str) -> Iterator[None]:
-    """Count into ``counters`` the bytes replaced while decoding the file ``name``
-    in this block (in total, and for that file)."""
-    before = _replaced_so_far()
-    try:
-        yield
-    finally:
-        replaced = _replaced_so_far() - before
-        if replaced:
-            counters[C.INPUT_DECODE_ERRORS] = counters.get(C.INPUT_DECODE_ERRORS, 0) + replaced
-            by_file = C.DECODE_ERRORS_IN + name
-            counters[by_file] = counters.get(by_file, 0) + replaced
-
-
-@contextlib.contextmanager
-def open_input(path: str) -> Iterator[IO[bytes]]:
-    """Open a path or URL for reading bytes, decompressing ``.gz``, ``.bz2``, ``.xz``."""
-    with open_binary(path) as raw:
-        compression = compression_of(path)
-        if compression is None:
-            yield raw
-            return
-        with _OPENERS[compression](raw, "rb") as decompressed:  # type: ignore[operator]
-            yield decompressed
-
-
-#: What reading a file, compressed or not, may raise besides decoding errors.
-READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
-
-
-def compression_of(path: str) -> str | None:
-    """Return the compression suffix of ``path`` (``'.gz'``...) or None."""
-    suffix = os.path.splitext(path)[1].lower()
-    return suffix if suffix in _OPENERS else None
-
-
-def byte_splittable(encoding: str) -> bool:
-    """Whether a file in ``encoding`` can be cut at ``\\n``/``\\r`` bytes."""
-    name = codecs.lookup(encoding).name
-    return name in {"utf-8", "utf-8-sig", "ascii"} or name.startswith(("iso8859-", "cp125", "mac-"))
-
-
-#: How much of a file is looked at to tell binary from text, as grep does.
-BINARY_SNIFF = 8 * 1024
-
-
-def looks_binary(path: str, encoding: str) -> bool:
-    """Whether ``path`` (decompressed) holds a NUL byte in its first 8 KiB, in an
-    encoding where text never does (UTF-8, Latin-1...; not UTF-16)."""
-    if not byte_splittable(encoding):
-        return False
-    try:
-        with open_input(path) as file:
-            return b"\0" in file.read(BINARY_SNIFF)
-    except READ_ERRORS:
-        return False  # reading the file says what is wrong, and where
-
-
-def _is_hidden(name: str) -> bool:
-    return name.startswith((".", "_"))
-
-
-def expand_paths(
-    paths: Iterable[str | os.PathLike[str]], not_regular: list[str] | None = None
-) -> list[str]:
-    """Return the files named by ``paths`` (files, globs, folders), in a stable order.
-
-    Folders are walked recursively; names starting with ``.`` or ``_`` inside them
-    (hidden files, ``_SUCCESS`` markers) are skipped. So are FIFOs, sockets and
-    devices found in a folder or by a glob, which are listed in ``not_regular`` (one
-    named directly is refused). Every problem is an InputError naming the path,
-    raised here, before any work starts.
-    """
-    files: list[str] = []
-    special = [] if not_regular is None else not_regular
-    for raw in paths:
-        path = os.fspath(raw)
-        if is_url(path):
-            found = expand_url(path, _is_hidden)
-        elif glob.has_magic(path):
-            matches = sorted(glob.glob(path, recursive=True))
-            if not matches:
-                raise InputError(f"no file matches the pattern {path!r}")
-            found = []
-            for match in matches:
-                if os.path.isdir(match):
-                    found.extend(_expand_one(match, special))
-                elif _is_special(match):
-                    special.append(match)
-                else:
-                    found.append(match)
-            if not found and special:
-                raise _only_special(f"the pattern {path!r} matches", special[-1])
-        else:
-            found = _expand_one(path, special)
-        files.extend(found)
-    if not files:
-        raise InputError("no input files were given")
-    files = _without_repeats(files)
-    for path in files:
-        if not is_url(path):
-            _check_readable(path)
-    return files
-
-
-def _check_readable(path: str) -> None:
-    """Refuse a file that cannot be opened, saying why: a link to nothing, a loop of
-    links, or no permission."""
-    try:
-        os.stat(path)
-    except OSError as error:
-        if error.errno == errno.ELOOP:
-            raise InputError(f"cannot read {path!r}: it is a loop of symbolic links") from None
-        if os.path.islink(path):
-            raise InputError(
-                f"cannot read {path!r}: it is a symbolic link to {os.readlink(path)!r}, "
-                "which does not exist"
-            ) from None
-        raise InputError(f"cannot read {path!r}: {error.strerror}") from None
-    if not os.access(path, os.R_OK):
-        raise InputError(f"cannot read {path!r}: permission denied")
-
-
-def input_folders(paths: Iterable[str]) -> list[str]:
-    """The local folders among ``paths`` and their glob matches, as named."""
-    folders: list[str] = []
-    for path in paths:
-        if is_url(path):
-            continue
-        matches = glob.glob(path, recursive=True) if glob.has_magic(path) else [path]
-        folders.extend(match for match in matches if os.path.isdir(match))
-    return folders
-
-
-def _without_repeats(files: list[str]) -> list[str]:
-    """Drop files named twice (``data/`` and ``data/*.txt``): each is read once."""
-    seen: set[str] = set()
-    unique = []
-    for path in files:
-        real = os.path.realpath(path)
-        if real not in seen:
-            seen.add(real)
-            unique.append(path)
-    return unique
-
-
-def _walk_error(error: OSError) -> None:
-    raise InputError(f"cannot read the folder {error.filename!r}: {error.strerror}")
-
-
-def _is_special(path: str) -> bool:
-    """Whether ``path`` exists but is neither a regular file nor a folder."""
-    return os.path.exists(path) and not os.path.isfile(path) and not os.path.isdir(path)
-
-
-def _only_special(what: str, example: str) -> InputError:
-    return InputError(
-        f"{what} nothing to read: {example!r} is {describe_special(example)}, and such "
-        "files are skipped"
-    )
-
-
-def describe_special(path: str) -> str:
-    """What kind of file that is not a regular one ``path`` is."""
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return "not a regular file"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
-
-
-def _expand_one(path: str, special: list[str]) -> list[str]:
-    if os.path.isdir(path):
-        found = []
-        skipped = 0
-        for folder, subfolders, names in os.walk(path, onerror=_walk_error):
-            skipped += sum(map(_is_hidden, subfolders)) + sum(map(_is_hidden, names))
-            subfolders[:] = sorted(d for d in subfolders if not _is_hidden(d))
-            for name in sorted(names):
-                full = os.path.join(folder, name)
-                if _is_hidden(name):
-                    continue
-                if _is_special(full):
-                    special.append(full)
-                else:
-                    found.append(full)
-        if not found and special:
-            raise _only_special(f"the folder {path!r} has", special[-1])
-        if not found and skipped:
-            raise InputError(
-                f"the folder {path!r} has nothing to read: "
-                + ("its one name starts" if skipped == 1 else f"all {skipped} names in it start")
-                + " with '.' or '_', and such names are skipped (hidden files, markers such "
-                "as _SUCCESS); name such a file to read it"
-            )
-        if not found:
-            raise InputError(f"the folder {path!r} has no files in it")
-        return found
-    if not os.path.exists(path):
-        if os.path.islink(path):
-            _check_readable(path)
-        raise InputError(f"no such file or folder: {path!r}")
-    if not os.path.isfile(path):
-        raise InputError(f"{path!r} is {describe_special(path)}, not a regular file or a folder")
-    return [path]
 
 
 @dataclass(frozen=True)
@@ -387,16 +158,13 @@ class TextSplit:
         worked out then, once per split, by reading the file again up to the split's
         end; that reading leaves the task's decode error count alone.
         """
-        saved = _replaced_so_far()
-        try:
+        with replacements_uncounted():
             lines = _count_lines_to(self.path, self.start, self.encoding) if self.start else 0
             starts = []
             for block in self.blocks({}):
                 starts.append(lines)
                 lines += len(block)
             return starts
-        finally:
-            _replaced.count = saved
 
 
 @dataclass(frozen=True)
@@ -449,12 +217,9 @@ class CombinedSplit:
     def locate(self, block_number: int, index: int, record: Any) -> str:
         pieces = self.pieces
         if block_number >= len(pieces):  # not read here: read it now
-            saved = _replaced_so_far()
-            try:
+            with replacements_uncounted():
                 for _ in self.blocks({}):
                     pass
-            finally:
-                _replaced.count = saved
         for number, part_block, lines in pieces[block_number]:
             if index < lines:
                 return self.parts[number].locate(part_block, index, record)
@@ -627,7 +392,7 @@ def _decoded_blocks(
     Each block is cut after a line ending, holding back a final ``\\r`` whose
     ``\\n`` may be in the next read, so no line ending is split in two.
     """
-    public_errors = "replace" if errors == _ERROR_HANDLER else errors
+    public_errors = errors_of(errors)
     bom = codecs.lookup(encoding).name == "utf-8-sig"
     if bom:  # strip the mark here, so blocks' bytes decode as plain UTF-8
         encoding = "utf-8"

@@ -1,0 +1,129 @@
+"""Reading the bytes of an input file: opening a path or URL, decompressing
+``.gz``, ``.bz2`` and ``.xz``, decoding with replacements counted by file, and
+telling binary files from text as grep does."""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import contextlib
+import gzip
+import lzma
+import os
+import threading
+import zlib
+from collections.abc import Iterator
+from typing import IO
+
+from .. import counters as C
+from .filesystems import open_binary
+
+__all__ = [
+    "BINARY_SNIFF",
+    "READ_ERRORS",
+    "byte_splittable",
+    "compression_of",
+    "decode_errors_counted",
+    "error_handler",
+    "errors_of",
+    "looks_binary",
+    "open_input",
+    "replaced_so_far",
+    "replacements_uncounted",
+]
+
+_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
+_ERROR_HANDLER = "simplemr-count"
+_replaced = threading.local()  # per thread: tasks may read splits in threads
+
+
+def replaced_so_far() -> int:
+    return getattr(_replaced, "count", 0)
+
+
+def _count_and_replace(error: UnicodeError) -> tuple[str, int]:
+    _replaced.count = replaced_so_far() + 1
+    return "\ufffd", error.end  # type: ignore[attr-defined]
+
+
+codecs.register_error(_ERROR_HANDLER, _count_and_replace)
+
+
+@contextlib.contextmanager
+def replacements_uncounted() -> Iterator[None]:
+    """Decode without counting replacements (a file read again to say where a record
+    was must not count its undecodable bytes twice)."""
+    saved = replaced_so_far()
+    try:
+        yield
+    finally:
+        _replaced.count = saved
+
+
+def error_handler(errors: str) -> str:
+    """The codec error handler that does what ``errors`` says, counting replacements."""
+    return _ERROR_HANDLER if errors == "replace" else errors
+
+
+def errors_of(handler: str) -> str:
+    """The ``errors`` that ``handler`` (an ``error_handler`` result) stands for."""
+    return "replace" if handler == _ERROR_HANDLER else handler
+
+
+@contextlib.contextmanager
+def decode_errors_counted(counters: dict[str, int], name: str) -> Iterator[None]:
+    """Count into ``counters`` the bytes replaced while decoding the file ``name``
+    in this block (in total, and for that file)."""
+    before = replaced_so_far()
+    try:
+        yield
+    finally:
+        replaced = replaced_so_far() - before
+        if replaced:
+            counters[C.INPUT_DECODE_ERRORS] = counters.get(C.INPUT_DECODE_ERRORS, 0) + replaced
+            by_file = C.DECODE_ERRORS_IN + name
+            counters[by_file] = counters.get(by_file, 0) + replaced
+
+
+@contextlib.contextmanager
+def open_input(path: str) -> Iterator[IO[bytes]]:
+    """Open a path or URL for reading bytes, decompressing ``.gz``, ``.bz2``, ``.xz``."""
+    with open_binary(path) as raw:
+        compression = compression_of(path)
+        if compression is None:
+            yield raw
+            return
+        with _OPENERS[compression](raw, "rb") as decompressed:  # type: ignore[operator]
+            yield decompressed
+
+
+#: What reading a file, compressed or not, may raise besides decoding errors.
+READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
+
+
+def compression_of(path: str) -> str | None:
+    """Return the compression suffix of ``path`` (``'.gz'``...) or None."""
+    suffix = os.path.splitext(path)[1].lower()
+    return suffix if suffix in _OPENERS else None
+
+
+def byte_splittable(encoding: str) -> bool:
+    """Whether a file in ``encoding`` can be cut at ``\\n``/``\\r`` bytes."""
+    name = codecs.lookup(encoding).name
+    return name in {"utf-8", "utf-8-sig", "ascii"} or name.startswith(("iso8859-", "cp125", "mac-"))
+
+
+#: How much of a file is looked at to tell binary from text, as grep does.
+BINARY_SNIFF = 8 * 1024
+
+
+def looks_binary(path: str, encoding: str) -> bool:
+    """Whether ``path`` (decompressed) holds a NUL byte in its first 8 KiB, in an
+    encoding where text never does (UTF-8, Latin-1...; not UTF-16)."""
+    if not byte_splittable(encoding):
+        return False
+    try:
+        with open_input(path) as file:
+            return b"\0" in file.read(BINARY_SNIFF)
+    except READ_ERRORS:
+        return False  # reading the file says what is wrong, and where
