@@ -11,6 +11,7 @@ import pytest
 import sample_jobs
 from reference import as_multiset, reference_mapreduce
 from sample_jobs import (
+    HookOrder,
     always_dying_mapper,
     dying_mapper,
     failing_mapper,
@@ -316,6 +317,12 @@ def test_options_an_executor_ignores_are_warned_about(options: dict, message: st
     assert warned[0].filename == __file__  # the warning points at the caller's line
     assert job.workers == 1
     assert sorted(job.run(["a", "b"]).results) == ["a", "b"]
+
+
+def test_a_job_class_run_warns_at_its_callers_line() -> None:
+    with pytest.warns(UserWarning, match="workers=3 has no effect") as warned:
+        HookOrder().run(range(10), executor="inline", workers=3)
+    assert warned[0].filename == __file__
 
 
 def test_a_chunksize_for_files_is_refused(tmp_path: Path) -> None:

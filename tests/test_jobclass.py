@@ -216,8 +216,10 @@ def test_sort_with_keys_that_cannot_be_ordered_fails_with_a_sort_error(
         lambda x: [(x, 1)], lambda k, v: (k, 1), executor="inline", sort=True,
         partitions=partitions,
     )  # fmt: skip
-    with pytest.raises(simplemr.SortError, match="^" + where + "sort=True needs keys"):
+    with pytest.raises(simplemr.SortError, match="^" + where + "sort=True needs keys") as raised:
         job.run([0, "e", 1, "f", 2, "j", 3, "k"])
+    if where:  # from a task: its traceback comes home too
+        assert "_unorderable" in str(raised.value.__cause__)
 
 
 class InMapperCombining(simplemr.Job):

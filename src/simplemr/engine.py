@@ -269,9 +269,9 @@ def _task_error(
     if steps > 1:
         label = f"step {context.step + 1} of {steps}, {label}"
     error: SimplemrError
-    if isinstance(failure.original, SortError):  # the job's keys, not the task, are at fault
-        return SortError(f"{label} ({described}): {failure.original}")
-    if failure.kind == "lost":
+    if failure.kind == "internal" and isinstance(failure.original, SortError):
+        error = SortError(f"{label} ({described}): {failure.original}")  # the keys' fault
+    elif failure.kind == "lost":
         error = WorkerLostError(
             f"{label} ({described}) failed after {context.attempt} attempt"
             f"{'s' if context.attempt > 1 else ''}: {failure.message}"
@@ -376,7 +376,7 @@ def run_job(
                     for source, count in output.decode_errors.items():
                         decode_errors[source] = decode_errors.get(source, 0) + count
                     binary_skipped.update(output.binary_skipped)
-                del map_outputs  # an in-memory executor may now free the segments
+                del map_outputs  # an executor holding the segments elsewhere may now free them
             paths = [_local_copy(executor, output.stored, workdir) for output in previous]
             progress.close()
         return ResultStream(

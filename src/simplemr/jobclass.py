@@ -136,7 +136,7 @@ class Job:
     #: How input files are read: ``"text"``, ``"jsonl"``, ``"csv"`` or ``"file"``.
     INPUT_FORMAT = "text"
     #: How results are written to standard output and part files: ``"tsv"``, ``"jsonl"``
-    #: or ``"value"`` (see ``simplemr.output``).
+    #: or ``"value"`` (see ``simplemr.io.output``).
     OUTPUT_FORMAT = "tsv"
     #: The encoding of text input files.
     ENCODING = "utf-8"

@@ -1,6 +1,7 @@
 """The documented import path of ``TextBlock`` (the block a bulk mapper receives)
-and ``text_files``; both live in ``simplemr.io.textfiles``."""
+and of what this module offered before; all live in ``simplemr.io``."""
 
-from .io.textfiles import TextBlock, text_files
+from .io.paths import expand_paths
+from .io.textfiles import CombinedSplit, TextBlock, TextFiles, TextSplit, text_files
 
-__all__ = ["TextBlock", "text_files"]
+__all__ = ["CombinedSplit", "TextBlock", "TextFiles", "TextSplit", "expand_paths", "text_files"]

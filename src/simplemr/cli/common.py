@@ -31,6 +31,7 @@ from ..memory import MiB, format_size, parse_size
 from ..observe.report import render_report
 from ..observe.summary import Summary, format_summary
 from ..signals import Stopped
+from .words import in_command_line_words
 
 EXIT_DONE = 0
 EXIT_FAILED = 1
@@ -56,11 +57,12 @@ PATHS_HELP = (
 
 @contextlib.contextmanager
 def warnings_as_messages() -> Iterator[None]:
-    """Show warnings on stderr as one line each, ``simplemr: warning: ...``."""
+    """Show warnings on stderr as one line each, ``simplemr: warning: ...``, in the
+    command line's words."""
 
     def show(message: Any, *args: Any, **kwargs: Any) -> None:
         if sys.stderr is not None:
-            print(f"simplemr: warning: {message}", file=sys.stderr)
+            print(f"simplemr: warning: {in_command_line_words(str(message))}", file=sys.stderr)
 
     saved = warnings.showwarning
     warnings.showwarning = show

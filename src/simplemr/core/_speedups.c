@@ -489,7 +489,7 @@ static int add_pair(PyObject *table, PyObject *item) {
     return status;
 }
 
-/* map_records(mapper, records, table, limit, cursor) -> pairs added; see kernels.py */
+/* map_records(mapper, records, table, limit, cursor) -> pairs added; see core/pure.py */
 static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 5 || !PyDict_CheckExact(args[2]) || !PyList_CheckExact(args[4]) ||
         PyList_GET_SIZE(args[4]) != 3) {
@@ -657,7 +657,7 @@ static PyObject *canonical(PyObject *key) {
 
 static PyObject *canonical_key(PyObject *module, PyObject *key) { return canonical(key); }
 
-/* merge_items(table, items, limit, cursor) -> values added; see kernels.py */
+/* merge_items(table, items, limit, cursor) -> values added; see core/pure.py */
 static PyObject *merge_items(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 4 || !PyDict_CheckExact(args[0]) || !PyList_CheckExact(args[3]) ||
         PyList_GET_SIZE(args[3]) != 2) {
@@ -743,7 +743,7 @@ fail:
 /* ---- line endings ------------------------------------------------------------ */
 
 /* line_endings(data) -> how many line endings data holds: "\n", "\r\n" or a lone
- * "\r" (a "\r" at the very end counts), as kernels.line_endings, in one pass. */
+ * "\r" (a "\r" at the very end counts), as pure.line_endings, in one pass. */
 static PyObject *line_endings(PyObject *module, PyObject *data) {
     if (!PyBytes_Check(data)) {
         PyErr_SetString(PyExc_TypeError, "line_endings needs bytes");
@@ -787,18 +787,18 @@ static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
      "configure(key_bytes, pair, canonical_key): the Python functions this module defers to."},
     {"canonical_key", canonical_key, METH_O, "As partition.canonical_key."},
-    {"line_endings", line_endings, METH_O, "line_endings(data) -> int, as kernels.line_endings."},
+    {"line_endings", line_endings, METH_O, "line_endings(data) -> int, as simplemr.core.pure.line_endings."},
     {"key_bytes", key_bytes, METH_O, "The canonical bytes of a key (as partition.key_bytes)."},
     {"stable_hash", (PyCFunction)(void (*)(void))stable_hash, METH_FASTCALL,
      "stable_hash(key, salt=b'') -> int, as partition.stable_hash."},
     {"partition_of", (PyCFunction)(void (*)(void))partition_of, METH_FASTCALL,
      "partition_of(key, partitions, salt=b'') -> int, as partition.partition_of."},
     {"spread", (PyCFunction)(void (*)(void))spread, METH_FASTCALL,
-     "spread(table, slots, salt=b'') -> list of lists, as kernels.spread."},
+     "spread(table, slots, salt=b'') -> list of lists, as simplemr.core.pure.spread."},
     {"map_records", (PyCFunction)(void (*)(void))map_records, METH_FASTCALL,
-     "map_records(mapper, records, table, limit, cursor) -> int, as kernels.map_records."},
+     "map_records(mapper, records, table, limit, cursor) -> int, as simplemr.core.pure.map_records."},
     {"merge_items", (PyCFunction)(void (*)(void))merge_items, METH_FASTCALL,
-     "merge_items(table, items, limit, cursor) -> int, as kernels.merge_items."},
+     "merge_items(table, items, limit, cursor) -> int, as simplemr.core.pure.merge_items."},
     {NULL, NULL, 0, NULL},
 };
 

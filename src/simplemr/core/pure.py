@@ -2,8 +2,8 @@
 
 Each function fills or splits a ``{key: [values]}`` table and stops after
 ``limit`` values, so that its caller can check the table's size against the
-budget between calls (``table.py``). ``_speedups.c`` is their compiled twin, and
-this module is the reference it is tested against (``core.py`` picks one).
+budget between calls (``shuffle/table.py``). ``_speedups.c`` is their compiled twin,
+and this module is the reference it is tested against (``simplemr.core`` picks one).
 
     map_records(mapper, records, table, n, cursor)  ==  for record in records:
                                                             for k, v in mapper(record):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
+from types import FrameType
 from typing import Any
 
 from ..errors import JobDefinitionError
@@ -71,5 +74,13 @@ def make_executor(
 
 
 def _ignored(option: str, because: str) -> None:
-    """Warn that an option the user set has no effect, saying what runs instead."""
-    warnings.warn(f"{option} has no effect with {because}", UserWarning, stacklevel=5)
+    """Warn that an option the user set has no effect, saying what runs instead; the
+    warning names the user's line (the first outside simplemr)."""
+    frame: FrameType | None = sys._getframe()  # warn's stacklevel 1
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(f"{option} has no effect with {because}", UserWarning, stacklevel=level)
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep

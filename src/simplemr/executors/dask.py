@@ -40,12 +40,13 @@ import tempfile
 import time
 import uuid
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .. import shipping
 from ..errors import JobDefinitionError, WorkerLostError
 from ..io.workdir import TMPDIR_VARIABLE, owner_tag, remove_stale
+from ..shuffle.task import TaskOutput
 from ..signals import signals_held
 from .base import Attempt, Completion, Executor, Task, TaskFailure, execute, portable
 
@@ -86,12 +87,20 @@ def run_task(token: str, payload: bytes, function: Any, context: Any, *args: Any
 
     worker = get_worker()
     with _private_folder(worker) as folder:
-        task = Task(function, args, dataclasses.replace(context, workdir=folder))
+        task = Task(_loading_output(function), args, dataclasses.replace(context, workdir=folder))
         completion = execute(_job_of(token, payload), task, f"dask-{worker.name}")
-        if completion.result is not None:
-            completion.result = completion.result.loaded()
     completion.context = context
     return completion
+
+
+def _loading_output(function: Callable[..., TaskOutput]) -> Callable[..., TaskOutput]:
+    """``function``, handing back its output with the bytes of its files (read as
+    part of the task, so that a failure to read them fails the task as any other)."""
+
+    def run(*args: Any) -> TaskOutput:
+        return function(*args).loaded()
+
+    return run
 
 
 @contextlib.contextmanager

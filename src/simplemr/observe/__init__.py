@@ -1,3 +1,2 @@
-"""Watching a job: the progress bar, the summary printed after a run, the HTML
-report, and the process memory they quote. Internal: the public names are in
-``simplemr``."""
+"""Watching a job: the progress bar, the summary printed after a run, and the HTML
+report. Internal: the public names are in ``simplemr``."""

@@ -185,12 +185,6 @@ class _Buffer(GroupTable):
             raise UserCodeError("mapper", where) from error
 
 
-def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) -> MapOutput:
-    """Run step ``step``'s mapper over ``split`` and write its partitioned output;
-    return its segments."""
-    return _run_map_task(job, step, split, context)
-
-
 def run_results_map_task(
     job: JobSpec, step: int, label: str, sources: list[str | bytes], context: TaskContext
 ) -> MapOutput:
@@ -199,7 +193,9 @@ def run_results_map_task(
     return run_map_task(job, step, ResultsSplit(sources[0], label), context)
 
 
-def _run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) -> MapOutput:
+def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) -> MapOutput:
+    """Run step ``step``'s mapper over ``split`` and write its partitioned output;
+    return its segments."""
     counters = dict.fromkeys(
         (C.MAP_RECORDS_IN, C.MAP_RECORDS_OUT, C.MAP_SPILLS, C.MAP_SPILLED_BYTES,
          C.COMBINE_RECORDS_IN, C.COMBINE_RECORDS_OUT), 0

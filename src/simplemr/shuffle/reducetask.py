@@ -61,8 +61,8 @@ _MAX_FANOUT = 64
 
 @dataclass
 class ReduceOutput:
-    """What a reduce task hands back: its results file (or, for an in-memory
-    executor, the file's bytes) and its counters."""
+    """What a reduce task hands back: its results file (or, once ``loaded``, the
+    file's bytes) and its counters."""
 
     stored: str | bytes
     counters: dict[str, int] = field(default_factory=dict)
@@ -239,12 +239,6 @@ def run_reduce_task(
     """Group partition ``partition`` of every map output of step ``step``, reduce
     it, and write the results (in key order for the last step of a sorted job).
     A segment may come as bytes, from an executor that moved it between machines."""
-    return _run_reduce_task(job, step, partition, segments, context)
-
-
-def _run_reduce_task(
-    job: JobSpec, step: int, partition: int, segments: list[Segment | bytes], context: TaskContext
-) -> ReduceOutput:
     counters = dict.fromkeys(
         (C.REDUCE_RECORDS_IN, C.REDUCE_GROUPS, C.REDUCE_RECORDS_OUT, C.REDUCE_SPILLED_BYTES), 0
     )

@@ -187,10 +187,6 @@ def _nbytes(segment: Segment | bytes, bucket: int | None) -> int:
     return sum(end - start for start, end in segment.bucket_ranges(bucket))
 
 
-def _pickles_in(data: bytes, progress: ReadProgress | None) -> Iterator[Any]:
-    return read_pickles(io.BytesIO(data), len(data), progress)
-
-
 def read_segment(
     segment: Segment | bytes, progress: ReadProgress | None = None, bucket: int | None = None
 ) -> Iterator[tuple[Any, list[Any]]]:
@@ -199,7 +195,7 @@ def read_segment(
     counting the bytes read into ``progress``."""
     took = _as_read if progress is None else progress.took
     if isinstance(segment, bytes):
-        for batch in _pickles_in(segment, progress):
+        for batch in read_pickles(io.BytesIO(segment), len(segment), progress):
             yield from took(batch)
         return
     if bucket is not None and segment.buckets:
@@ -207,7 +203,8 @@ def read_segment(
         # buffer's worth around it.
         with open_own(segment.path, buffering=0) as raw:
             for start, end in segment.bucket_ranges(bucket):
-                for batch in _pickles_in(os.pread(raw.fileno(), end - start, start), progress):
+                data = os.pread(raw.fileno(), end - start, start)
+                for batch in read_pickles(io.BytesIO(data), len(data), progress):
                     yield from took(batch)
         return
     with open_own(segment.path, buffering=BUFFER) as file:

@@ -84,7 +84,8 @@ class TaskOutput(Protocol):
     between machines: its data as parts (paths of the files it wrote, or their bytes)."""
 
     def parts(self) -> list[Any]:
-        """The output's parts, each a path, bytes, or None (an empty partition)."""
+        """The output's parts: a map output's segments (None for a partition it
+        gave nothing), a reduce output's results file; bytes once ``loaded``."""
 
     def with_parts(self, parts: list[Any]) -> TaskOutput:
         """A copy holding ``parts`` (what an executor keeps the data as) instead."""
