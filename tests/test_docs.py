@@ -94,6 +94,9 @@ NOT_RUN = {
     ".venv/bin/python bench/user_jobs.py --sizes 50 --jobs bigrams distinct-keys --json-lines 1000000 --contenders serial simplemr-1 simplemr-2 --memory 3GB": (  # noqa: E501
         "a benchmark: minutes of machine time and the shared corpus"
     ),
+    "/tmp/peers/bin/python bench/peers/run.py --sizes 1000 --jobs wordcount --contenders single simplemr-local dask-bag-processes pyspark --fresh": (  # noqa: E501
+        "a benchmark: half an hour of machine time, a JRE and the shared corpus"
+    ),
     ".venv/bin/python bench/wordcount.py --sizes 1000 --shapes files single --contenders single simplemr-2": (  # noqa: E501
         "a benchmark: minutes of machine time and the shared corpus"
     ),
