@@ -80,5 +80,5 @@ def test_an_unknown_scheme_is_an_input_error() -> None:
 
 def test_without_fsspec_a_url_says_what_to_install(monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "fsspec", None)
-    with pytest.raises(simplemr.InputError, match="reading URLs needs fsspec: pip install fsspec"):
+    with pytest.raises(simplemr.InputError, match="which needs fsspec: pip install fsspec"):
         simplemr.text_files("s3://bucket/logs/")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,9 +14,11 @@ from .errors import JobDefinitionError, check_positive_int
 from .events import PhaseSpan, TaskEvent
 from .executors import Executor, make_executor
 from .executors.local import available_cores
+from .io.commit import TaskCommitter, write_output
+from .io.filesystems import storage_options as filesystem_options
 from .io.inputs import input_locations
-from .io.output import check_target, resolve_line_format, write_results
-from .job import FunctionStep, JobSpec, StepSpec
+from .io.output import check_target, output_kind, resolve_line_format
+from .job import FunctionStep, JobSpec, OutputTap, StepSpec
 from .memory import MIN_WORKER_BUDGET, default_budget, format_size, parse_size
 from .observe.progress import Progress, TerminalProgress
 from .signals import stopping_on_signals
@@ -45,6 +47,10 @@ class JobResult:
     phases: list[PhaseSpan] = field(default_factory=list)
     #: Input files skipped because they look binary (see ``text_files``).
     binary_skipped: list[str] = field(default_factory=list)
+    #: With a folder ``output``: where each partition's part was written.
+    output_parts: list[str] = field(default_factory=list)
+    #: With ``output_tap``: what each partition's tap said, in partition order.
+    summaries: list[Any] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.results)
@@ -167,6 +173,7 @@ class MapReduce:
         chunksize: int | None = None,
         progress: bool | Progress = False,
         verbose: bool = False,
+        storage_options: Mapping[str, Any] | None = None,
     ) -> ResultStream:
         """Run the job over ``inputs`` and return an iterator over its results.
 
@@ -175,12 +182,22 @@ class MapReduce:
         iterate, and the work folder is removed when the iterator is exhausted or
         closed (use it in a ``with`` block to be sure). ``progress=True`` draws a
         bar per phase on stderr; ``verbose=True`` says there which worker reads what.
+        ``storage_options`` go to the fsspec filesystem of every URL (``s3://...``)
+        the job reads or writes, on the driver and the workers.
         """
+        job = dataclasses.replace(
+            self.job, verbose=verbose, storage_options=dict(storage_options or {})
+        )
+        return self._stream(job, inputs, chunksize, progress)
+
+    def _stream(
+        self, job: JobSpec, inputs: Any, chunksize: int | None, progress: bool | Progress
+    ) -> ResultStream:
         if progress is True:
             progress = TerminalProgress()
         with stopping_on_signals(redeliver=True):
             return run_job(
-                dataclasses.replace(self.job, verbose=verbose),
+                job,
                 inputs,
                 self.executor,
                 max_attempts=self.max_attempts,
@@ -199,29 +216,49 @@ class MapReduce:
         output_format: str | None = None,
         progress: bool | Progress = False,
         verbose: bool = False,
+        storage_options: Mapping[str, Any] | None = None,
+        output_tap: Callable[[], OutputTap] | None = None,
     ) -> JobResult:
         """Run the job over ``inputs``; return every result in a list, with the counters.
 
         With ``output`` the results go there instead (``results`` is then empty): a
-        path ending in ``.tsv``, ``.jsonl`` or ``.txt`` is one file, any other a
-        folder of ``part-NNNNN`` files and ``_SUCCESS``, ``"-"`` standard output; the
-        last three in ``output_format`` ``"tsv"`` (the default), ``"jsonl"`` or
-        ``"value"``. It is written atomically, and an existing output is refused
-        unless ``overwrite``.
+        path or URL ending in ``.tsv``, ``.jsonl`` or ``.txt`` is one file, any other
+        a folder of ``part-NNNNN`` files and ``_SUCCESS``, ``"-"`` standard output;
+        the last three in ``output_format`` ``"tsv"`` (the default), ``"jsonl"`` or
+        ``"value"``. A folder is written by the reduce tasks themselves (but for a
+        sorted job), and committed by the driver; a local output appears atomically,
+        and an existing output is refused unless ``overwrite``. ``output_tap()``, if
+        given, makes an ``OutputTap`` for each partition that sees its results as
+        they are written; their summaries are ``JobResult.summaries``.
+        ``storage_options``: as for ``stream``.
         """
         target = None if output is None else os.fspath(output)
+        job = dataclasses.replace(
+            self.job, verbose=verbose, storage_options=dict(storage_options or {})
+        )
         if target is not None:
-            check_target(target, overwrite, *input_locations(inputs))
+            with filesystem_options(job.storage_options):
+                check_target(target, overwrite, *input_locations(inputs))
             output_format = resolve_line_format(target, output_format)
-        options = {"chunksize": chunksize, "progress": progress, "verbose": verbose}
+            if output_kind(target) == "folder" and not job.sort:
+                committer = TaskCommitter.for_target(target, output_format, overwrite)
+                job = dataclasses.replace(job, output=committer, output_tap=output_tap)
         with (
             stopping_on_signals(redeliver=True),
-            self.stream(inputs, **options) as stream,  # type: ignore[arg-type]
+            self._stream(job, inputs, chunksize, progress) as stream,
         ):
+            summaries = stream.summaries
             if target is None:
                 results = list(stream)
+            elif job.output is None:
+                assert output_format is not None
+                taps: list[OutputTap] = []
+                partitions = _tapped(stream.partitions(), output_tap, taps)
+                with filesystem_options(job.storage_options):
+                    write_output(partitions, target, overwrite, output_format)
+                summaries = [tap.summary() for tap in taps]
+                results = []
             else:
-                write_results(stream.partitions(), target, overwrite, output_format)
                 results = []
             return JobResult(
                 results,
@@ -231,7 +268,30 @@ class MapReduce:
                 stream.events,
                 stream.phases,
                 stream.binary_skipped,
+                stream.output_parts,
+                summaries,
             )
+
+
+def _tapped(
+    partitions: Iterator[Iterator[Any]],
+    output_tap: Callable[[], OutputTap] | None,
+    taps: list[OutputTap],
+) -> Iterator[Iterator[Any]]:
+    """Each partition's results, seen by a tap of its own (kept in ``taps``)."""
+    for results in partitions:
+        if output_tap is None:
+            yield results
+            continue
+        tap = output_tap()
+        taps.append(tap)
+        yield _seen(results, tap)
+
+
+def _seen(results: Iterator[Any], tap: OutputTap) -> Iterator[Any]:
+    for result in results:
+        tap.see(result)
+        yield result
 
 
 def _checked_options(

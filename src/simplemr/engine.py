@@ -39,6 +39,7 @@ from .errors import (
 from .events import PhaseSpan, TaskEvent
 from .executors import Completion, Executor, Task, TaskFailure
 from .io.batches import read_batches
+from .io.filesystems import storage_options
 from .io.inputs import plan_splits
 from .io.workdir import make_workdir, remove_path
 from .job import JobSpec
@@ -72,8 +73,14 @@ class ResultStream(Iterator[Any]):
         events: list[TaskEvent] | None = None,
         phases: list[PhaseSpan] | None = None,
         binary_skipped: list[str] | None = None,
+        output_parts: list[str] | None = None,
+        summaries: list[Any] | None = None,
     ) -> None:
         self.counters = counters
+        #: The parts of the output the reduce tasks wrote (none when the results are here).
+        self.output_parts = output_parts or []
+        #: What the job's output tap said of each part, in partition order.
+        self.summaries = summaries or []
         #: One event per task attempt, in the order they ended.
         self.events = events or []
         #: When each phase of each step ran.
@@ -320,6 +327,19 @@ def run_job(
     ``progress`` hears of every finished task. The built-in counters are summed
     over the job's steps.
     """
+    with storage_options(job.storage_options):
+        return _run_job(job, inputs, executor, max_attempts, tmp_dir, chunksize, progress)
+
+
+def _run_job(
+    job: JobSpec,
+    inputs: Any,
+    executor: Executor,
+    max_attempts: int,
+    tmp_dir: str | None,
+    chunksize: int | None,
+    progress: Progress | None,
+) -> ResultStream:
     splits = plan_splits(inputs, executor.workers, chunksize)
     payload = job.to_bytes()
     counters = Counters()
@@ -337,6 +357,8 @@ def run_job(
         return now
 
     try:
+        if job.output is not None:
+            job.output.setup()
         with executor:
             executor.start(payload)
             scheduler = _Scheduler(
@@ -377,7 +399,12 @@ def run_job(
                         decode_errors[source] = decode_errors.get(source, 0) + count
                     binary_skipped.update(output.binary_skipped)
                 del map_outputs  # an executor holding the segments elsewhere may now free them
-            paths = [_local_copy(executor, output.stored, workdir) for output in previous]
+            if job.output is not None:
+                parts = job.output.commit([output.part for output in previous])
+                paths = []
+            else:
+                parts = []
+                paths = [_local_copy(executor, output.stored, workdir) for output in previous]
             progress.close()
         return ResultStream(
             paths,
@@ -389,8 +416,12 @@ def run_job(
             events=scheduler.events,
             phases=phases,
             binary_skipped=sorted(binary_skipped),
+            output_parts=parts,
+            summaries=[output.summary for output in previous] if job.output_tap else [],
         )
     except BaseException:
+        if job.output is not None:
+            job.output.abort()
         progress.close()
         shutil.rmtree(workdir, ignore_errors=True)
         raise

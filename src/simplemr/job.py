@@ -11,13 +11,20 @@ from __future__ import annotations
 
 import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import shipping
 from .errors import JobDefinitionError
 
-__all__ = ["FunctionStep", "JobSpec", "MapFunctions", "ReduceFunctions", "StepSpec"]
+__all__ = [
+    "FunctionStep",
+    "JobSpec",
+    "MapFunctions",
+    "OutputTap",
+    "ReduceFunctions",
+    "StepSpec",
+]
 
 Pairs = Iterable[tuple[Any, Any]]
 #: ``(role, hook)``: a hook to call with no arguments, named for error messages.
@@ -26,6 +33,7 @@ Hook = tuple[str, Callable[[], Any]]
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
 
+    from .io.commit import TaskCommitter
     from .shuffle.task import TaskContext
 
     #: What a whole task runs inside, given the task's attempt (its folder, its number).
@@ -78,6 +86,17 @@ class ReduceFunctions:
     final: Callable[[], Iterable[Any]] | None = None
     sort_key: Callable[[Any, Any], Any] = _group_key
     scope: Scope | None = None
+
+
+class OutputTap(Protocol):
+    """Sees each result a last-step reduce task writes to the output, to hand the
+    driver a small summary of them (the word count's top words, say)."""
+
+    def see(self, result: Any) -> None:
+        """Take note of one result."""
+
+    def summary(self) -> Any:
+        """What the task hands the driver: small, and picklable."""
 
 
 class StepSpec(Protocol):
@@ -154,7 +173,9 @@ class JobSpec:
 
     Step ``k + 1`` maps the results of step ``k``; ``sort`` orders the last
     step's results by key; with ``verbose`` each map task says on stderr which
-    worker reads what.
+    worker reads what. With ``output``, the last step's reduce tasks write the
+    results there themselves (each watched by a new ``output_tap()`` if given);
+    ``storage_options`` go to the fsspec filesystem of every URL the job opens.
     """
 
     steps: tuple[StepSpec, ...]
@@ -163,6 +184,9 @@ class JobSpec:
     max_bad_records: int = 0
     sort: bool = False
     verbose: bool = False
+    output: TaskCommitter | None = None
+    output_tap: Callable[[], OutputTap] | None = None
+    storage_options: dict[str, Any] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
         """Pickle the job for the workers, naming the function that cannot be shipped."""

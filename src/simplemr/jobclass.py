@@ -28,7 +28,7 @@ import argparse
 import contextlib
 import os
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, NoReturn
 
@@ -311,6 +311,7 @@ class Job:
         progress: bool = False,
         verbose: bool = False,
         chunksize: int | None = None,
+        storage_options: Mapping[str, Any] | None = None,
         **engine: Any,
     ) -> JobResult:
         """Run the job over ``inputs`` (records, or ``self.files(paths)``).
@@ -333,6 +334,7 @@ class Job:
             output_format=output_format,
             progress=progress,
             verbose=verbose,
+            storage_options=storage_options,
         )
 
     @classmethod

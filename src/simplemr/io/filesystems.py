@@ -10,19 +10,64 @@ byte ranges like a local one.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
 from ..errors import InputError
 
-__all__ = ["expand_url", "is_url", "open_binary", "size_of"]
+__all__ = [
+    "expand_url",
+    "filesystem_of",
+    "is_url",
+    "open_binary",
+    "parse_storage_option",
+    "size_of",
+    "storage_options",
+]
+
+#: Options for every URL's filesystem (``endpoint_url``, ``anon``...), set for a job.
+_options: dict[str, Any] = {}
+
+
+@contextlib.contextmanager
+def storage_options(options: Mapping[str, Any]) -> Iterator[None]:
+    """Open every URL inside with fsspec ``options`` (a job's ``storage_options``),
+    over what fsspec's own configuration and the environment say."""
+    saved = dict(_options)
+    _options.clear()
+    _options.update(options)
+    try:
+        yield
+    finally:
+        _options.clear()
+        _options.update(saved)
+
+
+def parse_storage_option(text: str) -> tuple[str, Any]:
+    """``key=value`` as a key and a value: JSON where it parses (``true``, ``3``,
+    ``{"region_name": "eu-west-1"}``), else the text itself."""
+    import json
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ValueError(f"a storage option is key=value, got {text!r}")
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value
 
 
 def is_url(path: str) -> bool:
     """Whether ``path`` names a file by URL (``scheme://...``)."""
     return "://" in path
+
+
+def filesystem_of(url: str) -> tuple[Any, str]:
+    """The fsspec filesystem of ``url``, and the path within it."""
+    return _filesystem(url)
 
 
 def _filesystem(url: str) -> tuple[Any, str]:
@@ -31,12 +76,12 @@ def _filesystem(url: str) -> tuple[Any, str]:
         import fsspec
     except ImportError:
         raise InputError(
-            f"{url!r} is a URL; reading URLs needs fsspec: pip install fsspec"
+            f"{url!r} is a URL, which needs fsspec: pip install fsspec"
             f" (and the package for {scheme}://, such as s3fs or gcsfs)"
         ) from None
     try:
-        return fsspec.core.url_to_fs(url)  # type: ignore[no-any-return]
-    except (ImportError, ValueError) as error:
+        return fsspec.core.url_to_fs(url, **_options)  # type: ignore[no-any-return]
+    except (ImportError, ValueError, TypeError) as error:
         raise InputError(f"cannot read {url!r}: {error}") from None
 
 

@@ -27,8 +27,8 @@ import sys
 from collections.abc import Iterable
 from typing import IO, Any, TextIO
 
-from ..errors import JobDefinitionError, OutputError
-from .filesystems import is_url
+from ..errors import InputError, JobDefinitionError, OutputError
+from .filesystems import filesystem_of, is_url
 from .workdir import owner_tag, remove_path, remove_stale
 
 __all__ = [
@@ -43,6 +43,8 @@ __all__ = [
 ]
 
 SUCCESS_MARKER = "_SUCCESS"
+#: The folder of a target where tasks write their attempts (``io/commit.py``).
+TEMPORARY = "_temporary"
 #: How results are written as lines: ``key<TAB>value``, JSON, or the value alone.
 LINE_FORMATS = ("tsv", "jsonl", "value")
 _PART = re.compile(r"part-\d{5,}")
@@ -81,8 +83,10 @@ def format_jsonl(result: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=repr)
 
 
-def _looks_like_output(folder: str) -> bool:
-    return all(_PART.fullmatch(name) or name == SUCCESS_MARKER for name in os.listdir(folder))
+def looks_like_output(names: Iterable[str]) -> bool:
+    """Whether a folder of these names holds only earlier output: parts, ``_SUCCESS``,
+    and the ``_temporary`` folder of jobs that wrote there from their tasks."""
+    return all(_PART.fullmatch(n) or n in (SUCCESS_MARKER, TEMPORARY) for n in names)
 
 
 def check_target(
@@ -94,6 +98,11 @@ def check_target(
     ``inputs``, or it lies inside one of the input ``folders`` (the next run would
     read it back as input). Paths are compared by real path."""
     if target == "-":
+        return
+    if target.startswith("file://"):
+        target = target[len("file://") :]
+    elif is_url(target):
+        _check_url_target(target, overwrite, inputs, folders)
         return
     parent = os.path.dirname(os.path.abspath(target))
     if not os.path.isdir(parent):
@@ -127,7 +136,53 @@ def check_target(
         raise JobDefinitionError(
             f"the output {target!r} already exists; choose another or pass overwrite=True"
         )
-    if wants_folder and not _looks_like_output(target):
+    if wants_folder and not looks_like_output(os.listdir(target)):
+        raise JobDefinitionError(
+            f"the folder {target!r} holds more than part files and {SUCCESS_MARKER}; "
+            "it will not be overwritten: remove it yourself, or choose another output"
+        )
+
+
+def _check_url_target(
+    target: str, overwrite: bool, inputs: Iterable[str], folders: Iterable[str]
+) -> None:
+    """``check_target`` for a URL: the same rules, on its filesystem."""
+    root = target.rstrip("/")
+    for path in inputs:
+        if is_url(path) and (path.rstrip("/") == root or path.startswith(root + "/")):
+            raise JobDefinitionError(f"the output {target!r} would replace the input {path!r}")
+    for folder in folders:
+        if is_url(folder) and root.startswith(folder.rstrip("/") + "/"):
+            raise JobDefinitionError(
+                f"the output {target!r} lies inside the input folder {folder!r}, so the "
+                "next run would read it as input; write it elsewhere"
+            )
+    try:
+        filesystem, inner = filesystem_of(target)
+        inner = inner.rstrip("/")
+        if not filesystem.exists(inner):
+            return
+        is_folder = filesystem.isdir(inner)
+        names = [p.rstrip("/").rsplit("/", 1)[-1] for p in filesystem.ls(inner, detail=False)]
+    except InputError as error:
+        raise JobDefinitionError(str(error).replace("read", "write", 1)) from None
+    except OSError as error:
+        raise JobDefinitionError(f"cannot write {target!r}: {error}") from None
+    wants_folder = output_kind(target) == "folder"
+    if is_folder and not wants_folder:
+        raise JobDefinitionError(f"the output {target!r} is a folder; name a file, or a folder")
+    if not is_folder and wants_folder:
+        raise JobDefinitionError(
+            f"the output {target!r} is a file; a folder output needs a folder URL "
+            "(or end the name with .tsv, .jsonl or .txt for one file)"
+        )
+    if is_folder and not names:
+        return
+    if not overwrite:
+        raise JobDefinitionError(
+            f"the output {target!r} already exists; choose another or pass overwrite=True"
+        )
+    if is_folder and not looks_like_output(names):
         raise JobDefinitionError(
             f"the folder {target!r} holds more than part files and {SUCCESS_MARKER}; "
             "it will not be overwritten: remove it yourself, or choose another output"
@@ -159,19 +214,24 @@ def line_format_for(target: str, asked: str | None, default: str) -> str:
     return resolve_line_format(target, asked if asked is not None or named else default)
 
 
-def _write_lines(file: IO[str], results: Iterable[Any], kind: str) -> None:
+def write_lines(file: IO[str], results: Iterable[Any], kind: str) -> int:
+    """Write each result as a line in ``kind``; return how many."""
     render = {"jsonl": format_jsonl, "value": format_value}.get(kind, format_tsv)
+    count = 0
     for result in results:
         file.write(render(result))
         file.write("\n")
+        count += 1
+    return count
 
 
-def _beside(target: str, role: str) -> str:
+def staging_path(target: str, role: str) -> str:
+    """A hidden name beside ``target``, on its filesystem, owned by this process."""
     folder, name = os.path.split(os.path.abspath(target))
     return os.path.join(folder, f".{name}.simplemr-{role}-{owner_tag()}")
 
 
-def _open_results(path: str, line_format: str) -> TextIO:
+def open_results(path: str, line_format: str) -> TextIO:
     """Open a results file to write: UTF-8; a key or value holding undecodable bytes
     (a file name that is not UTF-8, kept by Python as lone surrogates) is written back
     as those bytes, or in JSON lines as the ``\\udcXX`` escapes JSON can carry."""
@@ -207,6 +267,21 @@ def _commit_new(temporary: str, target: str) -> None:
         ) from None
 
 
+def put_in_place(temporary: str, target: str, overwrite: bool) -> None:
+    """Move a finished ``temporary`` file or folder to ``target``, in one rename; an
+    earlier folder being overwritten is first moved aside, and deleted only once the
+    new one is in place."""
+    if os.path.isdir(temporary) and overwrite and os.path.isdir(target):
+        old = staging_path(target, "old")
+        os.rename(target, old)
+        os.rename(temporary, target)
+        remove_path(old)
+    elif overwrite:
+        os.replace(temporary, target)
+    else:
+        _commit_new(temporary, target)
+
+
 def write_results(
     partitions: Iterable[Iterable[Any]],
     target: str,
@@ -224,10 +299,10 @@ def write_results(
         if sys.stdout is None:
             raise OutputError("cannot write the results to standard output: it is closed")
         for results in partitions:
-            _write_lines(sys.stdout, results, line_format)
+            write_lines(sys.stdout, results, line_format)
         sys.stdout.flush()
         return
-    temporary = _beside(target, "new")
+    temporary = staging_path(target, "new")
     folder, name = os.path.split(os.path.abspath(target))
     remove_stale(folder, f".{name}.simplemr-")  # what a killed job left for this target
     remove_path(temporary)
@@ -236,22 +311,14 @@ def write_results(
             os.mkdir(temporary)
             for number, results in enumerate(partitions):
                 part = os.path.join(temporary, f"part-{number:05d}")
-                with _open_results(part, line_format) as file:
-                    _write_lines(file, results, line_format)
+                with open_results(part, line_format) as file:
+                    write_lines(file, results, line_format)
             open(os.path.join(temporary, SUCCESS_MARKER), "w").close()
         else:
-            with _open_results(temporary, line_format) as file:
+            with open_results(temporary, line_format) as file:
                 for results in partitions:
-                    _write_lines(file, results, line_format)
-        if kind == "folder" and overwrite and os.path.isdir(target):
-            old = _beside(target, "old")
-            os.rename(target, old)
-            os.rename(temporary, target)
-            remove_path(old)
-        elif overwrite:
-            os.replace(temporary, target)
-        else:
-            _commit_new(temporary, target)
+                    write_lines(file, results, line_format)
+        put_in_place(temporary, target, overwrite)
     except OSError as error:
         remove_path(temporary)
         raise OutputError(

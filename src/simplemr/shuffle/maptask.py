@@ -25,6 +25,7 @@ from .. import core
 from .. import counters as C
 from ..counters import counting_into
 from ..errors import InputError, SimplemrError, WorkFolderError
+from ..io.filesystems import storage_options
 from ..io.inputs import SKIP_RECORD, ResultsSplit, Split, short_repr
 from ..job import JobSpec, MapFunctions, Pairs
 from .segments import BUCKETS, SegmentWriter, load_segment
@@ -210,7 +211,7 @@ def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) ->
     except OSError as error:
         raise WorkFolderError.from_os_error(context.workdir, error) from error
     try:
-        with counting_into(counters):
+        with counting_into(counters), storage_options(job.storage_options):
             functions = job.steps[step].map_task()
             with scoped(functions.scope, context):
                 for role, hook in functions.setup:

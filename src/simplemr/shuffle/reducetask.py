@@ -15,6 +15,7 @@ memory or on disk.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 import os
@@ -28,9 +29,10 @@ from .. import counters as C
 from ..counters import counting_into
 from ..errors import SimplemrError, WorkFolderError
 from ..io.batches import dumps, read_pickles, write_batches
+from ..io.filesystems import storage_options
 from ..io.inputs import short_repr
 from ..io.workdir import create_private, open_own, remove_path
-from ..job import JobSpec, ReduceFunctions
+from ..job import JobSpec, OutputTap, ReduceFunctions
 from .segments import (
     BATCH_VALUES,
     ReadProgress,
@@ -62,10 +64,13 @@ _MAX_FANOUT = 64
 @dataclass
 class ReduceOutput:
     """What a reduce task hands back: its results file (or, once ``loaded``, the
-    file's bytes) and its counters."""
+    file's bytes), or, when it wrote them to the job's output, the part it wrote and
+    its tap's summary; and its counters."""
 
-    stored: str | bytes
+    stored: str | bytes | None
     counters: dict[str, int] = field(default_factory=dict)
+    part: str | None = None
+    summary: Any = None
 
     def parts(self) -> list[Any]:
         """Its results, as the one part."""
@@ -73,16 +78,16 @@ class ReduceOutput:
 
     def with_parts(self, parts: list[Any]) -> ReduceOutput:
         [stored] = parts
-        return ReduceOutput(stored, self.counters)
+        return dataclasses.replace(self, stored=stored)
 
     def loaded(self) -> ReduceOutput:
         """This output with its file's bytes in place of the file."""
-        if isinstance(self.stored, bytes):
+        if not isinstance(self.stored, str):
             return self
         with open_own(self.stored) as file:
             data = file.read()
         os.unlink(self.stored)
-        return ReduceOutput(data, self.counters)
+        return dataclasses.replace(self, stored=data)
 
 
 class _Scratch:
@@ -234,25 +239,28 @@ def _split_again(
 
 
 def run_reduce_task(
-    job: JobSpec, step: int, partition: int, segments: list[Segment | bytes], context: TaskContext
+    job: JobSpec, step: int, partition: int, segments: list[Any], context: TaskContext
 ) -> ReduceOutput:
     """Group partition ``partition`` of every map output of step ``step``, reduce
-    it, and write the results (in key order for the last step of a sorted job).
-    A segment may come as bytes, from an executor that moved it between machines."""
+    it, and write the results (in key order for the last step of a sorted job), to
+    the job's output for the last step of a job that has one. A segment may also come
+    as bytes, or as a stream, from an executor that moves segments between machines."""
     counters = dict.fromkeys(
         (C.REDUCE_RECORDS_IN, C.REDUCE_GROUPS, C.REDUCE_RECORDS_OUT, C.REDUCE_SPILLED_BYTES), 0
     )
     scratch = _Scratch(context.path(".scratch"), counters)
+    last = step == len(job.steps) - 1
+    committer = job.output if last else None
     path = context.path(".out")
     where = f"partition {partition + 1}"
     try:
-        with counting_into(counters), create_private(path, buffering=1024 * 1024) as out:
+        with counting_into(counters), storage_options(job.storage_options):
             functions = job.steps[step].reduce_task()
             with scoped(functions.scope, context):
                 for role, hook in functions.setup:
                     call_hook(role, hook, where)
                 groups = _grouped(segments, job.worker_budget, scratch, counters)
-                sorted_step = job.sort and step == len(job.steps) - 1
+                sorted_step = job.sort and last
                 results = _results(functions, groups, counters, where, keyed=sorted_step)
                 if sorted_step:
                     results = sort_within_budget(
@@ -261,7 +269,16 @@ def run_reduce_task(
                         lambda: scratch.new_path("sorted"),
                         scratch.wrote,
                     )
-                counters[C.REDUCE_RECORDS_OUT] = write_batches(out, results)
+                if committer is not None:
+                    tap = job.output_tap() if job.output_tap is not None else None
+                    if tap is not None:
+                        results = _tapped(results, tap)
+                    part, counters[C.REDUCE_RECORDS_OUT] = committer.write_part(
+                        partition, context.attempt, results
+                    )
+                    return ReduceOutput(None, counters, part, tap and tap.summary())
+                with create_private(path, buffering=1024 * 1024) as out:
+                    counters[C.REDUCE_RECORDS_OUT] = write_batches(out, results)
     except OSError as error:
         remove_path(path)
         raise WorkFolderError.from_os_error(context.workdir, error) from error
@@ -273,13 +290,20 @@ def run_reduce_task(
     return ReduceOutput(path, counters)
 
 
+def _tapped(results: Iterable[Any], tap: OutputTap) -> Iterator[Any]:
+    see = tap.see
+    for result in results:
+        see(result)
+        yield result
+
+
 def _grouped(
-    segments: list[Segment | bytes], budget: float, scratch: _Scratch, counters: dict[str, int]
+    segments: list[Any], budget: float, scratch: _Scratch, counters: dict[str, int]
 ) -> Iterator[tuple[Any, Iterator[Any]]]:
     """Group a partition a bucket at a time, when its segments are files that say
     which bucket each range holds (a key lies in one bucket); else all at once."""
     if all(isinstance(segment, Segment) and segment.buckets for segment in segments):
-        tags = {tag for segment in segments for tag in segment.buckets}  # type: ignore[union-attr]
+        tags = {tag for segment in segments for tag in segment.buckets}
         buckets: list[int | None] = sorted(tags)
     else:
         buckets = [None]

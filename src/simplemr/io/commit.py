@@ -1,0 +1,242 @@
+"""Output written by the reduce tasks themselves, and committed by the driver.
+
+    reduce task p, attempt a ─write─▶ <staging>/_temporary/<job>/<attempt>/part-p
+                                              │ the first successful attempt of each task
+    driver, once every task is done:          ▼
+        move each task's committed attempt ─▶ <staging>/part-p
+        remove _temporary/<job>, then write ─▶ <staging>/_SUCCESS (last)
+        a local target: rename <staging> ─────▶ <target> (one atomic rename)
+
+An attempt writes under a name of its own (unique to each run of it: Dask may run
+one attempt twice), so attempts never mix; only the attempts the driver saw
+succeed first are moved, so a part is never written twice. A failed or
+interrupted job removes its ``_temporary/<job>`` folder and never writes
+``_SUCCESS``.
+
+For a local folder (or ``file://``), ``<staging>`` is a hidden folder beside the
+target, and the job's last step is one rename: the output appears whole or not at
+all. For an object store (``s3://``, ``gs://``...), ``<staging>`` is the target
+itself; a move there is a copy and a delete, object by object, so parts appear one
+at a time while the job commits, and ``_SUCCESS`` only once all are in place.
+Readers must wait for ``_SUCCESS``. An overwritten output loses its ``_SUCCESS``
+first, then its parts, before the new parts are moved in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import IO, Any
+
+from ..errors import OutputError
+from .filesystems import filesystem_of, is_url
+from .output import (
+    SUCCESS_MARKER,
+    TEMPORARY,
+    looks_like_output,
+    open_results,
+    output_kind,
+    put_in_place,
+    staging_path,
+    write_lines,
+    write_results,
+)
+from .workdir import remove_path, remove_stale
+
+__all__ = ["TaskCommitter", "part_name", "write_output"]
+
+
+def part_name(partition: int) -> str:
+    """The name of partition ``partition``'s file (from 0): ``part-00000``."""
+    return f"part-{partition:05d}"
+
+
+@dataclass(frozen=True)
+class TaskCommitter:
+    """Where a job's last reduce tasks write their results as lines, and how the
+    driver commits them (see the module docstring). Shipped to the tasks in the job."""
+
+    target: str
+    line_format: str
+    overwrite: bool
+    job_id: str
+    staging: str
+
+    @classmethod
+    def for_target(cls, target: str, line_format: str, overwrite: bool) -> TaskCommitter:
+        """A committer for the folder or URL ``target`` (checked already)."""
+        if target.startswith("file://"):
+            target = target[len("file://") :]
+        if is_url(target):
+            staging = target.rstrip("/")
+        else:
+            target = os.path.abspath(target)
+            staging = staging_path(target, "new")
+        return cls(target.rstrip("/"), line_format, overwrite, uuid.uuid4().hex[:16], staging)
+
+    # --- in a task ------------------------------------------------------------------
+
+    def write_part(self, partition: int, attempt: int, results: Iterable[Any]) -> tuple[str, int]:
+        """Write ``results`` as partition ``partition``'s part, under a name of this
+        run of attempt ``attempt`` alone; return where, and how many results."""
+        name = f"attempt-{partition + 1:05d}-{attempt}-{uuid.uuid4().hex[:8]}"
+        folder = f"{self.staging}/{TEMPORARY}/{self.job_id}/{name}"
+        path = f"{folder}/{part_name(partition)}"
+        try:
+            with self._open_text(folder, path) as file:
+                count = write_lines(file, results, self.line_format)
+        except OSError as error:
+            raise OutputError(
+                f"cannot write part {partition + 1} of the output {self.target!r} "
+                f"at {path!r}: {error.strerror or error}"
+            ) from error
+        return path, count
+
+    def _open_text(self, folder: str, path: str) -> IO[str]:
+        if not is_url(path):
+            os.makedirs(folder, exist_ok=True)
+            return open_results(path, self.line_format)
+        filesystem, inner = filesystem_of(path)
+        errors = "backslashreplace" if self.line_format == "jsonl" else "surrogateescape"
+        binary = filesystem.open(inner, "wb")
+        return io.TextIOWrapper(binary, encoding="utf-8", errors=errors, newline="\n")
+
+    # --- on the driver --------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Make the staging folder of a local target (what a killed job left for the
+        same target goes first)."""
+        if is_url(self.staging):
+            return
+        folder, name = os.path.split(self.target)
+        remove_stale(folder, f".{name}.simplemr-")
+        remove_path(self.staging)
+        try:
+            os.mkdir(self.staging)
+        except OSError as error:
+            raise OutputError(f"cannot write the output {self.target!r}: {error}") from error
+
+    def commit(self, written: Sequence[str | None]) -> list[str]:
+        """Move each task's part (the committed attempt's, in partition order) into
+        place, then write ``_SUCCESS``; return where the parts are now."""
+        parts = [path for path in written if path is not None]
+        if len(parts) != len(written):
+            raise OutputError(f"a reduce task wrote no part of the output {self.target!r}")
+        try:
+            if is_url(self.staging):
+                return self._commit_to_store(parts)
+            final = []
+            for partition, path in enumerate(parts):
+                final.append(os.path.join(self.target, part_name(partition)))
+                os.rename(path, os.path.join(self.staging, part_name(partition)))
+            remove_path(os.path.join(self.staging, TEMPORARY))
+            open(os.path.join(self.staging, SUCCESS_MARKER), "w").close()
+            put_in_place(self.staging, self.target, self.overwrite)
+            return final
+        except OSError as error:
+            self.abort()
+            raise OutputError(
+                f"cannot commit the output {self.target!r}: {error.strerror or error}"
+            ) from error
+        except BaseException:
+            self.abort()
+            raise
+
+    def _commit_to_store(self, parts: list[str]) -> list[str]:
+        filesystem, root = filesystem_of(self.target)
+        if self.overwrite:
+            _remove_earlier_output(filesystem, root)
+        moved: list[str] = []
+        try:
+            for partition, path in enumerate(parts):
+                filesystem.mv(filesystem_of(path)[1], f"{root}/{part_name(partition)}")
+                moved.append(f"{root}/{part_name(partition)}")
+            self._remove_temporary(filesystem, root)
+            filesystem.pipe_file(f"{root}/{SUCCESS_MARKER}", b"")
+        except BaseException:
+            with contextlib.suppress(Exception):  # the error that stopped it matters more
+                for path in moved:
+                    filesystem.rm_file(path)
+            raise
+        return [f"{self.target}/{part_name(partition)}" for partition in range(len(parts))]
+
+    def _remove_temporary(self, filesystem: Any, root: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            filesystem.rm(f"{root}/{TEMPORARY}/{self.job_id}", recursive=True)
+        with contextlib.suppress(OSError):
+            if not filesystem.ls(f"{root}/{TEMPORARY}"):
+                filesystem.rmdir(f"{root}/{TEMPORARY}")
+
+    def abort(self) -> None:
+        """Remove what this job wrote: its staging folder, or on a store its attempts."""
+        if not is_url(self.staging):
+            remove_path(self.staging)
+            return
+        with contextlib.suppress(Exception):  # best effort: the job has failed already
+            filesystem, root = filesystem_of(self.target)
+            self._remove_temporary(filesystem, root)
+
+
+def _remove_earlier_output(filesystem: Any, root: str) -> None:
+    """Remove a folder of earlier output from a store: ``_SUCCESS`` first, so that no
+    reader takes what is left for complete."""
+    if not filesystem.exists(root):
+        return
+    with contextlib.suppress(FileNotFoundError):
+        filesystem.rm_file(f"{root}/{SUCCESS_MARKER}")
+    names = [path.rsplit("/", 1)[-1] for path in filesystem.ls(root, detail=False)]
+    if not looks_like_output(names):
+        raise OutputError(f"the output {root!r} holds more than earlier output")
+    for path in filesystem.glob(f"{root}/part-*"):
+        filesystem.rm_file(path)
+
+
+def write_output(
+    partitions: Iterable[Iterable[Any]], target: str, overwrite: bool, line_format: str
+) -> None:
+    """Write results the driver holds to ``target``: a local one as ``write_results``
+    does; to a URL, a folder through a committer as tasks do, or one file under a
+    hidden name moved into place once complete."""
+    if not is_url(target) or target.startswith("file://"):
+        write_results(partitions, target.removeprefix("file://"), overwrite, line_format)
+        return
+    if output_kind(target) == "folder":
+        committer = TaskCommitter.for_target(target, line_format, overwrite)
+        try:
+            parts = [
+                committer.write_part(partition, 1, results)[0]
+                for partition, results in enumerate(partitions)
+            ]
+        except BaseException:
+            committer.abort()
+            raise
+        committer.commit(parts)
+        return
+    filesystem, inner = filesystem_of(target)
+    parent, name = inner.rsplit("/", 1) if "/" in inner else ("", inner)
+    temporary = f"{parent}/.{name}.simplemr-new-{uuid.uuid4().hex[:16]}"
+    errors = "backslashreplace" if line_format == "jsonl" else "surrogateescape"
+    try:
+        try:
+            with filesystem.open(temporary, "wb") as binary:
+                text = io.TextIOWrapper(binary, encoding="utf-8", errors=errors, newline="\n")
+                for results in partitions:
+                    write_lines(text, results, line_format)
+                text.flush()
+                text.detach()
+            if not overwrite and filesystem.exists(inner):
+                raise OutputError(
+                    f"the output {target!r} was written by someone else while this job "
+                    "ran; this job's results were not written: choose another output"
+                )
+            filesystem.mv(temporary, inner)
+        finally:
+            with contextlib.suppress(Exception):
+                if filesystem.exists(temporary):
+                    filesystem.rm_file(temporary)
+    except OSError as error:
+        raise OutputError(f"cannot write the output {target!r}: {error}") from error
