@@ -18,6 +18,7 @@ failure ends the job at once. The work folder goes away however the job ends.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import shutil
 import tempfile
@@ -160,8 +161,16 @@ class _Scheduler:
         self.events: list[TaskEvent] = []
         self._skipped: dict[tuple[int, int], list[str]] = {}  # by step and map task
 
-    def run_phase(self, step: int, phase: str, source: _TaskSource, total: int | None) -> list[Any]:
-        """Run every task of ``source``; return their results in task order."""
+    def run_phase(
+        self,
+        step: int,
+        phase: str,
+        source: _TaskSource,
+        total: int | None,
+        done: Callable[[int], None] | None = None,
+    ) -> list[Any]:
+        """Run every task of ``source``; return their results in task order.
+        ``done(index)`` hears of each task that succeeded."""
         results: dict[int, Any] = {}
         in_flight: dict[int, tuple[Task, str]] = {}
         planned = 0
@@ -182,7 +191,9 @@ class _Scheduler:
             if not in_flight:
                 return [results[index] for index in range(planned)]
             completion = self.executor.next_completed()
-            self._settle(completion, in_flight, results, total)
+            settled = self._settle(completion, in_flight, results, total)
+            if settled is not None and done is not None:
+                done(settled)
 
     def _settle(
         self,
@@ -190,11 +201,12 @@ class _Scheduler:
         in_flight: dict[int, tuple[Task, str]],
         results: dict[int, Any],
         total: int | None,
-    ) -> None:
+    ) -> int | None:
+        """Take note of an attempt that ended; return its task's number if it succeeded."""
         context = completion.context
         current = in_flight.get(context.index)
         if current is None or current[0].context != context:
-            return  # not an attempt this run is waiting for
+            return None  # not an attempt this run is waiting for
         task, described = current
         self.counters[C.TASK_ATTEMPTS] += 1
         failure = completion.failure
@@ -205,7 +217,7 @@ class _Scheduler:
             self.counters.add(completion.result.counters)
             self._count_skipped(context, completion.result)
             self.progress.task_done(context.phase, completion.result.counters)
-            return
+            return context.index
         full = isinstance(failure.original, WorkFolderError)
         written = _folder_bytes(self.workdir) if full else 0  # before this attempt's go
         context.remove_files()
@@ -215,7 +227,7 @@ class _Scheduler:
             retry = Task(task.function, task.args, context.next_attempt())
             in_flight[context.index] = (retry, described)
             self.executor.submit(retry)
-            return
+            return None
         self._record(completion, "failed")
         error = _task_error(context, total, described, failure, self.steps)
         if written:
@@ -389,6 +401,7 @@ def _run_job(
                     "reduce",
                     _reduce_tasks(step, map_outputs, job.partitions),
                     job.partitions,
+                    done=functools.partial(_release, map_outputs),
                 )
                 phase_done(step, "reduce", since)
                 counters[C.TASKS_MAP] += len(map_outputs)
@@ -425,6 +438,13 @@ def _run_job(
         progress.close()
         shutil.rmtree(workdir, ignore_errors=True)
         raise
+
+
+def _release(map_outputs: list[MapOutput], partition: int) -> None:
+    """Let go of every map output's part of ``partition``, now reduced: an executor
+    that holds them elsewhere frees them at once, not at the end of the phase."""
+    for output in map_outputs:
+        output.segments[partition] = None
 
 
 def _remove_files(paths: Iterable[Any]) -> None:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import io
 import itertools
 import logging
 import os
@@ -41,7 +42,7 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import IO, Any
 
 from .. import shipping
 from ..errors import JobDefinitionError, WorkerLostError
@@ -132,9 +133,87 @@ def _output_of(completion: Completion) -> Any:
     return completion.result
 
 
-def part_of(completion: Completion, index: int) -> bytes:
-    """Part ``index`` of a completed task's output (one partition of a map output)."""
-    return _output_of(completion).parts()[index]  # type: ignore[no-any-return]
+def part_of(completion: Completion, index: int, start: int = 0, end: int | None = None) -> bytes:
+    """Bytes ``start:end`` of part ``index`` of a completed task's output (a piece
+    of one partition of a map output, or a reduce task's results)."""
+    part: bytes = _output_of(completion).parts()[index]
+    return part if start == 0 and end is None else part[start:end]
+
+
+#: The most bytes of a map output's partition one future holds: what a reduce task
+#: fetches at a time, its fetch window.
+PIECE_BYTES = 4 * 1024 * 1024
+
+
+class FetchedPart:
+    """One map task's partition, as futures of its pieces; a reduce task reads it as
+    a stream, fetching one piece at a time, so that however large its partition, its
+    input in memory is a piece (``PIECE_BYTES``). Pickled, it is the pieces' keys:
+    the driver's futures keep them on the cluster until it lets go of this."""
+
+    def __init__(self, keys: list[Any], nbytes: int, futures: list[Any] | None = None) -> None:
+        self.keys = keys
+        self.nbytes = nbytes
+        self._futures = futures  # on the driver only
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FetchedPart, (self.keys, self.nbytes))
+
+    def open(self) -> IO[bytes]:
+        return io.BufferedReader(_PieceStream(self.keys), io.DEFAULT_BUFFER_SIZE * 8)
+
+
+class _PieceStream(io.RawIOBase):
+    """The bytes of the pieces of ``keys``, in order, fetched as they are read."""
+
+    def __init__(self, keys: list[Any]) -> None:
+        self._keys = iter(keys)
+        self._piece = memoryview(b"")
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._position
+
+    def readinto(self, buffer: Any) -> int:
+        while not self._piece:
+            key = next(self._keys, None)
+            if key is None:
+                return 0
+            self._piece = memoryview(_fetch(key))
+        count = min(len(buffer), len(self._piece))
+        buffer[:count] = self._piece[:count]
+        self._piece = self._piece[count:]
+        self._position += count
+        return count
+
+
+def _fetch(key: Any) -> bytes:
+    """The data of ``key`` from wherever on the cluster it is. If it is not there at
+    once (its worker died and Dask is computing it again), the task leaves its
+    worker's thread to other tasks while it waits, so that the recomputation can
+    run even where every thread is a waiting reduce task."""
+    from distributed import Future, get_client, rejoin, secede
+
+    client = get_client()
+    future: Any = Future(key, client)
+    # A future made from a key hears of its data only once the scheduler knows this
+    # client wants it (the message Dask's own fire_and_forget and reconnects send).
+    client._send_to_scheduler({"op": "client-desires-keys", "keys": [key]})  # type: ignore[no-untyped-call]
+    try:
+        return future.result(timeout=_PROMPT)  # type: ignore[no-any-return]
+    except TimeoutError:
+        secede()  # type: ignore[no-untyped-call]
+        try:
+            return future.result()  # type: ignore[no-any-return]
+        finally:
+            rejoin()  # type: ignore[no-untyped-call]
+
+
+#: Seconds a fetch waits for data that should be there before it lets others work.
+_PROMPT = 2.0
 
 
 def _sizeof_completion(completion: Completion) -> int:
@@ -303,10 +382,19 @@ class DaskExecutor(Executor):
         light: Completion = summary.result()  # light_copy's return value
         if light.result is not None:
             light.result = light.result.with_parts([
-                None if size is None else self._output(part_of, future, index)
+                None if size is None else self._fetched_part(future, index, size)
                 for index, size in enumerate(light.result.parts())
             ])  # fmt: skip
         return light
+
+    def _fetched_part(self, future: Any, index: int, size: int) -> FetchedPart:
+        """Part ``index`` of a task's output, in pieces of up to PIECE_BYTES, each
+        cut by a small task on the worker that holds it."""
+        pieces = [
+            self._output(part_of, future, index, start, min(start + PIECE_BYTES, size))
+            for start in range(0, size, PIECE_BYTES)
+        ] or [self._output(part_of, future, index)]
+        return FetchedPart([piece.key for piece in pieces], size, pieces)
 
     def _output(self, function: Any, *args: Any) -> Any:
         output = self._client.submit(function, *args, pure=False, priority=100)
@@ -323,7 +411,7 @@ class DaskExecutor(Executor):
 
     def fetch(self, stored: Any) -> bytes:
         try:
-            return stored.result()  # type: ignore[no-any-return]
+            return b"".join(self._client.gather(stored._futures))
         except Exception as error:
             raise WorkerLostError(
                 f"a reduce task's results were lost with their Dask worker, and could not "

@@ -19,6 +19,7 @@ from .workdir import open_own
 __all__ = [
     "BUFFER",
     "ITEM_BATCH",
+    "Streamed",
     "dumps",
     "load_batch",
     "read_batch_lists",
@@ -29,6 +30,17 @@ __all__ = [
 
 #: The buffer size of a file of batches, read or written sequentially.
 BUFFER = 1024 * 1024
+
+
+class Streamed(Protocol):
+    """Bytes an executor serves from elsewhere (another machine's memory), read as a
+    stream, a window of them at a time."""
+
+    nbytes: int
+
+    def open(self) -> IO[bytes]:
+        """A stream of the bytes, from the start."""
+        ...
 
 
 class BytesRead(Protocol):
@@ -94,17 +106,21 @@ def write_batches(file: IO[bytes], items: Iterable[Any]) -> int:
     return count
 
 
-def read_batch_lists(source: str | bytes) -> Iterator[list[Any]]:
+def read_batch_lists(source: str | bytes | Streamed) -> Iterator[list[Any]]:
     """Yield each batch (a list of up to ITEM_BATCH items) of a file ``write_batches``
-    wrote, or of its bytes, one in memory at a time."""
+    wrote, or of its bytes or their stream, one in memory at a time."""
     if isinstance(source, bytes):
         yield from read_pickles(io.BytesIO(source))
+        return
+    if not isinstance(source, str):
+        with source.open() as stream:
+            yield from read_pickles(stream)
         return
     with open_own(source, buffering=BUFFER) as file:
         yield from read_pickles(file)
 
 
-def read_batches(source: str | bytes) -> Iterator[Any]:
+def read_batches(source: str | bytes | Streamed) -> Iterator[Any]:
     """Yield every item of a file ``write_batches`` wrote (or of its bytes), a batch
     in memory at a time."""
     for batch in read_batch_lists(source):

@@ -187,7 +187,7 @@ class _Buffer(GroupTable):
 
 
 def run_results_map_task(
-    job: JobSpec, step: int, label: str, sources: list[str | bytes], context: TaskContext
+    job: JobSpec, step: int, label: str, sources: list[Any], context: TaskContext
 ) -> MapOutput:
     """Map the results of the step before: ``sources`` holds one reduce task's
     results file or bytes (in a list, so an executor may pass a handle there)."""

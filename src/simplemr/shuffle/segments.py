@@ -26,7 +26,7 @@ from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ..io.batches import BUFFER, dumps, read_pickles
+from ..io.batches import BUFFER, Streamed, dumps, read_pickles
 from ..io.workdir import create_private, open_own
 
 __all__ = [
@@ -69,6 +69,9 @@ class Segment:
             found.setdefault(tag, []).append(span)
         return found
 
+
+#: What a reduce task may be given for one map task's partition.
+AnySegment = Segment | bytes | Streamed
 
 _second = operator.itemgetter(1)
 
@@ -164,7 +167,7 @@ class ReadProgress:
     """How many of the bytes of some segments have been read: what lets a reduce
     task project, early, how large its whole partition will be."""
 
-    def __init__(self, segments: Collection[Segment | bytes], bucket: int | None = None) -> None:
+    def __init__(self, segments: Collection[AnySegment], bucket: int | None = None) -> None:
         self.total = sum(_nbytes(segment, bucket) for segment in segments)
         self.done = 0
         #: How many values the items read so far hold.
@@ -181,22 +184,29 @@ class ReadProgress:
         return self.done / self.total if self.total else 1.0
 
 
-def _nbytes(segment: Segment | bytes, bucket: int | None) -> int:
+def _nbytes(segment: AnySegment, bucket: int | None) -> int:
     if isinstance(segment, bytes):
         return len(segment)
+    if not isinstance(segment, Segment):
+        return segment.nbytes
     return sum(end - start for start, end in segment.bucket_ranges(bucket))
 
 
 def read_segment(
-    segment: Segment | bytes, progress: ReadProgress | None = None, bucket: int | None = None
+    segment: AnySegment, progress: ReadProgress | None = None, bucket: int | None = None
 ) -> Iterator[tuple[Any, list[Any]]]:
-    """Yield the ``(key, [values])`` items of ``segment`` (or of its loaded bytes,
-    which hold every bucket), of one ``bucket`` or all, a batch in memory at a time,
-    counting the bytes read into ``progress``."""
+    """Yield the ``(key, [values])`` items of ``segment`` (or of its loaded bytes, or
+    its stream, which hold every bucket), of one ``bucket`` or all, a batch in memory
+    at a time, counting the bytes read into ``progress``."""
     took = _as_read if progress is None else progress.took
     if isinstance(segment, bytes):
         for batch in read_pickles(io.BytesIO(segment), len(segment), progress):
             yield from took(batch)
+        return
+    if not isinstance(segment, Segment):
+        with segment.open() as stream:
+            for batch in read_pickles(stream, None, progress):
+                yield from took(batch)
         return
     if bucket is not None and segment.buckets:
         # A bucket's ranges are small and scattered: read each exactly, not a
@@ -219,7 +229,7 @@ def _as_read(batch: list[tuple[Any, list[Any]]]) -> list[tuple[Any, list[Any]]]:
 
 
 def read_segments(
-    segments: Iterable[Segment | bytes],
+    segments: Iterable[AnySegment],
     progress: ReadProgress | None = None,
     bucket: int | None = None,
 ) -> Iterator[tuple[Any, list[Any]]]:
