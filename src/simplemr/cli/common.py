@@ -24,6 +24,7 @@ from ..api import DEFAULT_TASK_TIMEOUT
 from ..errors import InputError, JobDefinitionError, WorkFolderError
 from ..executors import EXECUTORS
 from ..executors.local import available_cores
+from ..io.filesystems import parse_storage_option
 from ..io.paths import describe_special, expand_paths
 from ..io.reading import BINARY_SNIFF
 from ..io.workdir import create_private, make_workdir
@@ -192,6 +193,15 @@ def add_engine_options(parser: argparse.ArgumentParser, skip_mode: bool = False)
     )
     parser.add_argument("--tmp-dir", help="where the work folder goes ($SIMPLEMR_TMPDIR, /tmp)")
     parser.add_argument(
+        "--storage-option",
+        action="append",
+        default=[],
+        type=_storage_option,
+        metavar="KEY=VALUE",
+        help="an option for the filesystem of URL inputs and outputs, on the driver and "
+        "the workers (endpoint_url=http://10.0.0.9:9000, anon=true); repeat for more",
+    )
+    parser.add_argument(
         "--task-timeout",
         type=_seconds,
         default=DEFAULT_TASK_TIMEOUT,
@@ -242,6 +252,18 @@ def engine_options(args: argparse.Namespace) -> dict[str, object]:
         "task_timeout": args.task_timeout,
         "max_bad_records": getattr(args, "max_bad_records", 0),
     }
+
+
+def _storage_option(text: str) -> tuple[str, Any]:
+    try:
+        return parse_storage_option(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def storage_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The fsspec options ``--storage-option`` gives, by key (the last one wins)."""
+    return dict(getattr(args, "storage_option", None) or ())
 
 
 def memory_budget(args: argparse.Namespace) -> int | None:

@@ -12,6 +12,7 @@ import sys
 import time
 
 from ..errors import InputError, JobDefinitionError
+from ..io.filesystems import storage_options as filesystem_options
 from ..io.formats import FORMATS, input_files
 from ..io.output import LINE_FORMATS, check_target, line_format_for, output_kind
 from ..jobclass import Job
@@ -29,6 +30,7 @@ from .common import (
     show_progress,
     stdin_is_piped,
     stdin_spooled,
+    storage_options,
 )
 
 JOB_HELP = "a job file (job.py, or job.py:ClassName) or a module (package.module:ClassName)"
@@ -113,14 +115,16 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
         inputs = ["-"]
     if output_kind(args.output) == "stdout" and sys.stdout is None:
         raise JobDefinitionError("standard output is closed: name an output with -o PATH")
+    options = storage_options(args)
     if output_kind(args.output) != "stdout":
-        check_target(args.output, args.overwrite, [path for path in inputs if path != "-"])
+        with filesystem_options(options):
+            check_target(args.output, args.overwrite, [path for path in inputs if path != "-"])
     elif args.overwrite:
         raise JobDefinitionError("--overwrite goes with -o/--output")
     check_report_paths(args)
     started = time.perf_counter()
     line_format = line_format_for(args.output, args.output_format, job_class.OUTPUT_FORMAT)
-    with stdin_spooled(inputs, args.tmp_dir) as (paths, labels):
+    with filesystem_options(options), stdin_spooled(inputs, args.tmp_dir) as (paths, labels):
         files = input_files(
             paths, args.input_format, encoding=args.encoding, labels=labels, binary=args.binary
         )
@@ -132,6 +136,7 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
             output_format=line_format,
             progress=show_progress(args),
             verbose=args.verbose,
+            storage_options=options,
             sort=args.sort,
             **{**engine_options(args), "partitions": args.partitions or job_class.PARTITIONS},
         )

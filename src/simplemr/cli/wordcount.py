@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
+import itertools
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
+from typing import Any
 from importlib import resources
 
 from ..errors import JobDefinitionError
 from ..examples import wordcount
-from ..io.inputs import input_locations
-from ..io.output import check_target, write_results
+from ..io.filesystems import storage_options as filesystem_options
+from ..io.output import check_target
 from ..io.textfiles import text_files
 from .common import (
     EXIT_STATUS_HELP,
@@ -28,6 +31,7 @@ from .common import (
     show_progress,
     stdin_is_piped,
     stdin_spooled,
+    storage_options,
 )
 
 
@@ -53,7 +57,8 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "--output",
         metavar="PATH",
         help="also write all counts: PATH.tsv, PATH.jsonl or PATH.txt as one file, any other PATH "
-        "as a folder of part files; - writes them to stdout instead of the table",
+        "(or URL: s3://bucket/counts/) as a folder of part files, written by the reduce "
+        "tasks; - writes them to stdout instead of the table",
     )
     count.add_argument("--overwrite", action="store_true", help="replace an existing --output")
     count.add_argument("--encoding", default="utf-8", help="the files' encoding (utf-8)")
@@ -69,30 +74,6 @@ def _sample_paths() -> Iterator[list[str]]:
         yield [str(path)]
 
 
-class _TopWords:
-    """Keeps the most frequent words of the counts that stream past it."""
-
-    def __init__(self, top: int) -> None:
-        self.top = top
-        self.words: list[tuple[str, int]] = []
-
-    def watch(
-        self, partitions: Iterable[Iterable[tuple[str, int]]]
-    ) -> Iterator[Iterator[tuple[str, int]]]:
-        for partition in partitions:
-            yield self._watch(partition)
-
-    def _watch(self, counts: Iterable[tuple[str, int]]) -> Iterator[tuple[str, int]]:
-        for pair in counts:
-            yield pair
-            self.words.append(pair)
-            if len(self.words) > 4 * self.top + 1000:
-                self.words = wordcount.top_words(self.words, self.top)
-
-    def result(self) -> list[tuple[str, int]]:
-        return wordcount.top_words(self.words, self.top)
-
-
 def run(args: argparse.Namespace) -> int:
     if sys.stdout is None:
         raise JobDefinitionError(
@@ -101,7 +82,8 @@ def run(args: argparse.Namespace) -> int:
     if args.overwrite and args.output is None:
         raise JobDefinitionError("--overwrite goes with --output")
     if args.output is not None:
-        check_target(args.output, args.overwrite, [p for p in args.paths if p != "-"])
+        with filesystem_options(storage_options(args)):
+            check_target(args.output, args.overwrite, [p for p in args.paths if p != "-"])
     check_report_paths(args)
     started = time.perf_counter()
     if not args.paths and stdin_is_piped():
@@ -109,25 +91,38 @@ def run(args: argparse.Namespace) -> int:
             "simplemr: counting the bundled sample text; to count standard input, pass -",
             file=sys.stderr,
         )
+    options = storage_options(args)
     with contextlib.ExitStack() as stack:
+        stack.enter_context(filesystem_options(options))
         paths = args.paths or stack.enter_context(_sample_paths())
         paths, labels = stack.enter_context(stdin_spooled(paths, args.tmp_dir))
         inputs = text_files(paths, encoding=args.encoding, labels=labels, binary=args.binary)
         report_skipped_inputs(inputs)
-        if args.output is not None:
-            check_target(args.output, args.overwrite, *input_locations(inputs))
         job = wordcount.job(**engine_options(args))
-        top = _TopWords(args.top)
-        with job.stream(inputs, progress=show_progress(args), verbose=args.verbose) as results:
-            if args.output is None:
-                for partition in top.watch(results.partitions()):
-                    for _ in partition:
-                        pass
-            else:
-                write_results(top.watch(results.partitions()), args.output, args.overwrite)
-            report_input_problems(results)
+        finished: Any  # the job's ResultStream or JobResult, for the reports
+        if args.output is None:
+            top = wordcount.TopWords(args.top)
+            with job.stream(
+                inputs, progress=show_progress(args), verbose=args.verbose, storage_options=options
+            ) as stream:
+                for count in stream:
+                    top.see(count)
+            summaries, finished = [top.summary()], stream
+        else:
+            result = job.run(
+                inputs,
+                output=args.output,
+                overwrite=args.overwrite,
+                progress=show_progress(args),
+                verbose=args.verbose,
+                storage_options=options,
+                output_tap=functools.partial(wordcount.TopWords, args.top),
+            )
+            summaries, finished = result.summaries, result
+        report_input_problems(finished)
     if args.output != "-":
-        print(wordcount.format_top(top.result(), args.top))
+        best = wordcount.top_words(itertools.chain.from_iterable(summaries), args.top)
+        print(wordcount.format_top(best, args.top))
         sys.stdout.flush()
-    report_job(args, "simplemr wordcount", results, time.perf_counter() - started)
+    report_job(args, "simplemr wordcount", finished, time.perf_counter() - started)
     return 0

@@ -227,6 +227,26 @@ def top_words(counts: Iterable[tuple[str, int]], top: int = 20) -> list[tuple[st
     return heapq.nsmallest(top, counts, key=lambda pair: (-pair[1], pair[0]))
 
 
+class TopWords:
+    """The ``top`` most frequent words of the counts it sees (``see``), in bounded
+    memory: an ``OutputTap``, so that each reduce task writing counts to an output
+    hands back its own top words, and the driver merges them (``top_words``)."""
+
+    def __init__(self, top: int = 20) -> None:
+        self.top = top
+        self.words: list[tuple[str, int]] = []
+
+    def see(self, pair: tuple[str, int]) -> None:
+        """Take note of one word's count."""
+        self.words.append(pair)
+        if len(self.words) > 4 * self.top + 1000:
+            self.words = top_words(self.words, self.top)
+
+    def summary(self) -> list[tuple[str, int]]:
+        """The top words seen, most frequent first."""
+        return top_words(self.words, self.top)
+
+
 def format_top(pairs: list[tuple[str, int]], top: int = 20) -> str:
     """Format the top words as the recipe printed them."""
     lines = ["", f"TOP {top} WORDS BY FREQUENCY", ""]
