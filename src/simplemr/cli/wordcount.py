@@ -9,8 +9,8 @@ import itertools
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
 from importlib import resources
+from typing import Any
 
 from ..errors import JobDefinitionError
 from ..examples import wordcount
