@@ -35,6 +35,7 @@ from ..io.workdir import create_private, open_own, remove_path
 from ..job import JobSpec, OutputTap, ReduceFunctions
 from .segments import (
     BATCH_VALUES,
+    BUCKETS,
     ReadProgress,
     Segment,
     SegmentWriter,
@@ -140,8 +141,11 @@ def group_within_budget(
     depth: int = 0,
     overflow: dict[Any, _Overflow] | None = None,
     progress: ReadProgress | None = None,
+    slots: int | None = None,
 ) -> Iterator[tuple[Any, Iterator[Any]]]:
     """Yield ``(key, values)`` for every key of ``items``, holding about ``budget`` bytes.
+    With ``slots``, keys grouped in memory come in the order of their map-side
+    bucket (``partition_of(key, slots)``), as if read a bucket at a time.
 
     Equivalent, memory aside, to grouping every item's values into one dict of
     lists and yielding ``(key, iter(values))`` for each key. The items' lists become
@@ -179,7 +183,8 @@ def group_within_budget(
                 )
         remove_path(path)
         return
-    for key, values in groups.items():
+    in_order = groups.items() if slots is None else itertools.chain(*core.spread(groups, slots))
+    for key, values in in_order:
         spilled = overflow.pop(key, None)
         # The length hint of a list's iterator moves with each value: progress.
         held_values = watch_records(iter(values))
@@ -259,7 +264,7 @@ def run_reduce_task(
             with scoped(functions.scope, context):
                 for role, hook in functions.setup:
                     call_hook(role, hook, where)
-                groups = _grouped(segments, job.worker_budget, scratch, counters)
+                groups = _grouped(segments, job.worker_budget, scratch, counters, job.partitions)
                 sorted_step = job.sort and last
                 results = _results(functions, groups, counters, where, keyed=sorted_step)
                 if sorted_step:
@@ -298,19 +303,27 @@ def _tapped(results: Iterable[Any], tap: OutputTap) -> Iterator[Any]:
 
 
 def _grouped(
-    segments: list[Any], budget: float, scratch: _Scratch, counters: dict[str, int]
+    segments: list[Any],
+    budget: float,
+    scratch: _Scratch,
+    counters: dict[str, int],
+    partitions: int,
 ) -> Iterator[tuple[Any, Iterator[Any]]]:
     """Group a partition a bucket at a time, when its segments are files that say
-    which bucket each range holds (a key lies in one bucket); else all at once."""
+    which bucket each range holds (a key lies in one bucket); else all at once, its
+    keys then yielded in the same order (when it fits in memory), so that a job's
+    output is the same bytes on every executor."""
+    slots = None
     if all(isinstance(segment, Segment) and segment.buckets for segment in segments):
         tags = {tag for segment in segments for tag in segment.buckets}
         buckets: list[int | None] = sorted(tags)
     else:
         buckets = [None]
+        slots = partitions * BUCKETS  # the same order of keys as bucket by bucket
     for bucket in buckets:
         progress = ReadProgress(segments, bucket)
         items = read_segments(segments, progress, bucket)
-        yield from group_within_budget(items, budget, scratch, progress=progress)
+        yield from group_within_budget(items, budget, scratch, progress=progress, slots=slots)
         counters[C.REDUCE_RECORDS_IN] += progress.values
 
 
