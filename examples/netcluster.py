@@ -318,8 +318,16 @@ def running() -> Iterator[NetCluster]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("command", choices=("up", "down"))
+    parser.add_argument("command", choices=("up", "down", "put"))
+    parser.add_argument("where", nargs="*", help="put: ENDPOINT LOCAL_FOLDER BUCKET/PREFIX")
     args = parser.parse_args()
+    if args.command == "put":
+        import s3fs
+
+        endpoint, local, remote = args.where
+        s3 = s3fs.S3FileSystem(endpoint_url=endpoint)
+        s3.put(local.rstrip("/") + "/", remote.rstrip("/") + "/", recursive=True)
+        return
     if args.command == "down":
         print("\n".join(remove_leftovers()) or "nothing to remove")
         return
@@ -329,16 +337,16 @@ def main() -> None:
     with running() as cluster:
         s3 = cluster.s3()
         s3.mkdir("data")  # type: ignore[attr-defined]
+        keys = " ".join(f"{name}={value}" for name, value in CREDENTIALS.items())
         print(
-            f"""The cluster is up (Ctrl-C stops it). From this machine, or on the driver host:
+            f"""The cluster is up (Ctrl-C stops it). Here, or on the driver host
+(sudo ip netns exec {cluster.namespace("driver")} bash):
 
-    export AWS_ACCESS_KEY_ID={CREDENTIALS["AWS_ACCESS_KEY_ID"]} AWS_SECRET_ACCESS_KEY={CREDENTIALS["AWS_SECRET_ACCESS_KEY"]}
+    export {keys}
     S3="--storage-option endpoint_url={cluster.endpoint}"
-    python -c "import s3fs; s3fs.S3FileSystem(endpoint_url='{cluster.endpoint}').put('books/', 'data/books/', recursive=True)"
+    python examples/netcluster.py put {cluster.endpoint} books/ data/books/
     simplemr wordcount s3://data/books/ --output s3://data/counts/ $S3 \\
         --executor dask --scheduler {cluster.scheduler}
-
-    sudo ip netns exec {cluster.namespace("driver")} bash    # a shell on the driver host
 """,
             flush=True,
         )

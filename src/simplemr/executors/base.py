@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from multiprocessing import current_process
 from typing import Any
 
-from ..errors import InputError, check_positive_int
+from ..errors import InputError, WorkerLostError, check_positive_int
 from ..memory import peak_rss
 from ..shuffle.task import TaskContext, UserCodeError
 
@@ -115,6 +115,8 @@ def _execute(job: Any, task: Task) -> Completion:
         )
     except InputError as error:
         failure = TaskFailure("input", str(error), error.where, traceback.format_exc(), error)
+    except WorkerLostError as error:  # what it read was lost with another worker
+        failure = TaskFailure("lost", str(error), None, traceback.format_exc(), error)
     except Exception as error:
         failure = TaskFailure("internal", _describe(error), None, traceback.format_exc(), error)
     return Completion(task.context, failure=failure)

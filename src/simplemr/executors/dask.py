@@ -117,6 +117,10 @@ def _private_folder(worker: Any) -> Iterator[str]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _identity(value: Any) -> Any:
+    return value
+
+
 def light_copy(completion: Completion) -> Completion:
     """``completion`` without its outputs' bytes (their sizes instead), for the driver."""
     result = completion.result
@@ -194,7 +198,8 @@ def _fetch(key: Any) -> bytes:
     """The data of ``key`` from wherever on the cluster it is. If it is not there at
     once (its worker died and Dask is computing it again), the task leaves its
     worker's thread to other tasks while it waits, so that the recomputation can
-    run even where every thread is a waiting reduce task."""
+    run even where every thread is a waiting reduce task; and it fails as lost if
+    the scheduler forgot the key (it could not be computed again)."""
     from distributed import Future, get_client, rejoin, secede
 
     client = get_client()
@@ -205,11 +210,27 @@ def _fetch(key: Any) -> bytes:
     try:
         return future.result(timeout=_PROMPT)  # type: ignore[no-any-return]
     except TimeoutError:
-        secede()  # type: ignore[no-untyped-call]
-        try:
-            return future.result()  # type: ignore[no-any-return]
-        finally:
-            rejoin()  # type: ignore[no-untyped-call]
+        pass
+    secede()  # type: ignore[no-untyped-call]
+    try:
+        while True:
+            try:
+                return future.result(timeout=10 * _PROMPT)  # type: ignore[no-any-return]
+            except TimeoutError:
+                state = client.run_on_scheduler(_state_of, key)  # type: ignore[no-untyped-call]
+                if state in (None, "forgotten", "erred"):
+                    raise WorkerLostError(
+                        f"a map output it reads was lost with its Dask worker, and Dask "
+                        f"could not compute it again (its state: {state or 'unknown'})"
+                    ) from None
+    finally:
+        rejoin()  # type: ignore[no-untyped-call]
+
+
+def _state_of(key: Any, dask_scheduler: Any = None) -> str | None:
+    """The state of ``key`` on the scheduler (run there), or None if it has none."""
+    task = dask_scheduler.tasks.get(key)
+    return None if task is None else str(task.state)
 
 
 #: Seconds a fetch waits for data that should be there before it lets others work.
@@ -345,11 +366,15 @@ class DaskExecutor(Executor):
         self._completed = distributed.as_completed([], loop=self._client.loop, with_results=False)
 
     def _scatter(self) -> None:
-        [self._payload] = self._client.scatter([self._job_payload], broadcast=True, hash=False)
+        # A task, not scattered data: Dask computes it again wherever it was lost (it
+        # keeps a single copy of scattered data, which a dead worker takes with it).
+        self._payload = self._client.submit(
+            _identity, self._job_payload, key=f"simplemr-job-{self._run}-{next(self._serial)}"
+        )
 
     def submit(self, task: Task) -> None:
         context = task.context
-        if self._payload.status != "finished":  # every worker holding it is gone
+        if self._payload.status in ("error", "cancelled"):  # Dask gave up on it
             self._scatter()
         key = (
             f"simplemr-{context.phase}",
