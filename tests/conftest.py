@@ -67,3 +67,43 @@ def dask_pure_client():
         names = client.run(lambda: __import__("simplemr.core").core.NAME)
         assert set(names.values()) == {"pure-Python core"}, names
         yield client
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """The endpoint of a real S3-compatible server (moto's, over HTTP on this machine),
+    with credentials in the environment (skips without moto and s3fs)."""
+    pytest.importorskip("s3fs", reason="s3fs is not installed")
+    server_module = pytest.importorskip("moto.server", reason="moto[server] is not installed")
+    credentials = {
+        "AWS_ACCESS_KEY_ID": "simplemr",
+        "AWS_SECRET_ACCESS_KEY": "simplemr-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    saved = {name: os.environ.get(name) for name in credentials}
+    os.environ.update(credentials)
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@pytest.fixture
+def bucket(s3_server):
+    """A fresh bucket on the S3 server: (its s3fs filesystem, its name, the options)."""
+    import uuid
+
+    import s3fs
+
+    filesystem = s3fs.S3FileSystem(endpoint_url=s3_server)
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    filesystem.mkdir(name)
+    return filesystem, name, {"endpoint_url": s3_server}

@@ -211,11 +211,11 @@ def test_the_drivers_memory_stays_flat_as_the_input_grows_tenfold(cluster, s3):
 def test_a_reduce_task_over_a_partition_ten_times_its_budget_stays_within_it(cluster, s3):
     inputs = _upload(s3, "wide", {"numbers.txt": "".join(f"{n}\n" for n in range(60)).encode()})
     budget = 4 * 2**20  # --memory 8MiB over two workers
-    job = ["run", str(JOBS / "wide_partition.py"), inputs, "-o", "s3://data/wide/",
+    job = ["run", str(JOBS / "wide_partition.py"), inputs, "-o", "s3://data/wide-out/",
            "--partitions", "1", "--memory", "8MiB", "--output-format", "jsonl"]  # fmt: skip
     stats = _stats(cluster, job, "wide")
     [part] = [
-        data for name, data in _parts(s3, "s3://data/wide/").items() if name.startswith("part")
+        data for name, data in _parts(s3, "s3://data/wide-out/").items() if name.startswith("part")
     ]
     said = dict(json.loads(line) for line in part.decode().splitlines())
     assert said["keys"] == 60 * 50_000

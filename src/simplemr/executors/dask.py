@@ -3,28 +3,32 @@
     driver                                    Dask workers
     ──────                                    ────────────
     submit(task) ──client.submit──────────▶  run_task: execute(job, task)
-                  (a key per attempt)         → Completion, outputs as bytes
-    next_completed() ◀─ as_completed ◀──────  its light copy: counters, sizes (a task
-                                              of high priority on the same worker)
-        │ success: one small task per output part, on the worker that holds it
+                  (a key per attempt)         → Completion, each output part in
+                                                pieces of up to 4 MiB (bytes)
+    next_completed() ◀─ as_completed ◀──────
+        │ done: where is it? (who_has)
+        ├─ its light copy ─────────────────▶  counters, the pieces' sizes (a task on
+        │                                     the worker that holds it)
+        │ success: a small task per piece, on that worker too
         ▼
-    MapOutput.segments[p] = a future    ──▶  reduce task p gets the futures of
-                                              partition p of every map task;
-                                              Dask moves them worker to worker
+    MapOutput.segments[p] = FetchedPart ──▶  reduce task p gets the pieces' keys for
+        (the pieces' futures)                 partition p of every map task and
+                                              fetches them one at a time as it reads
 
 The driver holds futures, counters and the light copies only. A map task's output
-stays on the worker that made it, split into a future per partition, so each
-reduce task pulls only its own partition, and Dask spills data to disk under
-memory pressure. Each attempt writes its spill files in a private folder of the
-worker's machine, and its output comes back as bytes (``TaskOutput.loaded``).
+stays on the worker that made it, in pieces, so a reduce task pulls only its own
+partition, a piece in memory at a time, and Dask spills data to disk under memory
+pressure. The driver lets go of a partition's pieces once its reduce task succeeded.
+Each attempt writes its spill files in a private folder of the worker's machine, and
+its output comes back as bytes (``TaskOutput.loaded``).
 
 Dask takes two tasks with the same key for the same computation, so every
 attempt gets a key of its own, unique to the run (two drivers may share a
 cluster). When a worker dies, Dask runs its tasks again elsewhere (and
-recomputes lost outputs from their inputs); a task that keeps killing workers
-fails with ``KilledWorker``, which the engine sees as a lost worker. Counters
-come from the one Completion each attempt's future holds, so Dask's
-recomputations never count twice.
+recomputes lost outputs from their inputs: the job payload is a task too); a
+task that keeps killing workers fails with ``KilledWorker``, which the engine
+sees as a lost worker. Counters come from the one Completion each attempt's
+future holds, so Dask's recomputations never count twice.
 """
 
 from __future__ import annotations
@@ -67,6 +71,10 @@ def import_distributed() -> Any:
 
 # --- on the workers ------------------------------------------------------------------
 
+#: The most bytes of a map output's partition one future holds: what a reduce task
+#: fetches at a time, its fetch window.
+PIECE_BYTES = 4 * 1024 * 1024
+
 _jobs: dict[str, Any] = {}  # the jobs each worker process unpickled last, by token
 _JOBS_KEPT = 4
 
@@ -95,13 +103,27 @@ def run_task(token: str, payload: bytes, function: Any, context: Any, *args: Any
 
 
 def _loading_output(function: Callable[..., TaskOutput]) -> Callable[..., TaskOutput]:
-    """``function``, handing back its output with the bytes of its files (read as
-    part of the task, so that a failure to read them fails the task as any other)."""
+    """``function``, handing back its output with the bytes of its files, each part
+    cut in pieces of up to PIECE_BYTES (read as part of the task, so that a failure
+    to read them fails the task as any other)."""
 
     def run(*args: Any) -> TaskOutput:
-        return function(*args).loaded()
+        output = function(*args).loaded()
+        parts = output.parts()
+        for index, part in enumerate(parts):  # in place: each part freed once cut
+            if part is not None:
+                parts[index] = _pieces(part)
+        return output.with_parts(parts)
 
     return run
+
+
+def _pieces(data: bytes) -> list[bytes]:
+    """``data`` in pieces of up to PIECE_BYTES (itself alone, if that small)."""
+    if len(data) <= PIECE_BYTES:
+        return [data]
+    view = memoryview(data)
+    return [bytes(view[start : start + PIECE_BYTES]) for start in range(0, len(data), PIECE_BYTES)]
 
 
 @contextlib.contextmanager
@@ -122,10 +144,13 @@ def _identity(value: Any) -> Any:
 
 
 def light_copy(completion: Completion) -> Completion:
-    """``completion`` without its outputs' bytes (their sizes instead), for the driver."""
+    """``completion`` without its outputs' bytes (the sizes of each part's pieces
+    instead), for the driver."""
     result = completion.result
     if result is not None:
-        result = result.with_parts([None if part is None else len(part) for part in result.parts()])
+        result = result.with_parts([
+            None if part is None else [len(piece) for piece in part] for part in result.parts()
+        ])  # fmt: skip
     failure = portable(completion.failure)
     return Completion(completion.context, result, failure, completion.attempt)
 
@@ -137,16 +162,10 @@ def _output_of(completion: Completion) -> Any:
     return completion.result
 
 
-def part_of(completion: Completion, index: int, start: int = 0, end: int | None = None) -> bytes:
-    """Bytes ``start:end`` of part ``index`` of a completed task's output (a piece
-    of one partition of a map output, or a reduce task's results)."""
-    part: bytes = _output_of(completion).parts()[index]
-    return part if start == 0 and end is None else part[start:end]
-
-
-#: The most bytes of a map output's partition one future holds: what a reduce task
-#: fetches at a time, its fetch window.
-PIECE_BYTES = 4 * 1024 * 1024
+def part_of(completion: Completion, index: int, piece: int) -> bytes:
+    """Piece ``piece`` of part ``index`` of a completed task's output (of one
+    partition of a map output, or of a reduce task's results): no copy."""
+    return _output_of(completion).parts()[index][piece]  # type: ignore[no-any-return]
 
 
 class FetchedPart:
@@ -242,7 +261,8 @@ def _sizeof_completion(completion: Completion) -> int:
     choice of where to run a task (its own estimate would be a few dozen bytes)."""
     result = completion.result
     parts = result.parts() if result is not None else ()
-    return 1024 + sum(len(part) for part in parts if isinstance(part, bytes))
+    pieces = [piece for part in parts if isinstance(part, list) for piece in part]
+    return 1024 + sum(len(piece) for piece in pieces if isinstance(piece, bytes))
 
 
 def _register_sizeof() -> None:
@@ -291,7 +311,8 @@ def _lost_errors() -> tuple[type[BaseException], ...]:
     distributed = import_distributed()
     from concurrent.futures import CancelledError
 
-    return (distributed.KilledWorker, CancelledError, distributed.FutureCancelledError)
+    # distributed.client.FutureCancelledError, where it exists, is a CancelledError.
+    return (distributed.KilledWorker, CancelledError)
 
 
 class DaskExecutor(Executor):
@@ -325,7 +346,8 @@ class DaskExecutor(Executor):
         self._client = client
         self._owns_client = client is None
         self._cluster: Any = None
-        self._futures: dict[Any, tuple[Any, Any, float]] = {}  # by the summary's key
+        self._running: dict[Any, tuple[Any, Any, float]] = {}  # attempts, by key
+        self._futures: dict[Any, tuple[Any, Any, float, dict[str, Any]]] = {}  # by summary
         # Futures of the outputs handed to the engine, to cancel if the job fails; weakly,
         # so that an output the engine is done with is freed on the cluster at once.
         self._outputs: weakref.WeakSet[Any] = weakref.WeakSet()
@@ -393,36 +415,61 @@ class DaskExecutor(Executor):
             key=key,
             pure=False,
         )
-        # The driver's summary of it, run as soon as it ends, on the worker holding it.
-        summary = self._client.submit(light_copy, future, pure=False, priority=100)
-        self._futures[summary.key] = (future, context, time.time())
-        self._completed.add(summary)
+        self._running[future.key] = (future, context, time.time())
+        self._completed.add(future)
 
     def next_completed(self) -> Completion:
-        summary = next(self._completed)
-        future, context, submitted = self._futures.pop(summary.key)
-        unknown = Attempt("dask", submitted, time.time())  # where a lost attempt ran
+        while True:
+            done = next(self._completed)
+            running = self._running.pop(done.key, None)
+            if running is None:  # the driver's summary of an attempt
+                return self._summarized(done)
+            _, context, submitted = running
+            if done.status != "finished":
+                unknown = Attempt("dask", submitted, time.time())  # where it ran is lost
+                return Completion(context, failure=self._failure(done), attempt=unknown)
+            # Its summary, and later its output's pieces, are cut where it is held: a
+            # task with a large input that Dask placed on an idle worker would move
+            # the whole output there first.
+            where = self._holders(done)
+            summary = self._client.submit(light_copy, done, pure=False, priority=100, **where)
+            self._futures[summary.key] = (done, context, submitted, where)
+            self._completed.add(summary)
+
+    def _holders(self, future: Any) -> dict[str, Any]:
+        """Where ``future``'s data is, as ``submit`` options (a preference: Dask runs a
+        task elsewhere if those workers are gone)."""
+        try:
+            workers = list(self._client.who_has([future]).get(future.key, ()))
+        except Exception:  # the scheduler will say what went wrong with the task
+            workers = []
+        return {"workers": workers, "allow_other_workers": True} if workers else {}
+
+    def _summarized(self, summary: Any) -> Completion:
+        future, context, submitted, where = self._futures.pop(summary.key)
         if summary.status != "finished":
+            unknown = Attempt("dask", submitted, time.time())
             return Completion(context, failure=self._failure(summary), attempt=unknown)
         light: Completion = summary.result()  # light_copy's return value
         if light.result is not None:
             light.result = light.result.with_parts([
-                None if size is None else self._fetched_part(future, index, size)
-                for index, size in enumerate(light.result.parts())
+                None if sizes is None else self._fetched_part(future, index, sizes, where)
+                for index, sizes in enumerate(light.result.parts())
             ])  # fmt: skip
         return light
 
-    def _fetched_part(self, future: Any, index: int, size: int) -> FetchedPart:
-        """Part ``index`` of a task's output, in pieces of up to PIECE_BYTES, each
-        cut by a small task on the worker that holds it."""
+    def _fetched_part(
+        self, future: Any, index: int, sizes: list[int], where: dict[str, Any]
+    ) -> FetchedPart:
+        """Part ``index`` of a task's output, a future for each of its pieces (a small
+        task on the worker that holds it)."""
         pieces = [
-            self._output(part_of, future, index, start, min(start + PIECE_BYTES, size))
-            for start in range(0, size, PIECE_BYTES)
-        ] or [self._output(part_of, future, index)]
-        return FetchedPart([piece.key for piece in pieces], size, pieces)
+            self._output(part_of, future, index, piece, **where) for piece in range(len(sizes))
+        ]
+        return FetchedPart([piece.key for piece in pieces], sum(sizes), pieces)
 
-    def _output(self, function: Any, *args: Any) -> Any:
-        output = self._client.submit(function, *args, pure=False, priority=100)
+    def _output(self, function: Any, *args: Any, **where: Any) -> Any:
+        output = self._client.submit(function, *args, pure=False, priority=100, **where)
         self._outputs.add(output)
         return output
 
@@ -444,9 +491,11 @@ class DaskExecutor(Executor):
             ) from error
 
     def shutdown(self, *, cancel: bool = False) -> None:
-        futures = [future for future, _, _ in self._futures.values()]
+        futures = [future for future, _, _, _ in self._futures.values()]
+        futures += [future for future, _, _ in self._running.values()]
         futures += list(self._outputs)
         self._futures.clear()
+        self._running.clear()
         self._outputs = weakref.WeakSet()
         self._payload = None
         if self._client is not None:

@@ -81,10 +81,13 @@ def _check_readable(path: str) -> None:
 
 
 def input_folders(paths: Iterable[str]) -> list[str]:
-    """The local folders among ``paths`` and their glob matches, as named."""
+    """The local folders among ``paths`` and their glob matches, as named; and every
+    URL without a pattern (an object store cannot tell a folder from a prefix)."""
     folders: list[str] = []
     for path in paths:
         if is_url(path):
+            if not glob.has_magic(path):
+                folders.append(path)
             continue
         matches = glob.glob(path, recursive=True) if glob.has_magic(path) else [path]
         folders.extend(match for match in matches if os.path.isdir(match))
