@@ -11,14 +11,15 @@ scheduler share them):
 
 Jobs: the word count (``simplemr wordcount``), and the inverted index
 (``simplemr.examples.inverted_index``, ``--no-sort`` so that the reduce tasks write
-it). Rounds interleave the contenders; each run's output must equal the local
-executor's, byte for byte. Peak memory comes from each run's ``--stats``: the
+it). Rounds interleave the contenders; each run's output must hold the same lines in
+the same part files as the local executor's. Peak memory comes from each run's ``--stats``: the
 driver's, and each worker's.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import statistics
 import sys
@@ -59,10 +60,18 @@ def _run(cluster, job: str, contender: str, inputs: str, out: str) -> dict:
     return {"seconds": seconds, "peaks": said["peak_memory_bytes"], "stats": said}
 
 
-def _parts(s3, url: str) -> dict[str, bytes]:
+def _parts(s3, url: str) -> dict[str, str]:
+    """A digest of each output file's lines, in sorted order: a partition too large for
+    its budget is grouped in pieces, on the cluster (whole) and locally (a bucket at a
+    time) in a different order, so lines within a part may come in another order."""
     s3.invalidate_cache()
     root = url.removeprefix("s3://").rstrip("/")
-    return {path[len(root) + 1 :]: s3.cat(path) for path in s3.find(root)}
+    return {
+        path[len(root) + 1 :]: hashlib.sha256(
+            b"\n".join(sorted(s3.cat(path).split(b"\n")))
+        ).hexdigest()
+        for path in s3.find(root)
+    }
 
 
 def main() -> None:
