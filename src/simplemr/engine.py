@@ -4,9 +4,12 @@
                                             │ partition p of every map task
                                             ▼
                                        reduce task p ─▶ results file p ─▶ ResultStream
-                                                              │ (a job of several steps)
-                                                              ▼
-                                   the next step's map task p reads it as its split
+                                            │                 │ (a job of several steps)
+                                            │                 ▼
+                                            │  the next step's map task p reads it as its split
+                                            └─▶ or, for the last step of a job with an output
+                                                folder: part p of it, committed once all are
+                                                written (io/commit.py)
 
 The driver only ever holds task handles and counters, never intermediate pairs.
 Splits are planned lazily, with at most ``executor.capacity`` tasks in flight,

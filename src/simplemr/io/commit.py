@@ -100,7 +100,7 @@ class TaskCommitter:
         if not is_url(path):
             os.makedirs(folder, exist_ok=True)
             return open_results(path, self.line_format)
-        filesystem, inner = filesystem_of(path)
+        filesystem, inner = filesystem_of(path, "write")
         errors = "backslashreplace" if self.line_format == "jsonl" else "surrogateescape"
         binary = filesystem.open(inner, "wb")
         return io.TextIOWrapper(binary, encoding="utf-8", errors=errors, newline="\n")
@@ -147,13 +147,13 @@ class TaskCommitter:
             raise
 
     def _commit_to_store(self, parts: list[str]) -> list[str]:
-        filesystem, root = filesystem_of(self.target)
+        filesystem, root = filesystem_of(self.target, "write")
         if self.overwrite:
             _remove_earlier_output(filesystem, root)
         moved: list[str] = []
         try:
             for partition, path in enumerate(parts):
-                filesystem.mv(filesystem_of(path)[1], f"{root}/{part_name(partition)}")
+                filesystem.mv(filesystem_of(path, "write")[1], f"{root}/{part_name(partition)}")
                 moved.append(f"{root}/{part_name(partition)}")
             self._remove_temporary(filesystem, root)
             filesystem.pipe_file(f"{root}/{SUCCESS_MARKER}", b"")
@@ -177,7 +177,7 @@ class TaskCommitter:
             remove_path(self.staging)
             return
         with contextlib.suppress(Exception):  # best effort: the job has failed already
-            filesystem, root = filesystem_of(self.target)
+            filesystem, root = filesystem_of(self.target, "write")
             self._remove_temporary(filesystem, root)
 
 
@@ -216,7 +216,7 @@ def write_output(
             raise
         committer.commit(parts)
         return
-    filesystem, inner = filesystem_of(target)
+    filesystem, inner = filesystem_of(target, "write")
     parent, name = inner.rsplit("/", 1) if "/" in inner else ("", inner)
     temporary = f"{parent}/.{name}.simplemr-new-{uuid.uuid4().hex[:16]}"
     errors = "backslashreplace" if line_format == "jsonl" else "surrogateescape"

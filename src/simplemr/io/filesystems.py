@@ -65,12 +65,9 @@ def is_url(path: str) -> bool:
     return "://" in path
 
 
-def filesystem_of(url: str) -> tuple[Any, str]:
-    """The fsspec filesystem of ``url``, and the path within it."""
-    return _filesystem(url)
-
-
-def _filesystem(url: str) -> tuple[Any, str]:
+def filesystem_of(url: str, verb: str = "read") -> tuple[Any, str]:
+    """The fsspec filesystem of ``url``, and the path within it; ``InputError`` if
+    there is none, saying what cannot be done (``verb``) with it."""
     scheme = url.split("://", 1)[0]
     try:
         import fsspec
@@ -82,14 +79,14 @@ def _filesystem(url: str) -> tuple[Any, str]:
     try:
         return fsspec.core.url_to_fs(url, **_options)  # type: ignore[no-any-return]
     except (ImportError, ValueError, TypeError) as error:
-        raise InputError(f"cannot read {url!r}: {error}") from None
+        raise InputError(f"cannot {verb} {url!r}: {error}") from None
 
 
 def open_binary(path: str) -> IO[bytes]:
     """Open a local path or a URL for reading bytes (seekable)."""
     if not is_url(path):
         return open(path, "rb")
-    filesystem, inner = _filesystem(path)
+    filesystem, inner = filesystem_of(path)
     return filesystem.open(inner, "rb")  # type: ignore[no-any-return]
 
 
@@ -97,7 +94,7 @@ def size_of(path: str) -> int:
     """The size in bytes of a local file or of a file named by URL."""
     if not is_url(path):
         return os.path.getsize(path)
-    filesystem, inner = _filesystem(path)
+    filesystem, inner = filesystem_of(path)
     try:
         size = filesystem.size(inner)
     except OSError as error:
@@ -110,7 +107,7 @@ def size_of(path: str) -> int:
 def expand_url(url: str, hidden: Callable[[str], bool]) -> list[str]:
     """The files a URL names: itself, a glob's matches, or a folder's files (walked
     recursively, skipping names ``hidden`` says are hidden), as URLs, in order."""
-    filesystem, inner = _filesystem(url)
+    filesystem, inner = filesystem_of(url)
     try:
         if glob.has_magic(inner):
             matches = sorted(filesystem.glob(inner))

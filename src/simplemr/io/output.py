@@ -158,14 +158,14 @@ def _check_url_target(
                 "next run would read it as input; write it elsewhere"
             )
     try:
-        filesystem, inner = filesystem_of(target)
+        filesystem, inner = filesystem_of(target, "write")
         inner = inner.rstrip("/")
         if not filesystem.exists(inner):
             return
         is_folder = filesystem.isdir(inner)
         names = [p.rstrip("/").rsplit("/", 1)[-1] for p in filesystem.ls(inner, detail=False)]
     except InputError as error:
-        raise JobDefinitionError(str(error).replace("read", "write", 1)) from None
+        raise JobDefinitionError(str(error)) from None
     except OSError as error:
         raise JobDefinitionError(f"cannot write {target!r}: {error}") from None
     wants_folder = output_kind(target) == "folder"
