@@ -83,6 +83,18 @@ def _on_cluster(cluster, args: list[str]) -> subprocess.CompletedProcess:
     return done
 
 
+def _locally(cluster, args: list[str]) -> subprocess.CompletedProcess:
+    """``simplemr ARGS`` on this machine with the local executor (the reference),
+    reading and writing the cluster's S3 server."""
+    command = [sys.executable, "-m", "simplemr", *args, "--executor", "local", "--workers", "2"]
+    command += ["--storage-option", f"endpoint_url={cluster.endpoint}"]
+    done = subprocess.run(
+        command, env=cluster.environment("driver"), capture_output=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    return done
+
+
 def _parts(s3, url: str) -> dict[str, bytes]:
     s3.invalidate_cache()
     root = url.removeprefix("s3://").rstrip("/")
@@ -98,13 +110,7 @@ def test_word_count_from_s3_to_s3_equals_the_local_executor(cluster, s3, tmp_pat
     common = ["--partitions", "4"]
     done = _on_cluster(cluster, ["wordcount", books, "--output", "s3://data/counts/", *common])
     reference = tmp_path / "counts"
-    local = subprocess.run(
-        [sys.executable, "-m", "simplemr", "wordcount", books, "--output", str(reference),
-         "--executor", "local", "--workers", "2", *common,
-         "--storage-option", f"endpoint_url={cluster.endpoint}"],
-        env=cluster.environment("driver"), capture_output=True, timeout=600,
-    )  # fmt: skip
-    assert local.returncode == 0, local.stderr.decode()
+    local = _locally(cluster, ["wordcount", books, "--output", str(reference), *common])
     assert _parts(s3, "s3://data/counts/") == _local_parts(reference)
     assert sorted(_parts(s3, "s3://data/counts/")) == [
         "_SUCCESS", "part-00000", "part-00001", "part-00002", "part-00003",
@@ -118,12 +124,7 @@ def test_a_two_step_job_from_s3_to_s3_equals_the_local_executor(cluster, s3, tmp
     job = ["run", "simplemr.examples.top_k:TopK", books, "--k", "15", "--partitions", "3"]
     _on_cluster(cluster, [*job, "-o", "s3://data/top/"])
     reference = tmp_path / "top"
-    local = subprocess.run(
-        [sys.executable, "-m", "simplemr", *job, "-o", str(reference), "--executor", "local",
-         "--workers", "2", "--storage-option", f"endpoint_url={cluster.endpoint}"],
-        env=cluster.environment("driver"), capture_output=True, timeout=600,
-    )  # fmt: skip
-    assert local.returncode == 0, local.stderr.decode()
+    _locally(cluster, [*job, "-o", str(reference)])
     parts = _parts(s3, "s3://data/top/")
     assert parts == _local_parts(reference)
     lines = b"".join(parts[name] for name in sorted(parts) if name.startswith("part-")).split(b"\n")
@@ -178,12 +179,7 @@ def test_a_worker_host_killed_mid_task_still_gives_the_exact_output(cluster, s3,
         cluster.wait_for_workers(2)
     assert driver.returncode == 0, stderr.decode()[-3000:]
     reference = tmp_path / "reference"
-    local = subprocess.run(
-        [sys.executable, "-m", "simplemr", *job, "-o", str(reference), "--executor", "local",
-         "--workers", "2", "--storage-option", f"endpoint_url={cluster.endpoint}"],
-        env=cluster.environment("driver"), capture_output=True, timeout=600,
-    )  # fmt: skip
-    assert local.returncode == 0, local.stderr.decode()
+    _locally(cluster, [*job, "-o", str(reference)])
     parts = _parts(s3, out)
     assert sorted(parts) == ["_SUCCESS", "part-00000", "part-00001", "part-00002", "part-00003"]
     assert parts == _local_parts(reference)
