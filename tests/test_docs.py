@@ -112,6 +112,13 @@ NOT_RUN = {
     ".venv/bin/python bench/on_dask.py --sizes 1000 --jobs wordcount": (
         "a benchmark: minutes to hours"
     ),
+    "sudo .venv/bin/python bench/on_netcluster.py --size 1000 --jobs wordcount --rounds 3": (
+        "a benchmark: half an hour of machine time, root, network namespaces and the corpus"
+    ),
+    "pip install 'simplemr[dask]' 'moto[server]' s3fs      # and iproute2: apt-get install iproute2": (  # noqa: E501
+        "a five-host cluster in network namespaces that runs until stopped (root); "
+        "tests/test_cluster.py runs the same cluster and jobs"
+    ),
 }
 
 #: What fragments of code take for granted, defined before they run.
