@@ -40,6 +40,7 @@ def cluster():
     reason = netcluster.why_not()
     if reason:
         pytest.skip(f"no namespace cluster here: {reason}")
+    netcluster.remove_leftovers()  # of a run killed before it could clean up
     with netcluster.NetCluster() as started:
         started.s3().mkdir("data")
         yield started

@@ -18,7 +18,7 @@ from .io.commit import TaskCommitter, write_output
 from .io.filesystems import storage_options as filesystem_options
 from .io.inputs import input_locations
 from .io.output import check_target, output_kind, resolve_line_format
-from .job import FunctionStep, JobSpec, OutputTap, StepSpec
+from .job import FunctionStep, JobSpec, OutputTap, StepSpec, seen_by
 from .memory import MIN_WORKER_BUDGET, default_budget, format_size, parse_size
 from .observe.progress import Progress, TerminalProgress
 from .signals import stopping_on_signals
@@ -285,13 +285,7 @@ def _tapped(
             continue
         tap = output_tap()
         taps.append(tap)
-        yield _seen(results, tap)
-
-
-def _seen(results: Iterator[Any], tap: OutputTap) -> Iterator[Any]:
-    for result in results:
-        tap.see(result)
-        yield result
+        yield seen_by(tap, results)
 
 
 def _checked_options(

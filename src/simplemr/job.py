@@ -24,6 +24,7 @@ __all__ = [
     "OutputTap",
     "ReduceFunctions",
     "StepSpec",
+    "seen_by",
 ]
 
 Pairs = Iterable[tuple[Any, Any]]
@@ -97,6 +98,14 @@ class OutputTap(Protocol):
 
     def summary(self) -> Any:
         """What the task hands the driver: small, and picklable."""
+
+
+def seen_by(tap: OutputTap, results: Iterable[Any]) -> Iterator[Any]:
+    """``results``, each shown to ``tap`` as it passes."""
+    see = tap.see
+    for result in results:
+        see(result)
+        yield result
 
 
 class StepSpec(Protocol):

@@ -32,7 +32,7 @@ from ..io.batches import dumps, read_pickles, write_batches
 from ..io.filesystems import storage_options
 from ..io.inputs import short_repr
 from ..io.workdir import create_private, open_own, remove_path
-from ..job import JobSpec, OutputTap, ReduceFunctions
+from ..job import JobSpec, ReduceFunctions, seen_by
 from .segments import (
     BATCH_VALUES,
     BUCKETS,
@@ -277,7 +277,7 @@ def run_reduce_task(
                 if committer is not None:
                     tap = job.output_tap() if job.output_tap is not None else None
                     if tap is not None:
-                        results = _tapped(results, tap)
+                        results = seen_by(tap, results)
                     part, counters[C.REDUCE_RECORDS_OUT] = committer.write_part(
                         partition, context.attempt, results
                     )
@@ -293,13 +293,6 @@ def run_reduce_task(
     finally:
         scratch.remove()
     return ReduceOutput(path, counters)
-
-
-def _tapped(results: Iterable[Any], tap: OutputTap) -> Iterator[Any]:
-    see = tap.see
-    for result in results:
-        see(result)
-        yield result
 
 
 def _grouped(
