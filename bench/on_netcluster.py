@@ -47,6 +47,10 @@ def _run(cluster, job: str, contender: str, inputs: str, out: str) -> dict:
     command += [inputs, "--output" if job == "wordcount" else "-o", out, *JOBS[job][2:]]
     command += ["--partitions", "4", "--stats", str(stats), "--no-progress"]
     command += ["--storage-option", f"endpoint_url={cluster.endpoint}"]
+    # moto joins a multipart upload's parts in Python, which for an output part of a GB
+    # or more can outlast botocore's 60 s read timeout; botocore then asks again, and
+    # moto answers with a 500, the upload being complete and gone.
+    command += ["--storage-option", 'config_kwargs={"read_timeout": 900}']
     if contender == "local":
         command += ["--executor", "local", "--workers", "2"]
     else:
@@ -55,7 +59,12 @@ def _run(cluster, job: str, contender: str, inputs: str, out: str) -> dict:
     done = cluster.run("driver", command, capture_output=True, timeout=3600)
     seconds = time.perf_counter() - started
     if done.returncode != 0:
-        sys.exit(f"{job} on {contender} failed:\n{done.stderr.decode()[-3000:]}")
+        server_log = Path(cluster.folder("s3")) / "log"
+        said = server_log.read_text(errors="replace")[-3000:] if server_log.exists() else ""
+        sys.exit(
+            f"{job} on {contender} failed:\n{done.stderr.decode()[-3000:]}\n"
+            f"the S3 server's log ends:\n{said}"
+        )
     said = json.loads(stats.read_text())
     return {"seconds": seconds, "peaks": said["peak_memory_bytes"], "stats": said}
 
