@@ -6,6 +6,7 @@ import bz2
 import doctest
 import gzip
 import lzma
+import os
 from pathlib import Path
 
 import pytest
@@ -107,6 +108,33 @@ def test_folders_are_walked_skipping_hidden_and_underscore_names(tmp_path: Path)
 def test_a_file_named_twice_is_read_once(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("x\n")
     assert len(text_files([tmp_path, tmp_path / "*.txt", tmp_path / "a.txt"]).paths) == 1
+
+
+def test_a_link_and_the_file_it_names_are_read_once_but_hard_links_twice(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("x\n")
+    (tmp_path / "link.txt").symlink_to(tmp_path / "a.txt")
+    os.link(tmp_path / "a.txt", tmp_path / "hard.txt")
+    assert [Path(p).name for p in text_files(tmp_path).paths] == ["a.txt", "hard.txt"]
+
+
+def test_a_folder_is_walked_in_the_order_os_walk_gives(tmp_path: Path) -> None:
+    for name in ["b/z.txt", "b/a/y.txt", "a.txt", "c.txt", "b/_x.txt", "B/q.txt", "b/a/.h"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("x\n")
+    (tmp_path / "l").symlink_to(tmp_path / "b")  # a link to a folder is not followed
+    (tmp_path / "m.txt").symlink_to(tmp_path / "b" / "z.txt")
+
+    def walked(top: Path) -> list[str]:
+        found = []
+        for folder, subfolders, names in os.walk(top):
+            subfolders[:] = sorted(d for d in subfolders if not d.startswith((".", "_")))
+            found += [os.path.join(folder, n) for n in sorted(names) if n[0] not in "._"]
+        return found
+
+    # b/z.txt was named first as m.txt, and is read once, under that name
+    expected = [path for path in walked(tmp_path) if path != str(tmp_path / "b" / "z.txt")]
+    assert text_files(tmp_path).paths == expected
+    assert len(expected) == 5
 
 
 def test_corrupt_gzip_is_an_input_error_naming_the_file(tmp_path: Path) -> None:

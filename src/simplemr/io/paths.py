@@ -7,7 +7,7 @@ import errno
 import glob
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from ..errors import InputError
 from .filesystems import expand_url, is_url
@@ -55,18 +55,40 @@ def expand_paths(
         files.extend(found)
     if not files:
         raise InputError("no input files were given")
-    files = _without_repeats(files)
+    return _readable_once(files)
+
+
+def _readable_once(files: list[str]) -> list[str]:
+    """``files`` without those named twice (``data/`` and ``data/*.txt``: each is read
+    once), every local one checked readable (``_check_readable``).
+
+    Two names are the same file when their real paths are; one ``stat`` a file finds
+    the candidates (same device and inode), so real paths, which cost a system call a
+    path component, are only worked out for those (hard links stay two files)."""
+    unique: list[str] = []
+    urls: set[str] = set()
+    same_inode: dict[tuple[int, int], list[str]] = {}
     for path in files:
-        if not is_url(path):
-            _check_readable(path)
-    return files
+        if is_url(path):
+            if path not in urls:
+                urls.add(path)
+                unique.append(path)
+            continue
+        info = _check_readable(path)
+        earlier = same_inode.setdefault((info.st_dev, info.st_ino), [])
+        real = os.path.realpath(path) if earlier else path
+        if earlier and any(os.path.realpath(other) == real for other in earlier):
+            continue
+        earlier.append(path)
+        unique.append(path)
+    return unique
 
 
-def _check_readable(path: str) -> None:
+def _check_readable(path: str) -> os.stat_result:
     """Refuse a file that cannot be opened, saying why: a link to nothing, a loop of
-    links, or no permission."""
+    links, or no permission; return what ``stat`` says of it."""
     try:
-        os.stat(path)
+        info = os.stat(path)
     except OSError as error:
         if error.errno == errno.ELOOP:
             raise InputError(f"cannot read {path!r}: it is a loop of symbolic links") from None
@@ -78,6 +100,7 @@ def _check_readable(path: str) -> None:
         raise InputError(f"cannot read {path!r}: {error.strerror}") from None
     if not os.access(path, os.R_OK):
         raise InputError(f"cannot read {path!r}: permission denied")
+    return info
 
 
 def input_folders(paths: Iterable[str]) -> list[str]:
@@ -94,20 +117,41 @@ def input_folders(paths: Iterable[str]) -> list[str]:
     return folders
 
 
-def _without_repeats(files: list[str]) -> list[str]:
-    """Drop files named twice (``data/`` and ``data/*.txt``): each is read once."""
-    seen: set[str] = set()
-    unique = []
-    for path in files:
-        real = os.path.realpath(path)
-        if real not in seen:
-            seen.add(real)
-            unique.append(path)
-    return unique
+def _walk(folder: str, found: list[str], special: list[str]) -> int:
+    """Add the files under ``folder`` to ``found`` (FIFOs, sockets and devices to
+    ``special``), in sorted order, a folder's own files before its subfolders', as
+    ``os.walk`` would (links to folders are not followed); return how many hidden
+    names were skipped. What a folder's listing says of each entry saves a ``stat``
+    a file."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = sorted(listing, key=lambda entry: entry.name)
+    except OSError as error:
+        raise InputError(f"cannot read the folder {folder!r}: {error.strerror}") from None
+    skipped = 0
+    subfolders = []
+    for entry in entries:
+        if _is_hidden(entry.name):
+            skipped += 1
+        elif _looked_at(entry.is_dir):
+            if not entry.is_symlink():
+                subfolders.append(entry.path)
+        elif _looked_at(entry.is_file) or not os.path.exists(entry.path):
+            found.append(entry.path)  # a link to nothing is refused by _check_readable
+        else:
+            special.append(entry.path)
+    for subfolder in subfolders:
+        skipped += _walk(subfolder, found, special)
+    return skipped
 
 
-def _walk_error(error: OSError) -> None:
-    raise InputError(f"cannot read the folder {error.filename!r}: {error.strerror}")
+def _looked_at(kind: Callable[[], bool]) -> bool:
+    """What a ``DirEntry``'s ``is_dir`` or ``is_file`` says; False for a link that
+    cannot be followed (a loop), as ``os.walk`` holds it."""
+    try:
+        return kind()
+    except OSError:
+        return False
 
 
 def _is_special(path: str) -> bool:
@@ -137,19 +181,8 @@ def describe_special(path: str) -> str:
 
 def _expand_one(path: str, special: list[str]) -> list[str]:
     if os.path.isdir(path):
-        found = []
-        skipped = 0
-        for folder, subfolders, names in os.walk(path, onerror=_walk_error):
-            skipped += sum(map(_is_hidden, subfolders)) + sum(map(_is_hidden, names))
-            subfolders[:] = sorted(d for d in subfolders if not _is_hidden(d))
-            for name in sorted(names):
-                full = os.path.join(folder, name)
-                if _is_hidden(name):
-                    continue
-                if _is_special(full):
-                    special.append(full)
-                else:
-                    found.append(full)
+        found: list[str] = []
+        skipped = _walk(path, found, special)
         if not found and special:
             raise _only_special(f"the folder {path!r} has", special[-1])
         if not found and skipped:

@@ -491,9 +491,17 @@ class TextFiles:
             name = given.get(full, path)
             if name != full:
                 self.labels[full] = name
-        self.sizes = [size_of(path) for path in self.paths]
+        self.sizes: list[int] = []
         #: When each local file was last changed, as planned (0: not known, for URLs).
-        self.mtimes = [0 if is_url(path) else os.stat(path).st_mtime_ns for path in self.paths]
+        self.mtimes: list[int] = []
+        for path in self.paths:
+            if is_url(path):
+                self.sizes.append(size_of(path))
+                self.mtimes.append(0)
+            else:
+                info = os.stat(path)
+                self.sizes.append(info.st_size)
+                self.mtimes.append(info.st_mtime_ns)
         self.encoding = encoding
         self.errors = errors
         self.split_size = split_size
