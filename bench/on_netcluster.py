@@ -19,7 +19,6 @@ driver's, and each worker's.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import statistics
 import sys
@@ -70,17 +69,17 @@ def _run(cluster, job: str, contender: str, inputs: str, out: str) -> dict:
 
 
 def _parts(s3, url: str) -> dict[str, str]:
-    """A digest of each output file's lines, in sorted order: a partition too large for
-    its budget is grouped in pieces, on the cluster (whole) and locally (a bucket at a
-    time) in a different order, so lines within a part may come in another order."""
+    """An order-independent digest of each output file's lines, read as a stream: a
+    partition too large for its budget is grouped in pieces, on the cluster (whole)
+    and locally (a bucket at a time) in a different order, so lines within a part may
+    come in another order."""
     s3.invalidate_cache()
     root = url.removeprefix("s3://").rstrip("/")
-    return {
-        path[len(root) + 1 :]: hashlib.sha256(
-            b"\n".join(sorted(s3.cat(path).split(b"\n")))
-        ).hexdigest()
-        for path in s3.find(root)
-    }
+    digests = {}
+    for path in s3.find(root):
+        with s3.open(path, "rb", block_size=16 * MiB) as part:
+            digests[path[len(root) + 1 :]] = harness.digest_of(part)
+    return digests
 
 
 def main() -> None:
@@ -95,7 +94,7 @@ def main() -> None:
     corpus = harness.build_corpus(args.size)
     files = harness.corpus_files(corpus)
     with netcluster.NetCluster(worker_memory="8GiB") as cluster:
-        s3 = cluster.s3()
+        s3 = cluster.s3(config_kwargs={"read_timeout": 900})  # see _run
         s3.mkdir("data")
         started = time.perf_counter()
         s3.put(files, "data/corpus/")
@@ -108,12 +107,13 @@ def main() -> None:
                 ):
                     out = f"s3://data/out-{job}-{contender}-{round_number}/"
                     run = _run(cluster, job, contender, "s3://data/corpus/", out)
-                    run["parts"] = _parts(s3, out)
-                    runs.setdefault((job, contender), []).append(run)
                     print(
-                        f"round {round_number + 1} {job} {contender}: {run['seconds']:.1f} s",
+                        f"round {round_number + 1} {job} {contender}: {run['seconds']:.1f} s, "
+                        f"peaks {json.dumps(run['peaks'])}",
                         flush=True,
                     )
+                    run["parts"] = _parts(s3, out)
+                    runs.setdefault((job, contender), []).append(run)
                     s3.rm(out.removeprefix("s3://"), recursive=True)
         report = [
             f"Machine: {harness.machine()}; {time.strftime('%Y-%m-%d')}; corpus "

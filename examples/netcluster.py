@@ -33,6 +33,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 #: The credentials the S3 server accepts (moto accepts any).
 CREDENTIALS = {
@@ -243,14 +244,16 @@ class NetCluster:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def s3(self) -> object:
-        """An s3fs filesystem on the cluster's S3 server, from this machine."""
+    def s3(self, **options: Any) -> object:
+        """An s3fs filesystem on the cluster's S3 server, from this machine (``options``
+        go to ``s3fs.S3FileSystem``)."""
         import s3fs
 
         return s3fs.S3FileSystem(
             key=CREDENTIALS["AWS_ACCESS_KEY_ID"],
             secret=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             endpoint_url=self.endpoint,
+            **options,
         )
 
 
