@@ -85,6 +85,9 @@ NOT_RUN = {
     ".venv/bin/pip install py-spy && .venv/bin/python bench/where_time_goes.py --sizes 20 --json-lines 300000": (  # noqa: E501
         "a profile: installs py-spy, minutes of machine time and the shared corpus"
     ),
+    ".venv/bin/python bench/floor.py --sizes 50 --json-lines 1000000": (
+        "a benchmark: four minutes of machine time and the shared corpus"
+    ),
     ".venv/bin/python bench/user_jobs.py --sizes 50 --json-lines 1000000 --timeout 300": (
         "a benchmark: fifteen minutes of machine time and the shared corpus"
     ),
