@@ -117,37 +117,39 @@ def input_folders(paths: Iterable[str]) -> list[str]:
     return folders
 
 
-def _walk(folder: str, found: list[str], special: list[str]) -> int:
-    """Add the files under ``folder`` to ``found`` (FIFOs, sockets and devices to
+def _walk(top: str, found: list[str], special: list[str]) -> int:
+    """Add the files under ``top`` to ``found`` (FIFOs, sockets and devices to
     ``special``), in sorted order, a folder's own files before its subfolders', as
     ``os.walk`` would (links to folders are not followed); return how many hidden
     names were skipped. What a folder's listing says of each entry saves a ``stat``
     a file."""
-    try:
-        with os.scandir(folder) as listing:
-            entries = sorted(listing, key=lambda entry: entry.name)
-    except OSError as error:
-        raise InputError(f"cannot read the folder {folder!r}: {error.strerror}") from None
     skipped = 0
-    subfolders = []
-    for entry in entries:
-        if _is_hidden(entry.name):
-            skipped += 1
-        elif _looked_at(entry.is_dir):
-            if not entry.is_symlink():
-                subfolders.append(entry.path)
-        elif _looked_at(entry.is_file) or not os.path.exists(entry.path):
-            found.append(entry.path)  # a link to nothing is refused by _check_readable
-        else:
-            special.append(entry.path)
-    for subfolder in subfolders:
-        skipped += _walk(subfolder, found, special)
+    pending = [top]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as error:
+            raise InputError(f"cannot read the folder {folder!r}: {error.strerror}") from None
+        subfolders = []
+        for entry in entries:
+            if _is_hidden(entry.name):
+                skipped += 1
+            elif _looked_at(entry.is_dir):
+                if not _looked_at(entry.is_symlink):
+                    subfolders.append(entry.path)
+            elif _looked_at(entry.is_file) or not os.path.exists(entry.path):
+                found.append(entry.path)  # a link to nothing is refused by _check_readable
+            else:
+                special.append(entry.path)
+        pending.extend(reversed(subfolders))  # the first subfolder is walked next
     return skipped
 
 
 def _looked_at(kind: Callable[[], bool]) -> bool:
-    """What a ``DirEntry``'s ``is_dir`` or ``is_file`` says; False for a link that
-    cannot be followed (a loop), as ``os.walk`` holds it."""
+    """What a ``DirEntry``'s ``is_dir``, ``is_file`` or ``is_symlink`` says; False
+    for an entry that cannot be looked at (a loop of links), as ``os.walk`` holds it."""
     try:
         return kind()
     except OSError:
