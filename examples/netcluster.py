@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import glob
 import os
 import shutil
 import signal
@@ -35,6 +36,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+#: Each cluster's folders are in one named so, then the PID of the process that made it.
+FOLDER_PREFIX = "simplemr-netcluster-"
 #: The credentials the S3 server accepts (moto accepts any).
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "simplemr",
@@ -79,7 +82,9 @@ class NetCluster:
 
     worker_memory: str = "6GiB"
     tag: str = field(default_factory=lambda: f"{os.getpid() % 100000}")
-    root: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="simplemr-netcluster-"))
+    root: str = field(
+        default_factory=lambda: tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{os.getpid()}-")
+    )
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -278,8 +283,13 @@ def _wait_for_http(url: str, timeout: float = 60) -> None:
 
 
 def remove_leftovers() -> list[str]:
-    """Remove the namespaces and bridges of clusters whose process is gone."""
+    """Remove the namespaces, bridges and folders of clusters whose process is gone."""
     removed = []
+    for folder in glob.glob(os.path.join(tempfile.gettempdir(), FOLDER_PREFIX + "*")):
+        tag = os.path.basename(folder)[len(FOLDER_PREFIX) :].split("-")[0]
+        if tag.isdigit() and not _alive(int(tag)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
     for line in _ip("netns", "list").splitlines():
         name = line.split()[0] if line.strip() else ""
         if name.startswith(PREFIX) and "-" in name:
