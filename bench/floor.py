@@ -40,7 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import harness
-from user_jobs import JOBS, UserJob, build_json_lines, records_of, serial
+from user_jobs import JOBS, UserJob, build_json_lines, grouped, serial
 
 
 def halves(files: list[str]) -> tuple[list[str], list[str]]:
@@ -56,16 +56,7 @@ def halves(files: list[str]) -> tuple[list[str], list[str]]:
 
 
 def map_half(job: UserJob, files: list[str]) -> dict[Any, list[Any]]:
-    groups: dict[Any, list[Any]] = {}
-    mapper = job.mapper
-    for path in files:
-        for record in records_of(path, job.input):
-            for key, value in mapper(record):
-                values = groups.get(key)
-                if values is None:
-                    groups[key] = [value]
-                else:
-                    values.append(value)
+    groups = grouped(job, files)
     if job.combiner is not None:
         combine = job.combiner
         for key, values in groups.items():

@@ -150,6 +150,11 @@ def records_of(path: str, kind: str) -> Iterator:
 
 
 def serial(job: UserJob, files: list[str]) -> list:
+    return [job.reducer(key, iter(values)) for key, values in grouped(job, files).items()]
+
+
+def grouped(job: UserJob, files: list[str]) -> dict:
+    """Every pair the mapper yields for the records of ``files``, grouped by key."""
     groups: dict = {}
     mapper = job.mapper
     for path in files:
@@ -160,7 +165,7 @@ def serial(job: UserJob, files: list[str]) -> list:
                     groups[key] = [value]
                 else:
                     values.append(value)
-    return [job.reducer(key, iter(values)) for key, values in groups.items()]
+    return groups
 
 
 def with_simplemr(job: UserJob, files: list[str], workers: int, memory: str | None) -> list:
