@@ -1,5 +1,5 @@
-"""Benchmark: the least a two-process run of a user job must spend beyond the serial
-loop, and so the most two cores can speed it up, for a framework that reads records as
+"""Benchmark: what a perfect two-process run of a user job spends beyond its own work,
+and so about how far two cores can speed it up, for a framework that reads records as
 the loop does.
 
     python bench/floor.py --sizes 200 --json-lines 3000000
@@ -20,8 +20,9 @@ memory bandwidth or cache shared with the other worker:
    other worker is taken to be the caller itself).
 
 Each phase takes its slower worker's time; the sum is the perfect run's. ``L`` divided
-by it bounds the two-process speed-up of the job on this machine for such a framework
-(one that parses records faster than the loop's own reading can pass it). For one
+by it is about the ceiling of a two-process speed-up of the job on this machine for
+such a framework (the machine drifts between runs; one that parses records faster than
+the loop's own reading can pass it). For one
 worker in a process of its own the floor is both workers' map and reduce work, done in
 one, plus every result pickled to the caller, over ``L``. The perfect run's results must
 equal the loop's.
@@ -146,7 +147,7 @@ def run_job(data: Path, job_name: str) -> None:
         if harness.digest_of(sorted(results)) != reference:
             sys.exit(f"{job_name}: the perfect run's results differ from the loop's")
         del results
-        runs["combined" if combine else "plain"] = phases
+        runs["folded" if combine else "not folded"] = phases
     best = min(runs, key=lambda name: sum(runs[name][phase] for phase in TWO_WORKERS))
     one = min(runs.values(), key=lambda phases: sum(phases[name] for name in ONE_WORKER))
     report = {
