@@ -160,6 +160,20 @@ def test_an_s3_output_inside_an_s3_input_folder_is_refused(bucket):
         _job().run(files, output=f"s3://{name}/in/out/", storage_options=options)
 
 
+@pytest.mark.parametrize("target", ["s3://{missing}/out/", "s3://{missing}/counts.tsv"])
+def test_an_s3_output_in_a_missing_bucket_is_refused_before_any_work(bucket, target):
+    s3, name, options = bucket
+    seen = []
+    mapper = lambda word: seen.append(word) or [(word, 1)]  # noqa: E731
+    job = simplemr.MapReduce(mapper, sum_reducer, executor="inline", partitions=1)
+    target = target.format(missing=f"{name}-missing")
+    with pytest.raises(simplemr.JobDefinitionError, match=f"the bucket '{name}-missing' does not"):
+        job.run(["one", "two"], output=target, storage_options=options)
+    assert seen == []  # refused before the map phase
+    job.run(["one", "two"], output=f"s3://{name}/new/folder/", storage_options=options)
+    assert sorted(_store_parts(s3, f"{name}/new/folder")) == ["_SUCCESS", "part-00000"]
+
+
 def test_the_command_line_counts_s3_words_into_s3(bucket):
     s3, name, options = bucket
     for path in sorted(SAMPLE.iterdir()):

@@ -161,6 +161,7 @@ def _check_url_target(
         filesystem, inner = filesystem_of(target, "write")
         inner = inner.rstrip("/")
         if not filesystem.exists(inner):
+            _check_bucket(filesystem, inner, target)
             return
         is_folder = filesystem.isdir(inner)
         names = [p.rstrip("/").rsplit("/", 1)[-1] for p in filesystem.ls(inner, detail=False)]
@@ -186,6 +187,22 @@ def _check_url_target(
         raise JobDefinitionError(
             f"the folder {target!r} holds more than part files and {SUCCESS_MARKER}; "
             "it will not be overwritten: remove it yourself, or choose another output"
+        )
+
+
+def _check_bucket(filesystem: Any, inner: str, target: str) -> None:
+    """Refuse a target in an object store's bucket that is not there, which would
+    otherwise fail only when the first reduce task writes, after the whole map phase.
+    Any filesystem that names a bucket (``split_path``, as s3fs and gcsfs do) is
+    checked; on the others a missing folder is created as the output is written."""
+    split_path = getattr(filesystem, "split_path", None)
+    if split_path is None:
+        return
+    bucket = split_path(inner)[0]
+    if bucket and not filesystem.exists(bucket):
+        raise JobDefinitionError(
+            f"cannot write {target!r}: the bucket {bucket!r} does not exist, or these "
+            "credentials cannot see it; create it first, or check the storage options"
         )
 
 
