@@ -88,6 +88,12 @@ NOT_RUN = {
     ".venv/bin/python bench/floor.py --sizes 50 --json-lines 1000000": (
         "a benchmark: four minutes of machine time and the shared corpus"
     ),
+    ".venv/bin/python bench/floor.py --sizes 200 --json-lines 3000000": (
+        "a benchmark: twenty minutes of machine time and the shared corpus"
+    ),
+    ".venv/bin/python bench/wordcount.py --sizes 1000 --shapes files single --contenders single simplemr-2 --repeat 3": (  # noqa: E501
+        "a benchmark: ten minutes of machine time and the shared corpus"
+    ),
     ".venv/bin/python bench/user_jobs.py --sizes 50 --json-lines 1000000 --timeout 300": (
         "a benchmark: fifteen minutes of machine time and the shared corpus"
     ),
