@@ -164,6 +164,7 @@ def test_a_script_using_the_api_cleans_up_then_ends_by_the_signal(
     process = subprocess.Popen(
         [sys.executable, str(script), str(root)], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(sent, signal.SIG_DFL),  # whatever ran the tests
     )  # fmt: skip
     started_working(process, root, 0.5)
     children = psutil.Process(process.pid).children(recursive=True)
@@ -173,6 +174,27 @@ def test_a_script_using_the_api_cleans_up_then_ends_by_the_signal(
     assert stderr == b""
     _, alive = psutil.wait_procs(children, timeout=10)
     assert alive == []
+    assert list(root.iterdir()) == []
+
+
+@pytest.mark.timeout(120)
+def test_a_script_run_under_nohup_keeps_ignoring_sighup(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    root.mkdir()
+    script = tmp_path / "job.py"
+    script.write_text(textwrap.dedent(API_SCRIPT))
+    process = subprocess.Popen(
+        [sys.executable, str(script), str(root)], stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # as nohup does
+    )  # fmt: skip
+    started_working(process, root, 0.5)
+    process.send_signal(signal.SIGHUP)
+    time.sleep(1)
+    assert process.poll() is None  # the job goes on: only signals at their default are taken
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == -signal.SIGTERM, stderr
     assert list(root.iterdir()) == []
 
 
