@@ -152,11 +152,11 @@ simplemr.MapReduce(slow, lambda key, ones: key, workers=2, tmp_dir=sys.argv[1]).
 """
 
 
-@pytest.mark.timeout(120)
-@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGHUP])
-def test_a_script_using_the_api_cleans_up_then_ends_by_the_signal(
-    tmp_path: Path, sent: int
-) -> None:
+def start_api_script(
+    tmp_path: Path, signum: int, disposition: signal.Handlers
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """Start ``API_SCRIPT`` with ``signum`` at ``disposition`` (whatever ran the tests);
+    return it, and its work folders' root, once its job is at work."""
     root = tmp_path / "root"
     root.mkdir()
     script = tmp_path / "job.py"
@@ -164,9 +164,18 @@ def test_a_script_using_the_api_cleans_up_then_ends_by_the_signal(
     process = subprocess.Popen(
         [sys.executable, str(script), str(root)], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        preexec_fn=lambda: signal.signal(sent, signal.SIG_DFL),  # whatever ran the tests
+        preexec_fn=lambda: signal.signal(signum, disposition),
     )  # fmt: skip
     started_working(process, root, 0.5)
+    return process, root
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGHUP])
+def test_a_script_using_the_api_cleans_up_then_ends_by_the_signal(
+    tmp_path: Path, sent: int
+) -> None:
+    process, root = start_api_script(tmp_path, sent, signal.SIG_DFL)
     children = psutil.Process(process.pid).children(recursive=True)
     process.send_signal(sent)
     _, stderr = process.communicate(timeout=60)
@@ -179,16 +188,7 @@ def test_a_script_using_the_api_cleans_up_then_ends_by_the_signal(
 
 @pytest.mark.timeout(120)
 def test_a_script_run_under_nohup_keeps_ignoring_sighup(tmp_path: Path) -> None:
-    root = tmp_path / "root"
-    root.mkdir()
-    script = tmp_path / "job.py"
-    script.write_text(textwrap.dedent(API_SCRIPT))
-    process = subprocess.Popen(
-        [sys.executable, str(script), str(root)], stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # as nohup does
-    )  # fmt: skip
-    started_working(process, root, 0.5)
+    process, root = start_api_script(tmp_path, signal.SIGHUP, signal.SIG_IGN)  # as nohup
     process.send_signal(signal.SIGHUP)
     time.sleep(1)
     assert process.poll() is None  # the job goes on: only signals at their default are taken
