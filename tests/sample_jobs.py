@@ -10,6 +10,7 @@ import signal
 import string
 import time
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from reference import as_multiset
@@ -379,3 +380,30 @@ def padded_pairs(record: tuple[int, int]) -> Iterator[tuple[int, str]]:
 
 def value_count(key: int, values: Iterable[str]) -> tuple[int, int]:
     return key, sum(1 for _ in values)
+
+
+class StorageOptionsSeen:
+    """A mapper that maps each line to the storage option ``name`` its task opens URLs
+    with, reading it while the other job's mapper runs too: each says when it has
+    started and when it has read, with files in ``meeting``, and waits for the other."""
+
+    def __init__(self, meeting: str, me: str, other: str, name: str) -> None:
+        self.meeting, self.me, self.other, self.name = meeting, me, other, name
+
+    def _meet(self, step: str) -> None:
+        import time
+
+        Path(self.meeting, f"{step}-{self.me}").touch()
+        deadline = time.monotonic() + 60
+        while not Path(self.meeting, f"{step}-{self.other}").exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the other job's mapper never got to {step}")
+            time.sleep(0.01)
+
+    def __call__(self, line: str) -> list[tuple[str, Any]]:
+        from simplemr.io.filesystems import current_storage_options
+
+        self._meet("started")
+        seen = current_storage_options().get(self.name)
+        self._meet("read")
+        return [(line, seen)]

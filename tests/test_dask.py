@@ -13,6 +13,7 @@ from reference import as_multiset, reference_pipeline
 from sample_jobs import (
     PIPELINE,
     HookOrder,
+    StorageOptionsSeen,
     ThreeSteps,
     always_dying_mapper,
     failing_mapper,
@@ -27,6 +28,7 @@ import simplemr
 from simplemr.cli import main
 from simplemr.examples import wordcount
 from simplemr.executors import make_executor
+from simplemr.io.filesystems import storage_options
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed is not installed")
 from simplemr.executors.dask import DaskExecutor  # noqa: E402
@@ -226,3 +228,40 @@ def test_the_local_cluster_it_starts_listens_on_this_machine_only() -> None:
             if connection.status == "LISTEN" and connection.laddr.port == dashboard
         }
         assert listening == {"127.0.0.1"}
+
+
+@pytest.mark.timeout(180)
+def test_two_jobs_on_one_worker_each_open_urls_with_their_own_storage_options(
+    bucket: Any, tmp_path: Path
+) -> None:
+    # One worker, two threads: both jobs' map tasks run at once in one process.
+    import threading
+
+    filesystem, name, options = bucket
+    for tag in ("a", "b"):
+        filesystem.pipe(f"{name}/{tag}.txt", f"line of {tag}\n".encode())
+    sizes = {"a": 5 * 2**20, "b": 6 * 2**20}  # an s3fs option that changes nothing read
+    results: dict[str, Any] = {}
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=True, dashboard_address=":0"
+        ) as cluster,
+    ):
+
+        def run(me: str, other: str) -> None:
+            mapper = StorageOptionsSeen(str(tmp_path), me, other, "default_block_size")
+            mine = {**options, "default_block_size": sizes[me]}
+            with distributed.Client(cluster) as client, storage_options(mine):
+                job = simplemr.MapReduce(mapper, sorted_values_reducer, executor=client)
+                files = simplemr.text_files(f"s3://{name}/{me}.txt")
+                results[me] = job.run(files, storage_options=mine).results
+
+        threads = [threading.Thread(target=run, args=pair) for pair in (("a", "b"), ("b", "a"))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(150)
+    assert results == {
+        "a": [("line of a", [sizes["a"]])],
+        "b": [("line of b", [sizes["b"]])],
+    }

@@ -11,14 +11,17 @@ byte ranges like a local one.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import glob
 import os
+import types
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any
 
 from ..errors import InputError
 
 __all__ = [
+    "current_storage_options",
     "expand_url",
     "filesystem_of",
     "is_url",
@@ -28,22 +31,30 @@ __all__ = [
     "storage_options",
 ]
 
-#: Options for every URL's filesystem (``endpoint_url``, ``anon``...), set for a job.
-_options: dict[str, Any] = {}
+#: Options for every URL's filesystem (``endpoint_url``, ``anon``...), set for the task
+#: or job running in this thread: a Dask worker runs tasks of different jobs, with
+#: different credentials, in threads of one process.
+_options: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "simplemr_storage_options", default=types.MappingProxyType({})
+)
 
 
 @contextlib.contextmanager
 def storage_options(options: Mapping[str, Any]) -> Iterator[None]:
     """Open every URL inside with fsspec ``options`` (a job's ``storage_options``),
-    over what fsspec's own configuration and the environment say."""
-    saved = dict(_options)
-    _options.clear()
-    _options.update(options)
+    over what fsspec's own configuration and the environment say. Only this thread
+    (this context) sees them."""
+    saved = _options.get()
+    _options.set(types.MappingProxyType(dict(options)))
     try:
         yield
     finally:
-        _options.clear()
-        _options.update(saved)
+        _options.set(saved)
+
+
+def current_storage_options() -> Mapping[str, Any]:
+    """The storage options URLs are opened with here and now (read-only)."""
+    return _options.get()
 
 
 def parse_storage_option(text: str) -> tuple[str, Any]:
@@ -77,7 +88,7 @@ def filesystem_of(url: str, verb: str = "read") -> tuple[Any, str]:
             f" (and the package for {scheme}://, such as s3fs or gcsfs)"
         ) from None
     try:
-        return fsspec.core.url_to_fs(url, **_options)  # type: ignore[no-any-return]
+        return fsspec.core.url_to_fs(url, **_options.get())  # type: ignore[no-any-return]
     except (ImportError, ValueError, TypeError) as error:
         raise InputError(f"cannot {verb} {url!r}: {error}") from None
 
