@@ -49,3 +49,40 @@ def test_chunksize_and_reduce_func_receive_what_the_recipe_gives() -> None:
         (0, "list", [0, 2, 4, 6, 8]),
         (1, "list", [1, 3, 5, 7, 9]),
     ]
+
+
+def _log_line_to_status(line: str) -> list[tuple[str, int]]:
+    return [(line.split()[1], 1)]
+
+
+def _status_count(item: tuple[str, list[int]]) -> tuple[str, int]:
+    status, ones = item
+    return status, sum(ones)
+
+
+def test_many_small_items_with_the_recipes_chunksize_give_the_recipes_result() -> None:
+    # chunksize=1 (the recipe's default) is a hint: 30,000 items are not 30,000 tasks.
+    lines = [f"10.0.0.{n % 7} {200 + n % 5} /page/{n}" for n in range(30_000)]
+    mapper = SimpleMapReduce(_log_line_to_status, _status_count, 2)
+    assert sorted(mapper(lines)) == sorted(Counter(line.split()[1] for line in lines).items())
+
+
+@pytest.mark.parametrize(
+    ("items", "hint", "sizes"),
+    [
+        (range(30_000), 1, [3750] * 8),  # a quarter of each of 2 workers' share
+        (range(10), 3, [3, 3, 3, 1]),  # more than the share: the hint wins
+        ((n for n in range(10)), 2, [2, 2, 4, 2]),  # a generator: doubling from the hint
+    ],
+)
+def test_chunksize_is_the_fewest_items_a_map_task_gets(items, hint, sizes) -> None:
+    from simplemr.io.inputs import ItemsInput
+
+    splits = ItemsInput(items, min_chunk=hint).splits(2)
+    assert [len(split.items) for split in splits] == sizes  # type: ignore[attr-defined]
+
+
+def test_a_chunksize_below_one_is_refused() -> None:
+    mapper = SimpleMapReduce(_log_line_to_status, _status_count, executor="inline")
+    with pytest.raises(ValueError, match="chunksize"):
+        mapper(["a 200"], chunksize=0)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from .api import MapReduce
-from .io.inputs import InputSource
+from .io.inputs import InputSource, ItemsInput
 
 __all__ = ["SimpleMapReduce"]
 
@@ -54,7 +54,13 @@ class SimpleMapReduce:
         )
 
     def __call__(self, inputs: Iterable[Any], chunksize: int = 1) -> list[Any]:
-        """Map ``inputs`` (``chunksize`` items per map task; ``text_files(...)`` are
-        cut by size), group by key, reduce."""
-        items = not isinstance(inputs, InputSource)
-        return self._job.run(inputs, chunksize=chunksize if items else None).results
+        """Map ``inputs``, group by key, reduce.
+
+        As with ``Pool.map``, ``chunksize`` is a batching hint: a map task gets at
+        least that many items, and more where the inputs are many (about a quarter
+        of a worker's share), since a task per item would cost far more than the
+        items themselves. ``text_files(...)`` are cut by size."""
+        batched: Any = inputs
+        if not isinstance(inputs, (InputSource, str, bytes)) and isinstance(inputs, Iterable):
+            batched = ItemsInput(inputs, min_chunk=chunksize)  # (others: refused by run)
+        return self._job.run(batched).results

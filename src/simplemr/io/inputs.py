@@ -140,26 +140,35 @@ class ItemsInput:
     With a known length the chunks are about ``len / (4 * workers)`` items, so the
     load spreads evenly. Without one (a generator), chunks start at one item and
     double up to ``max_chunk``, so a short generator still spreads over workers and
-    a long one is not cut into millions of tasks.
+    a long one is not cut into millions of tasks. ``chunksize`` fixes the number of
+    items a chunk holds; ``min_chunk`` only sets the fewest (a batching hint, as
+    ``Pool.map``'s ``chunksize`` is).
     """
 
     def __init__(
-        self, items: Iterable[Any], chunksize: int | None = None, max_chunk: int = 65536
+        self,
+        items: Iterable[Any],
+        chunksize: int | None = None,
+        max_chunk: int = 65536,
+        min_chunk: int = 1,
     ) -> None:
         if chunksize is not None:
             check_positive_int("chunksize", chunksize)
+        check_positive_int("chunksize", min_chunk)
         self.items = items
         self.chunksize = chunksize
         self.max_chunk = max_chunk
+        self.min_chunk = min_chunk
 
     def _chunk_sizes(self, workers: int) -> Iterator[int]:
         if self.chunksize is not None:
             return itertools.repeat(self.chunksize)
+        least = self.min_chunk
         try:
             total = len(self.items)  # type: ignore[arg-type]
         except TypeError:
-            return (min(2**n, self.max_chunk) for n in itertools.count())
-        size = max(1, min(-(-total // (4 * workers)), self.max_chunk))
+            return (max(least, min(2**n, self.max_chunk)) for n in itertools.count())
+        size = max(least, min(-(-total // (4 * workers)), self.max_chunk))
         return itertools.repeat(size)
 
     def splits(self, workers: int) -> Iterator[Split]:
