@@ -8,10 +8,12 @@ process, so one contender's memory or warm caches never help another.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -129,10 +131,48 @@ def _hwm_kib(process: psutil.Process) -> int:
     return 0
 
 
+CPUACCT = Path("/sys/fs/cgroup/cpuacct")
+
+
+class CpuGroup:
+    """A cpuacct cgroup (v1) of its own for one contender's process tree: the CPU time
+    of every process that ever ran in it, those that ended before any sample too.
+    Unavailable (``path`` None) without cgroup v1's cpuacct or without root."""
+
+    def __init__(self, name: str) -> None:
+        self.path: Path | None = CPUACCT / f"simplemr-bench-{os.getpid()}-{name}"
+        try:
+            self.path.mkdir()
+        except OSError:
+            self.path = None
+
+    def join(self) -> None:
+        """Move the calling process into the group (run in the child, before exec)."""
+        if self.path is not None:
+            (self.path / "cgroup.procs").write_text(str(os.getpid()))
+
+    def seconds(self) -> float | None:
+        if self.path is None:
+            return None
+        return int((self.path / "cpuacct.usage").read_text()) / 1e9
+
+    def remove(self) -> None:
+        if self.path is not None:
+            with contextlib.suppress(OSError):
+                self.path.rmdir()
+
+
+def own_cpu_seconds() -> float:
+    """The CPU time of the calling process alone (for a contender: its driver)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(
     contender: str, command: list[str], timeout: float, memory_limit: int | None = None
 ) -> Measurement:
-    """Run ``command``, sampling its process tree's memory every 50 ms.
+    """Run ``command``, sampling its process tree's memory every 50 ms; its CPU time
+    comes from a cpuacct cgroup where there is one (else from the samples).
 
     The command prints a JSON line ``{"digest": ...}`` last. With ``memory_limit``
     (bytes) it runs under ``prlimit --as``, so a contender whose memory grows with
@@ -140,8 +180,18 @@ def measure(
     """
     if memory_limit:
         command = ["prlimit", f"--as={memory_limit}", *command]
+    group = CpuGroup(contender)
+    try:
+        return _measure(contender, command, timeout, group)
+    finally:
+        group.remove()
+
+
+def _measure(contender: str, command: list[str], timeout: float, group: CpuGroup) -> Measurement:
     start = time.perf_counter()
-    process = psutil.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = psutil.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=group.join
+    )
     peak, hwm = 0, {}
     cpu: dict[int, float] = {}
     while process.poll() is None:
@@ -183,9 +233,11 @@ def measure(
         return Measurement(contender, False, seconds, peak / MiB, total_hwm, 0, note=note)
     result = json.loads(stdout.strip().splitlines()[-1])
     driver = hwm.pop(process.pid, 0)
+    tree_cpu = group.seconds()
     return Measurement(
         contender, True, seconds, peak / MiB, (sum(hwm.values()) + driver) / 1024,
-        sum(cpu.values()), result["digest"], driver_hwm_mib=driver / 1024,
+        sum(cpu.values()) if tree_cpu is None else tree_cpu, result["digest"],
+        driver_hwm_mib=driver / 1024,
         largest_other_hwm_mib=max(hwm.values(), default=0) / 1024, reported=result,
     )  # fmt: skip
 
@@ -196,11 +248,14 @@ def parse_arguments(
     sizes: list[int],
     recipe_gib: int,
     extra: Callable | None = None,
+    hidden_contenders: Iterable[str] = (),
 ) -> argparse.Namespace:
-    """The options every benchmark takes (``extra`` adds its own), parsed."""
+    """The options every benchmark takes (``extra`` adds its own), parsed.
+    ``hidden_contenders`` may be named but are not run by default."""
     parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=sizes, help="MiB")
-    parser.add_argument("--contenders", nargs="+", default=contenders, choices=contenders)
+    choices = [*contenders, *hidden_contenders]
+    parser.add_argument("--contenders", nargs="+", default=contenders, choices=choices)
     parser.add_argument("--repeat", type=int, default=1, help="runs per contender (median)")
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per run")

@@ -36,6 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness
 
 CONTENDERS = ["serial", "simplemr-1", "simplemr-2", "dask-bag", "recipe"]
+#: Contenders for counting instructions (``bench/instructions.py``): the job inline
+#: in one process, and the two empty runs whose counts are subtracted.
+INSTRUCTION_CONTENDERS = ["simplemr-inline", "nothing", "import-simplemr"]
 
 
 # --- the jobs ------------------------------------------------------------------------
@@ -168,10 +171,14 @@ def grouped(job: UserJob, files: list[str]) -> dict:
     return groups
 
 
-def with_simplemr(job: UserJob, files: list[str], workers: int, memory: str | None) -> list:
+def with_simplemr(
+    job: UserJob, files: list[str], workers: int, memory: str | None, executor: str | None = None
+) -> list:
     import simplemr
 
-    mr = simplemr.MapReduce(job.mapper, job.reducer, job.combiner, workers=workers, memory=memory)
+    mr = simplemr.MapReduce(
+        job.mapper, job.reducer, job.combiner, workers=workers, memory=memory, executor=executor
+    )
     return mr.run(simplemr.input_files(files, job.input)).results
 
 
@@ -227,6 +234,14 @@ def run_contender(name: str, data: Path, job_name: str, memory: str | None) -> N
     started = time.perf_counter()
     if name == "serial":
         results = serial(job, files)
+    elif name == "simplemr-inline":
+        results = with_simplemr(job, files, 1, memory, executor="inline")
+    elif name == "nothing":
+        results = []
+    elif name == "import-simplemr":
+        import simplemr  # noqa: F401
+
+        results = []
     elif name.startswith("simplemr-"):
         results = with_simplemr(job, files, int(name.split("-")[1]), memory)
     elif name == "dask-bag":
@@ -234,7 +249,14 @@ def run_contender(name: str, data: Path, job_name: str, memory: str | None) -> N
     else:
         results = with_recipe(job, files)
     seconds = time.perf_counter() - started  # the job, not the checking of its output
-    print(json.dumps({"digest": harness.digest_of(sorted(results)), "seconds": seconds}))
+    driver_cpu = harness.own_cpu_seconds()  # the whole process so far: start, imports, job
+    checking, checking_cpu = time.perf_counter(), driver_cpu
+    digest = harness.digest_of(sorted(results))
+    print(json.dumps({
+        "digest": digest, "seconds": seconds, "driver_cpu": driver_cpu,
+        "check_seconds": time.perf_counter() - checking,
+        "check_cpu": harness.own_cpu_seconds() - checking_cpu,
+    }))  # fmt: skip
 
 
 def main() -> None:
@@ -246,7 +268,10 @@ def main() -> None:
             "--memory", help="simplemr's budget for the whole job (default: its own)"
         )
 
-    args = harness.parse_arguments(__doc__, CONTENDERS, [200], recipe_gib=16, extra=options)
+    args = harness.parse_arguments(
+        __doc__, CONTENDERS, [200], recipe_gib=16, extra=options,
+        hidden_contenders=INSTRUCTION_CONTENDERS,
+    )  # fmt: skip
     if args.contender:
         run_contender(args.contender, args.data, args.job, args.memory)
         return
@@ -264,29 +289,44 @@ def main() -> None:
         reference = next((row.digest for row in rows if row.ok and row.contender == "serial"), None)
         print(f"### {job_name}: {total / 1e6:.0f} MB in {len(harness.corpus_files(data))} files\n")
         print(harness.table(rows, total, reference) + "\n", flush=True)
-        summary.append((job_name, {row.contender: row.reported.get("seconds") for row in rows}))
+        summary.append((job_name, {row.contender: row for row in rows if row.ok}))
         record = {"job": job_name, "bytes": total, "rows": [harness.asdict(r) for r in rows]}
         harness.save(harness.HERE / "results" / "user_jobs.jsonl", record)
     print_summary(summary)
 
 
-def print_summary(summary: list[tuple[str, dict]]) -> None:
-    """The jobs' own seconds (from start to results in hand, without the interpreter's
-    start or the checking of the output), against the serial loop."""
-    peers = [name for name in CONTENDERS[3:] if any(name in seconds for _, seconds in summary)]
-    print("| job | serial loop (s) | simplemr 1 worker (s) | 1 worker / serial "
-          "| simplemr 2 workers (s) | speed-up |"
-          + "".join(f" {name} (s) |" for name in peers))  # fmt: skip
-    print("|---|---:|---:|---:|---:|---:|" + "---:|" * len(peers))
-    for job_name, seconds in summary:
-        serial, one, two = (seconds.get(name) for name in CONTENDERS[:3])
-        if serial is None or one is None or two is None:
+def _wall_and_cpu(row: harness.Measurement) -> tuple[float, float]:
+    """A run's wall and CPU seconds (its whole process tree), less its output's check."""
+    return (
+        row.seconds - row.reported.get("check_seconds", 0.0),
+        row.cpu_seconds - row.reported.get("check_cpu", 0.0),
+    )
+
+
+def print_summary(summary: list[tuple[str, dict[str, harness.Measurement]]]) -> None:
+    """Per job, the serial loop against simplemr with 2 workers: wall and CPU of each
+    process tree from start to exit (less the checking of the output), the speed-up,
+    simplemr's CPU against the loop's, its parallel efficiency (CPU / (2 x wall)),
+    and its driver's share of its CPU."""
+    print(
+        "| job | loop wall / CPU (s) | simplemr 1 worker wall / CPU | 2 workers wall / CPU "
+        "| speed-up | CPU vs loop | parallel efficiency | driver's share of CPU |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for job_name, rows in summary:
+        if not {"serial", "simplemr-2"} <= rows.keys():
             continue
-        others = "".join(
-            f" {seconds[name]:.1f} |" if seconds.get(name) else " - |" for name in peers
-        )
-        print(f"| {job_name} | {serial:.1f} | {one:.1f} | {one / serial:.2f} | {two:.1f} "
-              f"| {serial / two:.2f}x |{others}")  # fmt: skip
+        loop_wall, loop_cpu = _wall_and_cpu(rows["serial"])
+        two_wall, two_cpu = _wall_and_cpu(rows["simplemr-2"])
+        one = "-"
+        if "simplemr-1" in rows:
+            one_wall, one_cpu = _wall_and_cpu(rows["simplemr-1"])
+            one = f"{one_wall:.2f} / {one_cpu:.2f}"
+        driver = rows["simplemr-2"].reported.get("driver_cpu", 0.0)
+        print(f"| {job_name} | {loop_wall:.2f} / {loop_cpu:.2f} | {one} "
+              f"| {two_wall:.2f} / {two_cpu:.2f} | {loop_wall / two_wall:.2f}x "
+              f"| {two_cpu / loop_cpu:.2f} | {two_cpu / (2 * two_wall):.0%} "
+              f"| {driver / two_cpu:.1%} |")  # fmt: skip
 
 
 if __name__ == "__main__":

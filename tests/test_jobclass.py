@@ -14,6 +14,7 @@ from reference import as_multiset, reference_pipeline
 from sample_jobs import PIPELINE, CountingDyingOnce, HookOrder, ThreeSteps
 
 import simplemr
+from simplemr.core import partition_of
 
 EXECUTORS = ["local", "inline"]
 WORKERS = {"local": 2, "inline": None}
@@ -210,14 +211,16 @@ def test_sort_larger_than_the_budget_spills_sorted_runs(executor: str) -> None:
 def test_sort_with_keys_that_cannot_be_ordered_fails_with_a_sort_error(
     partitions: int, where: str
 ) -> None:
-    # The stable hash puts 0-3 in partition 1 of 2 and these letters in partition 2:
-    # with one partition the reduce task meets them, with two the driver's merge.
+    # Numbers all in partition 1 of 2 and letters all in partition 2: with one
+    # partition the reduce task meets them, with two the driver's merge.
+    numbers = [n for n in range(20) if partition_of(n, 2) == 0][:4]
+    letters = [c for c in "abcdefghijklmnop" if partition_of(c, 2) == 1][:4]
     job = simplemr.MapReduce(
         lambda x: [(x, 1)], lambda k, v: (k, 1), executor="inline", sort=True,
         partitions=partitions,
     )  # fmt: skip
     with pytest.raises(simplemr.SortError, match="^" + where + "sort=True needs keys") as raised:
-        job.run([0, "e", 1, "f", 2, "j", 3, "k"])
+        job.run([key for pair in zip(numbers, letters, strict=True) for key in pair])
     if where:  # from a task: its traceback comes home too
         assert "_unorderable" in str(raised.value.__cause__)
 

@@ -222,7 +222,8 @@ def test_a_hot_nan_key_keeps_its_spilled_values_through_a_resplit(tmp_path) -> N
     scratch = _Scratch(str(tmp_path), defaultdict(int))
     groups = {
         "nan" if key != key else key: len(list(values))
-        for key, values in group_within_budget(items, 16 * 1024, scratch)
+        for chunk in group_within_budget(items, 16 * 1024, scratch)
+        for key, values in chunk
     }
     assert groups["nan"] == 5000
     assert len(groups) == 20_001

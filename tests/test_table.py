@@ -110,7 +110,11 @@ def _grouped(items: list, budget: float, tmp_path: Path) -> dict[Any, list[Any]]
     scratch = _scratch(tmp_path)
     fresh = [(key, list(values)) for key, values in items]  # the table takes the lists
     try:
-        return {key: list(values) for key, values in group_within_budget(fresh, budget, scratch)}
+        return {
+            key: list(values)
+            for chunk in group_within_budget(fresh, budget, scratch)
+            for key, values in chunk
+        }
     finally:
         scratch.remove()
 
@@ -149,7 +153,8 @@ def test_a_hot_key_goes_to_disk_and_streams_back_in_full(tmp_path: Path) -> None
         (key, list(values)) for pair in zip(hot, itertools.cycle(cold)) for key, values in pair
     ]
     scratch = _scratch(tmp_path)
-    grouped = {key: list(values) for key, values in group_within_budget(items, 50_000, scratch)}
+    chunks = group_within_budget(items, 50_000, scratch)
+    grouped = {key: list(values) for chunk in chunks for key, values in chunk}
     assert sorted(grouped["hot"]) == list(range(20_000))
     for number in range(50):  # the cold keys came in turn, one a hot item
         assert grouped[f"cold {number}"] == [number] * len(range(number, len(hot), len(cold)))

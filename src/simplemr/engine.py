@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import os
 import shutil
 import tempfile
@@ -42,7 +43,7 @@ from .errors import (
 )
 from .events import PhaseSpan, TaskEvent
 from .executors import Completion, Executor, Task, TaskFailure
-from .io.batches import read_batches
+from .io.batches import ITEM_BATCH, read_batch_lists, read_batches
 from .io.filesystems import storage_options
 from .io.inputs import plan_splits
 from .io.workdir import make_workdir, remove_path
@@ -99,28 +100,38 @@ class ResultStream(Iterator[Any]):
         self._ordered = ordered
         # Removes the work folder when closed, collected, or at interpreter exit.
         self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, ignore_errors=True)
-        self._items = self._read()
+        self._source = self._batches()
+        self._items = itertools.chain.from_iterable(self._source)
 
-    def _read(self) -> Generator[Any, None, None]:
+    def _batches(self) -> Generator[list[Any], None, None]:
         try:
-            for partition in self.partitions():
+            for partition in self._partition_batches():
                 yield from partition
         finally:
             self.close()
+
+    def _partition_batches(self) -> Iterator[Iterator[list[Any]]]:
+        if self._ordered:
+            merged = merge_sorted(read_batches(path) for path in self._paths)
+            results = (result for _key, result in merged)
+            yield iter(lambda: list(itertools.islice(results, ITEM_BATCH)), [])
+            return
+        for path in self._paths:
+            yield read_batch_lists(path)
 
     def partitions(self) -> Iterator[Iterator[Any]]:
         """Yield an iterator over each partition's results, in partition order
         (each consumed before the next); iterate either this or the stream.
         A sorted job's results come as one partition, merged in key order."""
         try:
-            if self._ordered:
-                merged = merge_sorted(read_batches(path) for path in self._paths)
-                yield (result for _key, result in merged)
-                return
-            for path in self._paths:
-                yield read_batches(path)
+            for partition in self._partition_batches():
+                yield itertools.chain.from_iterable(partition)
         finally:
             self.close()
+
+    def __iter__(self) -> Iterator[Any]:
+        # The results themselves, a batch at a time, with no Python call per result.
+        return self._items
 
     def __next__(self) -> Any:
         return next(self._items)
@@ -133,7 +144,7 @@ class ResultStream(Iterator[Any]):
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self._items.close()
+        self._source.close()
         self.close()
 
 

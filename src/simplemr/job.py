@@ -9,7 +9,6 @@ class (``jobclass.py``) makes a fresh instance per task and runs its hooks.
 
 from __future__ import annotations
 
-import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -77,16 +76,18 @@ WORTH_COMBINING = 8
 class ReduceFunctions:
     """What one reduce task calls.
 
-    ``reduce(key, values)`` yields the key's results; ``final()`` yields more
+    ``reduce(key, values)`` yields the key's results (with ``returns_one``, it
+    returns one result, or a generator of results); ``final()`` yields more
     results after the last key; ``sort_key(key, result)`` is what ``sort=True``
     orders a result by. The task runs inside ``scope(context)`` if given.
     """
 
-    reduce: Callable[[Any, Iterator[Any]], Iterable[Any]]
+    reduce: Callable[[Any, Iterator[Any]], Any]
     setup: Sequence[Hook] = ()
     final: Callable[[], Iterable[Any]] | None = None
     sort_key: Callable[[Any, Any], Any] = _group_key
     scope: Scope | None = None
+    returns_one: bool = False
 
 
 class OutputTap(Protocol):
@@ -160,20 +161,10 @@ class FunctionStep:
         )
 
     def reduce_task(self) -> ReduceFunctions:
-        return ReduceFunctions(_results_of(self.reducer))
+        return ReduceFunctions(self.reducer, returns_one=True)
 
     def functions(self) -> dict[str, Any]:
         return {"mapper": self.mapper, "combiner": self.combiner, "reducer": self.reducer}
-
-
-def _results_of(reducer: Callable[[Any, Any], Any]) -> Callable[[Any, Iterator[Any]], Any]:
-    """A reducer's results as an iterable: its return value, or each item it yields."""
-
-    def reduce(key: Any, values: Iterator[Any]) -> Iterable[Any]:
-        result = reducer(key, values)
-        return result if isinstance(result, types.GeneratorType) else (result,)
-
-    return reduce
 
 
 @dataclass(frozen=True)

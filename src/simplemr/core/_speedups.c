@@ -38,114 +38,54 @@ static void PyErr_SetRaisedException_compat(PyObject *exception) {
 #endif
 }
 
-/* ---- BLAKE2b (RFC 7693), with a key, an 8-byte digest ---------------------- */
+/* ---- the stable hash: CRC-32 and Adler-32 of the key's bytes, mixed ---------- */
 
-static const uint64_t blake2b_iv[8] = {
-    0x6A09E667F3BCC908ULL, 0xBB67AE8584CAA73BULL, 0x3C6EF372FE94F82BULL,
-    0xA54FF53A5F1D36F1ULL, 0x510E527FADE682D1ULL, 0x9B05688C2B3E6C1FULL,
-    0x1F83D9ABFB41BD6BULL, 0x5BE0CD19137E2179ULL,
-};
+/* zlib's CRC-32 (IEEE 802.3, reflected), a byte at a time from a table. */
+static uint32_t crc32_table[256];
 
-static const uint8_t blake2b_sigma[12][16] = {
-    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
-    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
-    {11, 8, 12, 0, 5, 2, 15, 13, 10, 14, 3, 6, 7, 1, 9, 4},
-    {7, 9, 3, 1, 13, 12, 11, 14, 2, 6, 5, 10, 4, 0, 15, 8},
-    {9, 0, 5, 7, 2, 4, 10, 15, 14, 1, 11, 12, 6, 8, 3, 13},
-    {2, 12, 6, 10, 0, 11, 8, 3, 4, 13, 7, 5, 15, 14, 1, 9},
-    {12, 5, 1, 15, 14, 13, 4, 10, 0, 7, 6, 3, 9, 2, 8, 11},
-    {13, 11, 7, 14, 12, 1, 3, 9, 5, 0, 15, 4, 8, 6, 2, 10},
-    {6, 15, 14, 9, 11, 3, 0, 8, 12, 2, 13, 7, 1, 4, 10, 5},
-    {10, 2, 8, 4, 7, 6, 1, 5, 15, 11, 9, 14, 3, 12, 13, 0},
-    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15},
-    {14, 10, 4, 8, 9, 15, 13, 6, 1, 12, 0, 2, 11, 7, 5, 3},
-};
-
-typedef struct {
-    uint64_t h[8];
-    uint64_t t;          /* bytes compressed so far (inputs here stay far below 2**64) */
-    uint8_t block[128];
-    size_t filled;
-} blake2b_state;
-
-static inline uint64_t rotr64(uint64_t x, unsigned n) { return (x >> n) | (x << (64 - n)); }
-
-static inline uint64_t load64(const uint8_t *p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--) v = (v << 8) | p[i];
-    return v;
+static void crc32_init(void) {
+    for (uint32_t n = 0; n < 256; n++) {
+        uint32_t c = n;
+        for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320U ^ (c >> 1) : c >> 1;
+        crc32_table[n] = c;
+    }
 }
 
-#define B2B_G(a, b, c, d, x, y)          \
-    do {                                 \
-        v[a] = v[a] + v[b] + (x);        \
-        v[d] = rotr64(v[d] ^ v[a], 32);  \
-        v[c] = v[c] + v[d];              \
-        v[b] = rotr64(v[b] ^ v[c], 24);  \
-        v[a] = v[a] + v[b] + (y);        \
-        v[d] = rotr64(v[d] ^ v[a], 16);  \
-        v[c] = v[c] + v[d];              \
-        v[b] = rotr64(v[b] ^ v[c], 63);  \
-    } while (0)
-
-static void blake2b_compress(blake2b_state *s, int last) {
-    uint64_t v[16], m[16];
-    for (int i = 0; i < 8; i++) {
-        v[i] = s->h[i];
-        v[i + 8] = blake2b_iv[i];
-    }
-    v[12] ^= s->t;
-    if (last) v[14] = ~v[14];
-    for (int i = 0; i < 16; i++) m[i] = load64(s->block + 8 * i);
-    for (int r = 0; r < 12; r++) {
-        const uint8_t *z = blake2b_sigma[r];
-        B2B_G(0, 4, 8, 12, m[z[0]], m[z[1]]);
-        B2B_G(1, 5, 9, 13, m[z[2]], m[z[3]]);
-        B2B_G(2, 6, 10, 14, m[z[4]], m[z[5]]);
-        B2B_G(3, 7, 11, 15, m[z[6]], m[z[7]]);
-        B2B_G(0, 5, 10, 15, m[z[8]], m[z[9]]);
-        B2B_G(1, 6, 11, 12, m[z[10]], m[z[11]]);
-        B2B_G(2, 7, 8, 13, m[z[12]], m[z[13]]);
-        B2B_G(3, 4, 9, 14, m[z[14]], m[z[15]]);
-    }
-    for (int i = 0; i < 8; i++) s->h[i] ^= v[i] ^ v[i + 8];
+static uint32_t crc32_of(const uint8_t *data, size_t size) {
+    uint32_t c = 0xFFFFFFFFU;
+    for (size_t i = 0; i < size; i++) c = crc32_table[(c ^ data[i]) & 0xFF] ^ (c >> 8);
+    return c ^ 0xFFFFFFFFU;
 }
 
-static void blake2b_update(blake2b_state *s, const uint8_t *data, size_t size) {
-    for (size_t i = 0; i < size;) {
-        if (s->filled == 128) {  /* compress only when more input follows */
-            s->t += 128;
-            blake2b_compress(s, 0);
-            s->filled = 0;
+/* zlib's Adler-32. */
+static uint32_t adler32_of(const uint8_t *data, size_t size) {
+    uint32_t a = 1, b = 0;
+    while (size > 0) {
+        size_t run = size < 5552 ? size : 5552; /* no overflow before the modulo */
+        size -= run;
+        while (run--) {
+            a += *data++;
+            b += a;
         }
-        size_t take = 128 - s->filled;
-        if (take > size - i) take = size - i;
-        memcpy(s->block + s->filled, data + i, take);
-        s->filled += take;
-        i += take;
+        a %= 65521U;
+        b %= 65521U;
     }
+    return (b << 16) | a;
 }
 
-static void blake2b_init(blake2b_state *s, const uint8_t *key, size_t keylen) {
-    for (int i = 0; i < 8; i++) s->h[i] = blake2b_iv[i];
-    s->h[0] ^= 0x01010000ULL ^ (keylen << 8) ^ 8;  /* digest of 8 bytes */
-    s->t = 0;
-    s->filled = 0;
-    memset(s->block, 0, sizeof s->block);
-    if (keylen > 0) {
-        memcpy(s->block, key, keylen);
-        s->filled = 128;
-    }
+/* Both checksums of data in one 64-bit word: partition.checksum64. */
+static uint64_t checksum64(const uint8_t *data, size_t size) {
+    return ((uint64_t)adler32_of(data, size) << 32) | crc32_of(data, size);
 }
 
-static uint64_t blake2b_64(const uint8_t *key, size_t keylen, const uint8_t *data, size_t size) {
-    blake2b_state s;
-    blake2b_init(&s, key, keylen);
-    blake2b_update(&s, data, size);
-    s.t += s.filled;
-    memset(s.block + s.filled, 0, 128 - s.filled);
-    blake2b_compress(&s, 1);
-    return s.h[0];  /* the first 8 bytes of the digest, read little-endian */
+/* MurmurHash3's 64-bit finalizer: a bijection that mixes every bit into every bit. */
+static uint64_t fmix64(uint64_t k) {
+    k ^= k >> 33;
+    k *= 0xFF51AFD7ED558CCDULL;
+    k ^= k >> 33;
+    k *= 0xC4CEB9FE1A85EC53ULL;
+    k ^= k >> 33;
+    return k;
 }
 
 /* ---- key_bytes: the canonical bytes of a key --------------------------------- */
@@ -186,10 +126,30 @@ static int buffer_put(Buffer *b, const char *data, Py_ssize_t size) {
     return 0;
 }
 
-static int buffer_put_decimal(Buffer *b, char tag, long long number) {
+/* Write the decimal digits of number, as "%lld" would, ending at end; return the start. */
+static char *decimal(char *end, long long number) {
+    unsigned long long magnitude = number < 0 ? 0ULL - (unsigned long long)number
+                                              : (unsigned long long)number;
+    do {
+        *--end = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (number < 0) *--end = '-';
+    return end;
+}
+
+/* tag, then number in decimal (the tag 0: none), then suffix (0: none). */
+static int buffer_put_decimal_between(Buffer *b, char tag, long long number, char suffix) {
     char text[32];
-    int size = snprintf(text, sizeof text, "%c%lld", tag, number);
-    return buffer_put(b, text, size);
+    char *end = text + sizeof text;
+    if (suffix) *--end = suffix;
+    char *start = decimal(end, number);
+    if (tag) *--start = tag;
+    return buffer_put(b, start, (text + sizeof text) - start);
+}
+
+static int buffer_put_decimal(Buffer *b, char tag, long long number) {
+    return buffer_put_decimal_between(b, tag, number, 0);
 }
 
 /* The Python key_bytes, for every key this file does not encode itself. */
@@ -247,18 +207,18 @@ static int encode_tuple(Buffer *b, PyObject *key) {
     Py_ssize_t count = PyTuple_GET_SIZE(key);
     if (buffer_put_decimal(b, 't', (long long)count) < 0) return -1;
     for (Py_ssize_t i = 0; i < count; i++) {
-        Buffer item;
-        buffer_init(&item);
-        if (encode_key(&item, PyTuple_GET_ITEM(key, i)) < 0) {
-            buffer_free(&item);
-            return -1;
-        }
+        /* "<length>:<item>": the item is encoded in place, then its length put before it. */
+        Py_ssize_t start = b->size;
+        if (encode_key(b, PyTuple_GET_ITEM(key, i)) < 0) return -1;
+        Py_ssize_t size = b->size - start;
         char prefix[32];
-        int size = snprintf(prefix, sizeof prefix, "%lld:", (long long)item.size);
-        int status = buffer_put(b, prefix, size);
-        if (status == 0) status = buffer_put(b, item.data, item.size);
-        buffer_free(&item);
-        if (status < 0) return -1;
+        char *end = prefix + sizeof prefix;
+        *--end = ':';
+        char *first = decimal(end, (long long)size);
+        Py_ssize_t width = (prefix + sizeof prefix) - first;
+        if (buffer_put(b, first, width) < 0) return -1; /* make room, then shift */
+        memmove(b->data + start + width, b->data + start, (size_t)size);
+        memcpy(b->data + start, first, (size_t)width);
     }
     return 0;
 }
@@ -308,36 +268,34 @@ static int encode_key_unguarded(Buffer *b, PyObject *key) {
     return status;
 }
 
-/* The stable hash of key with salt; 0 on success. */
-static int hash_key(PyObject *key, const char *salt, Py_ssize_t salt_size, uint64_t *hash) {
+/* The stable hash of key with salt (checksum64 of its bytes); 0 on success. */
+static int hash_key(PyObject *key, uint64_t salt, uint64_t *hash) {
     Buffer b;
     buffer_init(&b);
     if (encode_key(&b, key) < 0) {
         buffer_free(&b);
         return -1;
     }
-    *hash = blake2b_64((const uint8_t *)salt, (size_t)salt_size, (const uint8_t *)b.data,
-                       (size_t)b.size);
+    *hash = fmix64(checksum64((const uint8_t *)b.data, (size_t)b.size) ^ salt);
     buffer_free(&b);
     return 0;
 }
 
-static int parse_salt(PyObject *salt, const char **data, Py_ssize_t *size) {
+/* The salt's own checksum64 (the empty salt's when salt is NULL); 0 on success. */
+static int parse_salt(PyObject *salt, uint64_t *word) {
     if (salt == NULL) {
-        *data = "";
-        *size = 0;
+        *word = checksum64((const uint8_t *)"", 0);
         return 0;
     }
     if (!PyBytes_Check(salt)) {
         PyErr_SetString(PyExc_TypeError, "salt must be bytes");
         return -1;
     }
-    *data = PyBytes_AS_STRING(salt);
-    *size = PyBytes_GET_SIZE(salt);
-    if (*size > 64) {
+    if (PyBytes_GET_SIZE(salt) > 64) {
         PyErr_SetString(PyExc_ValueError, "salt must be at most 64 bytes");
         return -1;
     }
+    *word = checksum64((const uint8_t *)PyBytes_AS_STRING(salt), (size_t)PyBytes_GET_SIZE(salt));
     return 0;
 }
 
@@ -346,11 +304,9 @@ static PyObject *stable_hash(PyObject *module, PyObject *const *args, Py_ssize_t
         PyErr_SetString(PyExc_TypeError, "stable_hash(key, salt=b'')");
         return NULL;
     }
-    const char *salt;
-    Py_ssize_t salt_size;
-    uint64_t hash;
-    if (parse_salt(nargs == 2 ? args[1] : NULL, &salt, &salt_size) < 0) return NULL;
-    if (hash_key(args[0], salt, salt_size, &hash) < 0) return NULL;
+    uint64_t salt, hash;
+    if (parse_salt(nargs == 2 ? args[1] : NULL, &salt) < 0) return NULL;
+    if (hash_key(args[0], salt, &hash) < 0) return NULL;
     return PyLong_FromUnsignedLongLong(hash);
 }
 
@@ -382,13 +338,11 @@ static PyObject *partition_of(PyObject *module, PyObject *const *args, Py_ssize_
         return NULL;
     }
     Py_ssize_t partitions;
-    const char *salt;
-    Py_ssize_t salt_size;
-    uint64_t hash;
+    uint64_t salt, hash;
     if (parse_count(args[1], "partitions", &partitions) < 0) return NULL;
-    if (parse_salt(nargs == 3 ? args[2] : NULL, &salt, &salt_size) < 0) return NULL;
+    if (parse_salt(nargs == 3 ? args[2] : NULL, &salt) < 0) return NULL;
     if (partitions == 1) return PyLong_FromLong(0);
-    if (hash_key(args[0], salt, salt_size, &hash) < 0) return NULL;
+    if (hash_key(args[0], salt, &hash) < 0) return NULL;
     return PyLong_FromUnsignedLongLong(hash % (uint64_t)partitions);
 }
 
@@ -400,10 +354,9 @@ static PyObject *spread(PyObject *module, PyObject *const *args, Py_ssize_t narg
     }
     PyObject *table = args[0];
     Py_ssize_t slots;
-    const char *salt;
-    Py_ssize_t salt_size;
+    uint64_t salt;
     if (parse_count(args[1], "slots", &slots) < 0) return NULL;
-    if (parse_salt(nargs == 3 ? args[2] : NULL, &salt, &salt_size) < 0) return NULL;
+    if (parse_salt(nargs == 3 ? args[2] : NULL, &salt) < 0) return NULL;
     PyObject *runs = PyList_New(slots);
     if (runs == NULL) return NULL;
     int collecting = PyGC_Disable();  /* the runs' tuples hold no cycles */
@@ -421,7 +374,7 @@ static PyObject *spread(PyObject *module, PyObject *const *args, Py_ssize_t narg
         if (item == NULL) goto fail;
         if (slots > 1) {
             uint64_t hash;
-            if (hash_key(key, salt, salt_size, &hash) < 0) {
+            if (hash_key(key, salt, &hash) < 0) {
                 Py_DECREF(item);
                 goto fail;
             }
@@ -808,4 +761,7 @@ static struct PyModuleDef speedups_module = {
     NULL, NULL, NULL, NULL,
 };
 
-PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&speedups_module); }
+PyMODINIT_FUNC PyInit__speedups(void) {
+    crc32_init();
+    return PyModule_Create(&speedups_module);
+}

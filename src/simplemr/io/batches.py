@@ -5,6 +5,7 @@ time. A file is a sequence of pickles, each a list; plain ``pickle.load`` reads 
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import itertools
@@ -20,6 +21,7 @@ __all__ = [
     "BUFFER",
     "ITEM_BATCH",
     "Streamed",
+    "collector_paused",
     "dumps",
     "load_batch",
     "read_batch_lists",
@@ -52,25 +54,57 @@ class BytesRead(Protocol):
 def dumps(obj: Any) -> bytes:
     """Pickle ``obj`` fast, or with cloudpickle when it holds what plain pickle
     cannot name: instances of classes from a job file or ``__main__`` that workers
-    received by value. Plain ``pickle.load`` reads both."""
+    received by value. Plain ``pickle.load`` reads both.
+
+    The fast way keeps no memo of the objects written: half the time for batches
+    of small keys and values, whose objects are rarely shared. An object met twice
+    is written twice (read back as two equal objects); one that holds itself is
+    pickled the usual way.
+    """
+    try:
+        return _dumps_without_memo(obj)
+    except (ValueError, RecursionError):  # a cycle, or deep nesting: fast mode gives up
+        pass
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return cloudpickle.dumps(obj, pickle.HIGHEST_PROTOCOL)  # type: ignore[no-any-return]
     try:
         return pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, AttributeError, TypeError):
         return cloudpickle.dumps(obj, pickle.HIGHEST_PROTOCOL)  # type: ignore[no-any-return]
 
 
-def load_batch(file: IO[bytes]) -> Any:
-    """Read the next pickled batch of ``file``, with the cyclic garbage collector off:
-    the batch's lists and tuples, kept by the table they go to, would otherwise set
-    off collections that cost more than reading them. (Collection resumes after each
-    batch, so a cycle inside one waits for the next collection.)"""
+def _dumps_without_memo(obj: Any) -> bytes:
+    buffer = io.BytesIO()
+    pickler = pickle.Pickler(buffer, pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: every object is written where it is met
+    pickler.dump(obj)
+    return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Hold the cyclic garbage collector off inside, and give it back as it was.
+
+    For a bounded stretch of work that makes many objects a table keeps (decoded
+    batches, a chunk of results): each collection would walk the whole table, and
+    cost more than the work itself. A cycle made meanwhile waits for the next
+    collection after it."""
     if not gc.isenabled():
-        return pickle.load(file)
+        yield
+        return
     gc.disable()
     try:
-        return pickle.load(file)
+        yield
     finally:
         gc.enable()
+
+
+def load_batch(file: IO[bytes]) -> Any:
+    """Read the next pickled batch of ``file``, with the cyclic garbage collector off
+    (``collector_paused``): the batch's lists and tuples, kept by the table they go
+    to, would otherwise set off collections that cost more than reading them."""
+    with collector_paused():
+        return pickle.load(file)
 
 
 def read_pickles(

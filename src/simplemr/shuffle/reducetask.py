@@ -18,8 +18,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import operator
 import os
 import shutil
+import types
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +30,7 @@ from .. import core
 from .. import counters as C
 from ..counters import counting_into
 from ..errors import SimplemrError, WorkFolderError
-from ..io.batches import dumps, read_pickles, write_batches
+from ..io.batches import ITEM_BATCH, collector_paused, dumps, read_pickles, write_batches
 from ..io.filesystems import storage_options
 from ..io.inputs import short_repr
 from ..io.workdir import create_private, open_own, remove_path
@@ -50,6 +52,7 @@ from .task import (
     call_hook,
     hook_output,
     progressed,
+    record_spot,
     scoped,
     user_errors,
     watch_records,
@@ -134,6 +137,13 @@ class _Overflow:
                 yield from watch_records(iter(values))
 
 
+#: How many keys a reduce task hands its reducer loop at a time.
+GROUPS_CHUNK = 1024
+
+#: ``(key, values)`` pairs, values a list or, for a key that overflowed, an iterable.
+Groups = list[tuple[Any, Iterable[Any]]]
+
+
 def group_within_budget(
     items: Iterable[tuple[Any, list[Any]]],
     budget: float,
@@ -142,16 +152,17 @@ def group_within_budget(
     overflow: dict[Any, _Overflow] | None = None,
     progress: ReadProgress | None = None,
     slots: int | None = None,
-) -> Iterator[tuple[Any, Iterator[Any]]]:
-    """Yield ``(key, values)`` for every key of ``items``, holding about ``budget`` bytes.
-    With ``slots``, keys grouped in memory come in the order of their map-side
-    bucket (``partition_of(key, slots)``), as if read a bucket at a time.
+) -> Iterator[Groups]:
+    """Yield chunks of ``(key, values)`` for every key of ``items``, holding about
+    ``budget`` bytes. With ``slots``, keys grouped in memory come in the order of
+    their map-side bucket (``partition_of(key, slots)``), as if read a bucket at a time.
 
     Equivalent, memory aside, to grouping every item's values into one dict of
-    lists and yielding ``(key, iter(values))`` for each key. The items' lists become
-    the table's (decoded batches, which nothing else holds): they are extended.
-    ``progress`` (what the reader of ``items`` has read of their bytes) sizes a split
-    so that one level usually does.
+    lists and yielding its items in chunks (a key that overflowed to disk gets an
+    iterable of its values instead of a list). The items' lists become the table's
+    (decoded batches, which nothing else holds): they are extended. ``progress``
+    (what the reader of ``items`` has read of their bytes) sizes a split so that one
+    level usually does.
     """
     overflow = {} if overflow is None else overflow
     table = GroupTable(budget)
@@ -183,12 +194,21 @@ def group_within_budget(
                 )
         remove_path(path)
         return
-    in_order = groups.items() if slots is None else itertools.chain(*core.spread(groups, slots))
-    for key, values in in_order:
-        spilled = overflow.pop(key, None)
-        # The length hint of a list's iterator moves with each value: progress.
-        held_values = watch_records(iter(values))
-        yield key, held_values if spilled is None else itertools.chain(spilled, held_values)
+    in_order: Iterator[tuple[Any, Any]] = iter(
+        groups.items() if slots is None else itertools.chain(*core.spread(groups, slots))
+    )
+    while chunk := list(itertools.islice(in_order, GROUPS_CHUNK)):
+        if overflow:
+            chunk = [_with_overflow(key, values, overflow) for key, values in chunk]
+        yield chunk
+
+
+def _with_overflow(
+    key: Any, values: list[Any], overflow: dict[Any, _Overflow]
+) -> tuple[Any, Iterable[Any]]:
+    """A key's values: those that overflowed to disk first, if any, then the rest."""
+    spilled = overflow.pop(key, None)
+    return key, values if spilled is None else itertools.chain(spilled, values)
 
 
 def _fanout(held_bytes: float, budget: float, progress: ReadProgress | None) -> int:
@@ -301,7 +321,7 @@ def _grouped(
     scratch: _Scratch,
     counters: dict[str, int],
     partitions: int,
-) -> Iterator[tuple[Any, Iterator[Any]]]:
+) -> Iterator[Groups]:
     """Group a partition a bucket at a time, when its segments are files that say
     which bucket each range holds (a key lies in one bucket); else all at once, its
     keys then yielded in the same order (when it fits in memory), so that a job's
@@ -322,32 +342,75 @@ def _grouped(
 
 def _results(
     functions: ReduceFunctions,
-    groups: Iterable[tuple[Any, Iterator[Any]]],
+    chunks: Iterable[Groups],
     counters: dict[str, int],
     where: str,
     keyed: bool,
 ) -> Iterator[Any]:
-    """Yield every result of every group, then the final ones; ``keyed``: each as
-    ``(sort key, result)``, for a step whose results are sorted."""
-    reduce = functions.reduce
-    sort_key = functions.sort_key
-    count = 0
-    try:
-        for key, values in groups:
-            progressed()
-            count += 1
-            try:
-                if keyed:
-                    for result in reduce(key, values):
-                        yield sort_key(key, result), result
-                else:
-                    yield from reduce(key, values)
-            except SimplemrError:
-                raise
-            except user_errors() as error:
-                raise UserCodeError("reducer", f"key {short_repr(key)}") from error
-    finally:
-        counters[C.REDUCE_GROUPS] += count
-    if functions.final is not None:
-        for result in hook_output("reducer_final", functions.final, where):
-            yield (sort_key(None, result), result) if keyed else result
+    """Every result of every group, then the final ones; ``keyed``: each as
+    ``(sort key, result)``, for a step whose results are sorted.
+
+    Equivalent to ``chain.from_iterable(reduce(key, iter(values)) for each group)``,
+    computed a chunk of groups at a time, so that a key costs one call of the
+    reducer and nothing else in Python.
+    """
+    results = itertools.chain.from_iterable(_result_lists(functions, chunks, counters, keyed))
+    if functions.final is None:
+        return results
+    final = hook_output("reducer_final", functions.final, where)
+    if keyed:
+        final = ((functions.sort_key(None, result), result) for result in final)
+    return itertools.chain(results, final)
+
+
+def _result_lists(
+    functions: ReduceFunctions, chunks: Iterable[Groups], counters: dict[str, int], keyed: bool
+) -> Iterator[list[Any]]:
+    """The results of each chunk of groups, as lists of bounded length (a reducer
+    that yields streams its results ``ITEM_BATCH`` at a time), with the garbage
+    collector waiting while a chunk is reduced (``collector_paused``)."""
+    for chunk in chunks:
+        progressed()
+        counters[C.REDUCE_GROUPS] += len(chunk)
+        keys = iter(chunk)
+        try:
+            with collector_paused():
+                yield from _reduce_chunk(functions, keys, keyed)
+        except SimplemrError:
+            raise
+        except user_errors() as error:
+            # The key that failed is the one taken last: its place is what the
+            # iterator has left, which costs nothing per key to know.
+            key = chunk[len(chunk) - operator.length_hint(keys) - 1][0]
+            raise UserCodeError("reducer", f"key {short_repr(key)}") from error
+
+
+def _reduce_chunk(
+    functions: ReduceFunctions, keys: Iterator[tuple[Any, Iterable[Any]]], keyed: bool
+) -> Iterator[list[Any]]:
+    reduce, single, sort_key = functions.reduce, functions.returns_one, functions.sort_key
+    # The watchdog follows the keys, and the values of a key that has more than one,
+    # so that a reducer slowly reading many values is seen to move.
+    spot = record_spot()
+    spot[0] = keys
+    out: list[Any] = []
+    for key, values in keys:
+        if type(values) is list and len(values) == 1:
+            result = reduce(key, iter(values))
+        else:
+            spot[0] = followed = iter(values)
+            result = reduce(key, followed)
+        if single and type(result) is not types.GeneratorType:
+            out.append((sort_key(key, result), result) if keyed else result)
+        else:  # a generator may read the values as it yields: still followed
+            if out:
+                yield out
+                out = []
+            results = iter(result)
+            if keyed:
+                results = ((sort_key(key, item), item) for item in results)
+            while batch := list(itertools.islice(results, ITEM_BATCH)):
+                yield batch
+        spot[0] = keys
+    if out:
+        yield out

@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import io
+import itertools
 import operator
 import os
 from collections.abc import Collection, Iterable, Iterator
@@ -198,15 +199,21 @@ def read_segment(
     """Yield the ``(key, [values])`` items of ``segment`` (or of its loaded bytes, or
     its stream, which hold every bucket), of one ``bucket`` or all, a batch in memory
     at a time, counting the bytes read into ``progress``."""
+    return itertools.chain.from_iterable(_segment_batches(segment, progress, bucket))
+
+
+def _segment_batches(
+    segment: AnySegment, progress: ReadProgress | None, bucket: int | None
+) -> Iterator[list[tuple[Any, list[Any]]]]:
     took = _as_read if progress is None else progress.took
     if isinstance(segment, bytes):
         for batch in read_pickles(io.BytesIO(segment), len(segment), progress):
-            yield from took(batch)
+            yield took(batch)
         return
     if not isinstance(segment, Segment):
         with segment.open() as stream:
             for batch in read_pickles(stream, None, progress):
-                yield from took(batch)
+                yield took(batch)
         return
     if bucket is not None and segment.buckets:
         # A bucket's ranges are small and scattered: read each exactly, not a
@@ -215,13 +222,13 @@ def read_segment(
             for start, end in segment.bucket_ranges(bucket):
                 data = os.pread(raw.fileno(), end - start, start)
                 for batch in read_pickles(io.BytesIO(data), len(data), progress):
-                    yield from took(batch)
+                    yield took(batch)
         return
     with open_own(segment.path, buffering=BUFFER) as file:
         for start, end in segment.ranges:
             file.seek(start)
             for batch in read_pickles(file, end, progress):
-                yield from took(batch)
+                yield took(batch)
 
 
 def _as_read(batch: list[tuple[Any, list[Any]]]) -> list[tuple[Any, list[Any]]]:
@@ -234,5 +241,6 @@ def read_segments(
     bucket: int | None = None,
 ) -> Iterator[tuple[Any, list[Any]]]:
     """Yield the items of every segment (of one bucket of each) in turn."""
-    for segment in segments:
-        yield from read_segment(segment, progress, bucket)
+    return itertools.chain.from_iterable(
+        read_segment(segment, progress, bucket) for segment in segments
+    )

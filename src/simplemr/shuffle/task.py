@@ -24,6 +24,7 @@ __all__ = [
     "hook_output",
     "progress_ticks",
     "progressed",
+    "record_spot",
     "user_errors",
     "watch_records",
 ]
@@ -45,6 +46,12 @@ def watch_records(records: Iterator[Any]) -> Iterator[Any]:
     """Let ``progress_ticks`` follow the iteration over ``records``; return it."""
     _records[0] = records
     return records
+
+
+def record_spot() -> list[Iterator[Any] | None]:
+    """Where ``watch_records`` keeps the iterator it follows: a loop that changes it
+    once per key may store there itself, without a call."""
+    return _records
 
 
 def progress_ticks() -> tuple[int, int]:
