@@ -8,6 +8,7 @@ import gzip
 import lzma
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -255,3 +256,32 @@ def test_binary_files_are_skipped_and_listed_unless_binary_is_true(
     result = job.run(simplemr.text_files(tmp_path, split_size=100_000, binary=True))
     assert result.binary_skipped == []
     assert dict(result.results)["word"] == 100_000 + 2000 + 1
+
+
+def _task_bytes(split: Any) -> int:
+    return sum(part.end - part.start for part in getattr(split, "parts", (split,)))
+
+
+@pytest.mark.parametrize(
+    ("sizes_mib", "workers", "tasks"),
+    [
+        ([100] * 10, 8, 16),  # not 80: the input is cut as a whole, not file by file
+        ([7, 1, 30, 2, 2, 9], 2, 4),
+        ([1] * 10, 8, 16),
+    ],
+)
+def test_planning_balances_tasks_over_the_whole_input(
+    tmp_path: Path, sizes_mib: list[int], workers: int, tasks: int
+) -> None:
+    for number, size in enumerate(sizes_mib):
+        with open(tmp_path / f"{number:02d}.txt", "wb") as file:
+            file.truncate(size * 1024 * 1024)  # sparse: planning only stats files
+    splits = list(text_files(tmp_path).splits(workers))
+    assert len(splits) == tasks
+    target = sum(sizes_mib) * 1024 * 1024 / tasks
+    assert all(abs(_task_bytes(split) - target) <= 256 * 1024 for split in splits)
+    pieces = [part for split in splits for part in getattr(split, "parts", (split,))]
+    for number, size in enumerate(sizes_mib):  # every byte of every file, once, in order
+        mine = [(p.start, p.end) for p in pieces if p.path.endswith(f"{number:02d}.txt")]
+        assert [start for start, _ in mine] == [0] + [end for _, end in mine[:-1]]
+        assert mine[-1][1] == size * 1024 * 1024

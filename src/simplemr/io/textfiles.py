@@ -18,6 +18,7 @@ decoded as a stream (a small one packed with other small files, by size on disk)
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import functools
 import io
@@ -58,6 +59,9 @@ MIN_SPLIT_SIZE = 1 * MiB
 #: tasks even out, and no more, since each task's end (its final spill of every key
 #: it met) costs as much again for every further task.
 TASKS_PER_WORKER = 2
+#: The smallest piece of a file that planning cuts off at a task's boundary (a quarter
+#: of a task, if less): below, the task ends a little early or late instead.
+MIN_PIECE = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -528,20 +532,59 @@ class TextFiles:
         )
 
     def splits(self, workers: int) -> Iterator[TextSplit | CombinedSplit]:
+        """The input cut as one stream of bytes, over all its files, into tasks of
+        about ``split_size_for(workers)`` bytes, all about the same size (by default
+        as many as a multiple of ``workers``, unless that makes them smaller than
+        ``MIN_SPLIT_SIZE``): a big file gives several ranges, small files and the
+        ends of big ones share a task. A file read whole (compressed, or in an
+        encoding that cannot be cut) is one piece of the task it starts in."""
         step = self.split_size_for(workers)
+        total = self.total_bytes
+        tasks = max(1, -(-total // step))
+        if self.split_size is None:  # no worker left alone with the last task
+            tasks += -tasks % max(workers, 1)
+        cuts = [total * task // tasks for task in range(1, tasks)]
+        sliver = min(MIN_PIECE, step // 4)
         splittable = byte_splittable(self.encoding)
-        small: Packing[TextSplit] = Packing(step)
+        pieces: list[tuple[int, TextSplit]] = []  # (the task it belongs to, the piece)
+        offset = 0  # where the file starts in the whole input
         for path, size, mtime in zip(self.paths, self.sizes, self.mtimes, strict=True):
             # A file that says it is empty may not be (/proc/cpuinfo): read it to its end.
             whole = not splittable or compression_of(path) is not None or size == 0
-            if whole or size <= step:
-                if packed := small.add(self._split(path, 0, size, size, mtime, whole), size):
-                    yield _one_or_combined(packed)
-                continue
-            for start, end in _even_ranges(size, step, 1 if self.split_size else workers):
-                yield self._split(path, start, end, size, mtime, False)
-        if packed := small.rest():
-            yield _one_or_combined(packed)
+            if whole:
+                ranges = [(bisect.bisect_right(cuts, offset), 0, size)]
+            else:
+                ranges = _cut_at(cuts, offset, size, sliver)
+            for task, start, end in ranges:
+                pieces.append((task, self._split(path, start, end, size, mtime, whole)))
+            offset += size
+        for _, group in itertools.groupby(pieces, key=lambda piece: piece[0]):
+            yield _one_or_combined([split for _, split in group])
+
+
+def _cut_at(cuts: list[int], offset: int, size: int, sliver: int) -> list[tuple[int, int, int]]:
+    """A file of ``size`` bytes at ``offset`` in the whole input, cut at ``cuts`` (the
+    offsets in the whole input where tasks begin): each piece with its task. A cut
+    that would leave a piece under ``sliver`` bytes moves to the file's start or end.
+
+    >>> _cut_at([100, 200, 300], 150, 200, 10)
+    [(1, 0, 50), (2, 50, 150), (3, 150, 200)]
+    >>> _cut_at([100, 200, 300], 195, 200, 10)
+    [(2, 0, 105), (3, 105, 200)]
+    >>> _cut_at([100, 200, 300], 150, 155, 10)
+    [(1, 0, 50), (2, 50, 155)]
+    """
+    task = bisect.bisect_right(cuts, offset)
+    pieces, start = [], 0
+    for cut in cuts[task : bisect.bisect_left(cuts, offset + size)]:
+        if size - (cut - offset) < sliver:  # the rest is a sliver: it stays here
+            break
+        if cut - offset - start >= sliver:
+            pieces.append((task, start, cut - offset))
+            start = cut - offset
+        task += 1  # (a sliver before the cut: the file starts the next task)
+    pieces.append((task, start, size))
+    return pieces
 
 
 class Packing(Generic[T]):
@@ -567,22 +610,6 @@ class Packing(Generic[T]):
 
 def _absolute(path: str) -> str:
     return path if is_url(path) else os.path.abspath(path)
-
-
-def _even_ranges(size: int, step: int, workers: int) -> Iterator[tuple[int, int]]:
-    """Cut ``size`` bytes into ranges of at most about ``step`` bytes, as many as a
-    multiple of ``workers`` and all the same length, so that no worker is left with
-    the last, odd range while the others wait.
-
-    >>> list(_even_ranges(100, 30, 2))
-    [(0, 25), (25, 50), (50, 75), (75, 100)]
-    >>> list(_even_ranges(10, 3, 3))
-    [(0, 1), (1, 3), (3, 5), (5, 6), (6, 8), (8, 10)]
-    """
-    pieces = -(-size // step)
-    pieces += -pieces % workers
-    cuts = [size * piece // pieces for piece in range(pieces + 1)]
-    return itertools.pairwise(cuts)
 
 
 def _one_or_combined(parts: list[TextSplit]) -> TextSplit | CombinedSplit:
