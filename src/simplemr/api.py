@@ -8,10 +8,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .counters import Counters
 from .engine import ResultStream, run_job
 from .errors import JobDefinitionError, check_positive_int
-from .events import PhaseSpan, TaskEvent
+from .events import JobReport
 from .executors import Executor, make_executor
 from .executors.local import available_cores
 from .io.commit import TaskCommitter, write_output
@@ -31,26 +30,17 @@ DEFAULT_TASK_TIMEOUT = 600.0
 
 
 @dataclass
-class JobResult:
+class JobResult(JobReport):
     """A finished job: ``results`` (what the reducer returned, one per key, or every
-    item a generator reducer yielded) and ``counters`` (see ``simplemr.counters``)."""
+    item a generator reducer yielded), ``counters`` (see ``simplemr.counters``) and
+    the rest of its ``JobReport``."""
 
-    results: list[Any]
-    counters: Counters = field(default_factory=Counters)
-    #: Undecodable byte sequences replaced while reading, per input file that had any.
-    decode_errors: dict[str, int] = field(default_factory=dict)
-    #: With ``max_bad_records``: the first records skipped, where and what was raised.
-    skipped: list[str] = field(default_factory=list)
-    #: One ``TaskEvent`` per task attempt: where and when it ran, and its counters.
-    events: list[TaskEvent] = field(default_factory=list)
-    #: When each phase of each step ran (``PhaseSpan``).
-    phases: list[PhaseSpan] = field(default_factory=list)
-    #: Input files skipped because they look binary (see ``text_files``).
-    binary_skipped: list[str] = field(default_factory=list)
-    #: With a folder ``output``: where each partition's part was written.
-    output_parts: list[str] = field(default_factory=list)
-    #: With ``output_tap``: what each partition's tap said, in partition order.
-    summaries: list[Any] = field(default_factory=list)
+    results: list[Any] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, results: list[Any], report: JobReport) -> JobResult:
+        """The result of a job whose run said ``report``."""
+        return cls(results=results, **vars(report.report()))
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.results)
@@ -260,17 +250,7 @@ class MapReduce:
                 results = []
             else:
                 results = []
-            return JobResult(
-                results,
-                stream.counters,
-                stream.decode_errors,
-                stream.skipped,
-                stream.events,
-                stream.phases,
-                stream.binary_skipped,
-                stream.output_parts,
-                summaries,
-            )
+            return JobResult.of(results, dataclasses.replace(stream.report(), summaries=summaries))
 
 
 def _tapped(

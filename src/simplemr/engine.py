@@ -41,7 +41,7 @@ from .errors import (
     WorkerLostError,
     WorkFolderError,
 )
-from .events import PhaseSpan, TaskEvent
+from .events import JobReport, PhaseSpan, TaskEvent
 from .executors import Completion, Executor, Task, TaskFailure
 from .io.batches import ITEM_BATCH, read_batch_lists, read_batches
 from .io.filesystems import storage_options
@@ -60,42 +60,18 @@ __all__ = ["ResultStream", "run_job"]
 _TaskSource = Iterator[tuple[Callable[..., Any], tuple[Any, ...], str]]
 
 
-class ResultStream(Iterator[Any]):
-    """The results of a finished job, read from its reduce tasks' files as you iterate.
+class ResultStream(JobReport, Iterator[Any]):
+    """The results of a finished job, read from its reduce tasks' files as you iterate,
+    and its ``JobReport``.
 
     The work folder stays until the stream is exhausted or closed (it is also a
     context manager), so results larger than memory can be consumed in a loop.
     """
 
     def __init__(
-        self,
-        paths: list[str],
-        counters: Counters,
-        workdir: str,
-        decode_errors: dict[str, int],
-        skipped: list[str],
-        ordered: bool = False,
-        events: list[TaskEvent] | None = None,
-        phases: list[PhaseSpan] | None = None,
-        binary_skipped: list[str] | None = None,
-        output_parts: list[str] | None = None,
-        summaries: list[Any] | None = None,
+        self, paths: list[str], workdir: str, report: JobReport, ordered: bool = False
     ) -> None:
-        self.counters = counters
-        #: The parts of the output the reduce tasks wrote (none when the results are here).
-        self.output_parts = output_parts or []
-        #: What the job's output tap said of each part, in partition order.
-        self.summaries = summaries or []
-        #: One event per task attempt, in the order they ended.
-        self.events = events or []
-        #: When each phase of each step ran.
-        self.phases = phases or []
-        #: Undecodable bytes replaced while reading, per input file that had any.
-        self.decode_errors = decode_errors
-        #: The first records skipped with ``max_bad_records``: where, and what was raised.
-        self.skipped = skipped
-        #: Input files skipped because they look binary (``text_files(binary=...)``).
-        self.binary_skipped = binary_skipped or []
+        super().__init__(**vars(report))
         self._paths = paths
         self._ordered = ordered
         # Removes the work folder when closed, collected, or at interpreter exit.
@@ -433,19 +409,17 @@ def _run_job(
                 parts = []
                 paths = [_local_copy(executor, output.stored, workdir) for output in previous]
             progress.close()
-        return ResultStream(
-            paths,
-            counters,
-            workdir,
-            decode_errors,
-            scheduler.skipped,
-            ordered=job.sort,
+        report = JobReport(
+            counters=counters,
+            decode_errors=decode_errors,
+            skipped=scheduler.skipped,
             events=scheduler.events,
             phases=phases,
             binary_skipped=sorted(binary_skipped),
             output_parts=parts,
             summaries=[output.summary for output in previous] if job.output_tap else [],
         )
+        return ResultStream(paths, workdir, report, ordered=job.sort)
     except BaseException:
         if job.output is not None:
             job.output.abort()

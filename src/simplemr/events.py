@@ -7,9 +7,13 @@ and ``JobResult.events`` / ``JobResult.phases`` hand them to API callers.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["PhaseSpan", "TaskEvent"]
+from .counters import Counters
+
+__all__ = ["JobReport", "PhaseSpan", "TaskEvent"]
 
 
 @dataclass(frozen=True)
@@ -50,3 +54,31 @@ class PhaseSpan:
     @property
     def seconds(self) -> float:
         return self.end - self.start
+
+
+@dataclass(eq=False)
+class JobReport:
+    """What a finished job says of itself besides its results: what ``JobResult`` and
+    ``ResultStream`` both hold."""
+
+    #: The job's counters (see ``simplemr.counters``).
+    counters: Counters = field(default_factory=Counters)
+    #: Undecodable byte sequences replaced while reading, per input file that had any.
+    decode_errors: dict[str, int] = field(default_factory=dict)
+    #: With ``max_bad_records``: the first records skipped, where and what was raised.
+    skipped: list[str] = field(default_factory=list)
+    #: One ``TaskEvent`` per task attempt, in the order they ended.
+    events: list[TaskEvent] = field(default_factory=list)
+    #: When each phase of each step ran (``PhaseSpan``).
+    phases: list[PhaseSpan] = field(default_factory=list)
+    #: Input files skipped because they look binary (see ``text_files``).
+    binary_skipped: list[str] = field(default_factory=list)
+    #: With a folder ``output``: where each partition's part was written.
+    output_parts: list[str] = field(default_factory=list)
+    #: With ``output_tap``: what each partition's tap said, in partition order.
+    summaries: list[Any] = field(default_factory=list)
+
+    def report(self) -> JobReport:
+        """This report alone (of a ``JobResult`` or ``ResultStream``: without its results)."""
+        names = (item.name for item in dataclasses.fields(JobReport))
+        return JobReport(**{name: getattr(self, name) for name in names})

@@ -202,8 +202,10 @@ def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) ->
          C.COMBINE_RECORDS_IN, C.COMBINE_RECORDS_OUT), 0
     )  # fmt: skip
     if job.verbose:  # the recipe's "PoolWorker-1 reading basics.rst", a line a file
-        for part in getattr(split, "parts", (split,)):
-            print(f"{current_process().name} reading {part.describe()}", file=sys.stderr)
+        name = current_process().name
+        parts = getattr(split, "parts", (split,))
+        # One write, so that lines of workers writing at once never interleave.
+        sys.stderr.write("".join(f"{name} reading {part.describe()}\n" for part in parts))
         sys.stderr.flush()
     skipped: list[str] = []
     try:
