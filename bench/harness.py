@@ -228,7 +228,7 @@ def _measure(contender: str, command: list[str], timeout: float, group: CpuGroup
             pass
         # Sampling takes CPU the contender could use: not too often. Its exit, though,
         # is seen at once.
-        with contextlib.suppress(subprocess.TimeoutExpired):
+        with contextlib.suppress(psutil.TimeoutExpired, subprocess.TimeoutExpired):
             process.wait(SAMPLE_EVERY)
     seconds = time.perf_counter() - start
     stdout, stderr = process.communicate()

@@ -8,6 +8,7 @@ takes its course; a driver killed with SIGKILL leaves no worker running.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -203,10 +204,15 @@ def test_a_script_run_under_nohup_keeps_ignoring_sighup(tmp_path: Path) -> None:
 def test_workers_end_when_their_driver_is_killed(tmp_path: Path, method: str) -> None:
     root = tmp_path / "root"
     root.mkdir()
+    spinning = tmp_path / "spinning"  # each worker says here that it runs user code
+    spinning.mkdir()
     script = tmp_path / "spin.py"
     script.write_text(
-        "import sys, simplemr\n"
-        "def spin(item):\n    while True:\n        pass\n"
+        "import os, sys, simplemr\n"
+        "folder = sys.argv[3]\n"
+        "def spin(item):\n"
+        "    open(os.path.join(folder, str(os.getpid())), 'w').close()\n"
+        "    while True:\n        pass\n"
         "print('started', flush=True)\n"
         "simplemr.MapReduce(spin, lambda k, v: k, workers=2, tmp_dir=sys.argv[1],\n"
         "                   start_method=sys.argv[2]).run([1, 2])\n"
@@ -214,17 +220,24 @@ def test_workers_end_when_their_driver_is_killed(tmp_path: Path, method: str) ->
     temp = Path(tempfile.gettempdir())
     before = set(temp.glob("pymp-*"))
     process = subprocess.Popen(
-        [sys.executable, str(script), str(root), method], stdout=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
+        [sys.executable, str(script), str(root), method, str(spinning)],
+        stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
     )  # fmt: skip
-    started_working(process, root, 1)
-    tree = psutil.Process(process.pid).children(recursive=True)
-    busy = [child for child in tree if child.cpu_percent(interval=0.2) > 50]
-    assert len(busy) == 2  # both workers spin in user code
-    process.kill()
-    process.wait(timeout=10)
-    _, alive = psutil.wait_procs(tree, timeout=10)
-    assert alive == []
+    tree: list[psutil.Process] = []
+    try:
+        started_working(process, root, 0)
+        deadline = time.monotonic() + 60
+        while len(list(spinning.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        tree = psutil.Process(process.pid).children(recursive=True)
+        spinners = {int(path.name) for path in spinning.iterdir()}
+        assert len(spinners) == 2 and spinners <= {child.pid for child in tree}
+        process.kill()
+        process.wait(timeout=10)
+        _, alive = psutil.wait_procs(tree, timeout=10)
+        assert alive == []
+    finally:
+        end_all(process, tree)
     left = set(temp.glob("pymp-*")) - before  # the fork server's socket folder
     assert len(left) == (1 if method == "forkserver" else 0)
     again = subprocess.run(
@@ -234,6 +247,17 @@ def test_workers_end_when_their_driver_is_killed(tmp_path: Path, method: str) ->
     assert again.returncode == 0
     assert not any(folder.exists() for folder in left)  # the next job removed it
     assert list(root.iterdir()) != []  # its work folder: the next job there removes it
+
+
+def end_all(process: subprocess.Popen[bytes], others: list[psutil.Process]) -> None:
+    """Kill ``process`` and ``others`` (its workers, which may outlive it), whatever
+    became of them: a failed test leaves nothing running."""
+    process.kill()  # (nothing, if it has ended and been waited for)
+    for victim in others:
+        with contextlib.suppress(psutil.Error):
+            victim.kill()
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=10)
 
 
 @pytest.mark.timeout(180)
