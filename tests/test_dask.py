@@ -265,3 +265,23 @@ def test_two_jobs_on_one_worker_each_open_urls_with_their_own_storage_options(
         "a": [("line of a", [sizes["a"]])],
         "b": [("line of b", [sizes["b"]])],
     }
+
+
+def test_the_private_calls_of_distributed_still_do_what_the_executor_needs(
+    dask_client: Any,
+) -> None:
+    # dask_internals' two calls, against the installed distributed (see its docstring).
+    from simplemr.executors.dask_internals import desire_keys, scheduler_state_of
+
+    held = dask_client.submit(sum, [1, 2, 3], key=f"simplemr-internals-{id(object())}")
+    assert held.result(timeout=30) == 6
+    assert scheduler_state_of(dask_client, held.key) == "memory"
+    assert scheduler_state_of(dask_client, "simplemr-no-such-key") is None
+
+    def from_key_alone(key: str) -> Any:  # what a reduce task does with a piece's key
+        client = distributed.get_client()
+        future = distributed.Future(key, client)
+        desire_keys(client, [key])
+        return future.result(timeout=10)
+
+    assert dask_client.submit(from_key_alone, held.key, pure=False).result(timeout=60) == 6

@@ -54,6 +54,7 @@ from ..io.workdir import TMPDIR_VARIABLE, owner_tag, remove_stale
 from ..shuffle.task import TaskOutput
 from ..signals import signals_held
 from .base import Attempt, Completion, Executor, Task, TaskFailure, execute, portable
+from .dask_internals import desire_keys, scheduler_state_of
 
 __all__ = ["DaskExecutor", "import_distributed"]
 
@@ -177,7 +178,8 @@ class FetchedPart:
     def __init__(self, keys: list[Any], nbytes: int, futures: list[Any] | None = None) -> None:
         self.keys = keys
         self.nbytes = nbytes
-        self._futures = futures  # on the driver only
+        #: The pieces' futures, on the driver only (what keeps them on the cluster).
+        self.futures = futures
 
     def __reduce__(self) -> tuple[Any, ...]:
         return (FetchedPart, (self.keys, self.nbytes))
@@ -223,9 +225,7 @@ def _fetch(key: Any) -> bytes:
 
     client = get_client()
     future: Any = Future(key, client)
-    # A future made from a key hears of its data only once the scheduler knows this
-    # client wants it (the message Dask's own fire_and_forget and reconnects send).
-    client._send_to_scheduler({"op": "client-desires-keys", "keys": [key]})  # type: ignore[no-untyped-call]
+    desire_keys(client, [key])  # else a future made from a key never hears of its data
     try:
         return future.result(timeout=_PROMPT)  # type: ignore[no-any-return]
     except TimeoutError:
@@ -236,7 +236,7 @@ def _fetch(key: Any) -> bytes:
             try:
                 return future.result(timeout=10 * _PROMPT)  # type: ignore[no-any-return]
             except TimeoutError:
-                state = client.run_on_scheduler(_state_of, key)  # type: ignore[no-untyped-call]
+                state = scheduler_state_of(client, key)
                 if state in (None, "forgotten", "erred"):
                     raise WorkerLostError(
                         f"a map output it reads was lost with its Dask worker, and Dask "
@@ -244,12 +244,6 @@ def _fetch(key: Any) -> bytes:
                     ) from None
     finally:
         rejoin()  # type: ignore[no-untyped-call]
-
-
-def _state_of(key: Any, dask_scheduler: Any = None) -> str | None:
-    """The state of ``key`` on the scheduler (run there), or None if it has none."""
-    task = dask_scheduler.tasks.get(key)
-    return None if task is None else str(task.state)
 
 
 #: Seconds a fetch waits for data that should be there before it lets others work.
@@ -483,7 +477,7 @@ class DaskExecutor(Executor):
 
     def fetch(self, stored: Any) -> bytes:
         try:
-            return b"".join(self._client.gather(stored._futures))
+            return b"".join(self._client.gather(stored.futures))
         except Exception as error:
             raise WorkerLostError(
                 f"a reduce task's results were lost with their Dask worker, and could not "
