@@ -307,12 +307,14 @@ def print_summary(summary: list[tuple[str, dict[str, harness.Measurement]]]) -> 
     """Per job, the serial loop against simplemr with 2 workers: wall and CPU of each
     process tree from start to exit (less the checking of the output), the speed-up,
     simplemr's CPU against the loop's, its parallel efficiency (CPU / (2 x wall)),
-    and its driver's share of its CPU."""
+    and its driver's share of its CPU; then the peers that ran, wall and CPU."""
+    peers = [name for name in CONTENDERS[3:] if any(name in rows for _, rows in summary)]
     print(
         "| job | loop wall / CPU (s) | simplemr 1 worker wall / CPU | 2 workers wall / CPU "
         "| speed-up | CPU vs loop | parallel efficiency | driver's share of CPU |"
+        + "".join(f" {name} wall / CPU |" for name in peers)
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|" + "---:|" * len(peers))
     for job_name, rows in summary:
         if not {"serial", "simplemr-2"} <= rows.keys():
             continue
@@ -323,10 +325,14 @@ def print_summary(summary: list[tuple[str, dict[str, harness.Measurement]]]) -> 
             one_wall, one_cpu = _wall_and_cpu(rows["simplemr-1"])
             one = f"{one_wall:.2f} / {one_cpu:.2f}"
         driver = rows["simplemr-2"].reported.get("driver_cpu", 0.0)
+        others = "".join(
+            " {:.2f} / {:.2f} |".format(*_wall_and_cpu(rows[name])) if name in rows else " - |"
+            for name in peers
+        )
         print(f"| {job_name} | {loop_wall:.2f} / {loop_cpu:.2f} | {one} "
               f"| {two_wall:.2f} / {two_cpu:.2f} | {loop_wall / two_wall:.2f}x "
               f"| {two_cpu / loop_cpu:.2f} | {two_cpu / (2 * two_wall):.0%} "
-              f"| {driver / two_cpu:.1%} |")  # fmt: skip
+              f"| {driver / two_cpu:.1%} |{others}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import numbers
 import pickle
 import zlib
@@ -182,6 +183,7 @@ def fmix64(word: int) -> int:
     return word ^ word >> 33
 
 
+@functools.lru_cache(maxsize=64)
 def _salt_word(salt: bytes) -> int:
     if not isinstance(salt, bytes):
         raise TypeError("salt must be bytes")

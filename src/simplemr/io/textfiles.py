@@ -533,11 +533,11 @@ class TextFiles:
 
     def splits(self, workers: int) -> Iterator[TextSplit | CombinedSplit]:
         """The input cut as one stream of bytes, over all its files, into tasks of
-        about ``split_size_for(workers)`` bytes, all about the same size (by default
-        as many as a multiple of ``workers``, unless that makes them smaller than
-        ``MIN_SPLIT_SIZE``): a big file gives several ranges, small files and the
-        ends of big ones share a task. A file read whole (compressed, or in an
-        encoding that cannot be cut) is one piece of the task it starts in."""
+        about ``split_size_for(workers)`` bytes, all about the same size (without an
+        explicit ``split_size``, as many as a multiple of ``workers``): a big file
+        gives several ranges, small files and the ends of big ones share a task. A
+        file read whole (compressed, or in an encoding that cannot be cut) is one
+        piece of the task it starts in."""
         step = self.split_size_for(workers)
         total = self.total_bytes
         tasks = max(1, -(-total // step))
