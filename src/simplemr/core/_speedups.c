@@ -138,18 +138,12 @@ static char *decimal(char *end, long long number) {
     return end;
 }
 
-/* tag, then number in decimal (the tag 0: none), then suffix (0: none). */
-static int buffer_put_decimal_between(Buffer *b, char tag, long long number, char suffix) {
-    char text[32];
-    char *end = text + sizeof text;
-    if (suffix) *--end = suffix;
-    char *start = decimal(end, number);
-    if (tag) *--start = tag;
-    return buffer_put(b, start, (text + sizeof text) - start);
-}
-
+/* tag, then number in decimal. */
 static int buffer_put_decimal(Buffer *b, char tag, long long number) {
-    return buffer_put_decimal_between(b, tag, number, 0);
+    char text[32];
+    char *start = decimal(text + sizeof text, number);
+    *--start = tag;
+    return buffer_put(b, start, (text + sizeof text) - start);
 }
 
 /* The Python key_bytes, for every key this file does not encode itself. */
