@@ -4,15 +4,18 @@ a mapper stuck on one record, a worker stopped with SIGSTOP. A slow task that mo
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import threading
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 
 import simplemr
+from simplemr.executors import local
 
 
 def stuck_on_seven(item: int) -> list[tuple[int, int]]:
@@ -51,23 +54,79 @@ def test_a_slow_task_that_moves_is_not_a_stuck_one() -> None:
     assert result.counters["tasks.retries"] == 0
 
 
+class SlowAndTold:
+    """``slow``, telling (by a file named after its process) which workers run it."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def __call__(self, item: int) -> list[tuple[int, int]]:
+        (self.folder / str(os.getpid())).touch()
+        return slow(item)
+
+
+def stop_when_seen(folder: Path, stopped: list[int]) -> None:
+    """Stop (SIGSTOP) the first worker that leaves its mark in ``folder``."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        for mark in folder.iterdir():
+            os.kill(int(mark.name), signal.SIGSTOP)
+            stopped.append(int(mark.name))
+            return
+        time.sleep(0.02)
+
+
+def kill_all(pids: list[int]) -> None:
+    """Kill what the test stopped, should the driver not have."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
 @pytest.mark.timeout(120)
-def test_a_stopped_worker_is_replaced_and_nothing_is_lost() -> None:
-    job = simplemr.MapReduce(slow, count, workers=2, task_timeout=1.5)
-    me = psutil.Process()
-
-    def stop_a_worker() -> None:
-        time.sleep(1.0)
-        workers = [p for p in me.children(recursive=True) if "forkserver" in " ".join(p.cmdline())]
-        busy = [p for p in workers if p.ppid() != me.pid]  # forked by the fork server
-        os.kill(busy[0].pid, signal.SIGSTOP)
-
-    stopper = threading.Thread(target=stop_a_worker)
+def test_a_stopped_worker_is_replaced_and_nothing_is_lost(tmp_path: Path) -> None:
+    job = simplemr.MapReduce(SlowAndTold(tmp_path), count, workers=2, task_timeout=1.5)
+    stopped: list[int] = []
+    stopper = threading.Thread(target=stop_when_seen, args=(tmp_path, stopped))
     stopper.start()
-    result = job.run(range(40), chunksize=4)
-    stopper.join()
+    try:
+        result = job.run(range(40), chunksize=4)  # 10 tasks of 1 s: the stop comes early
+    finally:
+        stopper.join()
+        kill_all(stopped)
+    assert stopped, "no worker was seen at work"
     assert sorted(result.results) == [(0, 20), (1, 20)]
     assert result.counters["tasks.retries"] >= 1
+
+
+@pytest.mark.timeout(120)
+def test_a_worker_stopped_while_it_starts_is_started_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(local, "START_SILENCE", 2.0)
+    me = psutil.Process()
+    stopped: list[int] = []
+
+    def stop_one_at_birth() -> None:
+        deadline = time.monotonic() + 60
+        while not stopped and time.monotonic() < deadline:
+            for process in me.children(recursive=True):
+                with contextlib.suppress(psutil.Error):
+                    if process.ppid() != me.pid:  # forked by the fork server: a worker
+                        process.send_signal(signal.SIGSTOP)
+                        stopped.append(process.pid)
+                        return
+            time.sleep(0.005)
+
+    stopper = threading.Thread(target=stop_one_at_birth)
+    stopper.start()
+    try:
+        job = simplemr.MapReduce(slow, count, workers=2, task_timeout=1, start_method="forkserver")
+        result = job.run(range(4), chunksize=2)
+    finally:
+        stopper.join()
+        kill_all(stopped)
+    assert sorted(result.results) == [(0, 2), (1, 2)]
 
 
 def test_task_timeout_is_checked() -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import contextvars
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -106,19 +107,20 @@ class _run_method:
         return self.function.__get__(instance, owner)
 
 
-#: Whether job code is being loaded by ``simplemr run`` (see ``loading_job_code``).
-_loading = [False]
+#: Whether job code is being loaded by ``simplemr run`` (see ``loading_job_code``), in
+#: this thread or task only.
+_loading: contextvars.ContextVar[bool] = contextvars.ContextVar("simplemr_loading", default=False)
 
 
 @contextlib.contextmanager
 def loading_job_code() -> Iterator[None]:
     """While job code loads, ``Job.main()`` raises instead of running a job (a call
     of it at a job file's top level, without ``if __name__ == "__main__":``)."""
-    _loading[0] = True
+    token = _loading.set(True)
     try:
         yield
     finally:
-        _loading[0] = False
+        _loading.reset(token)
 
 
 class Job:
@@ -341,7 +343,7 @@ class Job:
     def main(cls, argv: list[str] | None = None) -> NoReturn:
         """Run the job from the command line: ``python job.py INPUT ... [-o OUT]``
         with the options of ``simplemr run``, and exit with its status."""
-        if _loading[0]:
+        if _loading.get():
             raise JobDefinitionError(
                 f"{cls.__name__}.main() ran while the job file was being loaded: "
                 'put it under if __name__ == "__main__":'

@@ -47,7 +47,7 @@ from typing import Any
 
 from .. import shipping
 from ..errors import JobDefinitionError, SimplemrError
-from ..shuffle.task import progress_ticks
+from ..shuffle.task import TaskProgress, watched_by
 from ..signals import TERMINAL_KEYS, TERMINATING, signals_held
 from .base import (
     Attempt,
@@ -89,6 +89,9 @@ HEARTBEAT_INTERVAL = 1.0
 #: How many times a worker killed while it starts is started again before the job fails.
 START_TRIES = 3
 _STOP = b"stop"
+#: With a task timeout, how long a starting worker may go without a sign of life
+#: (the interpreter starting, imports, the job loading) before it counts as stuck.
+START_SILENCE = 30.0
 
 #: A worker's garbage collector thresholds (generations 0, 1, 2, as CPython 3.8 to
 #: 3.13 read them). A task's tables are millions of small objects that all live until
@@ -113,13 +116,14 @@ def _worker_main(
     signal.pthread_sigmask(signal.SIG_UNBLOCK, (*TERMINAL_KEYS, *TERMINATING))
     if hasattr(select, "POLLRDHUP"):  # Linux
         threading.Thread(target=_watch_driver, args=(conn,), daemon=True).start()
-    threading.Thread(target=_beat, args=(heartbeat,), daemon=True).start()
+    progress, loaded = TaskProgress(), threading.Event()
+    threading.Thread(target=_beat, args=(heartbeat, progress, loaded), daemon=True).start()
     # A fork server started by an earlier job holds that moment's environment.
     os.environ.clear()
     os.environ.update(environment)
     # A broken pipe means the driver closed its end: there is nobody left to reply to.
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        _serve(conn, job_payload, heartbeat)
+        _serve(conn, job_payload, heartbeat, progress, loaded)
 
 
 def _watch_driver(conn: Connection) -> None:
@@ -138,20 +142,28 @@ def _watch_driver(conn: Connection) -> None:
             os._exit(1)
 
 
-def _beat(heartbeat: Any) -> None:
-    """Say, in shared memory, when the running task last made progress (ticks that the
-    task code counts); a stopped or stuck worker stops saying so."""
-    last = progress_ticks()
+def _beat(heartbeat: Any, progress: TaskProgress, loaded: threading.Event) -> None:
+    """Say, in shared memory, when the running task last made progress (what the
+    task code counts into ``progress``), and, until the job is ``loaded``, that the
+    worker is alive; a stopped or stuck worker stops saying so."""
+    last = progress.sample()
     while True:
         time.sleep(HEARTBEAT_INTERVAL)
-        ticks = progress_ticks()
-        if ticks != last:
+        ticks = progress.sample()
+        if ticks != last or not loaded.is_set():
             heartbeat.value = time.monotonic()  # one clock for every process of the machine
             last = ticks
 
 
-def _serve(conn: Connection, job_payload: bytes, heartbeat: Any) -> None:
-    """Load the job, say so, then run tasks until told to stop or the driver is gone."""
+def _serve(
+    conn: Connection,
+    job_payload: bytes,
+    heartbeat: Any,
+    progress: TaskProgress,
+    loaded: threading.Event,
+) -> None:
+    """Load the job, say so (setting ``loaded``), then run tasks until told to stop or
+    the driver is gone, each counting its progress into ``progress``."""
     try:
         job = shipping.loads(job_payload)
     except BaseException:
@@ -159,6 +171,7 @@ def _serve(conn: Connection, job_payload: bytes, heartbeat: Any) -> None:
         return
     gc.freeze()  # what the worker loaded to start (modules, the job) is kept for good
     gc.set_threshold(*WORKER_GC_THRESHOLDS)
+    loaded.set()
     conn.send_bytes(pickle.dumps(_READY))
     while True:
         try:
@@ -174,7 +187,8 @@ def _serve(conn: Connection, job_payload: bytes, heartbeat: Any) -> None:
             conn.send_bytes(pickle.dumps((None, failure, Attempt())))
             continue
         heartbeat.value = time.monotonic()
-        completion = execute(job, task)
+        with watched_by(progress):
+            completion = execute(job, task)
         conn.send_bytes(_reply(completion))
 
 
@@ -323,7 +337,7 @@ class LocalExecutor(Executor):
         """
         for tries in itertools.count(1):
             try:
-                problem, worth_retrying = self._await_ready(worker.process, worker.conn)
+                problem, worth_retrying = self._await_ready(worker)
             except BaseException:
                 worker.process.kill()
                 raise
@@ -357,11 +371,19 @@ class LocalExecutor(Executor):
         theirs.close()
         return _Worker(process, ours, heartbeat)
 
-    @staticmethod
-    def _await_ready(process: Any, conn: Connection) -> tuple[str | None, bool]:
+    def _await_ready(self, worker: _Worker) -> tuple[str | None, bool]:
         """Wait for a new worker's first word: ``(None, _)`` when it is ready, else what
-        went wrong and whether another try might go better (it was killed by a signal)."""
-        wait([conn, process.sentinel])
+        went wrong and whether another try might go better (it was killed by a signal,
+        or, with a task timeout, went silent while it started: stopped, or stuck)."""
+        process, conn = worker.process, worker.conn
+        silence = max(self.task_timeout, START_SILENCE) if self.task_timeout else None
+        timeout = None if silence is None else HEARTBEAT_INTERVAL
+        while not wait([conn, process.sentinel], timeout=timeout):
+            if silence is not None and time.monotonic() - worker.heartbeat.value > silence:
+                process.kill()
+                process.join()
+                conn.close()
+                return f"it made no progress for {silence:g} s while it started", True
         message = None
         if conn.poll():
             with contextlib.suppress(EOFError, OSError):

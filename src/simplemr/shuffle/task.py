@@ -4,6 +4,7 @@ user code."""
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import glob
 import operator
@@ -19,45 +20,72 @@ from ..io.workdir import remove_path
 __all__ = [
     "TaskContext",
     "TaskOutput",
+    "TaskProgress",
     "UserCodeError",
     "call_hook",
     "hook_output",
-    "progress_ticks",
     "progressed",
     "record_spot",
     "user_errors",
     "watch_records",
+    "watched_by",
 ]
 
-#: How far the tasks of this process have got: ticks (a block of records read, a few
-#: thousand pairs emitted, a key reduced), and the iterator over the records of the
-#: block being mapped, whose length hint moves with every record at no cost to the
-#: loop. An executor's watchdog samples them to tell a slow task from a stuck one.
-_ticks = [0]
-_records: list[Iterator[Any] | None] = [None]
+
+class TaskProgress:
+    """How far one running task has got, for a watchdog in another thread to sample:
+    ticks (a block of records read, a few thousand pairs emitted, a chunk of keys
+    reduced), and the iterator the task is walking (the records of a block, the keys
+    of a chunk, a key's values), whose length hint moves with every item at no cost
+    to the loop. A task finds its own through ``watched_by`` (a context variable, so
+    tasks running in threads of one process never share one)."""
+
+    __slots__ = ("spot", "ticks")
+
+    def __init__(self) -> None:
+        self.ticks = 0
+        #: The iterator followed, in a list that a loop may store into without a call.
+        self.spot: list[Iterator[Any] | None] = [None]
+
+    def sample(self) -> tuple[int, int]:
+        """Where the task is: it changes whenever the task makes progress."""
+        records = self.spot[0]
+        return self.ticks, -1 if records is None else operator.length_hint(records, -1)
+
+
+_progress: contextvars.ContextVar[TaskProgress | None] = contextvars.ContextVar(
+    "simplemr_task_progress", default=None
+)
+
+
+@contextlib.contextmanager
+def watched_by(progress: TaskProgress) -> Iterator[TaskProgress]:
+    """Inside, the running task counts its progress into ``progress``."""
+    token = _progress.set(progress)
+    try:
+        yield progress
+    finally:
+        _progress.reset(token)
 
 
 def progressed() -> None:
-    """Count a tick of progress of the running task."""
-    _ticks[0] += 1
+    """Count a tick of progress of the running task (nothing when none watches it)."""
+    progress = _progress.get()
+    if progress is not None:
+        progress.ticks += 1
 
 
 def watch_records(records: Iterator[Any]) -> Iterator[Any]:
-    """Let ``progress_ticks`` follow the iteration over ``records``; return it."""
-    _records[0] = records
+    """Let the running task's watcher follow the iteration over ``records``; return it."""
+    record_spot()[0] = records
     return records
 
 
 def record_spot() -> list[Iterator[Any] | None]:
-    """Where ``watch_records`` keeps the iterator it follows: a loop that changes it
-    once per key may store there itself, without a call."""
-    return _records
-
-
-def progress_ticks() -> tuple[int, int]:
-    """Where the tasks of this process are: it changes whenever they make progress."""
-    records = _records[0]
-    return _ticks[0], -1 if records is None else operator.length_hint(records, -1)
+    """Where the running task keeps the iterator it is followed by: a loop that
+    changes it once per key may store there itself, without a call."""
+    progress = _progress.get()
+    return [None] if progress is None else progress.spot
 
 
 @dataclass(frozen=True)
