@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import random
 import sys
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from conftest import SAMPLE
 from reference import as_multiset, reference_pipeline
 from sample_jobs import (
@@ -285,3 +288,46 @@ def test_the_private_calls_of_distributed_still_do_what_the_executor_needs(
         return future.result(timeout=10)
 
     assert dask_client.submit(from_key_alone, held.key, pure=False).result(timeout=60) == 6
+
+
+def hot_and_many(number: int) -> list[tuple[Any, str]]:
+    """Pairs of one hot key, a few warm ones and many cold ones, each value a
+    little text: at a budget of a few dozen KiB, partitions split and overflow."""
+    key = "hot" if number % 3 == 0 else number % 40 if number % 3 == 1 else number
+    return [(key, f"value of {number:06d}" * 2)]
+
+
+def first_values(key: Any, values: Any) -> tuple[Any, int, list[str]]:
+    seen = list(values)
+    return key, len(seen), seen[:2] + seen[-2:]  # the order of values shows too
+
+
+@settings(max_examples=6, deadline=None)
+@given(
+    seed=st.integers(0, 2**32),
+    count=st.integers(1500, 4000),
+    kib=st.sampled_from([16, 32, 64]),
+    partitions=st.integers(1, 3),
+)
+def test_every_executor_gives_the_same_output_at_any_budget(
+    seed: int, count: int, kib: int, partitions: int, dask_client: Any, dask_pure_client: Any
+) -> None:
+    """The same job gives the same results in the same order inline, on local
+    workers and on Dask (both cores), however small the budget: spills, a hot key
+    overflowing, partitions split again on disk."""
+    chance = random.Random(seed)
+    numbers = [chance.randrange(10**6) for _ in range(count)]
+
+    def run(executor: Any, workers: int | None = 2) -> list[Any]:
+        job = simplemr.MapReduce(
+            hot_and_many, first_values, workers=workers, partitions=partitions,
+            memory=kib * 1024 * (workers or 1), executor=executor,
+        )  # fmt: skip
+        result = job.run(numbers, chunksize=500)
+        assert result.counters["map.spills"] > count // 500  # a task's table spilled
+        return result.results
+
+    inline = run("inline", None)
+    assert run("local") == inline
+    assert run(DaskExecutor(2, client=dask_client)) == inline
+    assert run(DaskExecutor(2, client=dask_pure_client)) == inline

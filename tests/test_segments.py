@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import io
+import os
 from pathlib import Path
 
-from simplemr.shuffle.segments import ReadProgress, SegmentWriter, load_segment, read_segments
+import pytest
+
+from simplemr.errors import WorkFolderError
+from simplemr.shuffle.segments import (
+    ReadProgress,
+    SegmentWriter,
+    pack_segment,
+    read_segments,
+    unpack_segment,
+)
 
 
 def test_segments_read_back_from_file_or_bytes_counting_every_byte(tmp_path: Path) -> None:
@@ -14,7 +25,7 @@ def test_segments_read_back_from_file_or_bytes_counting_every_byte(tmp_path: Pat
         writer.write(1, [("other", [spill])])
     first, second = writer.close()
     assert first is not None and second is not None
-    for source in (first, load_segment(first)):
+    for source in (first, unpack_segment(pack_segment(first), str(tmp_path / "moved"))):
         progress = ReadProgress([source, second])
         items = read_segments([source], progress)
         next(items)
@@ -40,5 +51,56 @@ def test_a_partition_written_in_buckets_reads_one_bucket_or_all(tmp_path: Path) 
     ]
     assert len(list(read_segments([first]))) == 6
     assert ReadProgress([first], bucket=2).total == first.nbytes // 3
-    # Loaded into bytes (an in-memory executor), a segment holds every bucket.
-    assert len(list(read_segments([load_segment(first)], bucket=2))) == 6
+    # Moved to another machine, a segment keeps its buckets, each now one range.
+    moved = unpack_segment(pack_segment(first), str(tmp_path / "moved"))
+    assert sorted(moved.buckets) == [0, 2, 4] and len(moved.ranges) == 3
+    assert [key for key, _ in read_segments([moved], bucket=2)] == [
+        "slot2-spill0",
+        "slot2-spill1",
+    ]
+    assert len(list(read_segments([moved]))) == 6
+
+
+def test_a_segment_moved_whole_or_streamed_reads_the_same(tmp_path: Path) -> None:
+    writer = SegmentWriter(str(tmp_path / "task.seg"), partitions=4)
+    for spill in range(3):
+        for slot in (3, 1, 2):
+            writer.write(slot, [(f"{slot}-{spill}-{i}", [i]) for i in range(500)])
+    (segment,) = [s for s in writer.close(partitions=1) if s is not None]
+    packed = pack_segment(segment)
+    streamed = Packed(packed)
+    for number, source in enumerate((packed, streamed)):
+        moved = unpack_segment(source, str(tmp_path / f"moved-{number}"))
+        for bucket in (1, 2, 3):
+            assert list(read_segments([moved], bucket=bucket)) == list(
+                read_segments([segment], bucket=bucket)
+            )
+
+
+class Packed:
+    """Bytes served as a stream, as from another machine."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.nbytes = len(data)
+
+    def open(self) -> io.BufferedReader:
+        return io.BufferedReader(io.BytesIO(self.data))  # type: ignore[arg-type]
+
+
+def test_a_segment_cut_short_on_the_way_or_on_disk_is_never_taken_whole(
+    tmp_path: Path,
+) -> None:
+    writer = SegmentWriter(str(tmp_path / "task.seg"), partitions=2)
+    writer.write(0, [(f"k{i}", [i]) for i in range(2000)])
+    writer.write(0, [("last", [0])])
+    (segment,) = writer.close(partitions=1)
+    assert segment is not None
+    packed = pack_segment(segment)
+    with pytest.raises(WorkFolderError, match=r"holds \d+ bytes where its map task wrote"):
+        unpack_segment(packed[:-100], str(tmp_path / "moved"))
+    os.truncate(segment.path, segment.ranges[-1][0] + 10)
+    with pytest.raises(WorkFolderError, match=r"task.seg' in the work folder ends at byte"):
+        list(read_segments([segment], bucket=0))
+    with pytest.raises(WorkFolderError, match="cut it short"):
+        pack_segment(segment)

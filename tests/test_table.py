@@ -22,7 +22,7 @@ from simplemr.shuffle.reducetask import (
     _split_again,
     group_within_budget,
 )
-from simplemr.shuffle.segments import ReadProgress, read_segment
+from simplemr.shuffle.segments import ReadProgress, Segment, read_segment
 from simplemr.shuffle.table import GroupTable, check_interval
 
 # --- GroupTable ------------------------------------------------------------------------
@@ -56,7 +56,7 @@ def test_the_estimate_grows_with_the_table_and_passes_a_small_budget() -> None:
 
 
 def test_the_fanout_projects_the_whole_partition_from_the_part_read() -> None:
-    read = ReadProgress([b"x" * 1000])
+    read = ReadProgress([Segment("a-file", ((0, 600), (600, 1000)), 1000)])
     read.done = 100  # a tenth read, holding 2 budgets: the whole is about 20
     assert _fanout(2.0, 1.0, read) == 30  # pieces of two thirds of a budget
     read.done = 1000

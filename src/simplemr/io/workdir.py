@@ -30,6 +30,7 @@ __all__ = [
     "make_workdir",
     "open_own",
     "owner_tag",
+    "read_range",
     "remove_path",
     "remove_stale",
     "work_root",
@@ -122,6 +123,29 @@ def create_private(path: str, buffering: int = -1, append: bool = False) -> Bina
     (mode 0600 whatever the umask), never through a symbolic link."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | (os.O_APPEND if append else os.O_TRUNC)
     return os.fdopen(os.open(path, flags, 0o600), "ab" if append else "wb", buffering=buffering)
+
+
+def read_range(file: BinaryIO, path: str, start: int, size: int) -> bytes:
+    """All ``size`` bytes of ``file`` (at ``path``) from offset ``start``, however many reads that
+    takes (Linux gives at most about 2 GiB a read); a file that ends sooner was cut
+    short or changed while the job read it, and is never taken as whole."""
+    parts = []
+    got = 0
+    while got < size:
+        part = os.pread(file.fileno(), min(size - got, _MOST_READ), start + got)
+        if not part:
+            raise WorkFolderError(
+                f"{path!r} in the work folder ends at byte {start + got}, where the "
+                f"job wrote {start + size}: something cut it short or changed it while the "
+                "job ran (another program, a full or failing disk); run the job again"
+            )
+        parts.append(part)
+        got += len(part)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+#: The most bytes asked of one read.
+_MOST_READ = 1 << 30
 
 
 def open_own(path: str, buffering: int = -1) -> BinaryIO:

@@ -28,7 +28,7 @@ from ..errors import InputError, SimplemrError, WorkFolderError
 from ..io.filesystems import storage_options
 from ..io.inputs import SKIP_RECORD, ResultsSplit, Split, short_repr
 from ..job import JobSpec, MapFunctions, Pairs
-from .segments import BUCKETS, SegmentWriter, load_segment
+from .segments import BUCKETS, SegmentWriter, pack_segment
 from .table import GroupTable
 from .task import (
     TaskContext,
@@ -70,8 +70,8 @@ class MapOutput:
         return dataclasses.replace(self, path=None, segments=parts)
 
     def loaded(self) -> MapOutput:
-        """This output with its segments' bytes in place of its file."""
-        segments = [None if s is None else load_segment(s) for s in self.segments]
+        """This output with its segments' bytes (``pack_segment``) in place of its file."""
+        segments = [None if s is None else pack_segment(s) for s in self.segments]
         if self.path is not None:
             os.unlink(self.path)
         return self.with_parts(segments)

@@ -30,19 +30,26 @@ from .. import core
 from .. import counters as C
 from ..counters import counting_into
 from ..errors import SimplemrError, WorkFolderError
-from ..io.batches import ITEM_BATCH, collector_paused, dumps, read_pickles, write_batches
+from ..io.batches import (
+    ITEM_BATCH,
+    Streamed,
+    collector_paused,
+    dumps,
+    read_pickles,
+    write_batches,
+)
 from ..io.filesystems import storage_options
 from ..io.inputs import short_repr
 from ..io.workdir import create_private, open_own, remove_path
 from ..job import JobSpec, ReduceFunctions, seen_by
 from .segments import (
     BATCH_VALUES,
-    BUCKETS,
     ReadProgress,
     Segment,
     SegmentWriter,
     read_segment,
     read_segments,
+    unpack_segment,
 )
 from .sorting import sort_within_budget
 from .table import GroupTable
@@ -151,11 +158,9 @@ def group_within_budget(
     depth: int = 0,
     overflow: dict[Any, _Overflow] | None = None,
     progress: ReadProgress | None = None,
-    slots: int | None = None,
 ) -> Iterator[Groups]:
     """Yield chunks of ``(key, values)`` for every key of ``items``, holding about
-    ``budget`` bytes. With ``slots``, keys grouped in memory come in the order of
-    their map-side bucket (``partition_of(key, slots)``), as if read a bucket at a time.
+    ``budget`` bytes.
 
     Equivalent, memory aside, to grouping every item's values into one dict of
     lists and yielding its items in chunks (a key that overflowed to disk gets an
@@ -194,9 +199,7 @@ def group_within_budget(
                 )
         remove_path(path)
         return
-    in_order: Iterator[tuple[Any, Any]] = iter(
-        groups.items() if slots is None else itertools.chain(*core.spread(groups, slots))
-    )
+    in_order: Iterator[tuple[Any, Iterable[Any]]] = iter(groups.items())
     while chunk := list(itertools.islice(in_order, GROUPS_CHUNK)):
         if overflow:
             chunk = [_with_overflow(key, values, overflow) for key, values in chunk]
@@ -204,7 +207,7 @@ def group_within_budget(
 
 
 def _with_overflow(
-    key: Any, values: list[Any], overflow: dict[Any, _Overflow]
+    key: Any, values: Iterable[Any], overflow: dict[Any, _Overflow]
 ) -> tuple[Any, Iterable[Any]]:
     """A key's values: those that overflowed to disk first, if any, then the rest."""
     spilled = overflow.pop(key, None)
@@ -264,7 +267,11 @@ def _split_again(
 
 
 def run_reduce_task(
-    job: JobSpec, step: int, partition: int, segments: list[Any], context: TaskContext
+    job: JobSpec,
+    step: int,
+    partition: int,
+    segments: list[Segment | bytes | Streamed],
+    context: TaskContext,
 ) -> ReduceOutput:
     """Group partition ``partition`` of every map output of step ``step``, reduce
     it, and write the results (in key order for the last step of a sorted job), to
@@ -284,7 +291,7 @@ def run_reduce_task(
             with scoped(functions.scope, context):
                 for role, hook in functions.setup:
                     call_hook(role, hook, where)
-                groups = _grouped(segments, job.worker_budget, scratch, counters, job.partitions)
+                groups = _grouped(segments, job.worker_budget, scratch, counters)
                 sorted_step = job.sort and last
                 results = _results(functions, groups, counters, where, keyed=sorted_step)
                 if sorted_step:
@@ -316,27 +323,27 @@ def run_reduce_task(
 
 
 def _grouped(
-    segments: list[Any],
+    segments: list[Segment | bytes | Streamed],
     budget: float,
     scratch: _Scratch,
     counters: dict[str, int],
-    partitions: int,
 ) -> Iterator[Groups]:
-    """Group a partition a bucket at a time, when its segments are files that say
-    which bucket each range holds (a key lies in one bucket); else all at once, its
-    keys then yielded in the same order (when it fits in memory), so that a job's
-    output is the same bytes on every executor."""
-    slots = None
-    if all(isinstance(segment, Segment) and segment.buckets for segment in segments):
-        tags = {tag for segment in segments for tag in segment.buckets}
-        buckets: list[int | None] = sorted(tags)
-    else:
-        buckets = [None]
-        slots = partitions * BUCKETS  # the same order of keys as bucket by bucket
+    """Group a partition a bucket at a time (a key lies in one bucket): each map
+    task's segment is a file of this machine, or what ``pack_segment`` made of one
+    elsewhere, first written here (so that every executor groups alike, and gives
+    the same output)."""
+    local = [
+        segment
+        if isinstance(segment, Segment)
+        else unpack_segment(segment, scratch.new_path("fetched"))
+        for segment in segments
+    ]
+    tagged = all(segment.buckets for segment in local)
+    buckets = sorted({tag for segment in local for tag in segment.buckets}) if tagged else [None]
     for bucket in buckets:
-        progress = ReadProgress(segments, bucket)
-        items = read_segments(segments, progress, bucket)
-        yield from group_within_budget(items, budget, scratch, progress=progress, slots=slots)
+        progress = ReadProgress(local, bucket)
+        items = read_segments(local, progress, bucket)
+        yield from group_within_budget(items, budget, scratch, progress=progress)
         counters[C.REDUCE_RECORDS_IN] += progress.values
 
 

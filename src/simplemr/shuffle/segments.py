@@ -13,6 +13,10 @@ Each partition is written in ``BUCKETS`` buckets by the same stable hash, one ru
 per bucket per spill, each range tagged with its bucket: a reduce task groups its
 partition a bucket at a time, so a partition many times its budget is already cut
 into pieces without writing it again (``Segment.bucket_ranges``).
+
+To move to another machine, a segment is packed (``pack_segment``: a header of each
+bucket's length, then the buckets in order) and, there, written to a file again
+(``unpack_segment``): a reduce task reads segments of its own machine only.
 """
 
 from __future__ import annotations
@@ -23,12 +27,15 @@ import io
 import itertools
 import operator
 import os
+import pickle
+import shutil
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import WorkFolderError
 from ..io.batches import BUFFER, Streamed, dumps, read_pickles
-from ..io.workdir import create_private, open_own
+from ..io.workdir import create_private, open_own, read_range
 
 __all__ = [
     "BATCH_VALUES",
@@ -36,8 +43,10 @@ __all__ = [
     "ReadProgress",
     "Segment",
     "SegmentWriter",
-    "load_segment",
+    "pack_segment",
     "read_segment",
+    "read_segments",
+    "unpack_segment",
 ]
 
 #: About how many values one pickled batch holds.
@@ -70,9 +79,6 @@ class Segment:
             found.setdefault(tag, []).append(span)
         return found
 
-
-#: What a reduce task may be given for one map task's partition.
-AnySegment = Segment | bytes | Streamed
 
 _second = operator.itemgetter(1)
 
@@ -153,23 +159,60 @@ class SegmentWriter:
             os.unlink(self.path)
 
 
-def load_segment(segment: Segment) -> bytes:
-    """The bytes of ``segment``, for an executor that keeps task outputs in memory;
-    ``read_segment`` reads them as it reads the segment."""
-    with open_own(segment.path) as file:
-        parts = []
-        for start, end in segment.ranges:
-            file.seek(start)
-            parts.append(file.read(end - start))
-    return b"".join(parts)
+def pack_segment(segment: Segment) -> bytes:
+    """The bytes of ``segment`` to move to another machine, bucket by bucket, after a
+    header that says each bucket's length: ``unpack_segment`` makes them a segment
+    again, read a bucket at a time like any other."""
+    with open_own(segment.path, buffering=0) as file:
+        data = [
+            (bucket, read_range(file, segment.path, start, end - start))
+            for bucket, (start, end) in sorted(
+                zip(segment.buckets or itertools.repeat(0), segment.ranges, strict=False)
+            )
+        ]
+    layout: list[tuple[int, int]] = []
+    for bucket, part in data:
+        if layout and layout[-1][0] == bucket:
+            layout[-1] = (bucket, layout[-1][1] + len(part))
+        else:
+            layout.append((bucket, len(part)))
+    tagged = bool(segment.buckets)
+    return b"".join([pickle.dumps((tagged, layout)), *(part for _, part in data)])
+
+
+def unpack_segment(packed: bytes | Streamed, path: str) -> Segment:
+    """Write what ``pack_segment`` made (its bytes, or a stream of them from another
+    machine) to a new file at ``path``; return its segment. A stream is copied a
+    buffer at a time: memory holds one, however large the partition."""
+    with contextlib.ExitStack() as stack:
+        source = (
+            io.BytesIO(packed) if isinstance(packed, bytes) else stack.enter_context(packed.open())
+        )
+        tagged, layout = pickle.load(source)
+        with create_private(path, buffering=0) as file:
+            shutil.copyfileobj(source, file, BUFFER)
+            written = file.tell()
+    ranges, start = [], 0
+    for _, nbytes in layout:
+        ranges.append((start, start + nbytes))
+        start += nbytes
+    if written != start:
+        raise WorkFolderError(
+            f"a map output moved to {path!r} holds {written} bytes where its map task "
+            f"wrote {start}: it was cut short on the way; run the job again"
+        )
+    buckets = tuple(bucket for bucket, _ in layout) if tagged else ()
+    return Segment(path, tuple(ranges), start, buckets)
 
 
 class ReadProgress:
     """How many of the bytes of some segments have been read: what lets a reduce
     task project, early, how large its whole partition will be."""
 
-    def __init__(self, segments: Collection[AnySegment], bucket: int | None = None) -> None:
-        self.total = sum(_nbytes(segment, bucket) for segment in segments)
+    def __init__(self, segments: Collection[Segment], bucket: int | None = None) -> None:
+        self.total = sum(
+            end - start for segment in segments for start, end in segment.bucket_ranges(bucket)
+        )
         self.done = 0
         #: How many values the items read so far hold.
         self.values = 0
@@ -185,42 +228,24 @@ class ReadProgress:
         return self.done / self.total if self.total else 1.0
 
 
-def _nbytes(segment: AnySegment, bucket: int | None) -> int:
-    if isinstance(segment, bytes):
-        return len(segment)
-    if not isinstance(segment, Segment):
-        return segment.nbytes
-    return sum(end - start for start, end in segment.bucket_ranges(bucket))
-
-
 def read_segment(
-    segment: AnySegment, progress: ReadProgress | None = None, bucket: int | None = None
+    segment: Segment, progress: ReadProgress | None = None, bucket: int | None = None
 ) -> Iterator[tuple[Any, list[Any]]]:
-    """Yield the ``(key, [values])`` items of ``segment`` (or of its loaded bytes, or
-    its stream, which hold every bucket), of one ``bucket`` or all, a batch in memory
-    at a time, counting the bytes read into ``progress``."""
+    """Yield the ``(key, [values])`` items of ``segment``, of one ``bucket`` or all, a
+    batch in memory at a time, counting the bytes read into ``progress``."""
     return itertools.chain.from_iterable(_segment_batches(segment, progress, bucket))
 
 
 def _segment_batches(
-    segment: AnySegment, progress: ReadProgress | None, bucket: int | None
+    segment: Segment, progress: ReadProgress | None, bucket: int | None
 ) -> Iterator[list[tuple[Any, list[Any]]]]:
     took = _as_read if progress is None else progress.took
-    if isinstance(segment, bytes):
-        for batch in read_pickles(io.BytesIO(segment), len(segment), progress):
-            yield took(batch)
-        return
-    if not isinstance(segment, Segment):
-        with segment.open() as stream:
-            for batch in read_pickles(stream, None, progress):
-                yield took(batch)
-        return
     if bucket is not None and segment.buckets:
         # A bucket's ranges are small and scattered: read each exactly, not a
         # buffer's worth around it.
         with open_own(segment.path, buffering=0) as raw:
             for start, end in segment.bucket_ranges(bucket):
-                data = os.pread(raw.fileno(), end - start, start)
+                data = read_range(raw, segment.path, start, end - start)
                 for batch in read_pickles(io.BytesIO(data), len(data), progress):
                     yield took(batch)
         return
@@ -236,7 +261,7 @@ def _as_read(batch: list[tuple[Any, list[Any]]]) -> list[tuple[Any, list[Any]]]:
 
 
 def read_segments(
-    segments: Iterable[AnySegment],
+    segments: Iterable[Segment],
     progress: ReadProgress | None = None,
     bucket: int | None = None,
 ) -> Iterator[tuple[Any, list[Any]]]:
