@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from simplemr.cli.common import EXIT_STATUS_HELP, PATHS_HELP
-from simplemr.cli.words import in_command_line_words
+from simplemr.launch.common import EXIT_STATUS_HELP, PATHS_HELP
+from simplemr.launch.words import in_command_line_words
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import psutil
 import pytest
+from conftest import SAMPLE
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from conftest import SAMPLE
 from reference import as_multiset, reference_pipeline
 from sample_jobs import (
     PIPELINE,

@@ -27,8 +27,7 @@ from .executors import Executor
 from .io.formats import input_files
 from .io.textfiles import text_files
 from .jobclass import Job, Step
-
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = [
     "Counters",

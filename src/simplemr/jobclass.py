@@ -348,7 +348,8 @@ class Job:
                 f"{cls.__name__}.main() ran while the job file was being loaded: "
                 'put it under if __name__ == "__main__":'
             )
-        from .cli import run_job_class  # the command line is the CLI's, at call time
+
+        from .launch.jobs import run_job_class  # at call time: most programs never do
 
         raise SystemExit(run_job_class(cls, argv))
 

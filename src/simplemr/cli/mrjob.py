@@ -3,25 +3,23 @@
 The file's ``mrjob`` imports resolve to ``simplemr.mrjob`` (see its ``aliases``),
 its job class parses the rest of the command line as mrjob would (mrjob's options,
 the job's own, and simplemr's engine options), and the output is printed as
-mrjob prints it. ``MRJob.run()`` in a file run by Python comes here too.
+mrjob prints it (``simplemr.mrjob.launch``, where ``MRJob.run()`` goes too).
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
-import contextlib
 import inspect
-import os
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
 from ..errors import JobDefinitionError
-from .common import check_report_paths, report_input_problems, report_job
+from ..launch.common import run_parsed
+from ..mrjob.launch import execute
 
-__all__ = ["add_command", "main", "run_job_class", "run_whole_job"]
+__all__ = ["add_command", "load_mrjob_class", "main"]
 
 USAGE = "simplemr mrjob JOB.py[:ClassName] [OPTIONS] [INPUT ...]"
 
@@ -33,8 +31,6 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def main(arguments: Sequence[str]) -> int:
     """``simplemr mrjob`` with ``arguments`` (those after ``mrjob``)."""
-    from . import run_parsed
-
     arguments = list(arguments)
     if not arguments or arguments[0] in ("-h", "--help"):
         print(f"usage: {USAGE}\n{_HELP}", file=sys.stdout if arguments else sys.stderr)
@@ -45,7 +41,7 @@ def main(arguments: Sequence[str]) -> int:
             raise JobDefinitionError(f"name the job file first: {USAGE}")
         job_class = load_mrjob_class(arguments[0])
         job = _instance(job_class, arguments[0].partition(":")[0], arguments[1:])
-        return argparse.Namespace(run=lambda _: _execute(job))
+        return argparse.Namespace(run=lambda _: execute(job))
 
     return run_parsed(parse, "--debug" in arguments)
 
@@ -55,15 +51,6 @@ Run a job file written for mrjob (from mrjob.job import MRJob) as it is, on simp
 OPTIONS are the job's own, mrjob's (-r local, -o/--output-dir, --no-output,
 --jobconf, --files, ...) and simplemr's (--workers, --memory, --executor, ...):
 see simplemr mrjob JOB.py --help."""
-
-
-def run_job_class(job_class: type) -> int:
-    """``JobClass.run()``: the job over ``sys.argv``, every failure a message and a status."""
-    from . import run_parsed
-
-    return run_parsed(
-        lambda: argparse.Namespace(run=lambda _: _execute(job_class())), "--debug" in sys.argv
-    )
 
 
 def load_mrjob_class(spec: str) -> type:
@@ -129,51 +116,3 @@ def _instance(job_class: type, prog: str, args: list[str]) -> Any:
         return job_class()
     finally:
         sys.argv = saved
-
-
-def _execute(job: Any) -> int:
-    job.execute()
-    return 0
-
-
-def run_whole_job(job: Any) -> None:
-    """``MRJob.run_job()``: run every step, print the output unless told not to, then the
-    job's counters (unless ``-q``) and what ``--summary``, ``--stats``, ``--report`` ask."""
-    from ..mrjob.options import engine_namespace
-
-    options = job.options
-    started = time.perf_counter()
-    cat = options.output_dir is None if options.cat_output is None else options.cat_output
-    direct = cat and job._stdout is None and options.output_dir is None
-    if direct and sys.stdout is None:
-        raise JobDefinitionError("standard output is closed: name an output with -o FOLDER")
-    check_report_paths(engine_namespace(options))
-    with job.make_runner() as runner:
-        runner.run(to_stdout=direct)
-        if cat and not direct:
-            for chunk in runner.cat_output():
-                job.stdout.write(chunk)
-            job.stdout.flush()
-        elif direct:
-            with contextlib.suppress(BrokenPipeError):
-                sys.stdout.flush()
-        result = runner.result
-        if not options.quiet:
-            _print_counters(runner.counters())
-    report_input_problems(result)
-    script = job.mr_job_script()
-    title = f"simplemr mrjob {os.path.basename(script) if script else type(job).__name__}"
-    report_job(engine_namespace(options), title, result, time.perf_counter() - started)
-
-
-def _print_counters(steps: list[dict[str, dict[str, int]]]) -> None:
-    """The job's counters as mrjob prints them, a block per step that has any."""
-    for number, groups in enumerate(steps, 1):
-        if not groups:
-            continue
-        total = sum(len(names) for names in groups.values())
-        lines = [f"Counters for step {number}: {total}"]
-        for group in sorted(groups):
-            lines.append(f"\t{group}")
-            lines.extend(f"\t\t{name}={amount}" for name, amount in sorted(groups[group].items()))
-        print("\n".join(lines), file=sys.stderr)

@@ -17,7 +17,7 @@ from ..examples import wordcount
 from ..io.filesystems import storage_options as filesystem_options
 from ..io.output import check_target
 from ..io.textfiles import text_files
-from .common import (
+from ..launch.common import (
     EXIT_STATUS_HELP,
     PATHS_HELP,
     add_binary_option,

@@ -19,9 +19,9 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any, ClassVar, TextIO, cast
 
-from ..cli.common import ArgumentParser
-from ..counters import BUILTIN_GROUPS
 from ..counters import increment_counter as count
+from ..launch.common import ArgumentParser
+from .groups import simplemr_group
 from .options import add_mrjob_args
 from .protocol import JSONProtocol, RawValueProtocol
 from .step import STEP_FUNCS, MRStep, SparkStep
@@ -29,11 +29,6 @@ from .streaming import hook_lines, mapped, reduced
 from .util import to_lines
 
 __all__ = ["MRJob", "UsageError"]
-
-#: Added to a counter group that has the name of one of simplemr's (``input``, ``map``).
-OWN_GROUP_SUFFIX = " (job)"
-#: What a ``.`` of a counter group is kept as (U+2024, ONE DOT LEADER).
-GROUP_DOT = "\u2024"
 
 
 class UsageError(Exception):
@@ -219,12 +214,7 @@ class MRJob:
         """Add ``amount`` to the counter ``counter`` of ``group`` (commas become ``;``)."""
         if not isinstance(amount, int):
             raise TypeError(f"amount must be an integer, not {amount!r}")
-        # simplemr names a counter "group.name": a dot of the group is kept as a one-dot
-        # leader, and a group named like one of simplemr's ("map") gets a suffix.
-        group = str(group).replace(",", ";").replace(".", GROUP_DOT)
-        if group in BUILTIN_GROUPS:
-            group += OWN_GROUP_SUFFIX
-        count(group, str(counter).replace(",", ";"), int(amount))
+        count(simplemr_group(group), str(counter).replace(",", ";"), int(amount))
 
     def set_status(self, msg: str) -> None:
         """Hadoop shows this in its web interface; a local run has none, as with mrjob."""
@@ -374,7 +364,7 @@ class MRJob:
     def run(cls) -> None:
         """Run the job from the command line (``if __name__ == '__main__': MRYourJob.run()``)
         and exit with its status."""
-        from ..cli.mrjob import run_job_class
+        from .launch import run_job_class
 
         raise SystemExit(run_job_class(cls))
 
@@ -394,7 +384,7 @@ class MRJob:
 
     def run_job(self) -> None:
         """Run every step, writing the output to ``self.stdout`` unless told not to."""
-        from ..cli.mrjob import run_whole_job
+        from .launch import run_whole_job
 
         run_whole_job(self)
 

@@ -74,7 +74,7 @@ class _KeyValue(argparse.Action):
 
 def add_mrjob_args(parser: argparse.ArgumentParser) -> None:
     """Add mrjob's switches, simplemr's engine options and the input paths to ``parser``."""
-    from ..cli.common import add_engine_options
+    from ..launch.common import add_engine_options
 
     parser.add_argument("args", nargs="*", help="input files, globs or folders; - for stdin")
     parser.add_argument("-h", "--help", action="help", help="show this help and exit")
@@ -144,7 +144,7 @@ class _Prefixed:
 def engine_namespace(options: argparse.Namespace) -> argparse.Namespace:
     """simplemr's engine options of a job's ``options``, under their own names
     (``workers``, ``stats``), as the rest of the command line reads them."""
-    from ..cli.common import add_engine_options
+    from ..launch.common import add_engine_options
 
     defaults = argparse.ArgumentParser(add_help=False)
     add_engine_options(defaults, skip_mode=True)  # an option a job took keeps its default

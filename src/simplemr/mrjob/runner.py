@@ -26,7 +26,7 @@ from ..errors import InputError, JobDefinitionError, SimplemrError
 from ..io.inputs import ItemsInput
 from ..io.output import SUCCESS_MARKER, check_target
 from ..io.workdir import create_private, make_workdir
-from .job import GROUP_DOT, OWN_GROUP_SUFFIX
+from .groups import mrjob_group
 from .options import IGNORED_SWITCHES, REFUSED_SWITCHES, engine_namespace
 from .step import MRStep, StepFailedException
 from .streaming import JobPlan, LineInput, StreamingStep
@@ -136,7 +136,7 @@ class MRJobRunner:
     def _inputs(self, first: MRStep) -> LineInput | ItemsInput:
         paths = list(self.options.args) or ["-"]
         if not self.options.args and self.job._stdin is None:
-            from ..cli.common import stdin_is_piped
+            from ..launch.common import stdin_is_piped
 
             if not stdin_is_piped():  # a terminal: nothing to read, not a wait forever
                 raise InputError("give INPUT files, or - to read standard input")
@@ -179,8 +179,7 @@ class MRJobRunner:
             for name, amount in event.counters.items():
                 if name in user:
                     group, _, counter = name.partition(".")
-                    group = group.removesuffix(OWN_GROUP_SUFFIX).replace(GROUP_DOT, ".")
-                    by_name = found[event.step - 1].setdefault(group, {})
+                    by_name = found[event.step - 1].setdefault(mrjob_group(group), {})
                     by_name[counter] = by_name.get(counter, 0) + amount
         return found
 
@@ -247,7 +246,7 @@ def _warn(message: str) -> None:
 
 def _engine_options(switches: Any, options: Any) -> dict[str, Any]:
     """The engine's keywords from simplemr's ``switches`` and mrjob's ``options``."""
-    from ..cli.common import engine_options
+    from ..launch.common import engine_options
 
     engine = engine_options(switches)
     engine["workers"] = engine["workers"] or options.num_cores

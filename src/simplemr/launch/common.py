@@ -1,4 +1,7 @@
-"""What every command shares: engine options, standard input, and what a run reports."""
+"""What every command line of simplemr is made of: the engine options, the exit
+statuses, reading standard input, reporting a job (summary, stats, report), and
+running a parsed command line with every failure turned into one message and a status.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +21,9 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NoReturn, TypeVar, overload
 
-from .. import __version__
 from .. import counters as C
 from ..api import DEFAULT_TASK_TIMEOUT
-from ..errors import InputError, JobDefinitionError, WorkFolderError
+from ..errors import InputError, JobDefinitionError, SimplemrError, WorkFolderError
 from ..executors import EXECUTORS
 from ..executors.local import available_cores
 from ..io.filesystems import parse_storage_option
@@ -31,7 +33,8 @@ from ..io.workdir import create_private, make_workdir
 from ..memory import MiB, format_size, parse_size
 from ..observe.report import render_report
 from ..observe.summary import Summary, format_summary
-from ..signals import Stopped
+from ..signals import Stopped, stopping_on_signals
+from ..version import __version__
 from .words import in_command_line_words
 
 EXIT_DONE = 0
@@ -403,3 +406,42 @@ def report_job(args: argparse.Namespace, title: str, outcome: Any, seconds: floa
         }
         with open(args.report, "w", encoding="utf-8", errors="backslashreplace") as file:
             file.write(render_report(title, parameters, summary))
+
+
+def run_parsed(parse: Callable[[], argparse.Namespace], debug: bool) -> int:
+    """Parse the command line and run it, turning every failure into a message and a status."""
+    if sys.stdout is not None and hasattr(sys.stdout, "reconfigure"):
+        # Keys from file names that are not UTF-8 print as the bytes they were.
+        sys.stdout.reconfigure(errors="surrogateescape")
+    try:
+        with stopping_on_signals(take_over=True), warnings_as_messages():
+            args = parse()
+            status: int = args.run(args)  # the command's run(), set_defaults(run=...)
+            return status
+    except (InputError, JobDefinitionError) as error:
+        return _fail(debug, error, EXIT_USAGE)
+    except SimplemrError as error:
+        return _fail(debug, error, EXIT_FAILED)
+    except BrokenPipeError:
+        # The reader of our output went away (`... | head`): stop quietly, as
+        # programs killed by SIGPIPE do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except OSError as error:  # a full disk, a file vanished or not readable...
+        return _fail(debug, error, EXIT_FAILED)
+    except KeyboardInterrupt:
+        print("simplemr: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Stopped as stopped:
+        how = "terminated" if stopped.signum == signal.SIGTERM else f"stopped by {stopped.name}"
+        print(f"simplemr: {how}", file=sys.stderr)
+        return stopped.exit_status
+
+
+def _fail(debug: bool, error: BaseException, status: int) -> int:
+    if debug:
+        import traceback
+
+        traceback.print_exception(error)
+    print(f"simplemr: error: {in_command_line_words(str(error))}", file=sys.stderr)
+    return status
