@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from simplemr import core
 from simplemr.core import partition
 from simplemr.core import pure as kernels
+from simplemr.core.pure import PairShapeError
 
 compiled = core.compiled
 needs_compiled = pytest.mark.skipif(compiled is None, reason="the compiled core is not built")
@@ -142,23 +143,26 @@ def test_the_map_table_fills_as_the_pure_one(records: list[Any], limit: int) -> 
 @pytest.mark.parametrize(
     ("output", "error", "message"),
     [
-        ([("a", 1), ("b", 2, 3)], ValueError, "too many values to unpack"),
-        ([("a", 1), "b"], ValueError, "not enough values to unpack"),
-        ([("a", 1), 7], TypeError, "cannot unpack non-iterable int"),
+        ([("a", 1), ("b", 2, 3)], PairShapeError, r"it yielded \('b', 2, 3\), a tuple of 3$"),
+        ([("a", 1), "b"], PairShapeError, "it yielded 'b', a str$"),
+        ([("a", 1), "bc"], PairShapeError, "it yielded 'bc', a str$"),
+        ([("a", 1), 7], PairShapeError, "it yielded 7, an int$"),
         ([("a", 1), (["unhashable"], 1)], TypeError, "unhashable type"),
-        (None, TypeError, "'NoneType' object is not iterable"),
+        (None, PairShapeError, "it returned None$"),
+        (3.5, PairShapeError, "it returned 3.5, a float$"),
     ],
 )
 def test_a_bad_mapper_output_fails_as_in_the_pure_table(
     output: Any, error: type, message: str
 ) -> None:
+    """Both cores refuse what is not pairs alike, saying what came (``PairShapeError``)."""
     for implementation in (kernels, compiled):
         table: dict = {}
         cursor: list[Any] = [0, None, None]
         with pytest.raises(error, match=message):
             implementation.map_records(lambda r: output, iter(["x", "y"]), table, 100, cursor)
         assert cursor == [1, "x", None]  # the record the mapper failed on
-        assert table == {"a": [1]} or output is None
+        assert table == ({"a": [1]} if isinstance(output, list) else {})
 
 
 @needs_compiled

@@ -9,6 +9,7 @@ __all__ = [
     "JobDefinitionError",
     "OutputError",
     "RemoteTraceback",
+    "ShapeError",
     "SimplemrError",
     "SortError",
     "TaskFailedError",
@@ -24,6 +25,11 @@ class SimplemrError(Exception):
 
 class JobDefinitionError(SimplemrError, ValueError):
     """The job itself is wrong: a bad argument, or a function that cannot be shipped."""
+
+
+class ShapeError(TypeError):
+    """A mapper, combiner or reducer gave something of the wrong shape (not pairs,
+    say); the message says so in the user's words, and is the task's whole message."""
 
 
 def check_positive_int(name: str, value: object) -> int:

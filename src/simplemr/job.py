@@ -9,12 +9,15 @@ class (``jobclass.py``) makes a fresh instance per task and runs its hooks.
 
 from __future__ import annotations
 
+import functools
+import types
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import shipping
-from .errors import JobDefinitionError
+from .errors import JobDefinitionError, ShapeError
+from .io.inputs import short_repr
 
 __all__ = [
     "FunctionStep",
@@ -130,6 +133,30 @@ class StepSpec(Protocol):
         ...
 
 
+def _reducer_as_combiner(
+    reducer: Callable[[Any, Any], Any], key: Any, values: list[Any]
+) -> list[Any]:
+    """The value standing for ``values`` when the reducer is also the combiner (as
+    mrjob's habit has it). A combiner's contract is one value, which the reducer then
+    gets among its values: the value of the ``(key, value)`` pair the reducer
+    returns, or what it returns if that is no pair; a pair for another key is
+    refused, as what it means is unclear."""
+    result = reducer(key, iter(values))
+    if isinstance(result, types.GeneratorType):
+        results = list(result)
+        result = results[0] if len(results) == 1 else results
+    if not (isinstance(result, tuple) and len(result) == 2):
+        return [result]
+    if result[0] == key:
+        return [result[1]]
+    raise ShapeError(
+        f"the reducer, given as the combiner too, returned {short_repr(result)} for key "
+        f"{short_repr(key)}: as a combiner it must return one (key, value) pair for the "
+        "same key, or one value (either stands for the values combined); or pass a "
+        "combiner of its own"
+    )
+
+
 @dataclass(frozen=True)
 class FunctionStep:
     """A step made of plain functions (see ``MapReduce`` for their contracts)."""
@@ -154,6 +181,12 @@ class FunctionStep:
         combiner = self.combiner
         if combiner is None:
             return MapFunctions(self.mapper)
+        if combiner is self.reducer:  # the reducer as combiner: its (key, value) is one value
+            return MapFunctions(
+                self.mapper,
+                functools.partial(_reducer_as_combiner, combiner),
+                combine_from=WORTH_COMBINING,
+            )
         return MapFunctions(
             self.mapper,
             lambda key, values: [combiner(key, iter(values))],

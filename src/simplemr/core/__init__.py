@@ -26,7 +26,7 @@ def _compiled() -> ModuleType | None:
         from . import _speedups  # type: ignore[attr-defined]
     except ImportError:
         return None
-    _speedups.configure(partition.key_bytes, pure.pair, partition.canonical_key)
+    _speedups.configure(partition.key_bytes, pure.pair, pure.pairs_of, partition.canonical_key)
     return _speedups  # type: ignore[no-any-return]
 
 

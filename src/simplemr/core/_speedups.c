@@ -150,6 +150,7 @@ static int buffer_put_decimal(Buffer *b, char tag, long long number) {
 static PyObject *python_key_bytes = NULL;
 /* The Python pair unpacking, for a mapper output that is not a 2-tuple. */
 static PyObject *python_pair = NULL;
+static PyObject *python_pairs_of = NULL;
 /* partition.canonical_key, for a reduce-side key seen for the first time. */
 static PyObject *python_canonical_key = NULL;
 
@@ -405,7 +406,7 @@ static int add_pair(PyObject *table, PyObject *item) {
         value = PyTuple_GET_ITEM(item, 1);
     } else {
         if (python_pair == NULL) return not_configured();
-        unpacked = PyObject_CallOneArg(python_pair, item);  /* raises as `k, v = item` */
+        unpacked = PyObject_CallOneArg(python_pair, item);  /* or says why it is no pair */
         if (unpacked == NULL) return -1;
         if (!PyTuple_CheckExact(unpacked) || PyTuple_GET_SIZE(unpacked) != 2) {
             Py_DECREF(unpacked);
@@ -490,6 +491,12 @@ static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t
                 break;
             }
             pairs = PyObject_GetIter(output);
+            if (pairs == NULL && PyErr_ExceptionMatches(PyExc_TypeError)) {
+                /* not pairs (an int, None): pairs_of says so, naming what it got */
+                PyErr_Clear();
+                pairs = python_pairs_of == NULL ? (not_configured(), NULL)
+                                                : PyObject_CallOneArg(python_pairs_of, output);
+            }
             Py_DECREF(output);
             if (pairs == NULL) {
                 failed = 1;
@@ -719,12 +726,15 @@ static PyObject *line_endings(PyObject *module, PyObject *data) {
 /* ---- the module -------------------------------------------------------------- */
 
 static PyObject *configure(PyObject *module, PyObject *args) {
-    PyObject *encode, *pair, *canonical;
-    if (!PyArg_ParseTuple(args, "OOO:configure", &encode, &pair, &canonical)) return NULL;
+    PyObject *encode, *pair, *pairs_of, *canonical;
+    if (!PyArg_ParseTuple(args, "OOOO:configure", &encode, &pair, &pairs_of, &canonical))
+        return NULL;
     Py_INCREF(encode);
     Py_XSETREF(python_key_bytes, encode);
     Py_INCREF(pair);
     Py_XSETREF(python_pair, pair);
+    Py_INCREF(pairs_of);
+    Py_XSETREF(python_pairs_of, pairs_of);
     Py_INCREF(canonical);
     Py_XSETREF(python_canonical_key, canonical);
     Py_RETURN_NONE;
@@ -732,7 +742,8 @@ static PyObject *configure(PyObject *module, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
-     "configure(key_bytes, pair, canonical_key): the Python functions this module defers to."},
+     "configure(key_bytes, pair, pairs_of, canonical_key): the Python functions this module "
+     "defers to."},
     {"canonical_key", canonical_key, METH_O, "As partition.canonical_key."},
     {"line_endings", line_endings, METH_O, "line_endings(data) -> int, as simplemr.core.pure.line_endings."},
     {"key_bytes", key_bytes, METH_O, "The canonical bytes of a key (as partition.key_bytes)."},

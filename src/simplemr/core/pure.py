@@ -19,15 +19,63 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from ..errors import ShapeError
 from .partition import canonical_key, partition_of
 
-__all__ = ["line_endings", "map_records", "merge_items", "pair", "spread"]
+__all__ = [
+    "PairShapeError",
+    "line_endings",
+    "map_records",
+    "merge_items",
+    "pair",
+    "pairs_of",
+    "spread",
+]
+
+
+class PairShapeError(ShapeError):
+    """A mapper gave something other than ``(key, value)`` pairs."""
+
+    def __init__(self, how: str, what: Any) -> None:
+        super().__init__(
+            "the mapper must return or yield (key, value) pairs, such as "
+            f"[(key, value)]; it {how} {_shown(what)}"
+        )
+
+
+def _shown(what: Any) -> str:
+    text = repr(what)
+    text = text if len(text) <= 60 else text[:57] + "..."
+    if what is None:
+        return "None"
+    kind = type(what).__name__
+    if isinstance(what, (tuple, list)):
+        kind = f"{kind} of {len(what)}"
+    article = "an" if kind[0] in "aeiou" else "a"
+    return f"{text}, {article} {kind}"
 
 
 def pair(item: Any) -> tuple[Any, Any]:
-    """``item`` as ``(key, value)``, raising as ``key, value = item`` does."""
-    key, value = item
+    """``item`` as ``(key, value)``: a 2-tuple, or any other two things
+    (``key, value = item``), but never a string or bytes of two (``"ab"`` would be
+    ``("a", "b")``, the silent result of ``lambda line: line.split()``); else
+    ``PairShapeError``."""
+    if isinstance(item, (str, bytes, bytearray)):
+        raise PairShapeError("yielded", item)
+    try:
+        key, value = item
+    except (TypeError, ValueError) as error:
+        raise PairShapeError("yielded", item) from error
     return key, value
+
+
+def pairs_of(output: Any) -> Any:
+    """An iterator over a mapper's ``output``; ``PairShapeError`` if it has none
+    (an int, None: not pairs)."""
+    try:
+        return iter(output)
+    except TypeError as error:
+        raise PairShapeError("returned", output) from error
 
 
 def map_records(
@@ -59,8 +107,12 @@ def map_records(
                     return added
                 cursor[0] += 1
                 cursor[1] = record
-                pairs = iter(mapper(record))
-            for key, value in pairs:
+                pairs = pairs_of(mapper(record))
+            for item in pairs:
+                if type(item) is tuple and len(item) == 2:
+                    key, value = item
+                else:
+                    key, value = pair(item)
                 values = get(key)
                 if values is None:
                     table[key] = [value]

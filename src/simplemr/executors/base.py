@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from multiprocessing import current_process
 from typing import Any
 
-from ..errors import InputError, WorkerLostError, check_positive_int
+from ..errors import InputError, ShapeError, WorkerLostError, check_positive_int
 from ..memory import peak_rss
 from ..shuffle.task import TaskContext, UserCodeError
 
@@ -108,7 +108,9 @@ def _execute(job: Any, task: Task) -> Completion:
         cause = error.__cause__ or error
         failure = TaskFailure(
             "user",
-            f"the {error.role} raised {_describe(cause)}",
+            str(cause)
+            if isinstance(cause, ShapeError)
+            else f"the {error.role} raised {_describe(cause)}",
             error.where,
             "".join(traceback.format_exception(cause)),
             cause,
