@@ -295,3 +295,77 @@ def test_mrjob_spellings(tmp_path: Path, capsys) -> None:
 def test_user_counters_may_not_use_a_builtin_group_even_dotted() -> None:
     with pytest.raises(ValueError, match="simplemr's own"):
         simplemr.increment_counter("map.mine", "n")
+
+
+class Misspelt(simplemr.Job):
+    def mapp(self, key: Any, line: str) -> Iterator[tuple[str, int]]:
+        yield line, 1
+
+    def reducer(self, key: str, values: Iterable[Any]) -> Iterator[tuple[str, int]]:
+        yield key, len(list(values))
+
+
+class Reduce(simplemr.Job):
+    def mapper(self, key: Any, line: str) -> Iterator[tuple[str, int]]:
+        yield line, 1
+
+    def reduce(self, key: str, values: Iterable[int]) -> Iterator[tuple[str, int]]:
+        yield key, sum(values)
+
+    def mapper_int(self) -> None:
+        pass
+
+
+class OwnNames(simplemr.Job):
+    """Methods of its own names (a step's, a helper's) and every hook spelt right."""
+
+    def mapper(self, key: Any, line: str) -> Iterator[tuple[str, int]]:
+        yield self.cleaned(line), 1
+
+    def reducer(self, key: str, values: Iterable[int]) -> Iterator[tuple[str, int]]:
+        yield key, sum(values)
+
+    def reducer_final(self) -> Iterator[tuple[str, int]]:
+        yield from ()
+
+    def cleaned(self, line: str) -> str:
+        return line.strip()
+
+    def mapper_words(self, key: Any, line: str) -> Iterator[tuple[str, int]]:
+        yield from ()
+
+
+def test_a_misspelt_hook_is_named_beside_the_hook_it_looks_like() -> None:
+    with pytest.warns(UserWarning, match=r"Misspelt defines mapp\(\), which looks like a "
+                      r"misspelt mapper\(\), and has no mapper\(\)"):  # fmt: skip
+        ran = Misspelt().run(["a", "b"], executor="inline")
+    assert ran.results == [(None, 2)]  # reducer-only, as the warning says
+    with pytest.warns(UserWarning) as seen:
+        Reduce().run(["a"], executor="inline")
+    said = sorted(str(warning.message).split(", and has")[0] for warning in seen)
+    assert said == [
+        "Reduce defines mapper_int(), which looks like a misspelt mapper_init()",
+        "Reduce defines reduce(), which looks like a misspelt reducer()",
+    ]
+
+
+def test_methods_of_a_jobs_own_names_are_not_taken_for_misspelt_hooks(
+    recwarn: pytest.WarningsRecorder,
+) -> None:
+    assert sorted(OwnNames().run([" a", "a "], executor="inline").results) == [("a", 2)]
+    assert not [w for w in recwarn if "misspelt" in str(w.message)]
+
+
+def test_run_with_file_names_points_at_files(tmp_path: Path) -> None:
+    log = tmp_path / "access.log"
+    log.write_text("a\nb\n")
+    job = OwnNames()
+    with pytest.warns(UserWarning, match=r"OwnNames.run\(\) got names of existing files "
+                      r".*To read the files, pass job.files\(names\)"):  # fmt: skip
+        names = job.run([str(log)], executor="inline").results
+    assert names == [(str(log), 1)]  # what it said: the name itself was mapped
+    for one in (str(log), log):
+        with pytest.raises(simplemr.JobDefinitionError, match=r"got one (str|PosixPath) .* as "
+                           r"inputs: to read files, pass job.files\("):  # fmt: skip
+            job.run(one, executor="inline")  # type: ignore[arg-type]
+    assert sorted(job.run(job.files(str(log)), executor="inline").results) == [("a", 1), ("b", 1)]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import contextvars
+import difflib
 import os
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -38,7 +39,7 @@ from .core.partition import same_key
 from .counters import increment_counter
 from .errors import JobDefinitionError
 from .io.formats import input_files
-from .io.inputs import InputSource
+from .io.inputs import InputSource, short_repr
 from .io.output import line_format_for
 from .job import MapFunctions, ReduceFunctions
 
@@ -282,6 +283,7 @@ class Job:
     def engine_steps(self) -> tuple[ClassStep, ...]:
         """The engine's steps for this job (each task makes its own instance)."""
         _warn_of_mrjob_names(type(self))
+        _warn_of_misspelt_hooks(type(self))
         try:
             steps = self.steps()
         except JobDefinitionError:
@@ -323,6 +325,7 @@ class Job:
         as for ``MapReduce.run``. The results are the last step's pairs. Called on
         the class, ``MyJob.run()`` is ``MyJob.main()`` (mrjob's entry point).
         """
+        _check_inputs(type(self).__name__, inputs)
         engine.setdefault("sort", self.SORT)
         engine.setdefault("partitions", self.PARTITIONS)
         job = MapReduce._for_steps(self.engine_steps(), **engine)
@@ -390,6 +393,58 @@ def _warn_of_mrjob_names(job_class: type[Job]) -> None:
         "honoured, base the class on mrjob.job.MRJob and run the file with simplemr mrjob",
         stacklevel=4,
     )
+
+
+_warned_of_spelling: set[type] = set()
+
+
+def _warn_of_misspelt_hooks(job_class: type[Job]) -> None:
+    """Warn, once per class, of a method whose name is close to a hook's (``mapp``,
+    ``reduce``, ``mapper_int``) where the class has no such hook: simplemr calls
+    hooks by name, so a misspelt one would never run, without a word."""
+    if job_class in _warned_of_spelling:
+        return
+    _warned_of_spelling.add(job_class)
+    own = {
+        name
+        for klass in job_class.__mro__[: job_class.__mro__.index(Job)]
+        for name, value in vars(klass).items()
+        if callable(value) and not name.startswith("__")
+    }
+    for name in sorted(own - set(dir(Job))):
+        close = difflib.get_close_matches(name, _ROLES, n=1, cutoff=0.8)
+        if close and close[0] not in own:
+            warnings.warn(
+                f"{job_class.__name__} defines {name}(), which looks like a misspelt "
+                f"{close[0]}(), and has no {close[0]}(): simplemr calls hooks by name "
+                f"({', '.join(_ROLES[:3])}, their *_init and *_final), so {name}() "
+                "never runs unless steps() names it",
+                stacklevel=4,
+            )
+
+
+def _check_inputs(job_name: str, inputs: Any) -> None:
+    """Refuse one string as inputs, and warn of names of existing files given as
+    items (their names, not their lines, would be mapped): both mean ``job.files``."""
+    if isinstance(inputs, (str, bytes, os.PathLike)):
+        raise JobDefinitionError(
+            f"{job_name}.run() got one {type(inputs).__name__} ({short_repr(inputs)}) as "
+            f"inputs: to read files, pass job.files({short_repr(inputs)}) (a name, a "
+            "pattern or a list of them); to map items, a list of them"
+        )
+    if isinstance(inputs, (list, tuple)) and inputs:
+        first = inputs[:_NAMES_LOOKED_AT]
+        if all(isinstance(item, str) and os.path.isfile(item) for item in first):
+            warnings.warn(
+                f"{job_name}.run() got names of existing files ({short_repr(first[0])}...) "
+                "as items: the job maps the names themselves, not the files' records. "
+                "To read the files, pass job.files(names)",
+                stacklevel=3,
+            )
+
+
+#: How many items ``_check_inputs`` looks at (each costs a look at the disk).
+_NAMES_LOOKED_AT = 8
 
 
 @dataclass(frozen=True)
