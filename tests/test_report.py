@@ -181,3 +181,54 @@ def test_counters_of_tasks_in_two_threads_stay_apart() -> None:
     for thread in threads:
         thread.join()
     assert first == {"user.x": 1} and second == {"user.x": 2}
+
+
+FAILING_JOB = """
+import simplemr
+
+class FailsOnZ(simplemr.Job):
+    def mapper(self, key, line):
+        for word in line.split():
+            yield word, 1
+
+    def reducer(self, word, counts):
+        if word.startswith("z"):
+            raise ValueError("no z words")
+        yield word, sum(counts)
+
+class StoppedByTheUser(simplemr.Job):
+    def mapper(self, key, line):
+        raise KeyboardInterrupt
+"""
+
+
+@pytest.mark.parametrize(
+    ("job", "outcome", "reason"),
+    [
+        ("FailsOnZ", "failed", r"reduce task \d of 2 failed on key 'zebra': the reducer raised "
+                               r"ValueError: no z words"),
+        ("StoppedByTheUser", "interrupted", "KeyboardInterrupt"),
+    ],
+)  # fmt: skip
+def test_a_job_that_fails_still_writes_its_reports(
+    job: str, outcome: str, reason: str, tmp_path: Path, capsys: Any
+) -> None:
+    source = tmp_path / "jobs.py"
+    source.write_text(FAILING_JOB)
+    text = tmp_path / "in.txt"
+    text.write_text("apple zebra apple\n" * 20)
+    stats, report = tmp_path / "stats.json", tmp_path / "report.html"
+    arguments = [
+        "run", f"{source}:{job}", str(text), "--executor", "inline", "--partitions", "2",
+        "--summary", "--stats", str(stats), "--report", str(report),
+    ]  # fmt: skip
+    status = main(arguments)
+    assert status != 0
+    said = json.loads(stats.read_text())
+    assert said["outcome"] == outcome
+    assert re.search(reason, said["reason"])
+    assert said["input_records"] == (20 if outcome == "failed" else 0)
+    assert [phase["phase"] for phase in said["phases"]][:1] == ["map"]
+    err = capsys.readouterr().err
+    assert re.search(rf"simplemr: job summary \({outcome}: .*{reason}", err)
+    assert f"({outcome}: " in report.read_text()

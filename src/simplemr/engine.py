@@ -41,7 +41,7 @@ from .errors import (
     WorkerLostError,
     WorkFolderError,
 )
-from .events import JobReport, PhaseSpan, TaskEvent
+from .events import JobReport, PhaseSpan, TaskEvent, attach_report
 from .executors import Completion, Executor, Task, TaskFailure
 from .io.batches import ITEM_BATCH, read_batch_lists, read_batches
 from .io.filesystems import storage_options
@@ -327,105 +327,144 @@ def run_job(
     """Run ``job`` over ``inputs`` on ``executor``; return a stream of its results.
 
     ``progress`` hears of every finished task. The built-in counters are summed
-    over the job's steps.
+    over the job's steps. A job that fails raises with what it did until then
+    (``events.report_of``).
     """
     with storage_options(job.storage_options):
-        return _run_job(job, inputs, executor, max_attempts, tmp_dir, chunksize, progress)
+        run = _JobRun(job, executor, max_attempts, progress or Progress())
+        try:
+            splits = plan_splits(inputs, executor.workers, chunksize)
+            run.start(tmp_dir)
+            with executor:
+                executor.start(job.to_bytes())
+                previous: list[ReduceOutput] = []
+                for step in range(len(job.steps)):
+                    previous = run.step(step, splits, previous, inputs if step == 0 else None)
+                return run.finish(previous)
+        except BaseException as error:
+            run.abort(error)
+            raise
 
 
-def _run_job(
-    job: JobSpec,
-    inputs: Any,
-    executor: Executor,
-    max_attempts: int,
-    tmp_dir: str | None,
-    chunksize: int | None,
-    progress: Progress | None,
-) -> ResultStream:
-    splits = plan_splits(inputs, executor.workers, chunksize)
-    payload = job.to_bytes()
-    counters = Counters()
-    progress = progress or Progress()
-    workdir = make_workdir(tmp_dir)
-    steps = len(job.steps)
-    decode_errors: dict[str, int] = {}
-    binary_skipped: set[str] = set()
-    started = time.time()
-    phases: list[PhaseSpan] = []
+class _JobRun:
+    """One run of a job: its work folder, its scheduler, what it has counted and
+    timed so far; it runs step after step, then finishes or aborts."""
 
-    def phase_done(step: int, phase: str, since: float) -> float:
-        now = time.time()
-        phases.append(PhaseSpan(step + 1, phase, since - started, now - started))
-        return now
+    def __init__(
+        self, job: JobSpec, executor: Executor, max_attempts: int, progress: Progress
+    ) -> None:
+        self.job = job
+        self.executor = executor
+        self.max_attempts = max_attempts
+        self.progress = progress
+        self.counters = Counters()
+        self.decode_errors: dict[str, int] = {}
+        self.binary_skipped: set[str] = set()
+        self.started = time.time()
+        self.phases: list[PhaseSpan] = []
+        self.running: tuple[int, str, float] | None = None  # step, phase, since
+        self.workdir: str | None = None
+        self.scheduler: _Scheduler | None = None
 
-    try:
-        if job.output is not None:
-            job.output.setup()
-        with executor:
-            executor.start(payload)
-            scheduler = _Scheduler(
-                executor,
-                workdir,
-                max_attempts=max_attempts,
-                counters=counters,
-                progress=progress,
-                max_bad_records=job.max_bad_records,
-                steps=steps,
-                started=started,
-            )
-            previous: list[ReduceOutput] = []
-            for step in range(steps):
-                of_step = f" (step {step + 1} of {steps})" if steps > 1 else ""
-                input_bytes = getattr(inputs, "total_bytes", None) if step == 0 else None
-                progress.phase_started("map" + of_step, None, input_bytes)
-                since = time.time()
-                tasks = (
-                    _map_tasks(step, splits) if step == 0 else _results_map_tasks(step, previous)
-                )
-                map_outputs: list[MapOutput] = scheduler.run_phase(step, "map", tasks, None)
-                since = phase_done(step, "map", since)
-                _remove_files(output.stored for output in previous)  # read: not needed now
-                progress.phase_started("reduce" + of_step, job.partitions, None)
-                previous = scheduler.run_phase(
-                    step,
-                    "reduce",
-                    _reduce_tasks(step, map_outputs, job.partitions),
-                    job.partitions,
-                    done=functools.partial(_release, map_outputs),
-                )
-                phase_done(step, "reduce", since)
-                counters[C.TASKS_MAP] += len(map_outputs)
-                counters[C.TASKS_REDUCE] += len(previous)
-                _remove_files(output.path for output in map_outputs)
-                for output in map_outputs:
-                    for source, count in output.decode_errors.items():
-                        decode_errors[source] = decode_errors.get(source, 0) + count
-                    binary_skipped.update(output.binary_skipped)
-                del map_outputs  # an executor holding the segments elsewhere may now free them
-            if job.output is not None:
-                parts = job.output.commit([output.part for output in previous])
-                paths = []
-            else:
-                parts = []
-                paths = [_local_copy(executor, output.stored, workdir) for output in previous]
-            progress.close()
-        report = JobReport(
-            counters=counters,
-            decode_errors=decode_errors,
-            skipped=scheduler.skipped,
-            events=scheduler.events,
-            phases=phases,
-            binary_skipped=sorted(binary_skipped),
-            output_parts=parts,
-            summaries=[output.summary for output in previous] if job.output_tap else [],
+    def start(self, tmp_dir: str | None) -> None:
+        """Make the work folder and the scheduler; set the output up."""
+        self.workdir = make_workdir(tmp_dir)
+        if self.job.output is not None:
+            self.job.output.setup()
+        self.scheduler = _Scheduler(
+            self.executor,
+            self.workdir,
+            max_attempts=self.max_attempts,
+            counters=self.counters,
+            progress=self.progress,
+            max_bad_records=self.job.max_bad_records,
+            steps=len(self.job.steps),
+            started=self.started,
         )
-        return ResultStream(paths, workdir, report, ordered=job.sort)
-    except BaseException:
-        if job.output is not None:
-            job.output.abort()
-        progress.close()
-        shutil.rmtree(workdir, ignore_errors=True)
-        raise
+
+    def step(
+        self, step: int, splits: Iterator[Any], previous: list[ReduceOutput], inputs: Any
+    ) -> list[ReduceOutput]:
+        """Run step ``step``'s map tasks (over ``splits``, or the step before's
+        results ``previous``), then its reduce tasks; return their outputs."""
+        assert self.scheduler is not None
+        steps = len(self.job.steps)
+        of_step = f" (step {step + 1} of {steps})" if steps > 1 else ""
+        self.progress.phase_started("map" + of_step, None, getattr(inputs, "total_bytes", None))
+        self._phase(step, "map")
+        tasks = _map_tasks(step, splits) if step == 0 else _results_map_tasks(step, previous)
+        map_outputs: list[MapOutput] = self.scheduler.run_phase(step, "map", tasks, None)
+        _remove_files(output.stored for output in previous)  # read: not needed now
+        self.progress.phase_started("reduce" + of_step, self.job.partitions, None)
+        self._phase(step, "reduce")
+        reduced: list[ReduceOutput] = self.scheduler.run_phase(
+            step,
+            "reduce",
+            _reduce_tasks(step, map_outputs, self.job.partitions),
+            self.job.partitions,
+            done=functools.partial(_release, map_outputs),
+        )
+        self._phase_done()
+        self.counters[C.TASKS_MAP] += len(map_outputs)
+        self.counters[C.TASKS_REDUCE] += len(reduced)
+        _remove_files(output.path for output in map_outputs)
+        for output in map_outputs:
+            for source, count in output.decode_errors.items():
+                self.decode_errors[source] = self.decode_errors.get(source, 0) + count
+            self.binary_skipped.update(output.binary_skipped)
+        return reduced
+
+    def _phase(self, step: int, phase: str) -> None:
+        self._phase_done()
+        self.running = (step, phase, time.time())
+
+    def _phase_done(self) -> None:
+        if self.running is not None:
+            step, phase, since = self.running
+            now = time.time()
+            self.phases.append(PhaseSpan(step + 1, phase, since - self.started, now - self.started))
+            self.running = None
+
+    def finish(self, last: list[ReduceOutput]) -> ResultStream:
+        """Commit the output, or bring the results files here; the results' stream."""
+        assert self.workdir is not None
+        if self.job.output is not None:
+            parts = self.job.output.commit([output.part for output in last])
+            paths = []
+        else:
+            parts = []
+            paths = [_local_copy(self.executor, output.stored, self.workdir) for output in last]
+        self.progress.close()
+        report = self.report()
+        report.output_parts = parts
+        report.summaries = [output.summary for output in last] if self.job.output_tap else []
+        return ResultStream(paths, self.workdir, report, ordered=self.job.sort)
+
+    def report(self, outcome: str = "succeeded", reason: str = "") -> JobReport:
+        """What the job did so far."""
+        self._phase_done()
+        scheduler = self.scheduler
+        return JobReport(
+            counters=self.counters,
+            decode_errors=self.decode_errors,
+            skipped=scheduler.skipped if scheduler is not None else [],
+            events=scheduler.events if scheduler is not None else [],
+            phases=self.phases,
+            binary_skipped=sorted(self.binary_skipped),
+            outcome=outcome,
+            reason=reason,
+        )
+
+    def abort(self, error: BaseException) -> None:
+        """Abort the output and remove the work folder; let ``error`` carry the report."""
+        if self.job.output is not None and self.workdir is not None:
+            self.job.output.abort()
+        self.progress.close()
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        failed = isinstance(error, Exception)
+        reason = str(error) or type(error).__name__
+        attach_report(error, self.report("failed" if failed else "interrupted", reason))
 
 
 def _release(map_outputs: list[MapOutput], partition: int) -> None:

@@ -77,8 +77,32 @@ class JobReport:
     output_parts: list[str] = field(default_factory=list)
     #: With ``output_tap``: what each partition's tap said, in partition order.
     summaries: list[Any] = field(default_factory=list)
+    #: How the job ended: ``"succeeded"``, ``"failed"`` or ``"interrupted"``.
+    outcome: str = "succeeded"
+    #: Why it did not succeed (the error's message), else empty.
+    reason: str = ""
 
     def report(self) -> JobReport:
         """This report alone (of a ``JobResult`` or ``ResultStream``: without its results)."""
         names = (item.name for item in dataclasses.fields(JobReport))
         return JobReport(**{name: getattr(self, name) for name in names})
+
+
+def attach_report(error: BaseException, report: JobReport) -> None:
+    """Let a job's failure carry what the job did until then (``report_of``), for
+    the reports a user asked for: a failed job is when they are wanted most."""
+    error.job_report = report  # type: ignore[attr-defined]
+
+
+def report_of(error: BaseException) -> JobReport | None:
+    """What the job that raised ``error`` (or the error it was raised from) did
+    until it failed, if it said."""
+    seen: BaseException | None = error
+    for _ in range(8):  # a few layers of wrapping at most
+        if seen is None:
+            return None
+        report = getattr(seen, "job_report", None)
+        if isinstance(report, JobReport):
+            return report
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -28,11 +28,15 @@ from ..launch.common import (
     report_input_problems,
     report_job,
     report_skipped_inputs,
+    reported_if_it_fails,
     show_progress,
     stdin_is_piped,
     stdin_spooled,
     storage_options,
 )
+
+#: What the reports of a word count call it.
+TITLE = "simplemr wordcount"
 
 
 def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -100,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         report_skipped_inputs(inputs)
         job = wordcount.job(**engine_options(args))
         finished: Any  # the job's ResultStream or JobResult, for the reports
+        stack.enter_context(reported_if_it_fails(args, TITLE, started))
         if args.output is None:
             top = wordcount.TopWords(args.top)
             with job.stream(
@@ -124,5 +129,5 @@ def run(args: argparse.Namespace) -> int:
         best = wordcount.top_words(itertools.chain.from_iterable(summaries), args.top)
         print(wordcount.format_top(best, args.top))
         sys.stdout.flush()
-    report_job(args, "simplemr wordcount", finished, time.perf_counter() - started)
+    report_job(args, TITLE, finished, time.perf_counter() - started)
     return 0

@@ -24,6 +24,7 @@ from typing import Any, NoReturn, TypeVar, overload
 from .. import counters as C
 from ..api import DEFAULT_TASK_TIMEOUT
 from ..errors import InputError, JobDefinitionError, SimplemrError, WorkFolderError
+from ..events import report_of
 from ..executors import EXECUTORS
 from ..executors.local import available_cores
 from ..io.filesystems import parse_storage_option
@@ -381,9 +382,30 @@ def check_report_paths(args: argparse.Namespace) -> None:
             raise JobDefinitionError(f"--{option} {path!r} is a folder; name a file")
 
 
+@contextlib.contextmanager
+def reported_if_it_fails(args: argparse.Namespace, title: str, started: float) -> Iterator[None]:
+    """Inside, a job that fails or is interrupted still gets the summary, --stats
+    and --report its options ask for, saying how it ended (``report_job``)."""
+    try:
+        yield
+    except BaseException as error:
+        report = report_of(error)
+        if report is not None:
+            with contextlib.suppress(Exception):  # the job's own error is the one to tell
+                report_job(args, title, report, time.perf_counter() - started)
+        raise
+
+
 def report_job(args: argparse.Namespace, title: str, outcome: Any, seconds: float) -> None:
     """The summary on stderr (when asked, or on a terminal), --stats and --report."""
-    summary = Summary(seconds, outcome.phases, outcome.counters, outcome.events)
+    summary = Summary(
+        seconds,
+        outcome.phases,
+        outcome.counters,
+        outcome.events,
+        getattr(outcome, "outcome", "succeeded"),
+        getattr(outcome, "reason", ""),
+    )
     show = sys.stderr.isatty() if args.summary is None else args.summary
     if show:
         print(format_summary(summary), file=sys.stderr)

@@ -29,6 +29,7 @@ from .common import (
     report_input_problems,
     report_job,
     report_skipped_inputs,
+    reported_if_it_fails,
     run_parsed,
     show_progress,
     stdin_is_piped,
@@ -126,24 +127,28 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
             paths, args.input_format, encoding=args.encoding, labels=labels, binary=args.binary
         )
         report_skipped_inputs(files)
-        result = job.run(
-            files,
-            output=args.output,
-            overwrite=args.overwrite,
-            output_format=line_format,
-            progress=show_progress(args),
-            verbose=args.verbose,
-            storage_options=options,
-            sort=args.sort,
-            **{**engine_options(args), "partitions": args.partitions or job_class.PARTITIONS},
-        )
+        with reported_if_it_fails(args, _title(args, job_class), started):
+            result = job.run(
+                files,
+                output=args.output,
+                overwrite=args.overwrite,
+                output_format=line_format,
+                progress=show_progress(args),
+                verbose=args.verbose,
+                storage_options=options,
+                sort=args.sort,
+                **{**engine_options(args), "partitions": args.partitions or job_class.PARTITIONS},
+            )
     if sys.stdout is not None:
         with contextlib.suppress(BrokenPipeError):
             sys.stdout.flush()
     report_input_problems(result)
-    title = f"simplemr run {getattr(args, 'job', None) or job_class.__name__}"
-    report_job(args, title, result, time.perf_counter() - started)
+    report_job(args, _title(args, job_class), result, time.perf_counter() - started)
     return 0
+
+
+def _title(args: argparse.Namespace, job_class: type[Job]) -> str:
+    return f"simplemr run {getattr(args, 'job', None) or job_class.__name__}"
 
 
 def job_parser(job_class: type[Job], prog: str) -> argparse.ArgumentParser:

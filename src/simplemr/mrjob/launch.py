@@ -13,7 +13,13 @@ import time
 from typing import Any
 
 from ..errors import JobDefinitionError
-from ..launch.common import check_report_paths, report_input_problems, report_job, run_parsed
+from ..launch.common import (
+    check_report_paths,
+    report_input_problems,
+    report_job,
+    reported_if_it_fails,
+    run_parsed,
+)
 from .options import engine_namespace
 
 __all__ = ["execute", "run_job_class", "run_whole_job"]
@@ -42,8 +48,11 @@ def run_whole_job(job: Any) -> None:
     if direct and sys.stdout is None:
         raise JobDefinitionError("standard output is closed: name an output with -o FOLDER")
     check_report_paths(engine_namespace(options))
+    script = job.mr_job_script()
+    title = f"simplemr mrjob {os.path.basename(script) if script else type(job).__name__}"
     with job.make_runner() as runner:
-        runner.run(to_stdout=direct)
+        with reported_if_it_fails(engine_namespace(options), title, started):
+            runner.run(to_stdout=direct)
         if cat and not direct:
             for chunk in runner.cat_output():
                 job.stdout.write(chunk)
@@ -55,8 +64,6 @@ def run_whole_job(job: Any) -> None:
         if not options.quiet:
             _print_counters(runner.counters())
     report_input_problems(result)
-    script = job.mr_job_script()
-    title = f"simplemr mrjob {os.path.basename(script) if script else type(job).__name__}"
     report_job(engine_namespace(options), title, result, time.perf_counter() - started)
 
 

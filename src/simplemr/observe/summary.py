@@ -33,12 +33,15 @@ def peak_memory(events: list[TaskEvent]) -> tuple[int, dict[str, int]]:
 
 @dataclass
 class Summary:
-    """The figures of a finished job."""
+    """The figures of a job that ended: how (``outcome``: succeeded, failed or
+    interrupted, and why: ``reason``), and what it did until then."""
 
     seconds: float
     phases: list[PhaseSpan]
     counters: Mapping[str, int]
     events: list[TaskEvent] = field(default_factory=list)
+    outcome: str = "succeeded"
+    reason: str = ""
 
     @property
     def output_records(self) -> int:
@@ -57,6 +60,8 @@ class Summary:
         counters = self.counters
         driver, workers = peak_memory(self.events)
         return {
+            "outcome": self.outcome,
+            **({"reason": self.reason} if self.reason else {}),
             "seconds": round(self.seconds, 3),
             "phases": [
                 {"step": p.step, "phase": p.phase, "seconds": round(p.seconds, 3)}
@@ -123,7 +128,8 @@ def format_summary(summary: Summary) -> str:
         rows.append((name, f"{user[name]:,}", ""))
     width = max(len(label) for label, _, _ in rows)
     value_width = max(len(value) for _, value, _ in rows)
-    lines = ["simplemr: job summary"]
+    ended = "" if summary.outcome == "succeeded" else f" ({summary.outcome}: {summary.reason})"
+    lines = [f"simplemr: job summary{ended}"]
     for label, value, note in rows:
         lines.append(f"  {label:<{width}}  {value:>{value_width}}  {note}".rstrip())
     return "\n".join(lines)
