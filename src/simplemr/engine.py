@@ -390,7 +390,8 @@ class _JobRun:
         assert self.scheduler is not None
         steps = len(self.job.steps)
         of_step = f" (step {step + 1} of {steps})" if steps > 1 else ""
-        self.progress.phase_started("map" + of_step, None, getattr(inputs, "total_bytes", None))
+        total_bytes = getattr(inputs, "total_bytes", None)
+        self.progress.phase_started("map" + of_step, None, total_bytes, self.executor.reading)
         self._phase(step, "map")
         tasks = _map_tasks(step, splits) if step == 0 else _results_map_tasks(step, previous)
         map_outputs: list[MapOutput] = self.scheduler.run_phase(step, "map", tasks, None)

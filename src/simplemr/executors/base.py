@@ -166,6 +166,11 @@ class Executor(ABC):
     def next_completed(self) -> Completion:
         """Block until some submitted task's attempt ends, and return it."""
 
+    def reading(self) -> int | None:
+        """The input bytes the map tasks running now have read so far (for a
+        progress bar that moves within a task), or None where it cannot tell."""
+        return None
+
     def fetch(self, stored: Any) -> bytes:
         """The bytes of a task output part that the executor kept where it ran (an
         executor whose workers share no folder with the driver)."""

@@ -12,6 +12,7 @@ from collections import deque
 from typing import Any
 
 from .. import shipping
+from ..shuffle.task import TaskProgress, watched_by
 from .base import Completion, Executor, Task, execute, unsendable
 
 __all__ = ["InlineExecutor"]
@@ -26,6 +27,8 @@ class InlineExecutor(Executor):
         super().__init__(1)
         self._queue: deque[Task] = deque()
         self._job: Any = None
+        self._progress = TaskProgress()
+        self._running: Task | None = None
 
     @property
     def capacity(self) -> int:
@@ -44,7 +47,17 @@ class InlineExecutor(Executor):
             shipped = shipping.loads(shipping.dumps(task))
         except Exception as error:
             return Completion(task.context, failure=unsendable(error))
-        return execute(self._job, shipped, worker="inline")
+        self._progress.read = 0
+        self._running = task
+        try:
+            with watched_by(self._progress):
+                return execute(self._job, shipped, worker="inline")
+        finally:
+            self._running = None
+
+    def reading(self) -> int | None:
+        running = self._running
+        return self._progress.read if running and running.context.phase == "map" else 0
 
     def shutdown(self, *, cancel: bool = False) -> None:
         self._queue.clear()

@@ -102,13 +102,18 @@ WORKER_GC_THRESHOLDS = (50_000, 20, 10)
 
 
 def _worker_main(
-    conn: Connection, job_payload: bytes, environment: dict[str, str], heartbeat: Any
+    conn: Connection,
+    job_payload: bytes,
+    environment: dict[str, str],
+    heartbeat: Any,
+    read: Any,
 ) -> None:
     """A worker's life: receive a task, execute it, reply, repeat.
 
     The reply is ``(result, failure)`` only: the driver knows which task it sent.
     A worker whose driver has gone (stopped, interrupted, killed) ends quietly.
-    ``heartbeat`` (shared memory) says when its task last made progress.
+    ``heartbeat`` (shared memory) says when its task last made progress, ``read`` how
+    many input bytes it has read.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGQUIT, signal.SIG_IGN)
@@ -116,14 +121,14 @@ def _worker_main(
     signal.pthread_sigmask(signal.SIG_UNBLOCK, (*TERMINAL_KEYS, *TERMINATING))
     if hasattr(select, "POLLRDHUP"):  # Linux
         threading.Thread(target=_watch_driver, args=(conn,), daemon=True).start()
-    progress, loaded = TaskProgress(), threading.Event()
-    threading.Thread(target=_beat, args=(heartbeat, progress, loaded), daemon=True).start()
+    said = _Said(heartbeat, read, TaskProgress())
+    threading.Thread(target=_beat, args=(said,), daemon=True).start()
     # A fork server started by an earlier job holds that moment's environment.
     os.environ.clear()
     os.environ.update(environment)
     # A broken pipe means the driver closed its end: there is nobody left to reply to.
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        _serve(conn, job_payload, heartbeat, progress, loaded)
+        _serve(conn, job_payload, said)
 
 
 def _watch_driver(conn: Connection) -> None:
@@ -142,28 +147,43 @@ def _watch_driver(conn: Connection) -> None:
             os._exit(1)
 
 
-def _beat(heartbeat: Any, progress: TaskProgress, loaded: threading.Event) -> None:
-    """Say, in shared memory, when the running task last made progress (what the
-    task code counts into ``progress``), and, until the job is ``loaded``, that the
-    worker is alive; a stopped or stuck worker stops saying so."""
-    last = progress.sample()
+class _Said:
+    """What a worker tells its driver through shared memory: when its task last
+    made progress (``heartbeat``), and the input bytes the task has read (``read``),
+    from what the task counts into ``progress``."""
+
+    def __init__(self, heartbeat: Any, read: Any, progress: TaskProgress) -> None:
+        self.heartbeat = heartbeat
+        self.read = read
+        self.progress = progress
+        self.loaded = threading.Event()  # the job is loaded: tasks may come
+        self.lock = threading.Lock()  # between the beat and a task's start and end
+
+    def new_task(self) -> None:
+        """A task starts or ended: it has read nothing (yet, or any more)."""
+        with self.lock:
+            self.progress.read = 0
+            self.read.value = 0
+
+
+def _beat(said: _Said) -> None:
+    """Say, in shared memory, when the running task last made progress and what it
+    has read, and, until the job is loaded, that the worker is alive; a stopped or
+    stuck worker stops saying so."""
+    last = said.progress.sample()
     while True:
         time.sleep(HEARTBEAT_INTERVAL)
-        ticks = progress.sample()
-        if ticks != last or not loaded.is_set():
-            heartbeat.value = time.monotonic()  # one clock for every process of the machine
+        ticks = said.progress.sample()
+        if ticks != last or not said.loaded.is_set():
+            said.heartbeat.value = time.monotonic()  # one clock for every process
             last = ticks
+        with said.lock:
+            said.read.value = said.progress.read
 
 
-def _serve(
-    conn: Connection,
-    job_payload: bytes,
-    heartbeat: Any,
-    progress: TaskProgress,
-    loaded: threading.Event,
-) -> None:
-    """Load the job, say so (setting ``loaded``), then run tasks until told to stop or
-    the driver is gone, each counting its progress into ``progress``."""
+def _serve(conn: Connection, job_payload: bytes, said: _Said) -> None:
+    """Load the job, say so, then run tasks until told to stop or the driver is gone,
+    each counting its progress into ``said.progress``."""
     try:
         job = shipping.loads(job_payload)
     except BaseException:
@@ -171,7 +191,7 @@ def _serve(
         return
     gc.freeze()  # what the worker loaded to start (modules, the job) is kept for good
     gc.set_threshold(*WORKER_GC_THRESHOLDS)
-    loaded.set()
+    said.loaded.set()
     conn.send_bytes(pickle.dumps(_READY))
     while True:
         try:
@@ -186,9 +206,11 @@ def _serve(
             failure = TaskFailure("internal", f"a worker could not load its input: {error!r}")
             conn.send_bytes(pickle.dumps((None, failure, Attempt())))
             continue
-        heartbeat.value = time.monotonic()
-        with watched_by(progress):
+        said.heartbeat.value = time.monotonic()
+        said.new_task()
+        with watched_by(said.progress):
             completion = execute(job, task)
+        said.new_task()  # before the reply: its bytes now count as the task's
         conn.send_bytes(_reply(completion))
 
 
@@ -272,12 +294,13 @@ def describe_exit(exitcode: int | None) -> str:
 
 
 class _Worker:
-    __slots__ = ("conn", "given", "heartbeat", "process", "stalled", "started", "task")
+    __slots__ = ("conn", "given", "heartbeat", "process", "read", "stalled", "started", "task")
 
-    def __init__(self, process: Any, conn: Connection, heartbeat: Any) -> None:
+    def __init__(self, process: Any, conn: Connection, heartbeat: Any, read: Any) -> None:
         self.process = process
         self.conn = conn
         self.heartbeat = heartbeat  # shared: when its task last made progress
+        self.read = read  # shared: the input bytes its task has read
         self.task: Task | None = None
         self.started = 0.0  # when it was given its task (time.time(), for events)
         self.given = 0.0  # the same, by time.monotonic()
@@ -355,10 +378,11 @@ class LocalExecutor(Executor):
     def _start_process(self, slot: int) -> _Worker:
         ours, theirs = self._context.Pipe(duplex=True)
         heartbeat = self._context.RawValue("d", time.monotonic())
+        read = self._context.RawValue("q", 0)
         # get_context(str) is typed BaseContext, which has no Process; every real context has.
         process = self._context.Process(  # type: ignore[attr-defined]
             target=_worker_main,
-            args=(theirs, self._payload, dict(os.environ), heartbeat),
+            args=(theirs, self._payload, dict(os.environ), heartbeat, read),
             name=f"Worker-{slot + 1}",
             daemon=True,
         )
@@ -369,7 +393,7 @@ class LocalExecutor(Executor):
         with _main_module_withheld(), signals_held(also=TERMINATING):
             process.start()
         theirs.close()
-        return _Worker(process, ours, heartbeat)
+        return _Worker(process, ours, heartbeat, read)
 
     def _await_ready(self, worker: _Worker) -> tuple[str | None, bool]:
         """Wait for a new worker's first word: ``(None, _)`` when it is ready, else what
@@ -439,6 +463,13 @@ class LocalExecutor(Executor):
                 self._collect(worker)
             self._dispatch()
         return self._done.popleft()
+
+    def reading(self) -> int | None:
+        return sum(
+            int(worker.read.value)
+            for worker in list(self._workers)
+            if (task := worker.task) is not None and task.context.phase == "map"
+        )
 
     def _stop_stalled(self) -> None:
         """Kill each worker whose task made no progress for ``task_timeout`` seconds (a

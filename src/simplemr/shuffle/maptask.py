@@ -235,6 +235,12 @@ def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) ->
         raise
 
 
+def _bytes_of(block: Any) -> int:
+    """The input bytes of a block, where it has them (a text block: its raw lines)."""
+    data = getattr(block, "data", None)
+    return len(data) if isinstance(data, bytes) else 0
+
+
 def _per_file(counters: dict[str, int], prefix: str) -> dict[str, int]:
     """Take out of ``counters`` those named ``prefix + file``, by file."""
     names = [name for name in counters if name.startswith(prefix)]
@@ -290,7 +296,7 @@ def _map_split(
     spot: list[Any] | None = None  # [index, record] when a wrapper follows the records
     try:
         for block_number, block in enumerate(split.blocks(counters, job.worker_budget)):
-            progressed()
+            progressed(_bytes_of(block))
             cursor = [0, None, None]
             records: Iterator[Any]
             if bulk:

@@ -35,15 +35,17 @@ __all__ = [
 class TaskProgress:
     """How far one running task has got, for a watchdog in another thread to sample:
     ticks (a block of records read, a few thousand pairs emitted, a chunk of keys
-    reduced), and the iterator the task is walking (the records of a block, the keys
-    of a chunk, a key's values), whose length hint moves with every item at no cost
-    to the loop. A task finds its own through ``watched_by`` (a context variable, so
-    tasks running in threads of one process never share one)."""
+    reduced), the input bytes it has read (for a progress bar), and the iterator the
+    task is walking (the records of a block, the keys of a chunk, a key's values),
+    whose length hint moves with every item at no cost to the loop. A task finds its
+    own through ``watched_by`` (a context variable, so tasks running in threads of one
+    process never share one)."""
 
-    __slots__ = ("spot", "ticks")
+    __slots__ = ("read", "spot", "ticks")
 
     def __init__(self) -> None:
         self.ticks = 0
+        self.read = 0
         #: The iterator followed, in a list that a loop may store into without a call.
         self.spot: list[Iterator[Any] | None] = [None]
 
@@ -68,11 +70,13 @@ def watched_by(progress: TaskProgress) -> Iterator[TaskProgress]:
         _progress.reset(token)
 
 
-def progressed() -> None:
-    """Count a tick of progress of the running task (nothing when none watches it)."""
+def progressed(read: int = 0) -> None:
+    """Count a tick of progress of the running task, and the input bytes it has
+    just ``read`` (nothing when none watches it)."""
     progress = _progress.get()
     if progress is not None:
         progress.ticks += 1
+        progress.read += read
 
 
 def watch_records(records: Iterator[Any]) -> Iterator[Any]:
