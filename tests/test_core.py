@@ -300,3 +300,25 @@ def test_every_kernel_the_core_offers_has_a_pure_twin_and_a_compiled_one() -> No
             assert getattr(core, name) is getattr(compiled, name)
         else:
             assert getattr(core, name) is pure
+
+
+def test_a_compiled_core_from_another_version_gives_way_to_the_pure_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import types
+
+    import simplemr.core as core_package
+
+    stale = types.ModuleType("simplemr.core._speedups")
+    stale.__file__ = "/somewhere/_speedups.so"
+
+    def configure(key_bytes: Any, pair: Any, canonical_key: Any) -> None:  # three, as before
+        pass
+
+    stale.configure = configure  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "simplemr.core._speedups", stale)
+    monkeypatch.setattr(core_package, "_speedups", stale, raising=False)
+    monkeypatch.delenv("SIMPLEMR_PURE", raising=False)
+    with pytest.warns(UserWarning, match=r"compiled core \(/somewhere/_speedups.so\) is from "
+                      r"another version: running the pure-Python core. Rebuild it"):  # fmt: skip
+        assert core_package._compiled() is None

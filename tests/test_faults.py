@@ -195,7 +195,8 @@ if {stage!r} == "replying":
     threading.Thread(target=drive).start()
 else:
     driver.close()
-_worker_main(worker, cloudpickle.dumps(None), dict(os.environ), multiprocessing.RawValue("d", 0.0))
+_worker_main(worker, cloudpickle.dumps(None), dict(os.environ), multiprocessing.RawValue("d", 0.0),
+             multiprocessing.RawValue("q", 0))
 print("ended")
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)

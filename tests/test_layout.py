@@ -72,6 +72,9 @@ def imported(module: str, path: Path) -> set[str]:
     return names
 
 
+_TYPE_CHECKING = {"TYPE_CHECKING", "typing.TYPE_CHECKING"}
+
+
 def _executed(tree: ast.AST) -> list[ast.AST]:
     """Every node of ``tree`` but those under ``if TYPE_CHECKING:`` (imports for the
     type checker only, which never run)."""
@@ -79,7 +82,7 @@ def _executed(tree: ast.AST) -> list[ast.AST]:
     pending = [tree]
     while pending:
         node = pending.pop()
-        if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING"):
+        if isinstance(node, ast.If) and ast.unparse(node.test) in _TYPE_CHECKING:
             pending.extend(node.orelse)
             continue
         found.append(node)
@@ -103,8 +106,9 @@ def import_graph() -> dict[str, set[str]]:
 
 
 def circles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """The modules that import each other, directly or not: each circle once, from
-    the module that comes first, as ``[a, b, ..., a]``."""
+    """Circles of modules that import each other, directly or not, as
+    ``[a, b, ..., a]``: the shortest one through each module that is the first of
+    its circle (so one at least wherever there is any)."""
     found = []
     for start in sorted(graph):
         path = _path_back(graph, start)

@@ -3,6 +3,7 @@ one big file does not look hung until its task ends."""
 
 from __future__ import annotations
 
+import gzip
 import io
 import threading
 import time
@@ -71,11 +72,31 @@ def slow_on_marks(line: str) -> list[tuple[str, int]]:
 @pytest.mark.parametrize("executor", ["local", "inline"])
 def test_a_running_map_task_says_what_it_has_read(executor: str, tmp_path: Path) -> None:
     path = tmp_path / "big.txt"
+    write_marked(path)
+    moved = [sample for sample in sampled(path, executor) if sample > 0]
+    assert moved
+    assert moved == sorted(moved) and moved[-1] <= path.stat().st_size
+
+
+def test_a_compressed_file_is_not_counted_in_its_decompressed_bytes(tmp_path: Path) -> None:
+    plain = tmp_path / "big.txt"
+    write_marked(plain)
+    packed = tmp_path / "big.txt.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes(), compresslevel=1))
+    samples = sampled(packed, "inline")
+    assert samples and set(samples) == {0}  # the bar moves as the task ends, not beyond
+
+
+def write_marked(path: Path) -> None:
     block = "x" * 99 + "\n"
     with open(path, "w") as file:
         for number in range(8):  # 8 MiB, about 4 blocks; a mark every MiB
             file.write(f"mark {number}\n")
             file.write(block * (MiB // 100))
+
+
+def sampled(path: Path, executor: str) -> list[int]:
+    """What the running map task said it had read, sampled until it ended."""
     progress = Sampled()
     job = simplemr.MapReduce(
         slow_on_marks, lambda key, ones: (key, sum(ones)), executor=executor,
@@ -83,6 +104,4 @@ def test_a_running_map_task_says_what_it_has_read(executor: str, tmp_path: Path)
     )  # fmt: skip
     result = job.run(simplemr.text_files(str(path), split_size=64 * MiB), progress=progress)
     assert result.counters["tasks.map"] == 1  # one task, 3.2 s: reading moves inside it
-    moved = [sample for sample in progress.samples if sample > 0]
-    assert moved, progress.samples
-    assert moved == sorted(moved) and moved[-1] <= path.stat().st_size
+    return progress.samples

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from simplemr.errors import WorkFolderError
+from simplemr.io.batches import BUFFER
 from simplemr.shuffle.segments import (
     ReadProgress,
     SegmentWriter,
@@ -51,9 +52,10 @@ def test_a_partition_written_in_buckets_reads_one_bucket_or_all(tmp_path: Path) 
     ]
     assert len(list(read_segments([first]))) == 6
     assert ReadProgress([first], bucket=2).total == first.nbytes // 3
-    # Moved to another machine, a segment keeps its buckets, each now one range.
+    # Moved to another machine, a segment keeps its buckets and its ranges, in order
+    # of bucket (a range is one spill's run: never read in one piece if large).
     moved = unpack_segment(pack_segment(first), str(tmp_path / "moved"))
-    assert sorted(moved.buckets) == [0, 2, 4] and len(moved.ranges) == 3
+    assert moved.buckets == (0, 0, 2, 2, 4, 4) and len(moved.ranges) == 6
     assert [key for key, _ in read_segments([moved], bucket=2)] == [
         "slot2-spill0",
         "slot2-spill1",
@@ -99,8 +101,26 @@ def test_a_segment_cut_short_on_the_way_or_on_disk_is_never_taken_whole(
     packed = pack_segment(segment)
     with pytest.raises(WorkFolderError, match=r"holds \d+ bytes where its map task wrote"):
         unpack_segment(packed[:-100], str(tmp_path / "moved"))
+    with pytest.raises(WorkFolderError, match="came without its header"):
+        unpack_segment(packed[:5], str(tmp_path / "moved-again"))
     os.truncate(segment.path, segment.ranges[-1][0] + 10)
     with pytest.raises(WorkFolderError, match=r"task.seg' in the work folder ends at byte"):
         list(read_segments([segment], bucket=0))
     with pytest.raises(WorkFolderError, match="cut it short"):
         pack_segment(segment)
+    os.truncate(segment.path, segment.ranges[0][0] + 10)
+    with pytest.raises(WorkFolderError, match=r"task.seg' in the work folder (ends|holds less)"):
+        list(read_segments([segment]))
+
+
+def test_a_large_range_reads_back_a_buffer_at_a_time(tmp_path: Path) -> None:
+    writer = SegmentWriter(str(tmp_path / "task.seg"), partitions=2)
+    hot = [("hot", [f"value {n:07d}" for n in range(200_000)])]  # one range of ~3 MiB
+    writer.write(1, [("cold", [1])])
+    writer.write(1, hot)
+    writer.write(1, [("cold", [2])])
+    (segment,) = writer.close(partitions=1)
+    assert segment is not None and max(end - start for start, end in segment.ranges) > BUFFER
+    read = list(read_segments([segment], bucket=1))
+    assert [key for key, _ in read if key == "cold"] == ["cold", "cold"]
+    assert [value for key, values in read if key == "hot" for value in values] == hot[0][1]

@@ -75,33 +75,57 @@ def total(key: str, counts: Iterable[int]) -> tuple[str, int]:
     return key, sum(counts)
 
 
-def test_the_reducer_as_the_combiner_is_recognised(engine_core: str) -> None:
+def max_pair(key: str, pairs: Iterable[tuple[int, str]]) -> tuple[int, str]:
+    return max(pairs)
+
+
+def scored(line: str) -> list[tuple[str, tuple[int, str]]]:
+    return [(word[:1], (len(word), word)) for word in line.split()]
+
+
+@pytest.mark.parametrize("executor", ["inline", "local"])
+def test_the_reducer_as_the_combiner_returning_pairs_is_refused(executor: str) -> None:
     lines = ["feel the feel of it"] * 50  # 100 of "feel" a task: the combiner runs
-    for executor in ("inline", "local"):
-        result = simplemr.MapReduce(
-            word_pairs, total, combiner=total, executor=executor, workers=None
-        ).run(lines, chunksize=25)
-        assert sorted(result.results) == [("feel", 100), ("it", 50), ("of", 50), ("the", 50)]
-        assert result.counters["combine.records_in"] > result.counters["combine.records_out"] > 0
+    job = simplemr.MapReduce(word_pairs, total, combiner=total, executor=executor)
+    with pytest.raises(
+        simplemr.TaskFailedError,
+        match=r"map task \d+( of \d+)? failed on .*the combiner, which is the reducer, returned "
+        r"\('\w+', \d+\) for key '\w+': a combiner returns one value standing for the "
+        r"values it is given .* not a \(key, value\) pair; pass a combiner of its own",
+    ):
+        job.run(lines, chunksize=25)
+
+
+def test_a_reducer_of_values_is_a_combiner_too_even_of_tuples(engine_core: str) -> None:
+    lines = ["feel the feel of it", "fine tea"] * 20
+    for reducer in (count_only, max_pair):
+        mapper = word_pairs if reducer is count_only else scored
+        job = simplemr.MapReduce(mapper, reducer, combiner=reducer, executor="inline")
+        result = job.run(lines, chunksize=40)
+        assert result.counters["combine.records_in"] > 0
+        expected = simplemr.MapReduce(mapper, reducer, executor="inline").run(lines)
+        assert sorted(result.results) == sorted(expected.results)
 
 
 def count_only(key: str, counts: Iterable[int]) -> int:
     return sum(counts)
 
 
-def other_key(key: str, counts: Iterable[int]) -> tuple[str, int]:
-    return key.upper(), sum(counts)
+def generating(key: str, counts: Iterable[int]) -> Iterable[int]:
+    yield sum(counts)
 
 
-def test_a_reducer_that_returns_no_value_of_its_key_is_refused_as_the_combiner() -> None:
-    lines = ["feel the feel of it"] * 10
-    job = simplemr.MapReduce(word_pairs, other_key, combiner=other_key, executor="inline")
+def test_a_combiner_that_returns_a_generator_is_refused() -> None:
+    job = simplemr.MapReduce(word_pairs, total, combiner=generating, executor="inline")
     with pytest.raises(
         simplemr.TaskFailedError,
-        match=r"the reducer, given as the combiner too, returned \('FEEL', 20\) for key "
-        r"'feel': as a combiner it must return one \(key, value\) pair for the same key",
+        match=r"the combiner must return one value standing for the values of key '\w+', "
+        "which the reducer then gets among them; it returned a generator",
     ):
-        job.run(lines, chunksize=10)
-    # A reducer that returns one value is a combiner's shape already.
-    plain = simplemr.MapReduce(word_pairs, count_only, combiner=count_only, executor="inline")
-    assert sorted(plain.run(lines, chunksize=10).results) == [10, 10, 10, 20]
+        job.run(["feel the feel of it"] * 10, chunksize=10)
+
+
+def test_a_wrong_shape_is_no_bad_record_to_skip() -> None:
+    job = simplemr.MapReduce(lambda x: x, collect, executor="inline", max_bad_records=5)
+    with pytest.raises(simplemr.TaskFailedError, match=MUST + "it returned 1, an int$"):
+        job.run([1, 2])

@@ -65,28 +65,30 @@ class SlowAndTold:
         return slow(item)
 
 
-def stop_when_seen(folder: Path, stopped: list[int]) -> None:
+def stop_when_seen(folder: Path, stopped: list[psutil.Process]) -> None:
     """Stop (SIGSTOP) the first worker that leaves its mark in ``folder``."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         for mark in folder.iterdir():
-            os.kill(int(mark.name), signal.SIGSTOP)
-            stopped.append(int(mark.name))
+            worker = psutil.Process(int(mark.name))
+            worker.send_signal(signal.SIGSTOP)
+            stopped.append(worker)
             return
         time.sleep(0.02)
 
 
-def kill_all(pids: list[int]) -> None:
-    """Kill what the test stopped, should the driver not have."""
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
+def kill_all(processes: list[psutil.Process]) -> None:
+    """Kill what the test stopped, should the driver not have (psutil checks that a
+    process is still the one it was, not another that got its PID since)."""
+    for process in processes:
+        with contextlib.suppress(psutil.Error):
+            process.kill()
 
 
 @pytest.mark.timeout(120)
 def test_a_stopped_worker_is_replaced_and_nothing_is_lost(tmp_path: Path) -> None:
     job = simplemr.MapReduce(SlowAndTold(tmp_path), count, workers=2, task_timeout=1.5)
-    stopped: list[int] = []
+    stopped: list[psutil.Process] = []
     stopper = threading.Thread(target=stop_when_seen, args=(tmp_path, stopped))
     stopper.start()
     try:
@@ -99,34 +101,50 @@ def test_a_stopped_worker_is_replaced_and_nothing_is_lost(tmp_path: Path) -> Non
     assert result.counters["tasks.retries"] >= 1
 
 
+class SlowToLoad:
+    """``slow``, unpickled slowly: a worker takes a second to load its job."""
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return eval, ("__import__('time').sleep(1) or __import__('test_task_timeout').slow",)
+
+    def __call__(self, item: int) -> list[tuple[int, int]]:
+        return slow(item)
+
+
 @pytest.mark.timeout(120)
 def test_a_worker_stopped_while_it_starts_is_started_again(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(local, "START_SILENCE", 2.0)
     me = psutil.Process()
-    stopped: list[int] = []
+    stopped: list[psutil.Process] = []
+    ended = threading.Event()
 
     def stop_one_at_birth() -> None:
-        deadline = time.monotonic() + 60
-        while not stopped and time.monotonic() < deadline:
+        while not stopped and not ended.is_set():
             for process in me.children(recursive=True):
                 with contextlib.suppress(psutil.Error):
-                    if process.ppid() != me.pid:  # forked by the fork server: a worker
-                        process.send_signal(signal.SIGSTOP)
-                        stopped.append(process.pid)
+                    parent = process.parent()
+                    if parent is not None and "forkserver" in " ".join(parent.cmdline()):
+                        process.send_signal(signal.SIGSTOP)  # a worker, loading its job
+                        stopped.append(process)
                         return
             time.sleep(0.005)
 
     stopper = threading.Thread(target=stop_one_at_birth)
     stopper.start()
     try:
-        job = simplemr.MapReduce(slow, count, workers=2, task_timeout=1, start_method="forkserver")
+        job = simplemr.MapReduce(
+            SlowToLoad(), count, workers=2, task_timeout=1, start_method="forkserver"
+        )
         result = job.run(range(4), chunksize=2)
     finally:
+        ended.set()
         stopper.join()
         kill_all(stopped)
+    assert stopped, "no worker was seen starting"
     assert sorted(result.results) == [(0, 2), (1, 2)]
+    assert result.counters["tasks.retries"] == 0  # stopped before it took a task
 
 
 def test_task_timeout_is_checked() -> None:

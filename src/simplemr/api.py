@@ -62,7 +62,7 @@ class MapReduce:
       be applied zero, one or many times to any subset of a key's values, before
       the reducer sees them, so it must be associative and commutative in effect
       (a sum, a max, a merged sketch), and return the kind of value the mapper emits.
-      The reducer may be the combiner too: the value of its ``(key, value)`` is used.
+      The reducer passed as the combiner too must then return a value, not a pair.
 
     Keys are any hashable, picklable values (they need not be orderable). The
     functions may be lambdas or closures. ``workers`` defaults to the cores

@@ -331,15 +331,18 @@ def run_job(
     (``events.report_of``).
     """
     with storage_options(job.storage_options):
+        splits = plan_splits(inputs, executor.workers, chunksize)
+        payload = job.to_bytes()
         run = _JobRun(job, executor, max_attempts, progress or Progress())
         try:
-            splits = plan_splits(inputs, executor.workers, chunksize)
             run.start(tmp_dir)
             with executor:
-                executor.start(job.to_bytes())
+                executor.start(payload)
+                total_bytes = getattr(inputs, "total_bytes", None)
                 previous: list[ReduceOutput] = []
                 for step in range(len(job.steps)):
-                    previous = run.step(step, splits, previous, inputs if step == 0 else None)
+                    previous = run.step(step, splits, previous, total_bytes)
+                    total_bytes = None  # a later step reads results: their size is unknown
                 return run.finish(previous)
         except BaseException as error:
             run.abort(error)
@@ -383,14 +386,18 @@ class _JobRun:
         )
 
     def step(
-        self, step: int, splits: Iterator[Any], previous: list[ReduceOutput], inputs: Any
+        self,
+        step: int,
+        splits: Iterator[Any],
+        previous: list[ReduceOutput],
+        total_bytes: int | None,
     ) -> list[ReduceOutput]:
         """Run step ``step``'s map tasks (over ``splits``, or the step before's
-        results ``previous``), then its reduce tasks; return their outputs."""
+        results ``previous``; ``total_bytes`` of input, if known), then its reduce
+        tasks; return their outputs."""
         assert self.scheduler is not None
         steps = len(self.job.steps)
         of_step = f" (step {step + 1} of {steps})" if steps > 1 else ""
-        total_bytes = getattr(inputs, "total_bytes", None)
         self.progress.phase_started("map" + of_step, None, total_bytes, self.executor.reading)
         self._phase(step, "map")
         tasks = _map_tasks(step, splits) if step == 0 else _results_map_tasks(step, previous)
@@ -436,14 +443,14 @@ class _JobRun:
             parts = []
             paths = [_local_copy(self.executor, output.stored, self.workdir) for output in last]
         self.progress.close()
+        self._phase_done()
         report = self.report()
         report.output_parts = parts
         report.summaries = [output.summary for output in last] if self.job.output_tap else []
         return ResultStream(paths, self.workdir, report, ordered=self.job.sort)
 
     def report(self, outcome: str = "succeeded", reason: str = "") -> JobReport:
-        """What the job did so far."""
-        self._phase_done()
+        """What the job did so far (its phases: those that ended)."""
         scheduler = self.scheduler
         return JobReport(
             counters=self.counters,
@@ -457,15 +464,17 @@ class _JobRun:
         )
 
     def abort(self, error: BaseException) -> None:
-        """Abort the output and remove the work folder; let ``error`` carry the report."""
+        """Abort the output and remove the work folder; once tasks could run, let
+        ``error`` carry what the job did (a job refused before is no run to report)."""
         if self.job.output is not None and self.workdir is not None:
             self.job.output.abort()
         self.progress.close()
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
-        failed = isinstance(error, Exception)
-        reason = str(error) or type(error).__name__
-        attach_report(error, self.report("failed" if failed else "interrupted", reason))
+        if self.scheduler is not None:
+            self._phase_done()  # the phase it ended in, until now
+            outcome = "failed" if isinstance(error, Exception) else "interrupted"
+            attach_report(error, self.report(outcome, str(error) or type(error).__name__))
 
 
 def _release(map_outputs: list[MapOutput], partition: int) -> None:

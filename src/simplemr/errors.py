@@ -51,7 +51,8 @@ class InputError(SimplemrError, ValueError):
 
 
 class WorkFolderError(SimplemrError):
-    """The work folder cannot be written: a full disk, a file size limit, permissions."""
+    """The work folder failed the job: it cannot be written (a full disk, a file size
+    limit, permissions), or what the job wrote there was cut short or changed."""
 
     @classmethod
     def from_os_error(cls, folder: str, error: OSError, written: int = 0) -> WorkFolderError:

@@ -133,28 +133,28 @@ class StepSpec(Protocol):
         ...
 
 
-def _reducer_as_combiner(
-    reducer: Callable[[Any, Any], Any], key: Any, values: list[Any]
+def _checked_combiner(
+    combiner: Callable[[Any, Any], Any], is_reducer: bool, key: Any, values: list[Any]
 ) -> list[Any]:
-    """The value standing for ``values`` when the reducer is also the combiner (as
-    mrjob's habit has it). A combiner's contract is one value, which the reducer then
-    gets among its values: the value of the ``(key, value)`` pair the reducer
-    returns, or what it returns if that is no pair; a pair for another key is
-    refused, as what it means is unclear."""
-    result = reducer(key, iter(values))
+    """What ``combiner`` returns for ``values``, as the one value standing for them,
+    after checking it has a combiner's shape: one value, not a generator, and (for
+    the reducer passed as the combiner too, mrjob's habit) not the ``(key, value)``
+    pair a reducer returns, which the reducer would then get among its values."""
+    result = combiner(key, iter(values))
     if isinstance(result, types.GeneratorType):
-        results = list(result)
-        result = results[0] if len(results) == 1 else results
-    if not (isinstance(result, tuple) and len(result) == 2):
-        return [result]
-    if result[0] == key:
-        return [result[1]]
-    raise ShapeError(
-        f"the reducer, given as the combiner too, returned {short_repr(result)} for key "
-        f"{short_repr(key)}: as a combiner it must return one (key, value) pair for the "
-        "same key, or one value (either stands for the values combined); or pass a "
-        "combiner of its own"
-    )
+        raise ShapeError(
+            f"the combiner must return one value standing for the values of key "
+            f"{short_repr(key)}, which the reducer then gets among them; it returned a "
+            "generator"
+        )
+    if is_reducer and type(result) is tuple and len(result) == 2 and result[0] == key:
+        raise ShapeError(
+            f"the combiner, which is the reducer, returned {short_repr(result)} for key "
+            f"{short_repr(key)}: a combiner returns one value standing for the values it "
+            "is given (the reducer then gets it among them), not a (key, value) pair; "
+            "pass a combiner of its own, such as lambda key, values: sum(values)"
+        )
+    return [result]
 
 
 @dataclass(frozen=True)
@@ -181,15 +181,9 @@ class FunctionStep:
         combiner = self.combiner
         if combiner is None:
             return MapFunctions(self.mapper)
-        if combiner is self.reducer:  # the reducer as combiner: its (key, value) is one value
-            return MapFunctions(
-                self.mapper,
-                functools.partial(_reducer_as_combiner, combiner),
-                combine_from=WORTH_COMBINING,
-            )
         return MapFunctions(
             self.mapper,
-            lambda key, values: [combiner(key, iter(values))],
+            functools.partial(_checked_combiner, combiner, combiner == self.reducer),
             combine_from=WORTH_COMBINING,
         )
 

@@ -30,6 +30,7 @@ import contextvars
 import difflib
 import os
 import warnings
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, NoReturn
@@ -378,7 +379,7 @@ MRJOB_ONLY = {
         for what in ("cmd", "pre_filter")
     },
 }
-_warned: set[type] = set()
+_warned: weakref.WeakSet[type] = weakref.WeakSet()
 
 
 def _warn_of_mrjob_names(job_class: type[Job]) -> None:
@@ -395,14 +396,15 @@ def _warn_of_mrjob_names(job_class: type[Job]) -> None:
     )
 
 
-_warned_of_spelling: set[type] = set()
+_warned_of_spelling: weakref.WeakSet[type] = weakref.WeakSet()
 
 
 def _warn_of_misspelt_hooks(job_class: type[Job]) -> None:
     """Warn, once per class, of a method whose name is close to a hook's (``mapp``,
     ``reduce``, ``mapper_int``) where the class has no such hook: simplemr calls
-    hooks by name, so a misspelt one would never run, without a word."""
-    if job_class in _warned_of_spelling:
+    hooks by name, so a misspelt one would never run, without a word. A class with
+    its own ``steps()`` names its methods itself: nothing to guess there."""
+    if job_class in _warned_of_spelling or job_class.steps is not Job.steps:
         return
     _warned_of_spelling.add(job_class)
     own = {
@@ -418,7 +420,7 @@ def _warn_of_misspelt_hooks(job_class: type[Job]) -> None:
                 f"{job_class.__name__} defines {name}(), which looks like a misspelt "
                 f"{close[0]}(), and has no {close[0]}(): simplemr calls hooks by name "
                 f"({', '.join(_ROLES[:3])}, their *_init and *_final), so {name}() "
-                "never runs unless steps() names it",
+                "never runs",
                 stacklevel=4,
             )
 

@@ -10,6 +10,7 @@ every key included, so workers with either core may share a job.
 from __future__ import annotations
 
 import os
+import warnings
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,15 @@ def _compiled() -> ModuleType | None:
         from . import _speedups  # type: ignore[attr-defined]
     except ImportError:
         return None
-    _speedups.configure(partition.key_bytes, pure.pair, pure.pairs_of, partition.canonical_key)
+    try:
+        _speedups.configure(partition.key_bytes, pure.pair, pure.pairs_of, partition.canonical_key)
+    except TypeError:  # built from another version of this package's sources
+        warnings.warn(
+            f"simplemr's compiled core ({_speedups.__file__}) is from another version: "
+            "running the pure-Python core. Rebuild it: pip install -e . (or reinstall)",
+            stacklevel=2,
+        )
+        return None
     return _speedups  # type: ignore[no-any-return]
 
 

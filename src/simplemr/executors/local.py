@@ -90,8 +90,11 @@ HEARTBEAT_INTERVAL = 1.0
 START_TRIES = 3
 _STOP = b"stop"
 #: With a task timeout, how long a starting worker may go without a sign of life
-#: (the interpreter starting, imports, the job loading) before it counts as stuck.
-START_SILENCE = 30.0
+#: before it counts as stopped: until its job is loaded, a thread of it says it is
+#: alive every second, so only a process that does not run at all (stopped, or its
+#: interpreter still starting under heavy load) is silent that long. One that runs but
+#: never finishes loading (a job file's import that waits forever) is not caught.
+START_SILENCE = 60.0
 
 #: A worker's garbage collector thresholds (generations 0, 1, 2, as CPython 3.8 to
 #: 3.13 read them). A task's tables are millions of small objects that all live until
@@ -121,14 +124,14 @@ def _worker_main(
     signal.pthread_sigmask(signal.SIG_UNBLOCK, (*TERMINAL_KEYS, *TERMINATING))
     if hasattr(select, "POLLRDHUP"):  # Linux
         threading.Thread(target=_watch_driver, args=(conn,), daemon=True).start()
-    said = _Said(heartbeat, read, TaskProgress())
-    threading.Thread(target=_beat, args=(said,), daemon=True).start()
+    state = _WorkerState(heartbeat, read, TaskProgress())
+    threading.Thread(target=_beat, args=(state,), daemon=True).start()
     # A fork server started by an earlier job holds that moment's environment.
     os.environ.clear()
     os.environ.update(environment)
     # A broken pipe means the driver closed its end: there is nobody left to reply to.
     with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-        _serve(conn, job_payload, said)
+        _serve(conn, job_payload, state)
 
 
 def _watch_driver(conn: Connection) -> None:
@@ -147,7 +150,7 @@ def _watch_driver(conn: Connection) -> None:
             os._exit(1)
 
 
-class _Said:
+class _WorkerState:
     """What a worker tells its driver through shared memory: when its task last
     made progress (``heartbeat``), and the input bytes the task has read (``read``),
     from what the task counts into ``progress``."""
@@ -160,30 +163,32 @@ class _Said:
         self.lock = threading.Lock()  # between the beat and a task's start and end
 
     def new_task(self) -> None:
-        """A task starts or ended: it has read nothing (yet, or any more)."""
+        """A task starts or ended: it has read nothing (yet, or any more), and
+        follows nothing (what it followed may be let go)."""
         with self.lock:
             self.progress.read = 0
+            self.progress.spot[0] = None
             self.read.value = 0
 
 
-def _beat(said: _Said) -> None:
+def _beat(state: _WorkerState) -> None:
     """Say, in shared memory, when the running task last made progress and what it
     has read, and, until the job is loaded, that the worker is alive; a stopped or
     stuck worker stops saying so."""
-    last = said.progress.sample()
+    last = state.progress.sample()
     while True:
         time.sleep(HEARTBEAT_INTERVAL)
-        ticks = said.progress.sample()
-        if ticks != last or not said.loaded.is_set():
-            said.heartbeat.value = time.monotonic()  # one clock for every process
+        ticks = state.progress.sample()
+        if ticks != last or not state.loaded.is_set():
+            state.heartbeat.value = time.monotonic()  # one clock for every process
             last = ticks
-        with said.lock:
-            said.read.value = said.progress.read
+        with state.lock:
+            state.read.value = state.progress.read
 
 
-def _serve(conn: Connection, job_payload: bytes, said: _Said) -> None:
+def _serve(conn: Connection, job_payload: bytes, state: _WorkerState) -> None:
     """Load the job, say so, then run tasks until told to stop or the driver is gone,
-    each counting its progress into ``said.progress``."""
+    each counting its progress into ``state.progress``."""
     try:
         job = shipping.loads(job_payload)
     except BaseException:
@@ -191,7 +196,7 @@ def _serve(conn: Connection, job_payload: bytes, said: _Said) -> None:
         return
     gc.freeze()  # what the worker loaded to start (modules, the job) is kept for good
     gc.set_threshold(*WORKER_GC_THRESHOLDS)
-    said.loaded.set()
+    state.loaded.set()
     conn.send_bytes(pickle.dumps(_READY))
     while True:
         try:
@@ -206,11 +211,11 @@ def _serve(conn: Connection, job_payload: bytes, said: _Said) -> None:
             failure = TaskFailure("internal", f"a worker could not load its input: {error!r}")
             conn.send_bytes(pickle.dumps((None, failure, Attempt())))
             continue
-        said.heartbeat.value = time.monotonic()
-        said.new_task()
-        with watched_by(said.progress):
+        state.heartbeat.value = time.monotonic()
+        state.new_task()
+        with watched_by(state.progress):
             completion = execute(job, task)
-        said.new_task()  # before the reply: its bytes now count as the task's
+        state.new_task()  # before the reply: its bytes now count as the task's
         conn.send_bytes(_reply(completion))
 
 
@@ -400,7 +405,7 @@ class LocalExecutor(Executor):
         went wrong and whether another try might go better (it was killed by a signal,
         or, with a task timeout, went silent while it started: stopped, or stuck)."""
         process, conn = worker.process, worker.conn
-        silence = max(self.task_timeout, START_SILENCE) if self.task_timeout else None
+        silence = START_SILENCE if self.task_timeout else None
         timeout = None if silence is None else HEARTBEAT_INTERVAL
         while not wait([conn, process.sentinel], timeout=timeout):
             if silence is not None and time.monotonic() - worker.heartbeat.value > silence:

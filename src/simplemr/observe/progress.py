@@ -3,8 +3,8 @@
 The engine reports each finished task; a map bar counts input MiB when the
 input's size is known (text files), else tasks; a reduce bar counts partitions.
 Where the executor can tell what its running map tasks have read (``reading``), a
-map bar also moves while they run, twice a second, so one big file does not look
-hung. Sizes are binary (MiB), as in the summary.
+map bar also moves while they run (local workers say it once a second), so one big
+file does not look hung. Sizes are binary (MiB), as in the summary.
 """
 
 from __future__ import annotations

@@ -23,8 +23,9 @@ from typing import Any
 
 from .. import core
 from .. import counters as C
+from ..core.pure import pairs_of
 from ..counters import counting_into
-from ..errors import InputError, SimplemrError, WorkFolderError
+from ..errors import InputError, ShapeError, SimplemrError, WorkFolderError
 from ..io.filesystems import storage_options
 from ..io.inputs import SKIP_RECORD, ResultsSplit, Split, short_repr
 from ..job import JobSpec, MapFunctions, Pairs
@@ -235,6 +236,12 @@ def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) ->
         raise
 
 
+def _reads_raw_bytes(split: Split) -> bool:
+    """Whether the bytes of ``split``'s blocks are bytes of its files, as the input's
+    size counts them: not where a file is read decompressed (``whole``)."""
+    return not any(getattr(part, "whole", True) for part in getattr(split, "parts", (split,)))
+
+
 def _bytes_of(block: Any) -> int:
     """The input bytes of a block, where it has them (a text block: its raw lines)."""
     data = getattr(block, "data", None)
@@ -295,8 +302,9 @@ def _map_split(
     cursor: list[Any] = [0, None, None]  # records taken, the last one, its pairs left
     spot: list[Any] | None = None  # [index, record] when a wrapper follows the records
     try:
+        raw = _reads_raw_bytes(split)
         for block_number, block in enumerate(split.blocks(counters, job.worker_budget)):
-            progressed(_bytes_of(block))
+            progressed(_bytes_of(block) if raw else 0)
             cursor = [0, None, None]
             records: Iterator[Any]
             if bulk:
@@ -379,12 +387,15 @@ def _skipper(
 def _skipping(
     mapper: Callable[[Any], Pairs], skip: Callable[[BaseException], None] | None
 ) -> Callable[[Any], Pairs]:
-    """``mapper`` in Hadoop's skip mode: a record it raises on adds nothing."""
+    """``mapper`` in Hadoop's skip mode: a record it raises on adds nothing (output
+    of the wrong shape is the mapper's bug, not a bad record: it fails the task)."""
     assert skip is not None
 
     def mapping(record: Any) -> Pairs:
         try:
-            return list(mapper(record))
+            return list(pairs_of(mapper(record)))
+        except ShapeError:
+            raise
         except user_errors() as error:
             skip(error)
             return ()

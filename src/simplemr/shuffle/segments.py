@@ -31,7 +31,7 @@ import pickle
 import shutil
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 
 from ..errors import WorkFolderError
 from ..io.batches import BUFFER, Streamed, dumps, read_pickles
@@ -161,8 +161,8 @@ class SegmentWriter:
 
 def pack_segment(segment: Segment) -> bytes:
     """The bytes of ``segment`` to move to another machine, bucket by bucket, after a
-    header that says each bucket's length: ``unpack_segment`` makes them a segment
-    again, read a bucket at a time like any other."""
+    header that says the length of each range and its bucket: ``unpack_segment``
+    makes them a segment again, read a bucket at a time like any other."""
     with open_own(segment.path, buffering=0) as file:
         data = [
             (bucket, read_range(file, segment.path, start, end - start))
@@ -170,12 +170,7 @@ def pack_segment(segment: Segment) -> bytes:
                 zip(segment.buckets or itertools.repeat(0), segment.ranges, strict=False)
             )
         ]
-    layout: list[tuple[int, int]] = []
-    for bucket, part in data:
-        if layout and layout[-1][0] == bucket:
-            layout[-1] = (bucket, layout[-1][1] + len(part))
-        else:
-            layout.append((bucket, len(part)))
+    layout = [(bucket, len(part)) for bucket, part in data]
     tagged = bool(segment.buckets)
     return b"".join([pickle.dumps((tagged, layout)), *(part for _, part in data)])
 
@@ -188,7 +183,13 @@ def unpack_segment(packed: bytes | Streamed, path: str) -> Segment:
         source = (
             io.BytesIO(packed) if isinstance(packed, bytes) else stack.enter_context(packed.open())
         )
-        tagged, layout = pickle.load(source)
+        try:
+            tagged, layout = pickle.load(source)
+        except (EOFError, pickle.UnpicklingError, ValueError) as error:
+            raise WorkFolderError(
+                f"a map output moved to {path!r} came without its header ({error}): it "
+                "was cut short on the way; run the job again"
+            ) from None
         with create_private(path, buffering=0) as file:
             shutil.copyfileobj(source, file, BUFFER)
             written = file.tell()
@@ -240,20 +241,25 @@ def _segment_batches(
     segment: Segment, progress: ReadProgress | None, bucket: int | None
 ) -> Iterator[list[tuple[Any, list[Any]]]]:
     took = _as_read if progress is None else progress.took
-    if bucket is not None and segment.buckets:
-        # A bucket's ranges are small and scattered: read each exactly, not a
-        # buffer's worth around it.
-        with open_own(segment.path, buffering=0) as raw:
-            for start, end in segment.bucket_ranges(bucket):
-                data = read_range(raw, segment.path, start, end - start)
-                for batch in read_pickles(io.BytesIO(data), len(data), progress):
+    ranges = segment.bucket_ranges(bucket)
+    try:
+        with open_own(segment.path, buffering=BUFFER) as file:
+            for start, end in ranges:
+                if end - start < BUFFER:  # most of a bucket's ranges: read exactly
+                    data = read_range(file, segment.path, start, end - start)
+                    source: IO[bytes] = io.BytesIO(data)
+                    start, end = 0, len(data)
+                else:  # a large one (a hot key's), a buffer in memory at a time
+                    file.seek(start)
+                    source = file
+                for batch in read_pickles(source, end, progress):
                     yield took(batch)
-        return
-    with open_own(segment.path, buffering=BUFFER) as file:
-        for start, end in segment.ranges:
-            file.seek(start)
-            for batch in read_pickles(file, end, progress):
-                yield took(batch)
+    except (EOFError, pickle.UnpicklingError) as error:
+        raise WorkFolderError(
+            f"{segment.path!r} in the work folder holds less than the job wrote there "
+            f"({error}): something cut it short or changed it while the job ran; run the "
+            "job again"
+        ) from None
 
 
 def _as_read(batch: list[tuple[Any, list[Any]]]) -> list[tuple[Any, list[Any]]]:
