@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import simplemr as simplemr_api
 from simplemr.launch.common import EXIT_STATUS_HELP, PATHS_HELP
 from simplemr.launch.words import in_command_line_words
 
@@ -202,15 +203,17 @@ def test_the_summary_and_the_bars_speak_mib(tmp_path: Path) -> None:
     assert not re.search(r"\b3\.0 ?M|\bMB\b|\d[kMG]/", shown)
 
 
-def test_a_memory_budget_below_the_floor_is_raised_with_a_note(text: Path) -> None:
-    done = simplemr("wordcount", str(text), "--memory", "1MB", "--workers", "2")
-    assert done.returncode == 0
+def test_a_memory_budget_below_the_floor_is_refused_as_in_the_api(text: Path) -> None:
+    done = simplemr("wordcount", str(text), "--memory", "10KB", "--workers", "2")
+    assert done.returncode == 2
     assert err(done) == (
-        "simplemr: note: --memory 1MB is below the least a job is given, 1.0 MiB a worker: "
-        "using 2.0 MiB for 2 workers. The budget bounds the job's data; each process's "
-        "interpreter (about 20 MiB) comes on top\n"
+        "simplemr: error: --memory 10KB leaves 4.9 KiB per worker; give at least 32.0 KiB "
+        "for 2 worker(s)\n"
     )
-    assert simplemr("wordcount", str(text), "--memory", "2MiB", "--workers", "2").stderr == b""
+    with pytest.raises(simplemr_api.JobDefinitionError, match=r"^memory='10KB' leaves 4\.9 KiB"):
+        simplemr_api.MapReduce(str.split, max, workers=2, memory="10KB")
+    small = simplemr("wordcount", str(text), "--memory", "64KB", "--workers", "2")
+    assert small.returncode == 0 and small.stderr == b""
 
 
 def test_errors_name_options_not_keyword_arguments(tmp_path: Path, text: Path) -> None:

@@ -306,9 +306,18 @@ def test_a_job_file_without_the_py_suffix(tmp_path: Path, capsys) -> None:
     assert sorted(capsys.readouterr().out.splitlines()) == ["x\t2", "y\t1"]
 
 
-def test_options_before_the_job_are_refused_clearly(job_file: Path, capsys) -> None:
-    assert main(["run", "--workers", "2", str(job_file), "in.txt"]) == 2
-    assert "name the job to run right after run" in capsys.readouterr().err
+def test_options_may_come_before_the_job_and_its_own_after(
+    tmp_path: Path, job_file: Path, capsys
+) -> None:
+    (tmp_path / "in.txt").write_text("x y x\n")
+    arguments = ["run", "--executor", "inline", "--memory=64MB", "--sort", str(job_file),
+                 str(tmp_path / "in.txt"), "--times", "3"]  # fmt: skip
+    assert main(arguments) == 0
+    assert capsys.readouterr().out.splitlines() == ["x\t6", "y\t3"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["run", "--workers", "2"])  # no job at all
+    assert exit_info.value.code == 2
+    assert "the following arguments are required: JOB" in capsys.readouterr().err
 
 
 def test_sorted_values_to_one_text_file(tmp_path: Path, capsys) -> None:

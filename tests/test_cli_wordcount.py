@@ -76,12 +76,12 @@ def test_stdin(tmp_path: Path) -> None:
     assert done.stdout.decode().splitlines()[3:] == ["fig  :     3", "pear :     2"]
 
 
-@pytest.mark.parametrize("suffix", [".tsv", ".jsonl", ""])
-def test_output_holds_every_count(tmp_path: Path, suffix: str) -> None:
+@pytest.mark.parametrize(("suffix", "option"), [(".tsv", "--output"), (".jsonl", "-o"), ("", "-o")])
+def test_output_holds_every_count(tmp_path: Path, suffix: str, option: str) -> None:
     source = tmp_path / "text.txt"
     source.write_text(TEXT * 50 + "zebra\n")
     target = tmp_path / f"counts{suffix}"
-    done = run_cli(str(source), "--output", str(target), "--partitions", "3")
+    done = run_cli(str(source), option, str(target), "--partitions", "3")
     assert done.returncode == 0, done.stderr
     expected = dict(slow_counts(source))
     if suffix == ".tsv":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -65,9 +66,26 @@ def test_existing_output_is_refused_unless_overwrite(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
 
 
-def test_target_in_a_missing_folder_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(simplemr.JobDefinitionError, match="does not exist"):
-        check_target(str(tmp_path / "nope" / "out.tsv"), overwrite=False)
+@pytest.mark.parametrize("target", ["results/new/out.tsv", "results/new/out"])
+def test_missing_folders_above_a_target_are_made(tmp_path: Path, target: str) -> None:
+    path = tmp_path / target
+    check_target(str(path), overwrite=False)
+    write_results([[("a", 1)]], str(path))
+    assert (path / "part-00000" if path.suffix == "" else path).read_text() == "a\t1\n"
+    job = simplemr.MapReduce(lambda x: [(x, 1)], lambda k, v: (k, sum(v)), executor="inline")
+    job.run([1, 2], output=str(tmp_path / "by" / "tasks" / "out"))
+    assert sorted(p.name for p in (tmp_path / "by" / "tasks" / "out").iterdir())[-1] == "part-00001"
+
+
+def test_a_target_below_a_file_or_an_unwritable_folder_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(simplemr.JobDefinitionError, match=r"'.*a-file' is a file, not a folder"):
+        check_target(str(tmp_path / "a-file" / "new" / "out.tsv"), overwrite=False)
+    if os.geteuid() != 0:  # root writes anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        with pytest.raises(simplemr.JobDefinitionError, match="is not writable"):
+            check_target(str(locked / "new" / "out.tsv"), overwrite=False)
 
 
 def test_overwrite_only_replaces_earlier_output(tmp_path: Path) -> None:

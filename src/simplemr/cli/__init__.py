@@ -50,9 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def parse() -> argparse.Namespace:
         if arguments[:1] != ["run"]:
             return build_parser().parse_args(arguments)
-        job_class = None
-        if len(arguments) > 1 and not arguments[1].startswith("-"):
-            job_class = load_job(arguments[1])  # its options join the command line
+        job = run.job_argument(arguments[1:])
+        job_class = None if job is None else load_job(job)  # its options join the line
         return run.run_parser(job_class).parse_intermixed_args(arguments[1:])
 
     return run_parsed(parse, debug)

@@ -58,6 +58,7 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     )
     count.add_argument("--top", type=positive, default=20, help="how many words to show (20)")
     count.add_argument(
+        "-o",
         "--output",
         metavar="PATH",
         help="also write all counts: PATH.tsv, PATH.jsonl or PATH.txt as one file, any other PATH "

@@ -112,7 +112,11 @@ class TaskCommitter:
         same target goes first)."""
         if is_url(self.staging):
             return
-        folder, name = os.path.split(self.target)
+        folder, name = os.path.split(os.path.abspath(self.target))
+        try:
+            os.makedirs(folder, exist_ok=True)  # missing folders above it, as Hadoop does
+        except OSError as error:
+            raise OutputError(f"cannot make the folder {folder!r}: {error.strerror}") from error
         remove_stale(folder, f".{name}.simplemr-")
         remove_path(self.staging)
         try:

@@ -89,11 +89,20 @@ def looks_like_output(names: Iterable[str]) -> bool:
     return all(_PART.fullmatch(n) or n in (SUCCESS_MARKER, TEMPORARY) for n in names)
 
 
+def _existing_ancestor(folder: str) -> str:
+    """``folder``, or the nearest folder above it that exists (where the job would
+    create the rest, as Hadoop and Spark do)."""
+    while not os.path.lexists(folder) and os.path.dirname(folder) != folder:
+        folder = os.path.dirname(folder)
+    return folder
+
+
 def check_target(
     target: str, overwrite: bool, inputs: Iterable[str] = (), folders: Iterable[str] = ()
 ) -> None:
     """Refuse, before any work starts, a target that cannot or should not be written:
-    its folder is missing, it exists (unless ``overwrite``, and then only over a
+    its folder cannot be made (missing folders above it are made as it is
+    written), it exists (unless ``overwrite``, and then only over a
     file, or a folder of earlier output), it is or holds one of the files or folders
     ``inputs``, or it lies inside one of the input ``folders`` (the next run would
     read it back as input). Paths are compared by real path."""
@@ -104,9 +113,9 @@ def check_target(
     elif is_url(target):
         _check_url_target(target, overwrite, inputs, folders)
         return
-    parent = os.path.dirname(os.path.abspath(target))
+    parent = _existing_ancestor(os.path.dirname(os.path.abspath(target)))
     if not os.path.isdir(parent):
-        raise JobDefinitionError(f"cannot write {target!r}: the folder {parent!r} does not exist")
+        raise JobDefinitionError(f"cannot write {target!r}: {parent!r} is a file, not a folder")
     if not os.access(parent, os.W_OK):
         raise JobDefinitionError(f"cannot write {target!r}: {parent!r} is not writable")
     real = os.path.realpath(target)
@@ -321,6 +330,10 @@ def write_results(
         return
     temporary = staging_path(target, "new")
     folder, name = os.path.split(os.path.abspath(target))
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot make the folder {folder!r}: {error.strerror}") from error
     remove_stale(folder, f".{name}.simplemr-")  # what a killed job left for this target
     remove_path(temporary)
     try:

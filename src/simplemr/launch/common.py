@@ -26,12 +26,11 @@ from ..api import DEFAULT_TASK_TIMEOUT
 from ..errors import InputError, JobDefinitionError, SimplemrError, WorkFolderError
 from ..events import report_of
 from ..executors import EXECUTORS
-from ..executors.local import available_cores
 from ..io.filesystems import parse_storage_option
 from ..io.paths import describe_special, expand_paths
 from ..io.reading import BINARY_SNIFF
 from ..io.workdir import create_private, make_workdir
-from ..memory import MiB, format_size, parse_size
+from ..memory import parse_size
 from ..observe.report import render_report
 from ..observe.summary import Summary, format_summary
 from ..signals import Stopped, stopping_on_signals
@@ -51,8 +50,6 @@ EXIT_STATUS_HELP = (
     f"{EXIT_TERMINATED} terminated (SIGTERM), 128+N stopped by signal N (129: SIGHUP)"
 )
 STDIN_LABEL = "<stdin>"
-#: The least budget ``--memory`` gives a worker: below it, a job does little but spill.
-MIN_CLI_WORKER_BUDGET = 1 * MiB
 #: What an input path may be, for every command's help (the README says the same).
 PATHS_HELP = (
     "files, globs or folders (read recursively; names starting with . or _ are skipped, "
@@ -270,27 +267,17 @@ def storage_options(args: argparse.Namespace) -> dict[str, Any]:
     return dict(getattr(args, "storage_option", None) or ())
 
 
-def memory_budget(args: argparse.Namespace) -> int | None:
-    """The budget ``--memory`` asks for, raised to ``MIN_CLI_WORKER_BUDGET`` a worker
-    with a note saying so (the Python API takes smaller budgets, for tests of spilling)."""
+def memory_budget(args: argparse.Namespace) -> str | None:
+    """The budget ``--memory`` asks for, as given, once it reads as a size (the API
+    refuses one too small for its workers: one floor, ``memory.MIN_WORKER_BUDGET`` a
+    worker, and a message in the words the user wrote)."""
     if args.memory is None:
         return None
     try:
-        budget = parse_size(args.memory)
+        parse_size(args.memory)
     except ValueError as error:
         raise JobDefinitionError(f"--memory: {error}") from None
-    workers = 1 if args.executor == "inline" else args.workers or available_cores()
-    floor = MIN_CLI_WORKER_BUDGET * workers
-    if budget >= floor:
-        return budget
-    print(
-        f"simplemr: note: --memory {args.memory} is below the least a job is given, "
-        f"{format_size(MIN_CLI_WORKER_BUDGET)} a worker: using {format_size(floor)} for "
-        f"{workers} worker{'s' if workers > 1 else ''}. The budget bounds the job's data; "
-        "each process's interpreter (about 20 MiB) comes on top",
-        file=sys.stderr,
-    )
-    return floor
+    return str(args.memory)
 
 
 def show_progress(args: argparse.Namespace) -> bool:
