@@ -166,6 +166,7 @@ def test_max_bad_records_on_the_command_line(tmp_path: Path, job_file: Path, cap
         ("two.py", "defines several job classes: name one (it has First, Second)"),
         ("two.py:Third", "has no job class 'Third' (it has First, Second)"),
         ("broken.py", "raised SyntaxError"),
+        ("raising.py", "the job file 'raising.py', line 3, raised KeyError: 'HOME_OF_DATA'"),
         ("no_such_module:Job", "cannot import the job module 'no_such_module'"),
     ],
 )
@@ -184,6 +185,7 @@ def test_a_job_that_cannot_be_loaded_is_a_usage_error(
     """)
     )
     Path("broken.py").write_text("def (:\n")
+    Path("raising.py").write_text("import os\n\nDATA = os.environ['HOME_OF_DATA']\n")
     Path("in.txt").write_text("a\n")
     assert main(["run", job, "in.txt"]) == 2
     err = capsys.readouterr().err

@@ -232,3 +232,16 @@ def test_a_job_that_fails_still_writes_its_reports(
     err = capsys.readouterr().err
     assert re.search(rf"simplemr: job summary \({outcome}: .*{reason}", err)
     assert f"({outcome}: " in report.read_text()
+
+
+def test_a_summary_of_several_steps_counts_the_input_once(capsys: Any) -> None:
+    from sample_jobs import ThreeSteps
+
+    lines = [f"line {n} of words" for n in range(50)]
+    result = ThreeSteps().run(lines, executor="inline")
+    summary = Summary(1.0, result.phases, result.counters, result.events)
+    assert result.counters["map.records_in"] > len(lines)  # every step's map input
+    assert summary.to_dict()["input_records"] == len(lines)
+    shown = format_summary(summary)
+    assert re.search(r"^  input records +50$", shown, re.MULTILINE), shown
+    assert "map output records (all steps)" in shown

@@ -129,3 +129,19 @@ def test_a_wrong_shape_is_no_bad_record_to_skip() -> None:
     job = simplemr.MapReduce(lambda x: x, collect, executor="inline", max_bad_records=5)
     with pytest.raises(simplemr.TaskFailedError, match=MUST + "it returned 1, an int$"):
         job.run([1, 2])
+
+
+def stops_at_a_breakpoint(record: int) -> list[tuple[int, int]]:
+    import bdb
+
+    raise bdb.BdbQuit  # what breakpoint() raises in a process without a terminal
+
+
+def test_a_breakpoint_in_a_worker_says_how_to_debug() -> None:
+    job = simplemr.MapReduce(stops_at_a_breakpoint, collect, workers=1)
+    with pytest.raises(
+        simplemr.TaskFailedError,
+        match=r"the mapper raised BdbQuit \(a breakpoint\(\) in a worker process has no "
+        r"terminal to stop at: debug with executor='inline'",
+    ):
+        job.run([1])

@@ -216,7 +216,8 @@ class JobSpec:
     storage_options: dict[str, Any] = field(default_factory=dict)
 
     def to_bytes(self) -> bytes:
-        """Pickle the job for the workers, naming the function that cannot be shipped."""
+        """Pickle the job for the workers, naming the function that cannot be shipped
+        (in one message that says it all: the pickling's own traceback is no help)."""
         try:
             return shipping.dumps(self)
         except Exception as error:
@@ -231,5 +232,5 @@ class JobSpec:
                             f"{culprit}. It, or something it refers to (an open file, a "
                             "lock, a connection), cannot be pickled; create such objects "
                             "inside the function instead"
-                        ) from culprit
-            raise JobDefinitionError(f"the job cannot be pickled: {error}") from error
+                        ) from None
+            raise JobDefinitionError(f"the job cannot be pickled: {error}") from None

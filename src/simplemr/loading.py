@@ -15,6 +15,7 @@ import importlib.util
 import inspect
 import os
 import sys
+import traceback
 from types import ModuleType
 
 import cloudpickle
@@ -93,6 +94,18 @@ def load_file(path: str) -> ModuleType:
         raise
     except Exception as error:
         raise JobDefinitionError(
-            f"the job file {path!r} raised {type(error).__name__}: {error}"
+            f"the job file {path!r}{_line_in(path, error)} raised {type(error).__name__}: {error}"
         ) from error
     return module
+
+
+def _line_in(path: str, error: BaseException) -> str:
+    """ ", line N": where in the file at ``path`` ``error`` was raised, as a
+    SyntaxError says it (the deepest line of that file in the traceback)."""
+    real = os.path.realpath(path)
+    lines = [
+        frame.lineno
+        for frame in traceback.extract_tb(error.__traceback__)
+        if os.path.realpath(frame.filename) == real
+    ]
+    return f", line {lines[-1]}," if lines else ""

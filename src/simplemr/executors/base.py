@@ -85,6 +85,19 @@ class Completion:
     attempt: Attempt = field(default_factory=Attempt)
 
 
+def _user_failure(role: str, cause: BaseException) -> str:
+    """What the user's code did wrong, in one line."""
+    if isinstance(cause, ShapeError):  # it says so in the user's words already
+        return str(cause)
+    said = f"the {role} raised {_describe(cause)}"
+    if type(cause).__name__ == "BdbQuit":  # breakpoint() where no terminal is
+        said += (
+            " (a breakpoint() in a worker process has no terminal to stop at: debug "
+            "with executor='inline', --executor inline on the command line)"
+        )
+    return said
+
+
 def _describe(error: BaseException) -> str:
     text = str(error)
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
@@ -108,9 +121,7 @@ def _execute(job: Any, task: Task) -> Completion:
         cause = error.__cause__ or error
         failure = TaskFailure(
             "user",
-            str(cause)
-            if isinstance(cause, ShapeError)
-            else f"the {error.role} raised {_describe(cause)}",
+            _user_failure(error.role, cause),
             error.where,
             "".join(traceback.format_exception(cause)),
             cause,

@@ -44,6 +44,18 @@ class Summary:
     reason: str = ""
 
     @property
+    def input_records(self) -> int:
+        """Records of the job's input: the first step's (the built-in counter sums
+        every step's map input, a later step's being the results of the one before)."""
+        if not self.events:
+            return self.counters.get(C.MAP_RECORDS_IN, 0)
+        return sum(
+            event.counters.get(C.MAP_RECORDS_IN, 0)
+            for event in self.events
+            if event.step == 1 and event.phase == "map" and event.outcome == "done"
+        )
+
+    @property
     def output_records(self) -> int:
         """Results of the last step (the built-in counter sums every step's)."""
         if not self.events:
@@ -68,7 +80,7 @@ class Summary:
                 for p in self.phases
             ],
             "input_bytes": counters.get(C.INPUT_BYTES, 0),
-            "input_records": counters.get(C.MAP_RECORDS_IN, 0),
+            "input_records": self.input_records,
             "map_output_records": counters.get(C.MAP_RECORDS_OUT, 0),
             "map_output_records_combined": _after_combiner(counters),
             "spilled_bytes": counters.get(C.MAP_SPILLED_BYTES, 0)
@@ -108,13 +120,14 @@ def format_summary(summary: Summary) -> str:
     input_bytes = figures["input_bytes"]
     if input_bytes:
         rows.append(("input", format_size(input_bytes), _rate(input_bytes / MiB, seconds, "MiB")))
+    every = " (all steps)" if several else ""
     rows.append(("input records", f"{figures['input_records']:,}", ""))
-    rows.append(("map output records", f"{figures['map_output_records']:,}", ""))
+    rows.append(("map output records" + every, f"{figures['map_output_records']:,}", ""))
     if counters.get(C.COMBINE_RECORDS_IN, 0):
         combined = figures["map_output_records_combined"]
         rows.append(("  after the combiner", f"{combined:,}", ""))
-    rows.append(("spilled", format_size(figures["spilled_bytes"]), ""))
-    rows.append(("reduce groups", f"{figures['reduce_groups']:,}", ""))
+    rows.append(("spilled" + every, format_size(figures["spilled_bytes"]), ""))
+    rows.append(("reduce groups" + every, f"{figures['reduce_groups']:,}", ""))
     rows.append(("output records", f"{figures['output_records']:,}", ""))
     rows.append(("task attempts", f"{figures['task_attempts']:,}", _retries(figures["retries"])))
     if figures["skipped_records"]:
