@@ -25,6 +25,7 @@ scalars = st.one_of(
     st.booleans(),
     st.integers(),
     st.integers(min_value=2**63 - 5, max_value=2**200),
+    st.sampled_from([2**2048 - 1, 2**2048, -(2**2048) - 1, 10**700, -(10**1000)]),
     st.floats(allow_nan=True, allow_infinity=True),
     st.sampled_from([0.0, -0.0, 1.0, 1, True, 2**63, float(2**63), 1e300, -1e19, 0.5]),
     st.text(),
@@ -50,6 +51,14 @@ def test_the_hash_and_partition_of_every_key_are_the_pure_ones(key: Any, salt: b
         assert compiled.partition_of(key, partitions, salt) == partition.partition_of(
             key, partitions, salt
         )
+
+
+@needs_compiled
+def test_ints_past_pythons_decimal_limit_hash_as_in_the_pure_core() -> None:
+    for number in (10**5000, -(10**5000) - 1, 7 * 2**20000):
+        for key in (number, (number, "x"), frozenset({number})):
+            assert compiled.key_bytes(key) == partition.key_bytes(key)
+            assert compiled.stable_hash(key) == partition.stable_hash(key)
 
 
 @needs_compiled

@@ -113,6 +113,8 @@ def test_python_hash_really_differs_between_those_processes() -> None:
             ),
         ),
         (datetime.datetime(2024, 1, 1, 12), Moment(2024, 1, 1, 12)),
+        (10**5000, Fraction(10**5000), Decimal(10) ** 5000),  # past Python's decimal limit
+        (2**2048, Fraction(2**2048), Decimal(2**2048)),
     ],
 )
 def test_keys_that_are_equal_hash_alike(equal_keys: tuple) -> None:
@@ -227,3 +229,11 @@ def test_a_hot_nan_key_keeps_its_spilled_values_through_a_resplit(tmp_path) -> N
     }
     assert groups["nan"] == 5000
     assert len(groups) == 20_001
+
+
+@pytest.mark.parametrize("executor", ["inline", "local"])
+def test_ints_of_thousands_of_digits_are_keys_like_any(executor: str) -> None:
+    big = [10**5000 + n for n in range(3)]
+    job = simplemr.MapReduce(lambda n: [(n, 1), (n, 2)], lambda k, v: (k, sum(v)),
+                             executor=executor, partitions=3)  # fmt: skip
+    assert sorted(job.run(big).results) == [(n, 3) for n in big]

@@ -175,9 +175,16 @@ static int encode_int_object(Buffer *b, PyObject *number) {
     long long value = PyLong_AsLongLongAndOverflow(number, &overflow);
     if (value == -1 && PyErr_Occurred()) return -1;
     if (!overflow) return buffer_put_decimal(b, 'i', value);
-    PyObject *text = PyObject_Str(number);
+    /* As partition.py's _int_bytes: decimal up to 2048 bits, hex() beyond. */
+    PyObject *bits = PyObject_CallMethod(number, "bit_length", NULL);
+    if (bits == NULL) return -1;
+    long long count = PyLong_AsLongLong(bits);
+    Py_DECREF(bits);
+    if (count == -1 && PyErr_Occurred()) return -1;
+    int big = count > 2048;
+    PyObject *text = big ? PyNumber_ToBase(number, 16) : PyObject_Str(number);
     if (text == NULL) return -1;
-    int status = put_ascii_str(b, 'i', text);
+    int status = put_ascii_str(b, big ? 'I' : 'i', text);
     Py_DECREF(text);
     return status;
 }

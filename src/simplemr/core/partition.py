@@ -40,7 +40,20 @@ __all__ = [
 NAN = float("nan")
 
 _INT = b"i"
+_BIG_INT = b"I"
 _MISC_NUMBER = b"n"
+#: Ints longer than this many bits are encoded in hexadecimal: Python refuses to write
+#: a decimal of more than ``sys.get_int_max_str_digits()`` digits (640 at the least,
+#: 4300 by default), and 2**2048 has 617.
+_DECIMAL_BITS = 2048
+
+
+def _int_bytes(number: int) -> bytes:
+    """An int's canonical bytes: its decimal digits, or, past ``_DECIMAL_BITS``, its
+    ``hex()`` (no digit limit applies to a power-of-two base)."""
+    if number.bit_length() <= _DECIMAL_BITS:
+        return _INT + str(number).encode()
+    return _BIG_INT + hex(number).encode()
 
 
 def _encode_number(key: numbers.Number) -> bytes:
@@ -56,7 +69,7 @@ def _encode_number(key: numbers.Number) -> bytes:
         if number != number:
             return b"nan"
         if number == int(number):
-            return _INT + str(int(number)).encode()
+            return _int_bytes(int(number))
     except (OverflowError, ValueError, TypeError):
         pass
     return _MISC_NUMBER + str(hash(number)).encode()
@@ -110,7 +123,7 @@ def key_bytes(key: Any) -> bytes:
     if kind is str:
         return b"s" + str.encode(key, "utf-8", "surrogatepass")
     if kind is int:
-        return _INT + str(key).encode()
+        return _int_bytes(key)
     if kind is bytes:
         return b"b" + bytes(key)
     if key is None:

@@ -42,7 +42,10 @@ SKIP_RECORD: Any = type("SkipRecord", (), {"__repr__": lambda self: "SKIP_RECORD
 
 def short_repr(obj: Any) -> str:
     """Return a repr of ``obj`` short enough for an error message."""
-    return _short.repr(obj)
+    try:
+        return _short.repr(obj)
+    except ValueError:  # an int past Python's decimal limit, somewhere in it
+        return f"<{type(obj).__name__} too large to show>"
 
 
 class Split(Protocol):
