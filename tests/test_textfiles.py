@@ -285,3 +285,22 @@ def test_planning_balances_tasks_over_the_whole_input(
         mine = [(p.start, p.end) for p in pieces if p.path.endswith(f"{number:02d}.txt")]
         assert [start for start, _ in mine] == [0] + [end for _, end in mine[:-1]]
         assert mine[-1][1] == size * 1024 * 1024
+
+
+def test_a_name_that_exists_is_that_file_not_a_pattern(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simplemr.io.paths import expand_paths
+
+    monkeypatch.chdir(tmp_path)
+    for name in ("data1.txt", "data[1].txt", "page_2.txt", "page?2.txt", "report[final].txt"):
+        Path(name).write_text(f"{name}\n")
+    assert expand_paths(["data[1].txt"]) == ["data[1].txt"]
+    assert expand_paths(["page?2.txt"]) == ["page?2.txt"]
+    assert expand_paths(["report[final].txt"]) == ["report[final].txt"]
+    assert expand_paths(["data[12].txt"]) == ["data1.txt"]  # no such name: a pattern
+    assert expand_paths(["page*2.txt"]) == ["page?2.txt", "page_2.txt"]
+    lines = sorted(simplemr.MapReduce(
+        lambda line: [(line, 1)], lambda k, v: k, executor="inline"
+    ).run(simplemr.text_files(["data[1].txt", "page?2.txt"])).results)  # fmt: skip
+    assert lines == ["data[1].txt", "page?2.txt"]

@@ -36,7 +36,7 @@ def expand_paths(
         path = os.fspath(raw)
         if is_url(path):
             found = expand_url(path, _is_hidden)
-        elif glob.has_magic(path):
+        elif is_pattern(path):
             matches = sorted(glob.glob(path, recursive=True))
             if not matches:
                 raise InputError(f"no file matches the pattern {path!r}")
@@ -103,6 +103,13 @@ def _check_readable(path: str) -> os.stat_result:
     return info
 
 
+def is_pattern(path: str) -> bool:
+    """Whether a local ``path`` is a glob pattern: it has ``*``, ``?`` or ``[`` and
+    nothing has its exact name (``data[1].txt`` that exists is that file;
+    ``glob.escape`` makes any name a pattern of itself alone)."""
+    return glob.has_magic(path) and not os.path.lexists(path)
+
+
 def input_folders(paths: Iterable[str]) -> list[str]:
     """The local folders among ``paths`` and their glob matches, as named; and every
     URL without a pattern (an object store cannot tell a folder from a prefix)."""
@@ -112,7 +119,7 @@ def input_folders(paths: Iterable[str]) -> list[str]:
             if not glob.has_magic(path):
                 folders.append(path)
             continue
-        matches = glob.glob(path, recursive=True) if glob.has_magic(path) else [path]
+        matches = glob.glob(path, recursive=True) if is_pattern(path) else [path]
         folders.extend(match for match in matches if os.path.isdir(match))
     return folders
 
