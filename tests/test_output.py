@@ -26,6 +26,21 @@ def test_formats() -> None:
     assert format_jsonl({"k": None}) == '{"k": null}'
 
 
+def test_a_tab_or_a_line_break_in_a_string_never_breaks_a_line(tmp_path: Path) -> None:
+    results = [("c\td", 1), ("two\nlines", "a\rb"), ("plain", "x\ty")]
+    assert [format_tsv(result) for result in results] == [
+        '"c\\td"\t1',
+        '"two\\nlines"\t"a\\rb"',
+        'plain\t"x\\ty"',
+    ]
+    target = tmp_path / "out.tsv"
+    write_results([results], str(target))
+    lines = target.read_text().split("\n")[:-1]
+    assert len(lines) == 3 and all(line.count("\t") == 1 for line in lines)
+    assert [tuple(json.loads(f) if f.startswith('"') else f for f in line.split("\t"))
+            for line in lines][0] == ("c\td", "1")  # fmt: skip
+
+
 def test_one_file_is_renamed_into_place(tmp_path: Path) -> None:
     target = tmp_path / "counts.jsonl"
     write_results([[("a", 1)], [("b", 2)]], str(target))

@@ -59,12 +59,20 @@ def output_kind(target: str) -> str:
     return {".tsv": "tsv", ".jsonl": "jsonl", ".txt": "txt"}.get(suffix, "folder")
 
 
+#: What would break a line of tab-separated output in two, or a field in two.
+_BREAKS = re.compile("[\t\n\r]")
+
+
 def _text(part: Any) -> str:
-    return part if isinstance(part, str) else json.dumps(part, ensure_ascii=False, default=repr)
+    if isinstance(part, str) and _BREAKS.search(part) is None:
+        return part
+    return json.dumps(part, ensure_ascii=False, default=repr)
 
 
 def format_tsv(result: Any) -> str:
-    """``key<TAB>value`` for a pair, else the result alone; JSON for non-strings."""
+    """``key<TAB>value`` for a pair, else the result alone; JSON for non-strings, and
+    for strings holding a tab or a line break (so that a result stays one line of
+    two fields)."""
     if isinstance(result, tuple) and len(result) == 2:
         return f"{_text(result[0])}\t{_text(result[1])}"
     return _text(result)
