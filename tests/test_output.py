@@ -37,8 +37,11 @@ def test_a_tab_or_a_line_break_in_a_string_never_breaks_a_line(tmp_path: Path) -
     write_results([results], str(target))
     lines = target.read_text().split("\n")[:-1]
     assert len(lines) == 3 and all(line.count("\t") == 1 for line in lines)
-    assert [tuple(json.loads(f) if f.startswith('"') else f for f in line.split("\t"))
-            for line in lines][0] == ("c\td", "1")  # fmt: skip
+    first = lines[0].split("\t")
+    assert [json.loads(field) if field.startswith('"') else field for field in first] == [
+        "c\td",
+        "1",
+    ]
 
 
 def test_one_file_is_renamed_into_place(tmp_path: Path) -> None:
