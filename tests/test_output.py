@@ -33,6 +33,7 @@ def test_a_tab_or_a_line_break_in_a_string_never_breaks_a_line(tmp_path: Path) -
         '"two\\nlines"\t"a\\rb"',
         'plain\t"x\\ty"',
     ]
+    assert format_tsv("a line\tof the job's own") == "a line\tof the job's own"  # no pair
     target = tmp_path / "out.tsv"
     write_results([results], str(target))
     lines = target.read_text().split("\n")[:-1]

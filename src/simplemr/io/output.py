@@ -64,17 +64,23 @@ _BREAKS = re.compile("[\t\n\r]")
 
 
 def _text(part: Any) -> str:
+    return part if isinstance(part, str) else json.dumps(part, ensure_ascii=False, default=repr)
+
+
+def _field(part: Any) -> str:
+    """A field of a ``key<TAB>value`` line: JSON for a string holding a tab or a line
+    break too, so that a pair stays one line of two fields."""
     if isinstance(part, str) and _BREAKS.search(part) is None:
         return part
     return json.dumps(part, ensure_ascii=False, default=repr)
 
 
 def format_tsv(result: Any) -> str:
-    """``key<TAB>value`` for a pair, else the result alone; JSON for non-strings, and
-    for strings holding a tab or a line break (so that a result stays one line of
-    two fields)."""
+    """``key<TAB>value`` for a pair (each field as ``_field`` writes it), else the
+    result alone: a string as it is (a line of the job's own making), anything else
+    as JSON."""
     if isinstance(result, tuple) and len(result) == 2:
-        return f"{_text(result[0])}\t{_text(result[1])}"
+        return f"{_field(result[0])}\t{_field(result[1])}"
     return _text(result)
 
 
