@@ -114,7 +114,7 @@ def pairs(_: Any) -> Iterator[tuple[str, Any]]:
 @pytest.mark.parametrize(
     ("output_format", "expected"),
     [
-        ("tsv", ["a\t1", 'b\t[2, "x"]', "c\td\tnull"]),
+        ("tsv", ["a\t1", 'b\t[2, "x"]', '"c\\td"\tnull']),  # a tab in a key: JSON
         ("jsonl", ['["a", 1]', '["b", [2, "x"]]', '["c\\td", null]']),
         ("value", ["1", '[2, "x"]', "null"]),
     ],
