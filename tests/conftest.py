@@ -21,6 +21,22 @@ SAMPLE = REPO / "src" / "simplemr" / "examples" / "sample"
 SHARED_CORPUS = REPO.parent / "shared" / "corpus"
 
 
+@pytest.fixture(params=["compiled", "pure"])
+def engine_core(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run the test in this process on each core: the compiled one (where built) and
+    the pure one (worker processes started afresh pick theirs by SIMPLEMR_PURE)."""
+    from simplemr import core
+    from simplemr.core import partition, pure
+
+    if request.param == "compiled" and core.compiled is None:
+        pytest.skip("the compiled core is not built")
+    if request.param == "pure":
+        for name in ("map_records", "merge_items", "spread"):
+            monkeypatch.setattr(core, name, getattr(pure, name))
+        monkeypatch.setattr(core, "partition_of", partition.partition_of)
+    return str(request.param)
+
+
 @pytest.fixture
 def work_root(tmp_path: Path) -> Path:
     """A temp root of the test's own, to check that jobs leave nothing in it."""

@@ -23,9 +23,6 @@ from sample_jobs import (
 )
 
 import simplemr
-from simplemr import core
-from simplemr.core import partition
-from simplemr.core import pure as kernels
 
 words = st.text(alphabet="abc de\tf", max_size=30)
 JOBS = {
@@ -101,18 +98,6 @@ def run_case(
         assert as_multiset(result.results) == as_multiset(expected)
     assert result.counters["map.records_in"] == len(records)
     assert result.counters["reduce.records_out"] == len(expected)
-
-
-@pytest.fixture(params=["compiled", "pure"])
-def engine_core(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run the test on each core: the compiled one (where built) and the pure one."""
-    if request.param == "compiled" and core.compiled is None:
-        pytest.skip("the compiled core is not built")
-    if request.param == "pure":
-        for name in ("map_records", "merge_items", "spread"):
-            monkeypatch.setattr(core, name, getattr(kernels, name))
-        monkeypatch.setattr(core, "partition_of", partition.partition_of)
-    return str(request.param)
 
 
 @pytest.mark.parametrize("job_name", sorted(JOBS))

@@ -11,20 +11,6 @@ from typing import Any
 import pytest
 
 import simplemr
-from simplemr import core
-from simplemr.core import partition
-from simplemr.core import pure as kernels
-
-
-@pytest.fixture(params=["compiled", "pure"])
-def engine_core(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "compiled" and core.compiled is None:
-        pytest.skip("the compiled core is not built")
-    if request.param == "pure":
-        for name in ("map_records", "merge_items", "spread"):
-            monkeypatch.setattr(core, name, getattr(kernels, name))
-        monkeypatch.setattr(core, "partition_of", partition.partition_of)
-    return str(request.param)
 
 
 def collect(key: Any, values: Iterable[Any]) -> tuple[Any, list[Any]]:

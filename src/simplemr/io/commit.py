@@ -38,6 +38,7 @@ from .output import (
     SUCCESS_MARKER,
     TEMPORARY,
     looks_like_output,
+    make_folder,
     open_results,
     output_kind,
     put_in_place,
@@ -113,10 +114,7 @@ class TaskCommitter:
         if is_url(self.staging):
             return
         folder, name = os.path.split(os.path.abspath(self.target))
-        try:
-            os.makedirs(folder, exist_ok=True)  # missing folders above it, as Hadoop does
-        except OSError as error:
-            raise OutputError(f"cannot make the folder {folder!r}: {error.strerror}") from error
+        make_folder(folder)
         remove_stale(folder, f".{name}.simplemr-")
         remove_path(self.staging)
         try:

@@ -37,6 +37,7 @@ __all__ = [
     "format_jsonl",
     "format_tsv",
     "line_format_for",
+    "make_folder",
     "output_kind",
     "resolve_line_format",
     "write_results",
@@ -322,6 +323,15 @@ def put_in_place(temporary: str, target: str, overwrite: bool) -> None:
         _commit_new(temporary, target)
 
 
+def make_folder(folder: str) -> None:
+    """Make ``folder`` and any missing folder above it, as Hadoop and Spark do for an
+    output (``check_target`` checked that they can be made)."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError as error:
+        raise OutputError(f"cannot make the folder {folder!r}: {error.strerror}") from error
+
+
 def write_results(
     partitions: Iterable[Iterable[Any]],
     target: str,
@@ -344,10 +354,7 @@ def write_results(
         return
     temporary = staging_path(target, "new")
     folder, name = os.path.split(os.path.abspath(target))
-    try:
-        os.makedirs(folder, exist_ok=True)
-    except OSError as error:
-        raise OutputError(f"cannot make the folder {folder!r}: {error.strerror}") from error
+    make_folder(folder)
     remove_stale(folder, f".{name}.simplemr-")  # what a killed job left for this target
     remove_path(temporary)
     try:
