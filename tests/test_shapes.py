@@ -29,8 +29,9 @@ MUST = r"the mapper must return or yield \(key, value\) pairs, such as \[\(key, 
         (lambda line: line.split(), ["ab cd", "ef"], r"it yielded 'ab', a str$"),
         (lambda x: [(x, 1, 2)], [1], r"it yielded \(1, 1, 2\), a tuple of 3$"),
         (lambda x: [b"kv"], [1], r"it yielded b'kv', a bytes$"),
+        (lambda x: 10**5000, [1], r"it returned <int too large to show>, an int$"),
     ],
-    ids=["an int", "None", "one bare pair", "strings of two", "triples", "bytes of two"],
+    ids=["an int", "None", "one bare pair", "strings of two", "triples", "bytes of two", "huge"],
 )
 def test_a_mapper_of_the_wrong_shape_is_told_what_to_return(
     mapper: Callable[[Any], Any], records: list[Any], said: str, engine_core: str

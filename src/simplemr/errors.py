@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import reprlib
 
 __all__ = [
     "InputError",
@@ -16,6 +17,7 @@ __all__ = [
     "WorkFolderError",
     "WorkerLostError",
     "check_positive_int",
+    "short_repr",
 ]
 
 
@@ -30,6 +32,19 @@ class JobDefinitionError(SimplemrError, ValueError):
 class ShapeError(TypeError):
     """A mapper, combiner or reducer gave something of the wrong shape (not pairs,
     say); the message says so in the user's words, and is the task's whole message."""
+
+
+_short = reprlib.Repr()
+_short.maxstring = 60
+_short.maxother = 60
+
+
+def short_repr(obj: object) -> str:
+    """Return a repr of ``obj`` short enough for an error message."""
+    try:
+        return _short.repr(obj)
+    except ValueError:  # an int past Python's decimal limit, somewhere in it
+        return f"<{type(obj).__name__} too large to show>"
 
 
 def check_positive_int(name: str, value: object) -> int:

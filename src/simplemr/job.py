@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import shipping
-from .errors import JobDefinitionError, ShapeError
-from .io.inputs import short_repr
+from .errors import JobDefinitionError, ShapeError, short_repr
 
 __all__ = [
     "FunctionStep",

@@ -38,9 +38,9 @@ from typing import Any, NoReturn
 from .api import JobResult, MapReduce
 from .core.partition import same_key
 from .counters import increment_counter
-from .errors import JobDefinitionError
+from .errors import JobDefinitionError, short_repr
 from .io.formats import input_files
-from .io.inputs import InputSource, short_repr
+from .io.inputs import InputSource
 from .io.output import line_format_for
 from .job import MapFunctions, ReduceFunctions
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from ..errors import ShapeError
+from ..errors import ShapeError, short_repr
 from .partition import canonical_key, partition_of
 
 __all__ = [
@@ -44,10 +44,9 @@ class PairShapeError(ShapeError):
 
 
 def _shown(what: Any) -> str:
-    text = repr(what)
-    text = text if len(text) <= 60 else text[:57] + "..."
     if what is None:
         return "None"
+    text = short_repr(what)
     kind = type(what).__name__
     if isinstance(what, (tuple, list)):
         kind = f"{kind} of {len(what)}"

@@ -14,11 +14,10 @@ take a block at once and a per-record mapper pays no per-record reading cost.
 from __future__ import annotations
 
 import itertools
-import reprlib
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from ..errors import JobDefinitionError, check_positive_int
+from ..errors import JobDefinitionError, check_positive_int, short_repr
 from .batches import ITEM_BATCH, Streamed, read_batch_lists
 
 __all__ = [
@@ -31,21 +30,9 @@ __all__ = [
     "plan_splits",
 ]
 
-_short = reprlib.Repr()
-_short.maxstring = 60
-_short.maxother = 60
-
 
 #: What a split's ``parse`` returns for a record that is no record (a blank line).
 SKIP_RECORD: Any = type("SkipRecord", (), {"__repr__": lambda self: "SKIP_RECORD"})()
-
-
-def short_repr(obj: Any) -> str:
-    """Return a repr of ``obj`` short enough for an error message."""
-    try:
-        return _short.repr(obj)
-    except ValueError:  # an int past Python's decimal limit, somewhere in it
-        return f"<{type(obj).__name__} too large to show>"
 
 
 class Split(Protocol):

@@ -25,9 +25,9 @@ from .. import core
 from .. import counters as C
 from ..core.pure import pairs_of
 from ..counters import counting_into
-from ..errors import InputError, ShapeError, SimplemrError, WorkFolderError
+from ..errors import InputError, ShapeError, SimplemrError, WorkFolderError, short_repr
 from ..io.filesystems import storage_options
-from ..io.inputs import SKIP_RECORD, ResultsSplit, Split, short_repr
+from ..io.inputs import SKIP_RECORD, ResultsSplit, Split
 from ..job import JobSpec, MapFunctions, Pairs
 from .segments import BUCKETS, SegmentWriter, pack_segment
 from .table import GroupTable

@@ -29,7 +29,7 @@ from typing import Any
 from .. import core
 from .. import counters as C
 from ..counters import counting_into
-from ..errors import SimplemrError, WorkFolderError
+from ..errors import SimplemrError, WorkFolderError, short_repr
 from ..io.batches import (
     ITEM_BATCH,
     Streamed,
@@ -39,7 +39,6 @@ from ..io.batches import (
     write_batches,
 )
 from ..io.filesystems import storage_options
-from ..io.inputs import short_repr
 from ..io.workdir import create_private, open_own, remove_path
 from ..job import JobSpec, ReduceFunctions, seen_by
 from .segments import (
