@@ -47,24 +47,23 @@ class Summary:
     def input_records(self) -> int:
         """Records of the job's input: the first step's (the built-in counter sums
         every step's map input, a later step's being the results of the one before)."""
-        if not self.events:
-            return self.counters.get(C.MAP_RECORDS_IN, 0)
-        return sum(
-            event.counters.get(C.MAP_RECORDS_IN, 0)
-            for event in self.events
-            if event.step == 1 and event.phase == "map" and event.outcome == "done"
-        )
+        return self._of_step(C.MAP_RECORDS_IN, "map", first=True)
 
     @property
     def output_records(self) -> int:
         """Results of the last step (the built-in counter sums every step's)."""
+        return self._of_step(C.REDUCE_RECORDS_OUT, "reduce", first=False)
+
+    def _of_step(self, counter: str, phase: str, first: bool) -> int:
+        """``counter`` summed over the done tasks of ``phase`` of the first step (or
+        the last); the job's counter when no task events were kept."""
         if not self.events:
-            return self.counters.get(C.REDUCE_RECORDS_OUT, 0)
-        last = max(event.step for event in self.events)
+            return self.counters.get(counter, 0)
+        step = 1 if first else max(event.step for event in self.events)
         return sum(
-            event.counters.get(C.REDUCE_RECORDS_OUT, 0)
+            event.counters.get(counter, 0)
             for event in self.events
-            if event.step == last and event.phase == "reduce" and event.outcome == "done"
+            if event.step == step and event.phase == phase and event.outcome == "done"
         )
 
     def to_dict(self) -> dict[str, Any]:
