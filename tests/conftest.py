@@ -1,10 +1,17 @@
-"""Shared fixtures: a hypothesis profile, paths to sample texts, a clean temp root."""
+"""Shared fixtures: a hypothesis profile, paths to sample texts, a clean temp root,
+and the processes a test starts, all ended with it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
+import psutil
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -35,6 +42,55 @@ def engine_core(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
             monkeypatch.setattr(core, name, getattr(pure, name))
         monkeypatch.setattr(core, "partition_of", partition.partition_of)
     return str(request.param)
+
+
+class StartedProcesses:
+    """Starts processes for a test (``started(args, **popen_options)``) and ends every
+    one of them, with all it started, when the test ends, passed or failed: a failed
+    assertion must leave nothing running on the user's machine."""
+
+    def __init__(self) -> None:
+        self.processes: list[tuple[subprocess.Popen[bytes], bool]] = []
+        self.others: list[psutil.Process] = []
+
+    def __call__(self, args: list[str], **options: Any) -> subprocess.Popen[bytes]:
+        process: subprocess.Popen[bytes] = subprocess.Popen(args, **options)
+        self.processes.append((process, bool(options.get("start_new_session"))))
+        return process
+
+    def watch(self, others: list[psutil.Process]) -> None:
+        """Kill ``others`` too at the end: processes that may outlive the one that
+        started them (workers, once the test has killed their driver)."""
+        self.others += others
+
+    def end_all(self) -> None:
+        for process, own_group in self.processes:
+            tree: list[psutil.Process] = []
+            with contextlib.suppress(psutil.Error):
+                tree = psutil.Process(process.pid).children(recursive=True)
+            process.kill()  # (nothing, if it has ended and been waited for)
+            for child in tree:
+                with contextlib.suppress(psutil.Error):
+                    child.kill()
+            if own_group:  # its workers, even those it left behind when it died
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.communicate(timeout=10)
+        for other in self.others:
+            with contextlib.suppress(psutil.Error):
+                other.kill()
+
+
+@pytest.fixture
+def started() -> Iterator[StartedProcesses]:
+    """``started(args, **popen_options)`` starts a process the test's end will kill,
+    with everything it started (``StartedProcesses``)."""
+    processes = StartedProcesses()
+    try:
+        yield processes
+    finally:
+        processes.end_all()
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from conftest import StartedProcesses
 
 from simplemr.examples.wordcount import count_line
 
@@ -262,7 +263,9 @@ def test_bad_tmp_dir_variable_is_named(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(("sent", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_interrupt_stops_everything_and_cleans_up(tmp_path: Path, sent, status: int) -> None:
+def test_interrupt_stops_everything_and_cleans_up(
+    tmp_path: Path, started: StartedProcesses, sent: int, status: int
+) -> None:
     big = tmp_path / "big.txt"
     chunk = b"the quick brown fox jumps over the lazy dog, again and again\n" * 16_384
     with open(big, "wb") as file:
@@ -271,7 +274,7 @@ def test_interrupt_stops_everything_and_cleans_up(tmp_path: Path, sent, status: 
     root = tmp_path / "root"
     root.mkdir()
     target = tmp_path / "counts"
-    process = subprocess.Popen(
+    process = started(
         [sys.executable, "-m", "simplemr", "wordcount", str(big), "--workers", "2",
          "--memory", "2MiB", "--tmp-dir", str(root), "--output", str(target)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -8,7 +8,6 @@ takes its course; a driver killed with SIGKILL leaves no worker running.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import subprocess
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from conftest import StartedProcesses
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +33,16 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def start_wordcount(
-    big: Path, root: Path, target: Path, *options: str, pause: float = 0.3
+    started: StartedProcesses,
+    big: Path,
+    root: Path,
+    target: Path,
+    *options: str,
+    pause: float = 0.3,
 ) -> subprocess.Popen[bytes]:
     """Start a word count in a session of its own; return once its work folder is
     there and ``pause`` has passed (the workers are busy by then)."""
-    process = subprocess.Popen(
+    process = started(
         [sys.executable, "-m", "simplemr", "wordcount", str(big), "--workers", "2",
          "--memory", "2MiB", "--tmp-dir", str(root), "--output", str(target), *options],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
@@ -84,10 +89,10 @@ def assert_nothing_left(tmp_path: Path, root: Path, children: list[psutil.Proces
     ],
 )
 def test_other_terminating_signals_stop_the_job_and_clean_up(
-    tmp_path: Path, big: Path, sent: int, said: str
+    tmp_path: Path, big: Path, started: StartedProcesses, sent: int, said: str
 ) -> None:
     root, target = folders(tmp_path)
-    process = start_wordcount(big, root, target)
+    process = start_wordcount(started, big, root, target)
     children = psutil.Process(process.pid).children(recursive=True)
     assert len(children) >= 2
     os.killpg(process.pid, sent)  # as a closed terminal or Ctrl-\\ does: the whole group
@@ -110,9 +115,11 @@ def wait_until_ignored(pid: int, signum: int, seconds: float = 60) -> bool:
     return False
 
 
-def test_a_second_signal_does_not_cut_the_clean_up_short(tmp_path: Path, big: Path) -> None:
+def test_a_second_signal_does_not_cut_the_clean_up_short(
+    tmp_path: Path, big: Path, started: StartedProcesses
+) -> None:
     root, target = folders(tmp_path)
-    process = start_wordcount(big, root, target)
+    process = start_wordcount(started, big, root, target)
     children = psutil.Process(process.pid).children(recursive=True)
     process.send_signal(signal.SIGTERM)
     # Once handled, the driver ignores the signals it took (a busy machine may take a
@@ -133,10 +140,10 @@ def test_a_second_signal_does_not_cut_the_clean_up_short(tmp_path: Path, big: Pa
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("delay", [0.0, 0.05, 0.1, 0.2, 0.4])
 def test_ctrl_c_while_the_workers_start_prints_no_traceback(
-    tmp_path: Path, big: Path, delay: float
+    tmp_path: Path, big: Path, started: StartedProcesses, delay: float
 ) -> None:
     root, target = folders(tmp_path)
-    process = subprocess.Popen(
+    process = started(
         [sys.executable, "-m", "simplemr", "wordcount", str(big), "--workers", "2",
          "--tmp-dir", str(root), "--output", str(target)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
@@ -170,7 +177,7 @@ simplemr.MapReduce(slow, lambda key, ones: key, workers=2, tmp_dir=sys.argv[1]).
 
 
 def start_api_script(
-    tmp_path: Path, signum: int, disposition: signal.Handlers
+    started: StartedProcesses, tmp_path: Path, signum: int, disposition: signal.Handlers
 ) -> tuple[subprocess.Popen[bytes], Path]:
     """Start ``API_SCRIPT`` with ``signum`` at ``disposition`` (whatever ran the tests);
     return it, and its work folders' root, once its job is at work."""
@@ -178,7 +185,7 @@ def start_api_script(
     root.mkdir()
     script = tmp_path / "job.py"
     script.write_text(textwrap.dedent(API_SCRIPT))
-    process = subprocess.Popen(
+    process = started(
         [sys.executable, str(script), str(root)], stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
         preexec_fn=lambda: signal.signal(signum, disposition),
@@ -190,9 +197,9 @@ def start_api_script(
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("sent", [signal.SIGTERM, signal.SIGHUP])
 def test_a_script_using_the_api_cleans_up_then_ends_by_the_signal(
-    tmp_path: Path, sent: int
+    tmp_path: Path, started: StartedProcesses, sent: int
 ) -> None:
-    process, root = start_api_script(tmp_path, sent, signal.SIG_DFL)
+    process, root = start_api_script(started, tmp_path, sent, signal.SIG_DFL)
     children = psutil.Process(process.pid).children(recursive=True)
     process.send_signal(sent)
     _, stderr = process.communicate(timeout=60)
@@ -204,8 +211,10 @@ def test_a_script_using_the_api_cleans_up_then_ends_by_the_signal(
 
 
 @pytest.mark.timeout(120)
-def test_a_script_run_under_nohup_keeps_ignoring_sighup(tmp_path: Path) -> None:
-    process, root = start_api_script(tmp_path, signal.SIGHUP, signal.SIG_IGN)  # as nohup
+def test_a_script_run_under_nohup_keeps_ignoring_sighup(
+    tmp_path: Path, started: StartedProcesses
+) -> None:
+    process, root = start_api_script(started, tmp_path, signal.SIGHUP, signal.SIG_IGN)  # nohup
     process.send_signal(signal.SIGHUP)
     time.sleep(1)
     assert process.poll() is None  # the job goes on: only signals at their default are taken
@@ -217,7 +226,9 @@ def test_a_script_run_under_nohup_keeps_ignoring_sighup(tmp_path: Path) -> None:
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("method", ["forkserver", "spawn", "fork"])
-def test_workers_end_when_their_driver_is_killed(tmp_path: Path, method: str) -> None:
+def test_workers_end_when_their_driver_is_killed(
+    tmp_path: Path, started: StartedProcesses, method: str
+) -> None:
     root = tmp_path / "root"
     root.mkdir()
     spinning = tmp_path / "spinning"  # each worker says here that it runs user code
@@ -235,25 +246,22 @@ def test_workers_end_when_their_driver_is_killed(tmp_path: Path, method: str) ->
     )
     temp = Path(tempfile.gettempdir())
     before = set(temp.glob("pymp-*"))
-    process = subprocess.Popen(
+    process = started(
         [sys.executable, str(script), str(root), method, str(spinning)],
         stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
     )  # fmt: skip
-    tree: list[psutil.Process] = []
-    try:
-        started_working(process, root, 0)
-        deadline = time.monotonic() + 60
-        while len(list(spinning.iterdir())) < 2 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        tree = psutil.Process(process.pid).children(recursive=True)
-        spinners = {int(path.name) for path in spinning.iterdir()}
-        assert len(spinners) == 2 and spinners <= {child.pid for child in tree}
-        process.kill()
-        process.wait(timeout=10)
-        _, alive = psutil.wait_procs(tree, timeout=10)
-        assert alive == []
-    finally:
-        end_all(process, tree)
+    started_working(process, root, 0)
+    deadline = time.monotonic() + 60
+    while len(list(spinning.iterdir())) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    tree = psutil.Process(process.pid).children(recursive=True)
+    started.watch(tree)  # the workers, which outlive their driver if this test fails
+    spinners = {int(path.name) for path in spinning.iterdir()}
+    assert len(spinners) == 2 and spinners <= {child.pid for child in tree}
+    process.kill()
+    process.wait(timeout=10)
+    _, alive = psutil.wait_procs(tree, timeout=10)
+    assert alive == []
     left = set(temp.glob("pymp-*")) - before  # the fork server's socket folder
     assert len(left) == (1 if method == "forkserver" else 0)
     again = subprocess.run(
@@ -265,19 +273,10 @@ def test_workers_end_when_their_driver_is_killed(tmp_path: Path, method: str) ->
     assert list(root.iterdir()) != []  # its work folder: the next job there removes it
 
 
-def end_all(process: subprocess.Popen[bytes], others: list[psutil.Process]) -> None:
-    """Kill ``process`` and ``others`` (its workers, which may outlive it), whatever
-    became of them: a failed test leaves nothing running."""
-    process.kill()  # (nothing, if it has ended and been waited for)
-    for victim in others:
-        with contextlib.suppress(psutil.Error):
-            victim.kill()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=10)
-
-
 @pytest.mark.timeout(180)
-def test_ctrl_c_on_the_dask_executor_is_one_line(tmp_path: Path, big: Path) -> None:
+def test_ctrl_c_on_the_dask_executor_is_one_line(
+    tmp_path: Path, big: Path, started: StartedProcesses
+) -> None:
     pytest.importorskip("distributed", reason="dask.distributed is not installed")
     root, target = folders(tmp_path)
     bigger = tmp_path / "bigger.txt"
@@ -286,7 +285,7 @@ def test_ctrl_c_on_the_dask_executor_is_one_line(tmp_path: Path, big: Path) -> N
             file.write(big.read_bytes())
     # The cluster is up (about 2 s here) and running map tasks after 3.5 s; three times
     # the input took 3.7 s in all on this machine's faster days, too short to interrupt.
-    process = start_wordcount(bigger, root, target, "--executor", "dask", pause=3.5)
+    process = start_wordcount(started, bigger, root, target, "--executor", "dask", pause=3.5)
     children = psutil.Process(process.pid).children(recursive=True)
     assert process.poll() is None, "the job ended before it could be interrupted"
     os.killpg(process.pid, signal.SIGINT)
