@@ -250,6 +250,26 @@ def test_line_endings_are_counted_as_the_pure_core_counts_them(data: bytes) -> N
     )
 
 
+# Bytes near the edges of UTF-8: overlong forms, surrogates, the last code point and
+# past it, lone and cut sequences, between runs of ASCII long enough to be skipped.
+_UTF8_EDGES = [b"\xc1\xbf", b"\xc2\x80", b"\xe0\x9f\xbf", b"\xe0\xa0\x80", b"\xed\x9f\xbf",
+               b"\xed\xa0\x80", b"\xef\xbf\xbf", b"\xf0\x8f\xbf\xbf", b"\xf0\x90\x80\x80",
+               b"\xf4\x8f\xbf\xbf", b"\xf4\x90\x80\x80", b"\xf5", b"\xff", b"\x80", b"\xe2\x82",
+               b"a", b"abcdefghij", "é€𝄞".encode()]  # fmt: skip
+
+
+@needs_compiled
+@given(
+    data=st.one_of(
+        st.binary(),
+        st.text().map(str.encode),
+        st.lists(st.sampled_from(_UTF8_EDGES)).map(b"".join),
+    )
+)
+def test_utf8_is_told_valid_as_the_pure_core_tells_it(data: bytes) -> None:
+    assert compiled.utf8_valid(data) == kernels.utf8_valid(data)
+
+
 def _in_python(code: str, **environment: str) -> str:
     result = subprocess.run(
         [sys.executable, "-c", code],

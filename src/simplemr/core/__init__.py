@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from . import partition, pure
 
 __all__ = ["NAME", "compiled", "line_endings", "map_records", "merge_items", "partition_of",
-           "spread", "stable_hash"]  # fmt: skip
+           "spread", "stable_hash", "utf8_valid"]  # fmt: skip
 
 
 def _compiled() -> ModuleType | None:
@@ -46,12 +46,13 @@ NAME = "compiled core (C)" if compiled is not None else "pure-Python core"
 
 if TYPE_CHECKING:  # both cores have the pure one's signatures
     from .partition import partition_of, stable_hash
-    from .pure import line_endings, map_records, merge_items, spread
+    from .pure import line_endings, map_records, merge_items, spread, utf8_valid
 else:
     _source = compiled if compiled is not None else pure
     line_endings = _source.line_endings
     map_records = _source.map_records
     merge_items = _source.merge_items
     spread = _source.spread
+    utf8_valid = _source.utf8_valid
     stable_hash = compiled.stable_hash if compiled is not None else partition.stable_hash
     partition_of = compiled.partition_of if compiled is not None else partition.partition_of

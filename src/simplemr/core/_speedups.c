@@ -730,6 +730,56 @@ static PyObject *line_endings(PyObject *module, PyObject *data) {
     return PyLong_FromSsize_t(endings);
 }
 
+/* ---- UTF-8 ------------------------------------------------------------------ */
+
+/* utf8_valid(data) -> whether data decodes as UTF-8 without error, as
+ * pure.utf8_valid (Python's strict decoder: no overlong forms, no surrogates, nothing
+ * past U+10FFFF), without making the text: ASCII is skipped eight bytes at a time. */
+static int is_continuation(unsigned char byte) { return (byte & 0xC0) == 0x80; }
+
+static PyObject *utf8_valid(PyObject *module, PyObject *data) {
+    if (!PyBytes_Check(data)) {
+        PyErr_SetString(PyExc_TypeError, "utf8_valid needs bytes");
+        return NULL;
+    }
+    const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(data);
+    Py_ssize_t n = PyBytes_GET_SIZE(data), i = 0;
+    while (i < n) {
+        uint64_t word;
+        while (i + 8 <= n) {
+            memcpy(&word, s + i, 8);
+            if (word & 0x8080808080808080ULL) break;
+            i += 8;
+        }
+        if (i >= n) break;
+        unsigned char lead = s[i];
+        if (lead < 0x80) {
+            i++;
+        } else if (lead < 0xC2) {  /* a continuation byte, or an overlong 2-byte form */
+            Py_RETURN_FALSE;
+        } else if (lead < 0xE0) {
+            if (i + 1 >= n || !is_continuation(s[i + 1])) Py_RETURN_FALSE;
+            i += 2;
+        } else if (lead < 0xF0) {
+            if (i + 2 >= n || !is_continuation(s[i + 1]) || !is_continuation(s[i + 2]))
+                Py_RETURN_FALSE;
+            if ((lead == 0xE0 && s[i + 1] < 0xA0) || (lead == 0xED && s[i + 1] > 0x9F))
+                Py_RETURN_FALSE;  /* overlong, or a surrogate */
+            i += 3;
+        } else if (lead < 0xF5) {
+            if (i + 3 >= n || !is_continuation(s[i + 1]) || !is_continuation(s[i + 2]) ||
+                !is_continuation(s[i + 3]))
+                Py_RETURN_FALSE;
+            if ((lead == 0xF0 && s[i + 1] < 0x90) || (lead == 0xF4 && s[i + 1] > 0x8F))
+                Py_RETURN_FALSE;  /* overlong, or past U+10FFFF */
+            i += 4;
+        } else {
+            Py_RETURN_FALSE;
+        }
+    }
+    Py_RETURN_TRUE;
+}
+
 /* ---- the module -------------------------------------------------------------- */
 
 static PyObject *configure(PyObject *module, PyObject *args) {
@@ -753,6 +803,7 @@ static PyMethodDef methods[] = {
      "defers to."},
     {"canonical_key", canonical_key, METH_O, "As partition.canonical_key."},
     {"line_endings", line_endings, METH_O, "line_endings(data) -> int, as simplemr.core.pure.line_endings."},
+    {"utf8_valid", utf8_valid, METH_O, "utf8_valid(data) -> bool, as simplemr.core.pure.utf8_valid."},
     {"key_bytes", key_bytes, METH_O, "The canonical bytes of a key (as partition.key_bytes)."},
     {"stable_hash", (PyCFunction)(void (*)(void))stable_hash, METH_FASTCALL,
      "stable_hash(key, salt=b'') -> int, as partition.stable_hash."},

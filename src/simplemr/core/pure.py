@@ -30,6 +30,7 @@ __all__ = [
     "pair",
     "pairs_of",
     "spread",
+    "utf8_valid",
 ]
 
 
@@ -187,3 +188,12 @@ def line_endings(data: bytes) -> int:
     if b"\r" in data:
         endings += data.count(b"\r") - data.count(b"\r\n")
     return endings
+
+
+def utf8_valid(data: bytes) -> bool:
+    """Whether ``data`` decodes as UTF-8 without error (``data.decode("utf-8")``)."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True

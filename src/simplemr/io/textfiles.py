@@ -252,8 +252,8 @@ def _packed(
         return packed[0][2]
     blocks = [block for _, _, block in packed]
     data = b"".join(_ended(block.data) for block in blocks)
-    ascii_only = all(block._text is None for block in blocks)
-    text = None if ascii_only else "".join(_ended_text(block.text) for block in blocks)
+    undecoded = all(block._text is None for block in blocks)
+    text = None if undecoded else "".join(_ended_text(block.text) for block in blocks)
     lines = sum(len(block) for block in blocks)  # counted above, and not changed by packing
     return TextBlock(data, text, blocks[0].encoding, blocks[0].errors, lines)
 
@@ -319,7 +319,7 @@ class TextBlock(Sequence[str]):
         self, data: bytes, text: str | None, encoding: str, errors: str, length: int | None = None
     ) -> None:
         self.data = data
-        self._text = text  # None when data is ASCII: decoding it cannot fail, so wait
+        self._text = text  # None when decoding data cannot fail: so it waits
         self.encoding = encoding
         self.errors = errors
         self._lines: list[str] | None = None
@@ -328,7 +328,7 @@ class TextBlock(Sequence[str]):
     @property
     def text(self) -> str:
         if self._text is None:
-            self._text = self.data.decode("ascii")
+            self._text = self.data.decode(self.encoding)
         return self._text
 
     @property
@@ -405,6 +405,9 @@ def _decoded_blocks(
     if bom:  # strip the mark here, so blocks' bytes decode as plain UTF-8
         encoding = "utf-8"
     decoder = codecs.getincrementaldecoder(encoding)(errors)
+    # The compiled core tells valid UTF-8 without making its text (the pure core's
+    # check would decode it, so the decoder's own text is kept instead).
+    checks_utf8 = codecs.lookup(encoding).name == "utf-8" and core.compiled is not None
     remaining = length
     carry = b""
     while True:
@@ -434,8 +437,9 @@ def _decoded_blocks(
                 data = data[len(codecs.BOM_UTF8) :]
         if data:
             # Blocks end with a line ending, so the decoder holds nothing back
-            # between them, and an ASCII block may skip it.
-            text = None if data.isascii() else decoder.decode(data, final)
+            # between them, and a block that decodes without error may skip it.
+            sure = data.isascii() or (checks_utf8 and core.utf8_valid(data))
+            text = None if sure else decoder.decode(data, final)
             yield TextBlock(data, text, encoding, public_errors)
         if final:
             return
