@@ -30,6 +30,7 @@ __all__ = [
     "open_input",
     "replaced_so_far",
     "replacements_uncounted",
+    "starts_binary",
 ]
 
 _OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
@@ -124,6 +125,16 @@ def looks_binary(path: str, encoding: str) -> bool:
         return False
     try:
         with open_input(path) as file:
-            return b"\0" in file.read(BINARY_SNIFF)
+            return starts_binary(file, encoding)
     except READ_ERRORS:
         return False  # reading the file says what is wrong, and where
+
+
+def starts_binary(file: IO[bytes], encoding: str) -> bool:
+    """``looks_binary`` for a file opened at its start (left there again): so that a
+    file read anyway is not opened twice."""
+    if not byte_splittable(encoding):
+        return False
+    binary = b"\0" in file.read(BINARY_SNIFF)
+    file.seek(0)
+    return binary

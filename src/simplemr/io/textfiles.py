@@ -44,6 +44,7 @@ from .reading import (
     looks_binary,
     open_input,
     replacements_uncounted,
+    starts_binary,
 )
 
 __all__ = [
@@ -104,16 +105,19 @@ class TextSplit:
         )
         handler = error_handler(self.errors)
         try:
-            if not self.binary and looks_binary(self.path, self.encoding):
-                if self.start == 0:
-                    counters[C.BINARY_SKIPPED_IN + self.name] = 1
-                return
             if self.whole:
+                if not self.binary and looks_binary(self.path, self.encoding):
+                    self._skip_binary(counters)
+                    return
                 yield from _stream_blocks(self.path, self.encoding, handler, line_limit)
             else:
-                yield from _range_blocks(
-                    self.path, self.start, self.end, self.size, self.encoding, handler, line_limit
-                )
+                with open_binary(self.path) as file:
+                    if not self.binary and starts_binary(file, self.encoding):
+                        self._skip_binary(counters)
+                        return
+                    yield from _range_blocks(
+                        file, self.start, self.end, self.size, self.encoding, handler, line_limit
+                    )
             self._check_unchanged()
         except UnicodeDecodeError as error:
             raise InputError(
@@ -133,6 +137,11 @@ class TextSplit:
                 f"worker ({format_size(error.limit)}): is it a text file? "
                 "(a larger memory= budget would let such lines through)"
             ) from None
+
+    def _skip_binary(self, counters: dict[str, int]) -> None:
+        """Count this file as skipped for looking binary, once (by its first range)."""
+        if self.start == 0:
+            counters[C.BINARY_SKIPPED_IN + self.name] = 1
 
     def _check_unchanged(self) -> None:
         """Refuse to count a file that changed while it was read: a log still being
@@ -353,7 +362,7 @@ class TextBlock(Sequence[str]):
 
 
 def _range_blocks(
-    path: str,
+    file: IO[bytes],
     start: int,
     end: int,
     size: int,
@@ -361,15 +370,14 @@ def _range_blocks(
     errors: str,
     line_limit: int | None = None,
 ) -> Iterator[Sequence[str]]:
-    with open_binary(path) as file:
-        begin = _next_line_start(file, start, size)
-        stop = _next_line_start(file, end, size)
-        if begin >= stop:
-            return
-        file.seek(begin)
-        if begin > 0 and codecs.lookup(encoding).name == "utf-8-sig":
-            encoding = "utf-8"  # the mark can only be at the file's start
-        yield from _decoded_blocks(file, stop - begin, encoding, errors, line_limit, begin)
+    begin = _next_line_start(file, start, size)
+    stop = _next_line_start(file, end, size)
+    if begin >= stop:
+        return
+    file.seek(begin)
+    if begin > 0 and codecs.lookup(encoding).name == "utf-8-sig":
+        encoding = "utf-8"  # the mark can only be at the file's start
+    yield from _decoded_blocks(file, stop - begin, encoding, errors, line_limit, begin)
 
 
 class _ReadFailed(Exception):
