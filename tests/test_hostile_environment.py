@@ -90,3 +90,28 @@ def test_no_room_for_standard_input_names_the_folder(tmp_path: Path) -> None:
     assert said.startswith(f"simplemr: error: cannot keep standard input in '{tmp_path}/")
     assert said.endswith("point --tmp-dir (or $SIMPLEMR_TMPDIR) at a disk with room for it\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_file_names_with_control_characters_are_escaped_in_every_message(
+    tmp_path: Path,
+) -> None:
+    # A name holding ESC, BEL or a line break must neither reach the terminal as a
+    # control sequence nor forge a line of its own.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "bin\x1b[2J\x07.txt").write_bytes(b"\0binary")
+    (folder / "bad\nsimplemr: error: forged.txt").write_bytes(b"caf\xe9 pear\n")
+    (folder / "ok.txt").write_text("pear\n")
+    done = simplemr("wordcount", str(folder), "-o", str(tmp_path / "out"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    said = done.stderr.decode()
+    assert "\x1b" not in said and "\x07" not in said
+    assert said.splitlines() == [
+        f"simplemr: warning: skipped {folder}/bin\\x1b[2J\\x07.txt: it looks binary (a NUL "
+        "byte in its first 8 KiB); --binary reads such files as text",
+        f"simplemr: warning: {folder}/bad\\nsimplemr: error: forged.txt: 1 undecodable byte "
+        "sequence replaced with U+FFFD",
+    ]
+    missing = simplemr("wordcount", str(tmp_path / "no\x1b]0;title\x07.txt"), cwd=tmp_path)
+    assert missing.returncode == 2
+    assert b"\x1b" not in missing.stderr and missing.stderr.count(b"\n") == 1

@@ -17,6 +17,7 @@ __all__ = [
     "WorkFolderError",
     "WorkerLostError",
     "check_positive_int",
+    "printable",
     "short_repr",
 ]
 
@@ -45,6 +46,19 @@ def short_repr(obj: object) -> str:
         return _short.repr(obj)
     except ValueError:  # an int past Python's decimal limit, somewhere in it
         return f"<{type(obj).__name__} too large to show>"
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show on a terminal as one line: each character that is not
+    printable (a line break, ESC, BEL...) written as its escape, so that a file's name
+    can neither move the cursor nor forge a line of its own.
+
+    >>> printable("data\\x1b[2J.txt")
+    'data\\\\x1b[2J.txt'
+    """
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 def check_positive_int(name: str, value: object) -> int:

@@ -23,7 +23,7 @@ from typing import Any, NoReturn, TypeVar, overload
 
 from .. import counters as C
 from ..api import DEFAULT_TASK_TIMEOUT
-from ..errors import InputError, JobDefinitionError, SimplemrError, WorkFolderError
+from ..errors import InputError, JobDefinitionError, SimplemrError, WorkFolderError, printable
 from ..events import report_of
 from ..executors import EXECUTORS
 from ..io.filesystems import parse_storage_option
@@ -64,7 +64,8 @@ def warnings_as_messages() -> Iterator[None]:
 
     def show(message: Any, *args: Any, **kwargs: Any) -> None:
         if sys.stderr is not None:
-            print(f"simplemr: warning: {in_command_line_words(str(message))}", file=sys.stderr)
+            shown = printable(in_command_line_words(str(message)))
+            print(f"simplemr: warning: {shown}", file=sys.stderr)
 
     saved = warnings.showwarning
     warnings.showwarning = show
@@ -327,7 +328,8 @@ def report_skipped_inputs(inputs: Any) -> None:
     """Say on stderr which files found in folders or by globs were skipped because they
     are not regular files (FIFOs, sockets, devices)."""
     for path in getattr(inputs, "not_regular", ()):
-        print(f"simplemr: warning: skipped {path}: it is {describe_special(path)}", file=sys.stderr)
+        said = f"skipped {path}: it is {describe_special(path)}"
+        print(f"simplemr: warning: {printable(said)}", file=sys.stderr)
 
 
 def report_input_problems(outcome: Any) -> None:
@@ -335,14 +337,14 @@ def report_input_problems(outcome: Any) -> None:
     as binary, which had undecodable bytes, and which records were skipped."""
     for path in outcome.binary_skipped:
         print(
-            f"simplemr: warning: skipped {path}: it looks binary (a NUL byte in its first "
-            f"{BINARY_SNIFF // 1024} KiB); --binary reads such files as text",
+            f"simplemr: warning: skipped {printable(path)}: it looks binary (a NUL byte in "
+            f"its first {BINARY_SNIFF // 1024} KiB); --binary reads such files as text",
             file=sys.stderr,
         )
     skipped, total = outcome.skipped, outcome.counters.get(C.MAP_SKIPPED, 0)
     for path, count in sorted(outcome.decode_errors.items()):
         print(
-            f"simplemr: warning: {path}: {count} undecodable byte sequence"
+            f"simplemr: warning: {printable(path)}: {count} undecodable byte sequence"
             f"{'s' if count > 1 else ''} replaced with U+FFFD",
             file=sys.stderr,
         )
@@ -353,7 +355,7 @@ def report_input_problems(outcome: Any) -> None:
             file=sys.stderr,
         )
         for record in skipped:
-            print(f"  {record}", file=sys.stderr)
+            print(f"  {printable(record)}", file=sys.stderr)
 
 
 def check_report_paths(args: argparse.Namespace) -> None:
@@ -452,5 +454,5 @@ def _fail(debug: bool, error: BaseException, status: int) -> int:
         import traceback
 
         traceback.print_exception(error)
-    print(f"simplemr: error: {in_command_line_words(str(error))}", file=sys.stderr)
+    print(f"simplemr: error: {printable(in_command_line_words(str(error)))}", file=sys.stderr)
     return status

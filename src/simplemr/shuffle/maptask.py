@@ -25,7 +25,14 @@ from .. import core
 from .. import counters as C
 from ..core.pure import pairs_of
 from ..counters import counting_into
-from ..errors import InputError, ShapeError, SimplemrError, WorkFolderError, short_repr
+from ..errors import (
+    InputError,
+    ShapeError,
+    SimplemrError,
+    WorkFolderError,
+    printable,
+    short_repr,
+)
 from ..io.filesystems import storage_options
 from ..io.inputs import SKIP_RECORD, ResultsSplit, Split
 from ..job import JobSpec, MapFunctions, Pairs
@@ -206,7 +213,8 @@ def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) ->
         name = current_process().name
         parts = getattr(split, "parts", (split,))
         # One write, so that lines of workers writing at once never interleave.
-        sys.stderr.write("".join(f"{name} reading {part.describe()}\n" for part in parts))
+        lines = (f"{name} reading {printable(part.describe())}\n" for part in parts)
+        sys.stderr.write("".join(lines))
         sys.stderr.flush()
     skipped: list[str] = []
     try:
