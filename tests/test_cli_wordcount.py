@@ -245,7 +245,19 @@ def test_the_recipes_own_files_count_exactly(pymotw_rst: list[Path], tmp_path: P
             "--memory: cannot read 'lots' as a size: use a number with an optional unit, "
             "e.g. '512MB', '2GiB' or '800000000'",
         ),
-        (["--encoding", "klingon"], "unknown encoding 'klingon'"),
+        (
+            ["--encoding", "klingon"],
+            "unknown encoding 'klingon': name one Python knows, such as 'utf-8', 'latin-1' "
+            "or 'utf-16'",
+        ),
+        *(
+            (
+                ["--encoding", codec],
+                f"'{codec}' is not an encoding of text files: name one such as 'utf-8', "
+                "'latin-1' or 'utf-16'",
+            )
+            for codec in ("rot13", "hex", "zlib", "idna", "punycode")
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(args: list[str], message: str) -> None:

@@ -172,6 +172,9 @@ def test_bad_options_are_refused(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("x\n")
     with pytest.raises(JobDefinitionError, match="unknown encoding"):
         text_files(tmp_path, encoding="no-such-codec")
+    for codec in ("rot13", "base64", "bz2", "idna"):
+        with pytest.raises(JobDefinitionError, match="is not an encoding of text files"):
+            text_files(tmp_path, encoding=codec)
     with pytest.raises(JobDefinitionError, match="errors must be"):
         text_files(tmp_path, errors="shrug")
     with pytest.raises(JobDefinitionError, match="split_size"):

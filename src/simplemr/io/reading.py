@@ -16,12 +16,14 @@ from collections.abc import Iterator
 from typing import IO
 
 from .. import counters as C
+from ..errors import JobDefinitionError
 from .filesystems import open_binary
 
 __all__ = [
     "BINARY_SNIFF",
     "READ_ERRORS",
     "byte_splittable",
+    "check_text_encoding",
     "compression_of",
     "decode_errors_counted",
     "error_handler",
@@ -106,6 +108,29 @@ def compression_of(path: str) -> str | None:
     """Return the compression suffix of ``path`` (``'.gz'``...) or None."""
     suffix = os.path.splitext(path)[1].lower()
     return suffix if suffix in _OPENERS else None
+
+
+#: Text codecs that are no encoding of files: they decode domain names, and refuse
+#: the error handlers that count what they replace.
+_NOT_FILE_ENCODINGS = frozenset({"idna", "punycode"})
+
+
+def check_text_encoding(encoding: str) -> None:
+    """Refuse, before any work starts, an encoding Python does not know, or one that
+    is no encoding of text files (``rot13``, ``hex``, ``zlib``: bytes to bytes or
+    text to text; ``idna``: domain names)."""
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        raise JobDefinitionError(
+            f"unknown encoding {encoding!r}: name one Python knows, such as 'utf-8', "
+            "'latin-1' or 'utf-16'"
+        ) from None
+    if not getattr(info, "_is_text_encoding", True) or info.name in _NOT_FILE_ENCODINGS:
+        raise JobDefinitionError(
+            f"{encoding!r} is not an encoding of text files: name one such as 'utf-8', "
+            "'latin-1' or 'utf-16'"
+        )
 
 
 def byte_splittable(encoding: str) -> bool:

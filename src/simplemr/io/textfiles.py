@@ -37,6 +37,7 @@ from .paths import expand_paths, input_folders
 from .reading import (
     READ_ERRORS,
     byte_splittable,
+    check_text_encoding,
     compression_of,
     decode_errors_counted,
     error_handler,
@@ -483,10 +484,7 @@ class TextFiles:
         labels: Mapping[str, str] | None = None,
         binary: bool = False,
     ) -> None:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise JobDefinitionError(f"unknown encoding {encoding!r}") from None
+        check_text_encoding(encoding)
         if errors not in ("replace", "strict", "ignore", "surrogateescape"):
             raise JobDefinitionError(
                 f"errors must be 'replace', 'strict', 'ignore' or 'surrogateescape', not {errors!r}"
