@@ -47,6 +47,21 @@ def test_bad_usage_exits_2() -> None:
     assert "expected a positive integer" in done.stderr
 
 
+def test_more_workers_than_a_machine_can_run_are_refused_in_words() -> None:
+    from simplemr.executors.local import MAX_WORKERS_PER_CORE, available_cores
+
+    ceiling = MAX_WORKERS_PER_CORE * available_cores()
+    done = run_cli("wordcount", "--workers", "100000")
+    assert done.returncode == 2
+    assert done.stderr == (
+        "simplemr: error: --workers 100000 is more processes than this machine can run: it "
+        f"has {available_cores()} cores; ask for at most {ceiling} ({MAX_WORKERS_PER_CORE} "
+        "a core), or fewer\n"
+    )
+    with pytest.raises(simplemr.JobDefinitionError, match="more processes than this machine"):
+        simplemr.MapReduce(lambda n: [(n, 1)], lambda k, v: (k, sum(v)), workers=ceiling + 1)
+
+
 def test_version() -> None:
     done = run_cli("--version")
     assert done.returncode == 0

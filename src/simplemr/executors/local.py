@@ -60,7 +60,12 @@ from .base import (
     unsendable,
 )
 
-__all__ = ["LocalExecutor", "available_cores", "default_start_method"]
+__all__ = ["MAX_WORKERS_PER_CORE", "LocalExecutor", "available_cores", "default_start_method"]
+
+
+#: The most workers a core: more only share it, each with its own memory, pipes and
+#: files, until the machine gives out (a user asking for 100,000 meant something else).
+MAX_WORKERS_PER_CORE = 16
 
 
 def available_cores() -> int:
@@ -321,6 +326,13 @@ class LocalExecutor(Executor):
         self, workers: int, start_method: str | None = None, task_timeout: float | None = None
     ) -> None:
         super().__init__(workers)
+        ceiling = MAX_WORKERS_PER_CORE * available_cores()
+        if self.workers > ceiling:
+            raise JobDefinitionError(
+                f"workers={self.workers} is more processes than this machine can run: it has "
+                f"{available_cores()} cores; ask for at most {ceiling} "
+                f"({MAX_WORKERS_PER_CORE} a core), or fewer"
+            )
         #: Seconds a task may go without progress before its worker is killed (None: no limit).
         self.task_timeout = task_timeout or None
         method = start_method or default_start_method()
