@@ -4,6 +4,7 @@ laziness, errors, clean-up, start methods and a dead worker."""
 from __future__ import annotations
 
 import gc
+import os
 import threading
 from pathlib import Path
 
@@ -342,3 +343,29 @@ def test_uncallable_functions_and_string_inputs_are_refused() -> None:
     job = simplemr.MapReduce(identity_mapper, first_reducer, executor="inline")
     with pytest.raises(simplemr.JobDefinitionError, match=r"text_files\(path\)"):
         job.run("notes.txt")
+
+
+class Wandering:
+    """A mapper that changes its process's directory before each record."""
+
+    def __init__(self, elsewhere: Path) -> None:
+        self.elsewhere = elsewhere
+
+    def __call__(self, n: int) -> list[tuple[int, int]]:
+        os.chdir(self.elsewhere)
+        return [(n % 3, 1)]
+
+
+@pytest.mark.parametrize("executor", ["inline", "local"])
+def test_a_mapper_that_changes_directory_keeps_a_relative_work_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, executor: str
+) -> None:
+    monkeypatch.chdir(tmp_path)  # and back, after the inline mapper moved this process
+    (tmp_path / "work").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    job = simplemr.MapReduce(
+        Wandering(tmp_path / "elsewhere"), lambda k, v: (k, sum(v)), workers=1,
+        executor=executor, tmp_dir="work",
+    )  # fmt: skip
+    assert sorted(job.run(range(30), chunksize=5).results) == [(0, 10), (1, 10), (2, 10)]
+    assert list((tmp_path / "work").iterdir()) == []

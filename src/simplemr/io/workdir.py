@@ -87,12 +87,13 @@ def work_root(tmp_dir: str | None) -> tuple[str, str]:
 
 def make_workdir(tmp_dir: str | None, prefix: str = "simplemr-") -> str:
     """Create a private folder (mode 0700) under ``tmp_dir``, ``$SIMPLEMR_TMPDIR``
-    or the system's temp folder, first removing the folders dead drivers left there."""
+    or the system's temp folder, first removing the folders dead drivers left there.
+    Its path is absolute: a task that changes its directory still finds it."""
     root, origin = work_root(tmp_dir)
     check_root(root, origin)
     remove_stale(root, prefix)
     try:
-        return tempfile.mkdtemp(prefix=f"{prefix}{owner_tag()}-", dir=root)
+        return os.path.abspath(tempfile.mkdtemp(prefix=f"{prefix}{owner_tag()}-", dir=root))
     except OSError as error:
         raise JobDefinitionError(
             f"cannot create a work folder in {root!r} ({origin}): {error.strerror}"
