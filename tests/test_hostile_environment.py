@@ -115,3 +115,24 @@ def test_file_names_with_control_characters_are_escaped_in_every_message(
     missing = simplemr("wordcount", str(tmp_path / "no\x1b]0;title\x07.txt"), cwd=tmp_path)
     assert missing.returncode == 2
     assert b"\x1b" not in missing.stderr and missing.stderr.count(b"\n") == 1
+
+
+def test_a_closed_standard_error_loses_the_messages_not_the_job(tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_bytes(b"caf\xe9 pear\npear\n")  # a warning to write
+    done = subprocess.run(
+        [sys.executable, "-m", "simplemr", "wordcount", "in.txt", "--workers", "2"],
+        stdout=subprocess.PIPE, preexec_fn=lambda: os.close(2), cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0
+    assert done.stdout.splitlines()[3].split() == [b"pear", b":", b"2"]
+
+
+def test_an_ascii_standard_output_gets_every_word(tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("café pear\nnaïve pear\n")
+    ascii_locale = {**os.environ, "PYTHONIOENCODING": "ascii", "LC_ALL": "C"}
+    shown = simplemr("wordcount", "in.txt", cwd=tmp_path, env=ascii_locale)
+    assert shown.returncode == 0 and shown.stderr == b""
+    assert b"caf\\xe9  :     1" in shown.stdout  # what the terminal can show
+    data = simplemr("wordcount", "in.txt", "-o", "-", cwd=tmp_path, env=ascii_locale)
+    assert data.returncode == 0 and data.stderr == b""
+    assert data.stdout.decode("utf-8").splitlines() == ["pear\t2", "café\t1", "naïve\t1"]

@@ -19,12 +19,14 @@ is allowed only over a file or a folder of earlier output, never over inputs.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import io
 import json
 import os
 import re
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO, Any, TextIO
 
 from ..errors import InputError, JobDefinitionError, OutputError
@@ -281,6 +283,27 @@ def open_results(path: str, line_format: str) -> TextIO:
     return open(path, "w", encoding="utf-8", errors=errors, newline="\n")
 
 
+@contextlib.contextmanager
+def _standard_output(line_format: str) -> Iterator[TextIO]:
+    """Standard output as a results file (``open_results``): UTF-8 whatever the
+    locale's encoding, which may not hold every key (an ASCII ``LANG=C``). A text
+    stream without bytes under it (a caller's ``StringIO``) is written as it is."""
+    stdout = sys.stdout
+    binary = getattr(stdout, "buffer", None)
+    if binary is None:
+        yield stdout
+        stdout.flush()
+        return
+    stdout.flush()
+    errors = "backslashreplace" if line_format == "jsonl" else "surrogateescape"
+    file = io.TextIOWrapper(binary, encoding="utf-8", errors=errors, newline="\n")
+    try:
+        yield file
+    finally:
+        file.flush()
+        file.detach()  # standard output stays open
+
+
 def _commit_new(temporary: str, target: str) -> None:
     """Move ``temporary`` to ``target`` only if nothing is there: another job may have
     committed the same output since this one checked. A file is hard-linked into place
@@ -349,9 +372,9 @@ def write_results(
     if kind == "stdout":
         if sys.stdout is None:
             raise OutputError("cannot write the results to standard output: it is closed")
-        for results in partitions:
-            write_lines(sys.stdout, results, line_format)
-        sys.stdout.flush()
+        with _standard_output(line_format) as file:
+            for results in partitions:
+                write_lines(file, results, line_format)
         return
     temporary = staging_path(target, "new")
     folder, name = os.path.split(os.path.abspath(target))

@@ -6,6 +6,7 @@ running a parsed command line with every failure turned into one message and a s
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import difflib
 import json
@@ -419,11 +420,28 @@ def report_job(args: argparse.Namespace, title: str, outcome: Any, seconds: floa
             file.write(render_report(title, parameters, summary))
 
 
+def _open_standard_error() -> None:
+    """Give a closed standard error (``2>&-``) a place that swallows what is written:
+    else the file a worker opens next would take its number, and receive the messages."""
+    try:
+        os.fstat(2)
+    except OSError:
+        descriptor = os.open(os.devnull, os.O_WRONLY)
+        if descriptor != 2:
+            os.dup2(descriptor, 2)
+            os.close(descriptor)
+    sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115 (as long as the process)
+
+
 def run_parsed(parse: Callable[[], argparse.Namespace], debug: bool) -> int:
     """Parse the command line and run it, turning every failure into a message and a status."""
     if sys.stdout is not None and hasattr(sys.stdout, "reconfigure"):
-        # Keys from file names that are not UTF-8 print as the bytes they were.
-        sys.stdout.reconfigure(errors="surrogateescape")
+        # Keys from file names that are not UTF-8 print as the bytes they were; where
+        # the terminal's encoding cannot show a word ("LANG=C"), it is escaped.
+        utf8 = codecs.lookup(sys.stdout.encoding).name == "utf-8"
+        sys.stdout.reconfigure(errors="surrogateescape" if utf8 else "backslashreplace")
+    if sys.stderr is None:  # closed: every message is lost, but the job is not
+        _open_standard_error()
     try:
         with stopping_on_signals(take_over=True), warnings_as_messages():
             args = parse()
