@@ -369,3 +369,17 @@ def test_a_mapper_that_changes_directory_keeps_a_relative_work_folder(
     )  # fmt: skip
     assert sorted(job.run(range(30), chunksize=5).results) == [(0, 10), (1, 10), (2, 10)]
     assert list((tmp_path / "work").iterdir()) == []
+
+
+@pytest.mark.parametrize("executor", ["inline", "local"])
+def test_run_reads_each_partition_as_it_ends_in_the_streams_order(executor: str) -> None:
+    # run() reads a reduce task's results as soon as it ends, while the others run;
+    # its list must be the stream's, partition after partition.
+    job = simplemr.MapReduce(
+        lambda n: [(n % 97, n)], lambda k, v: (k, sorted(v)), partitions=7,
+        executor=executor,
+    )  # fmt: skip
+    with job.stream(range(5000), chunksize=500) as stream:
+        streamed = list(stream)
+    assert job.run(range(5000), chunksize=500).results == streamed
+    assert len(streamed) == 97

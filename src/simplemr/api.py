@@ -183,7 +183,12 @@ class MapReduce:
         return self._stream(job, inputs, chunksize, progress)
 
     def _stream(
-        self, job: JobSpec, inputs: Any, chunksize: int | None, progress: bool | Progress
+        self,
+        job: JobSpec,
+        inputs: Any,
+        chunksize: int | None,
+        progress: bool | Progress,
+        collect: bool = False,
     ) -> ResultStream:
         if progress is True:
             progress = TerminalProgress()
@@ -196,6 +201,7 @@ class MapReduce:
                 tmp_dir=self.tmp_dir,
                 chunksize=chunksize,
                 progress=progress or None,
+                collect=collect,
             )
 
     def run(
@@ -237,7 +243,7 @@ class MapReduce:
                 job = dataclasses.replace(job, output=committer, output_tap=output_tap)
         with (
             stopping_on_signals(redeliver=True),
-            self._stream(job, inputs, chunksize, progress) as stream,
+            self._stream(job, inputs, chunksize, progress, collect=target is None) as stream,
         ):
             summaries = stream.summaries
             if target is None:

@@ -43,7 +43,7 @@ from .errors import (
 )
 from .events import JobReport, PhaseSpan, TaskEvent, attach_report
 from .executors import Completion, Executor, Task, TaskFailure
-from .io.batches import ITEM_BATCH, read_batch_lists, read_batches
+from .io.batches import ITEM_BATCH, collector_paused, read_batch_lists, read_batches
 from .io.filesystems import storage_options
 from .io.inputs import plan_splits
 from .io.workdir import make_workdir, remove_path
@@ -69,11 +69,17 @@ class ResultStream(JobReport, Iterator[Any]):
     """
 
     def __init__(
-        self, paths: list[str], workdir: str, report: JobReport, ordered: bool = False
+        self,
+        paths: list[str],
+        workdir: str,
+        report: JobReport,
+        ordered: bool = False,
+        collected: dict[int, list[Any]] | None = None,
     ) -> None:
         super().__init__(**vars(report))
         self._paths = paths
         self._ordered = ordered
+        self._collected = collected or {}  # partitions read already, by number
         # Removes the work folder when closed, collected, or at interpreter exit.
         self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, ignore_errors=True)
         self._source = self._batches()
@@ -92,8 +98,9 @@ class ResultStream(JobReport, Iterator[Any]):
             results = (result for _key, result in merged)
             yield iter(lambda: list(itertools.islice(results, ITEM_BATCH)), [])
             return
-        for path in self._paths:
-            yield read_batch_lists(path)
+        for partition, path in enumerate(self._paths):
+            collected = self._collected.pop(partition, None)
+            yield iter((collected,)) if collected is not None else read_batch_lists(path)
 
     def partitions(self) -> Iterator[Iterator[Any]]:
         """Yield an iterator over each partition's results, in partition order
@@ -157,12 +164,14 @@ class _Scheduler:
         phase: str,
         source: _TaskSource,
         total: int | None,
-        done: Callable[[int], None] | None = None,
+        done: Callable[[int, Any], None] | None = None,
     ) -> list[Any]:
         """Run every task of ``source``; return their results in task order.
-        ``done(index)`` hears of each task that succeeded."""
+        ``done(index, result)`` hears of each task that succeeded, once the workers
+        it freed have their next tasks (so the driver's work there leaves none idle)."""
         results: dict[int, Any] = {}
         in_flight: dict[int, tuple[Task, str]] = {}
+        settled: list[int] = []  # succeeded, not yet told to done
         planned = 0
         exhausted = False
         while True:
@@ -178,12 +187,16 @@ class _Scheduler:
                 in_flight[planned] = (task, described)
                 self.executor.submit(task)
                 planned += 1
+            if done is not None:
+                for index in settled:
+                    done(index, results[index])
+            settled.clear()
             if not in_flight:
                 return [results[index] for index in range(planned)]
             completion = self.executor.next_completed()
-            settled = self._settle(completion, in_flight, results, total)
-            if settled is not None and done is not None:
-                done(settled)
+            succeeded = self._settle(completion, in_flight, results, total)
+            if succeeded is not None:
+                settled.append(succeeded)
 
     def _settle(
         self,
@@ -323,17 +336,19 @@ def run_job(
     tmp_dir: str | None = None,
     chunksize: int | None = None,
     progress: Progress | None = None,
+    collect: bool = False,
 ) -> ResultStream:
     """Run ``job`` over ``inputs`` on ``executor``; return a stream of its results.
 
     ``progress`` hears of every finished task. The built-in counters are summed
     over the job's steps. A job that fails raises with what it did until then
-    (``events.report_of``).
+    (``events.report_of``). ``collect`` says the caller will hold every result in
+    memory: they are read as each reduce task ends, while the others run.
     """
     with storage_options(job.storage_options):
         splits = plan_splits(inputs, executor.workers, chunksize)
         payload = job.to_bytes()
-        run = _JobRun(job, executor, max_attempts, progress or Progress())
+        run = _JobRun(job, executor, max_attempts, progress or Progress(), collect)
         try:
             run.start(tmp_dir)
             with executor:
@@ -354,7 +369,12 @@ class _JobRun:
     timed so far; it runs step after step, then finishes or aborts."""
 
     def __init__(
-        self, job: JobSpec, executor: Executor, max_attempts: int, progress: Progress
+        self,
+        job: JobSpec,
+        executor: Executor,
+        max_attempts: int,
+        progress: Progress,
+        collect: bool = False,
     ) -> None:
         self.job = job
         self.executor = executor
@@ -368,6 +388,10 @@ class _JobRun:
         self.running: tuple[int, str, float] | None = None  # step, phase, since
         self.workdir: str | None = None
         self.scheduler: _Scheduler | None = None
+        #: Whether the caller will hold every result in memory (``run()``): then the
+        #: last step's results are read as each reduce task ends (unsorted, unwritten).
+        self.collect = collect and not job.sort and job.output is None
+        self.collected: dict[int, list[Any]] = {}  # by partition
 
     def start(self, tmp_dir: str | None) -> None:
         """Make the work folder and the scheduler; set the output up."""
@@ -405,12 +429,13 @@ class _JobRun:
         _remove_files(output.stored for output in previous)  # read: not needed now
         self.progress.phase_started("reduce" + of_step, self.job.partitions, None)
         self._phase(step, "reduce")
+        collecting = self.collect and step == steps - 1
         reduced: list[ReduceOutput] = self.scheduler.run_phase(
             step,
             "reduce",
             _reduce_tasks(step, map_outputs, self.job.partitions),
             self.job.partitions,
-            done=functools.partial(_release, map_outputs),
+            done=functools.partial(self._reduced, map_outputs, collecting),
         )
         self._phase_done()
         self.counters[C.TASKS_MAP] += len(map_outputs)
@@ -421,6 +446,16 @@ class _JobRun:
                 self.decode_errors[source] = self.decode_errors.get(source, 0) + count
             self.binary_skipped.update(output.binary_skipped)
         return reduced
+
+    def _reduced(
+        self, map_outputs: list[MapOutput], collecting: bool, partition: int, output: ReduceOutput
+    ) -> None:
+        """A reduce task is done: let go of what it read, and, when the caller wants
+        every result in memory, read its results now, while other tasks still run."""
+        _release(map_outputs, partition)
+        if collecting and isinstance(output.stored, str):
+            with collector_paused():  # every object read is kept (see api.run)
+                self.collected[partition] = list(read_batches(output.stored))
 
     def _phase(self, step: int, phase: str) -> None:
         self._phase_done()
@@ -447,7 +482,7 @@ class _JobRun:
         report = self.report()
         report.output_parts = parts
         report.summaries = [output.summary for output in last] if self.job.output_tap else []
-        return ResultStream(paths, self.workdir, report, ordered=self.job.sort)
+        return ResultStream(paths, self.workdir, report, self.job.sort, self.collected)
 
     def report(self, outcome: str = "succeeded", reason: str = "") -> JobReport:
         """What the job did so far (its phases: those that ended)."""
