@@ -7,6 +7,7 @@ import pwd
 import random
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -208,3 +209,36 @@ print("ended")
     else:
         assert done.returncode == 1
         assert "ended\n".startswith(done.stdout)
+
+
+DYING_ONCE = """
+import os, signal, sys, simplemr
+
+def mapper(n):
+    if n == 7 and not os.path.exists(sys.argv[1]):
+        open(sys.argv[1], "w").close()
+        os._exit(3)  # the worker dies once, mid-task
+    return [(n % 3, 1)]
+
+if __name__ == "__main__":
+    job = simplemr.MapReduce(mapper, lambda k, v: (k, sum(v)), workers=2, start_method=sys.argv[2])
+    result = job.run(range(40), chunksize=5)
+    print(sorted(result.results), result.counters["tasks.retries"])
+    print(signal.getsignal(signal.SIGCHLD) == signal.SIG_IGN)  # as it was before the job
+"""
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.parametrize("method", ["spawn", "fork", "forkserver"])
+def test_a_worker_dies_under_an_inherited_ignored_sigchld(tmp_path: Path, method: str) -> None:
+    # With SIGCHLD ignored the kernel reaps children at once: a dead worker used to
+    # look alive forever, and the driver spun at full CPU.
+    script = tmp_path / "job.py"
+    script.write_text(DYING_ONCE)
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "died"), method],
+        capture_output=True, text=True, timeout=120,
+        preexec_fn=lambda: signal.signal(signal.SIGCHLD, signal.SIG_IGN),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[(0, 14), (1, 13), (2, 13)] 1", "True"]

@@ -350,12 +350,14 @@ class LocalExecutor(Executor):
         self._queue: deque[Task] = deque()
         self._done: deque[Completion] = deque()
         self._payload = b""
+        self._ignored_sigchld = False
 
     def start(self, job_payload: bytes) -> None:
         global _swept
         if not _swept:  # once a process: what drivers killed before this one left
             _swept = True
             remove_dead_socket_folders()
+        self._heed_children()
         self._queue.clear()
         self._done.clear()
         self._payload = job_payload
@@ -363,6 +365,25 @@ class LocalExecutor(Executor):
         self._workers = [self._start_process(slot) for slot in range(self.workers)]
         for slot, worker in enumerate(self._workers):
             self._workers[slot] = self._until_ready(slot, worker)
+
+    def _heed_children(self) -> None:
+        """Give SIGCHLD its default action while this executor's workers are this
+        process's children (``spawn``, ``fork``): ignored, inherited so or set so, it
+        has the kernel reap them at once, and a dead worker would look alive forever."""
+        if self.start_method == "forkserver":
+            return  # the workers are the fork server's children, and it heeds them
+        if signal.getsignal(signal.SIGCHLD) != signal.SIG_IGN:
+            return
+        try:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        except ValueError:  # not the main thread: it cannot be changed here
+            raise JobDefinitionError(
+                f"SIGCHLD is ignored in this process, so workers started with "
+                f"{self.start_method!r} could not be told dead, and only the main thread "
+                "can change it: run the job from the main thread, or use "
+                "start_method='forkserver'"
+            ) from None
+        self._ignored_sigchld = True
 
     def _spawn(self, slot: int) -> _Worker:
         return self._until_ready(slot, self._start_process(slot))
@@ -562,3 +583,6 @@ class LocalExecutor(Executor):
                 worker.process.join()
             worker.conn.close()
         self._workers = []
+        if self._ignored_sigchld:  # as the caller had it
+            self._ignored_sigchld = False
+            signal.signal(signal.SIGCHLD, signal.SIG_IGN)
