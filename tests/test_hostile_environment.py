@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -136,3 +139,63 @@ def test_an_ascii_standard_output_gets_every_word(tmp_path: Path) -> None:
     data = simplemr("wordcount", "in.txt", "-o", "-", cwd=tmp_path, env=ascii_locale)
     assert data.returncode == 0 and data.stderr == b""
     assert data.stdout.decode("utf-8").splitlines() == ["pear\t2", "café\t1", "naïve\t1"]
+
+
+def test_too_few_open_files_for_the_workers_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "in.txt").write_text("pear\n")
+
+    def sixty_four_files() -> None:
+        resource.setrlimit(
+            resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+        )
+
+    done = simplemr("wordcount", "in.txt", "--workers", "30", cwd=tmp_path,
+                    preexec_fn=sixty_four_files)  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.decode() == (
+        "simplemr: error: --workers 30 needs about 122 open files, and this process may "
+        "have 64 (ulimit -n): ask for at most 10 workers, or raise the limit\n"
+    )
+    fewer = simplemr("wordcount", "in.txt", "--workers", "10", cwd=tmp_path,
+                     preexec_fn=sixty_four_files)  # fmt: skip
+    assert fewer.returncode == 0, fewer.stderr
+
+
+@pytest.fixture
+def pids_cgroup() -> Iterator[Path]:
+    """A pids cgroup (v1) of its own, allowing 12 processes and threads."""
+    root = Path("/sys/fs/cgroup/pids")
+    if os.geteuid() != 0 or not (root / "cgroup.procs").exists():
+        pytest.skip("needs root and cgroup v1's pids controller")
+    group = root / f"simplemr-test-{os.getpid()}"
+    group.mkdir()
+    try:
+        (group / "pids.max").write_text("12")
+        yield group
+    finally:
+        for _ in range(50):  # its processes have ended: the kernel lets it go soon after
+            try:
+                group.rmdir()
+                break
+            except OSError:
+                time.sleep(0.1)
+
+
+def test_a_pids_limit_too_small_for_the_workers_is_one_line(
+    tmp_path: Path, pids_cgroup: Path
+) -> None:
+    (tmp_path / "in.txt").write_text("pear\n")
+
+    def join() -> None:
+        (pids_cgroup / "cgroup.procs").write_text(str(os.getpid()))
+
+    done = simplemr("wordcount", "in.txt", "--workers", "16", cwd=tmp_path, preexec_fn=join)
+    assert done.returncode == 2
+    assert re.fullmatch(
+        r"simplemr: error: --workers 16 needs about 52 more processes and threads, and the "
+        rf"pids limit of {re.escape(str(pids_cgroup))}/pids\.max leaves 1[01]: ask for at "
+        r"most [23] workers\n",
+        done.stderr.decode(),
+    ), done.stderr
+    fewer = simplemr("wordcount", "in.txt", "--workers", "2", cwd=tmp_path, preexec_fn=join)
+    assert fewer.returncode == 0, fewer.stderr

@@ -30,6 +30,7 @@ import multiprocessing
 import multiprocessing.resource_tracker
 import os
 import pickle
+import resource
 import select
 import shutil
 import signal
@@ -42,6 +43,7 @@ import traceback
 import types
 from collections import deque
 from collections.abc import Iterator
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -66,6 +68,84 @@ __all__ = ["MAX_WORKERS_PER_CORE", "LocalExecutor", "available_cores", "default_
 #: The most workers a core: more only share it, each with its own memory, pipes and
 #: files, until the machine gives out (a user asking for 100,000 meant something else).
 MAX_WORKERS_PER_CORE = 16
+
+
+#: Open files the driver holds for each worker (its pipe, its process's sentinel, the
+#: progress it shares), and for itself besides (its inputs, outputs, the fork server).
+FILES_PER_WORKER = 3
+FILES_OF_THE_DRIVER = 32
+
+
+def _check_open_files(workers: int) -> None:
+    """Refuse, before any starts, more workers than this process may open files for
+    (``ulimit -n``): else one fails to start with "Too many open files" halfway."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = FILES_OF_THE_DRIVER + FILES_PER_WORKER * workers
+    if soft != resource.RLIM_INFINITY and needed > soft:
+        most = max(0, (soft - FILES_OF_THE_DRIVER) // FILES_PER_WORKER)
+        raise JobDefinitionError(
+            f"workers={workers} needs about {needed} open files, and this process may have "
+            f"{soft} (ulimit -n): ask for at most {most} workers, or raise the limit"
+        )
+
+
+#: Tasks (processes and threads) each worker runs: itself, its watch on the driver,
+#: its heartbeat; and besides them, the fork server and the resource tracker.
+TASKS_PER_WORKER = 3
+TASKS_BESIDES = 4
+
+
+def _check_processes(workers: int) -> None:
+    """Refuse, before any starts, more workers than this process's pids cgroup lets
+    start (a container's limit on processes and threads): else the fork server
+    fails halfway, with a traceback of its own."""
+    room = _pids_room()
+    if room is None:
+        return
+    left, where = room
+    needed = TASKS_BESIDES + TASKS_PER_WORKER * workers
+    if needed > left:
+        most = max(0, (left - TASKS_BESIDES) // TASKS_PER_WORKER)
+        raise JobDefinitionError(
+            f"workers={workers} needs about {needed} more processes and threads, and the "
+            f"pids limit of {where} leaves {left}: ask for at most {most} workers"
+        )
+
+
+def _pids_room() -> tuple[int, str] | None:
+    """How many more processes and threads this process's pids cgroup (v1 or v2),
+    or any above it, lets start, and which limit that is; None without a limit."""
+    try:
+        with open("/proc/self/cgroup") as file:
+            lines = file.read().splitlines()
+    except OSError:
+        return None
+    tightest: tuple[int, str] | None = None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            top = "/sys/fs/cgroup"
+        elif "pids" in controllers.split(","):
+            top = "/sys/fs/cgroup/pids"
+        else:
+            continue
+        while True:
+            folder = os.path.join(top, path.lstrip("/"))
+            try:
+                with open(os.path.join(folder, "pids.max")) as limit:
+                    maximum = limit.read().strip()
+                with open(os.path.join(folder, "pids.current")) as current:
+                    used = int(current.read())
+            except (OSError, ValueError):
+                maximum = "max"
+            if maximum != "max":
+                left = int(maximum) - used
+                if tightest is None or left < tightest[0]:
+                    tightest = (left, os.path.join(folder, "pids.max"))
+            if path in ("", "/"):
+                break
+            path = os.path.dirname(path)
+    return tightest
 
 
 def available_cores() -> int:
@@ -109,6 +189,20 @@ START_SILENCE = 60.0
 WORKER_GC_THRESHOLDS = (50_000, 20, 10)
 
 
+#: What a worker that the system would not let start says of it.
+LIMIT_ON_PROCESSES = (
+    "a limit on processes and threads (ulimit -u, or a container's pids limit) may be "
+    "reached: ask for fewer workers"
+)
+
+
+@dataclass(frozen=True)
+class _CannotStart:
+    """A new worker's first word when it cannot run: why."""
+
+    reason: str
+
+
 def _worker_main(
     conn: Connection,
     job_payload: bytes,
@@ -127,10 +221,15 @@ def _worker_main(
     signal.signal(signal.SIGQUIT, signal.SIG_IGN)
     # Started with the stopping signals held back: SIGTERM and the rest act as usual.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, (*TERMINAL_KEYS, *TERMINATING))
-    if hasattr(select, "POLLRDHUP"):  # Linux
-        threading.Thread(target=_watch_driver, args=(conn,), daemon=True).start()
     state = _WorkerState(heartbeat, read, TaskProgress())
-    threading.Thread(target=_beat, args=(state,), daemon=True).start()
+    try:
+        if hasattr(select, "POLLRDHUP"):  # Linux
+            threading.Thread(target=_watch_driver, args=(conn,), daemon=True).start()
+        threading.Thread(target=_beat, args=(state,), daemon=True).start()
+    except RuntimeError as error:  # "can't start new thread": threads count as processes
+        with contextlib.suppress(OSError):
+            conn.send_bytes(pickle.dumps(_CannotStart(f"it could not start a thread ({error})")))
+        return
     # A fork server started by an earlier job holds that moment's environment.
     os.environ.clear()
     os.environ.update(environment)
@@ -333,6 +432,8 @@ class LocalExecutor(Executor):
                 f"{available_cores()} cores; ask for at most {ceiling} "
                 f"({MAX_WORKERS_PER_CORE} a core), or fewer"
             )
+        _check_open_files(self.workers)
+        _check_processes(self.workers)
         #: Seconds a task may go without progress before its worker is killed (None: no limit).
         self.task_timeout = task_timeout or None
         method = start_method or default_start_method()
@@ -427,9 +528,17 @@ class LocalExecutor(Executor):
         # Workers (and the fork server) start with Ctrl-C and Ctrl-\\ held back, the
         # stopping signals too while the fork server hands a worker over (cut short,
         # the handshake makes the server print a traceback); the driver gets them after.
-        multiprocessing.resource_tracker.ensure_running()
-        with _main_module_withheld(), signals_held(also=TERMINATING):
-            process.start()
+        try:
+            multiprocessing.resource_tracker.ensure_running()
+            with _main_module_withheld(), signals_held(also=TERMINATING):
+                process.start()
+        except (BlockingIOError, EOFError) as error:  # fork refused, here or in the server
+            ours.close()
+            theirs.close()
+            raise SimplemrError(
+                f"cannot start worker {slot + 1} of {self.workers}: the system refused "
+                f"another process ({error or type(error).__name__}); {LIMIT_ON_PROCESSES}"
+            ) from None
         theirs.close()
         return _Worker(process, ours, heartbeat, read)
 
@@ -454,6 +563,8 @@ class LocalExecutor(Executor):
             return None, False
         process.join(timeout=5)
         conn.close()
+        if isinstance(message, _CannotStart):
+            return f"{message.reason}; {LIMIT_ON_PROCESSES}", False
         if isinstance(message, str):
             return f"it could not load the job:\n{message}", False
         detail = f"it {describe_exit(process.exitcode)} before it was ready"
