@@ -266,9 +266,10 @@ def test_workers_end_when_their_driver_is_killed(
     assert len(left) == (1 if method == "forkserver" else 0)
     again = subprocess.run(
         [sys.executable, "-c", "import simplemr; simplemr.MapReduce(lambda n: [(n, 1)], "
-         "lambda k, v: k, workers=1).run([1])"], timeout=60, stdin=subprocess.DEVNULL,
+         "lambda k, v: k, workers=1).run([1])"],
+        timeout=60, stdin=subprocess.DEVNULL, capture_output=True,
     )  # fmt: skip
-    assert again.returncode == 0
+    assert again.returncode == 0, again.stderr.decode()[-3000:]
     assert not any(folder.exists() for folder in left)  # the next job removed it
     assert list(root.iterdir()) != []  # its work folder: the next job there removes it
 
