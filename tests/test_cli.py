@@ -48,7 +48,7 @@ def test_bad_usage_exits_2() -> None:
 
 
 def test_more_workers_than_a_machine_can_run_are_refused_in_words() -> None:
-    from simplemr.executors.local import MAX_WORKERS_PER_CORE, available_cores
+    from simplemr.executors.limits import MAX_WORKERS_PER_CORE, available_cores
 
     ceiling = MAX_WORKERS_PER_CORE * available_cores()
     done = run_cli("wordcount", "--workers", "100000")

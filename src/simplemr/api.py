@@ -12,7 +12,7 @@ from .engine import ResultStream, run_job
 from .errors import JobDefinitionError, check_positive_int
 from .events import JobReport
 from .executors import Executor, make_executor
-from .executors.local import available_cores
+from .executors.limits import available_cores
 from .io.batches import collector_paused
 from .io.commit import TaskCommitter, write_output
 from .io.filesystems import storage_options as filesystem_options

@@ -11,7 +11,8 @@ from typing import Any
 from ..errors import JobDefinitionError
 from .base import Completion, Executor, Task, TaskFailure
 from .inline import InlineExecutor
-from .local import LocalExecutor, available_cores
+from .limits import available_cores
+from .local import LocalExecutor
 
 __all__ = [
     "EXECUTORS",

@@ -30,7 +30,6 @@ import multiprocessing
 import multiprocessing.resource_tracker
 import os
 import pickle
-import resource
 import select
 import shutil
 import signal
@@ -61,99 +60,9 @@ from .base import (
     portable,
     unsendable,
 )
+from .limits import check_machine_allows
 
-__all__ = ["MAX_WORKERS_PER_CORE", "LocalExecutor", "available_cores", "default_start_method"]
-
-
-#: The most workers a core: more only share it, each with its own memory, pipes and
-#: files, until the machine gives out (a user asking for 100,000 meant something else).
-MAX_WORKERS_PER_CORE = 16
-
-
-#: Open files the driver holds for each worker (its pipe, its process's sentinel, the
-#: progress it shares), and for itself besides (its inputs, outputs, the fork server).
-FILES_PER_WORKER = 3
-FILES_OF_THE_DRIVER = 32
-
-
-def _check_open_files(workers: int) -> None:
-    """Refuse, before any starts, more workers than this process may open files for
-    (``ulimit -n``): else one fails to start with "Too many open files" halfway."""
-    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
-    needed = FILES_OF_THE_DRIVER + FILES_PER_WORKER * workers
-    if soft != resource.RLIM_INFINITY and needed > soft:
-        most = max(0, (soft - FILES_OF_THE_DRIVER) // FILES_PER_WORKER)
-        raise JobDefinitionError(
-            f"workers={workers} needs about {needed} open files, and this process may have "
-            f"{soft} (ulimit -n): ask for at most {most} workers, or raise the limit"
-        )
-
-
-#: Tasks (processes and threads) each worker runs: itself, its watch on the driver,
-#: its heartbeat; and besides them, the fork server and the resource tracker.
-TASKS_PER_WORKER = 3
-TASKS_BESIDES = 4
-
-
-def _check_processes(workers: int) -> None:
-    """Refuse, before any starts, more workers than this process's pids cgroup lets
-    start (a container's limit on processes and threads): else the fork server
-    fails halfway, with a traceback of its own."""
-    room = _pids_room()
-    if room is None:
-        return
-    left, where = room
-    needed = TASKS_BESIDES + TASKS_PER_WORKER * workers
-    if needed > left:
-        most = max(0, (left - TASKS_BESIDES) // TASKS_PER_WORKER)
-        raise JobDefinitionError(
-            f"workers={workers} needs about {needed} more processes and threads, and the "
-            f"pids limit of {where} leaves {left}: ask for at most {most} workers"
-        )
-
-
-def _pids_room() -> tuple[int, str] | None:
-    """How many more processes and threads this process's pids cgroup (v1 or v2),
-    or any above it, lets start, and which limit that is; None without a limit."""
-    try:
-        with open("/proc/self/cgroup") as file:
-            lines = file.read().splitlines()
-    except OSError:
-        return None
-    tightest: tuple[int, str] | None = None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if controllers == "":
-            top = "/sys/fs/cgroup"
-        elif "pids" in controllers.split(","):
-            top = "/sys/fs/cgroup/pids"
-        else:
-            continue
-        while True:
-            folder = os.path.join(top, path.lstrip("/"))
-            try:
-                with open(os.path.join(folder, "pids.max")) as limit:
-                    maximum = limit.read().strip()
-                with open(os.path.join(folder, "pids.current")) as current:
-                    used = int(current.read())
-            except (OSError, ValueError):
-                maximum = "max"
-            if maximum != "max":
-                left = int(maximum) - used
-                if tightest is None or left < tightest[0]:
-                    tightest = (left, os.path.join(folder, "pids.max"))
-            if path in ("", "/"):
-                break
-            path = os.path.dirname(path)
-    return tightest
-
-
-def available_cores() -> int:
-    """Return the number of cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
+__all__ = ["LocalExecutor", "default_start_method"]
 
 
 def default_start_method() -> str:
@@ -425,15 +334,7 @@ class LocalExecutor(Executor):
         self, workers: int, start_method: str | None = None, task_timeout: float | None = None
     ) -> None:
         super().__init__(workers)
-        ceiling = MAX_WORKERS_PER_CORE * available_cores()
-        if self.workers > ceiling:
-            raise JobDefinitionError(
-                f"workers={self.workers} is more processes than this machine can run: it has "
-                f"{available_cores()} cores; ask for at most {ceiling} "
-                f"({MAX_WORKERS_PER_CORE} a core), or fewer"
-            )
-        _check_open_files(self.workers)
-        _check_processes(self.workers)
+        check_machine_allows(self.workers)
         #: Seconds a task may go without progress before its worker is killed (None: no limit).
         self.task_timeout = task_timeout or None
         method = start_method or default_start_method()
