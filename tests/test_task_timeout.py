@@ -7,12 +7,15 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 
 import psutil
 import pytest
+from conftest import StartedProcesses
 
 import simplemr
 from simplemr.executors import local
@@ -168,3 +171,44 @@ def test_a_reducer_slowly_reading_one_big_key_is_not_stuck() -> None:
     result = job.run(range(300))  # 3 s in one key, a value every 10 ms
     assert result.results == [(0, 300)]
     assert result.counters["tasks.retries"] == 0
+
+
+STOPPABLE = """
+import sys, time, simplemr
+
+def slow(n):
+    time.sleep(0.3)
+    return [(n % 2, 1)]
+
+if __name__ == "__main__":
+    job = simplemr.MapReduce(slow, lambda k, v: (k, sum(v)), workers=2, task_timeout=2)
+    print("started", flush=True)
+    result = job.run(range(40), chunksize=4)  # 10 tasks of 1.2 s
+    print(sorted(result.results), result.counters["tasks.retries"], flush=True)
+"""
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("stopped", ["driver", "group"])
+def test_a_driver_stopped_longer_than_the_task_timeout_kills_no_worker(
+    tmp_path: Path, started: StartedProcesses, stopped: str
+) -> None:
+    # Stopped alone (SIGSTOP), the driver finds replies waiting; stopped with its
+    # workers (Ctrl-Z stops the whole group), it finds every heartbeat old: neither
+    # is a stalled task.
+    script = tmp_path / "job.py"
+    script.write_text(STOPPABLE)
+    process = started([sys.executable, str(script)], stdout=subprocess.PIPE,
+                      start_new_session=True)  # fmt: skip
+    assert process.stdout is not None
+    assert process.stdout.readline() == b"started\n"
+    time.sleep(2)  # the workers at work
+    if stopped == "driver":
+        os.kill(process.pid, signal.SIGSTOP)
+    else:
+        os.killpg(process.pid, signal.SIGSTOP)
+    time.sleep(5)  # longer than the task timeout
+    os.killpg(process.pid, signal.SIGCONT)
+    out, _ = process.communicate(timeout=90)
+    assert process.returncode == 0
+    assert out.decode().splitlines() == ["[(0, 20), (1, 20)] 0"]

@@ -98,6 +98,11 @@ START_SILENCE = 60.0
 WORKER_GC_THRESHOLDS = (50_000, 20, 10)
 
 
+#: Seconds between two looks for stalled tasks (about HEARTBEAT_INTERVAL apart) past
+#: which the driver takes itself to have been stopped, not its workers.
+DRIVER_AWAY = 5.0
+
+
 #: What a worker that the system would not let start says of it.
 LIMIT_ON_PROCESSES = (
     "a limit on processes and threads (ulimit -u, or a container's pids limit) may be "
@@ -353,6 +358,7 @@ class LocalExecutor(Executor):
         self._done: deque[Completion] = deque()
         self._payload = b""
         self._ignored_sigchld = False
+        self._checked = time.monotonic()  # when stalled tasks were last looked for
 
     def start(self, job_payload: bytes) -> None:
         global _swept
@@ -360,6 +366,7 @@ class LocalExecutor(Executor):
             _swept = True
             remove_dead_socket_folders()
         self._heed_children()
+        self._checked = time.monotonic()
         self._queue.clear()
         self._done.clear()
         self._payload = job_payload
@@ -527,8 +534,16 @@ class LocalExecutor(Executor):
         if not self.task_timeout:
             return
         now = time.monotonic()
+        # This process was stopped itself (Ctrl-Z, SIGSTOP) if it looked so long ago:
+        # the silence is its own, so each task's clock starts again.
+        away, self._checked = now - self._checked > DRIVER_AWAY, now
         for worker in self._workers:
             if worker.task is None or worker.stalled:
+                continue
+            if away:
+                worker.given = now
+                continue
+            if worker.conn.poll():  # its reply waits: the task ended, it is not stuck
                 continue
             if now - max(worker.given, worker.heartbeat.value) > self.task_timeout:
                 worker.stalled = True
