@@ -279,8 +279,13 @@ def open_results(path: str, line_format: str) -> TextIO:
     """Open a results file to write: UTF-8; a key or value holding undecodable bytes
     (a file name that is not UTF-8, kept by Python as lone surrogates) is written back
     as those bytes, or in JSON lines as the ``\\udcXX`` escapes JSON can carry."""
-    errors = "backslashreplace" if line_format == "jsonl" else "surrogateescape"
-    return open(path, "w", encoding="utf-8", errors=errors, newline="\n")
+    return open(path, "w", encoding="utf-8", errors=_results_errors(line_format), newline="\n")
+
+
+def _results_errors(line_format: str) -> str:
+    """The error handler of a results file: undecodable bytes kept as lone surrogates
+    are written back as those bytes, or in JSON lines as ``\\udcXX`` escapes."""
+    return "backslashreplace" if line_format == "jsonl" else "surrogateescape"
 
 
 @contextlib.contextmanager
@@ -295,8 +300,9 @@ def _standard_output(line_format: str) -> Iterator[TextIO]:
         stdout.flush()
         return
     stdout.flush()
-    errors = "backslashreplace" if line_format == "jsonl" else "surrogateescape"
-    file = io.TextIOWrapper(binary, encoding="utf-8", errors=errors, newline="\n")
+    file = io.TextIOWrapper(
+        binary, encoding="utf-8", errors=_results_errors(line_format), newline="\n"
+    )
     try:
         yield file
     finally:
