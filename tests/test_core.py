@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from simplemr import core
-from simplemr.core import partition
+from simplemr.core import codec, partition
 from simplemr.core import pure as kernels
 from simplemr.core.pure import PairShapeError
 
@@ -322,7 +322,11 @@ def test_a_job_gives_the_same_results_on_both_cores(tmp_path: Any) -> None:
 def test_every_kernel_the_core_offers_has_a_pure_twin_and_a_compiled_one() -> None:
     kernels_offered = [name for name in core.__all__ if name not in ("NAME", "compiled")]
     for name in kernels_offered:
-        pure = getattr(kernels, name, None) or getattr(partition, name, None)
+        pure = (
+            getattr(kernels, name, None)
+            or getattr(partition, name, None)
+            or getattr(codec, name, None)
+        )
         assert callable(pure), f"no pure {name}"
         if compiled is not None:
             assert callable(getattr(compiled, name, None)), f"no compiled {name}"

@@ -14,10 +14,10 @@ import warnings
 from types import ModuleType
 from typing import TYPE_CHECKING
 
-from . import partition, pure
+from . import codec, partition, pure
 
-__all__ = ["NAME", "compiled", "line_endings", "map_records", "merge_items", "partition_of",
-           "spread", "stable_hash", "utf8_valid"]  # fmt: skip
+__all__ = ["NAME", "compiled", "decode_batch", "encode_batch", "line_endings", "map_records",
+           "merge_items", "partition_of", "spread", "stable_hash", "utf8_valid"]  # fmt: skip
 
 
 def _compiled() -> ModuleType | None:
@@ -45,6 +45,7 @@ compiled = _compiled()
 NAME = "compiled core (C)" if compiled is not None else "pure-Python core"
 
 if TYPE_CHECKING:  # both cores have the pure one's signatures
+    from .codec import decode_batch, encode_batch
     from .partition import partition_of, stable_hash
     from .pure import line_endings, map_records, merge_items, spread, utf8_valid
 else:
@@ -54,5 +55,7 @@ else:
     merge_items = _source.merge_items
     spread = _source.spread
     utf8_valid = _source.utf8_valid
+    encode_batch = (compiled or codec).encode_batch
+    decode_batch = (compiled or codec).decode_batch
     stable_hash = compiled.stable_hash if compiled is not None else partition.stable_hash
     partition_of = compiled.partition_of if compiled is not None else partition.partition_of

@@ -9,6 +9,7 @@
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* The exception being raised, taken and put back (PyErr_Fetch before 3.12). */
@@ -780,6 +781,286 @@ static PyObject *utf8_valid(PyObject *module, PyObject *data) {
     Py_RETURN_TRUE;
 }
 
+/* ---- the compact batch encoding (core/codec.py is its reference) ------------- */
+
+static const char PICKLE_HEAD[] = "\x80\x05\x8c\x0dsimplemr.core\x8c\x0c" "decode_batch\x93\x8e";
+static const char PICKLE_TAIL[] = "\x85R.";
+#define HEAD_SIZE ((Py_ssize_t)(sizeof PICKLE_HEAD - 1))
+#define TAIL_SIZE ((Py_ssize_t)(sizeof PICKLE_TAIL - 1))
+
+typedef struct {
+    PyObject *bytes; /* grown as it fills, cut to size at the end */
+    Py_ssize_t size;
+} Writer;
+
+/* Room for `more` bytes; 0 on success. */
+static int writer_room(Writer *w, Py_ssize_t more) {
+    Py_ssize_t capacity = PyBytes_GET_SIZE(w->bytes);
+    if (w->size + more <= capacity) return 0;
+    while (capacity < w->size + more) capacity *= 2;
+    return _PyBytes_Resize(&w->bytes, capacity);
+}
+
+static inline unsigned char *writer_at(Writer *w) {
+    return (unsigned char *)PyBytes_AS_STRING(w->bytes) + w->size;
+}
+
+static int put_tag_and_length(Writer *w, char tag, uint64_t length) {
+    if (writer_room(w, 11) < 0) return -1;
+    unsigned char *at = writer_at(w);
+    unsigned char *start = at;
+    *at++ = (unsigned char)tag;
+    while (length >= 0x80) {
+        *at++ = (unsigned char)((length & 0x7F) | 0x80);
+        length >>= 7;
+    }
+    *at++ = (unsigned char)length;
+    w->size += at - start;
+    return 0;
+}
+
+static int put_raw(Writer *w, const void *data, Py_ssize_t size) {
+    if (writer_room(w, size) < 0) return -1;
+    memcpy(writer_at(w), data, (size_t)size);
+    w->size += size;
+    return 0;
+}
+
+static int put_word(Writer *w, char tag, uint64_t word) {
+    if (writer_room(w, 9) < 0) return -1;
+    unsigned char *at = writer_at(w);
+    at[0] = (unsigned char)tag;
+    for (int i = 0; i < 8; i++) at[1 + i] = (unsigned char)(word >> (8 * i));
+    w->size += 9;
+    return 0;
+}
+
+/* Encode value: 0 done, 1 a value the encoding has no tag for, -1 an error. */
+static int encode_value(Writer *w, PyObject *value);
+
+static int encode_items(Writer *w, char tag, PyObject *const *items, Py_ssize_t count) {
+    if (put_tag_and_length(w, tag, (uint64_t)count) < 0) return -1;
+    if (Py_EnterRecursiveCall(" while encoding a batch")) {
+        PyErr_Clear(); /* too deep for the encoding: pickle decides */
+        return 1;
+    }
+    int status = 0;
+    for (Py_ssize_t i = 0; i < count && status == 0; i++) status = encode_value(w, items[i]);
+    Py_LeaveRecursiveCall();
+    return status;
+}
+
+static int encode_value(Writer *w, PyObject *value) {
+    PyTypeObject *kind = Py_TYPE(value);
+    if (kind == &PyUnicode_Type) {
+        if (PyUnicode_IS_ASCII(value)) {
+            Py_ssize_t length = PyUnicode_GET_LENGTH(value);
+            if (put_tag_and_length(w, 'a', (uint64_t)length) < 0) return -1;
+            return put_raw(w, PyUnicode_DATA(value), length);
+        }
+        Py_ssize_t length;
+        const char *data = PyUnicode_AsUTF8AndSize(value, &length);
+        if (data == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return -1;
+            PyErr_Clear(); /* a lone surrogate */
+            return 1;
+        }
+        if (put_tag_and_length(w, 'u', (uint64_t)length) < 0) return -1;
+        return put_raw(w, data, length);
+    }
+    if (kind == &PyLong_Type) {
+        int overflow = 0;
+        long long number = PyLong_AsLongLongAndOverflow(value, &overflow);
+        if (overflow) return 1;
+        if (number == -1 && PyErr_Occurred()) return -1;
+        uint64_t zigzag = ((uint64_t)number << 1) ^ (uint64_t)(number >> 63);
+        return put_tag_and_length(w, 'i', zigzag);
+    }
+    /* Nothing here runs Python code (every type is exact), so no list can change
+     * while its items are encoded. */
+    if (kind == &PyTuple_Type)
+        return encode_items(w, 't', ((PyTupleObject *)value)->ob_item, PyTuple_GET_SIZE(value));
+    if (kind == &PyList_Type)
+        return encode_items(w, 'l', ((PyListObject *)value)->ob_item, PyList_GET_SIZE(value));
+    if (kind == &PyFloat_Type) {
+        double number = PyFloat_AS_DOUBLE(value);
+        uint64_t word;
+        memcpy(&word, &number, sizeof word);
+        return put_word(w, 'f', word);
+    }
+    if (kind == &PyBytes_Type) {
+        Py_ssize_t length = PyBytes_GET_SIZE(value);
+        if (put_tag_and_length(w, 'b', (uint64_t)length) < 0) return -1;
+        return put_raw(w, PyBytes_AS_STRING(value), length);
+    }
+    if (value == Py_None) return put_raw(w, "N", 1);
+    if (value == Py_True) return put_raw(w, "T", 1);
+    if (value == Py_False) return put_raw(w, "F", 1);
+    return 1;
+}
+
+/* encode_batch(batch) -> bytes or None; see core/codec.py */
+static PyObject *encode_batch(PyObject *module, PyObject *batch) {
+    if (!PyList_CheckExact(batch)) Py_RETURN_NONE;
+    Writer w = {PyBytes_FromStringAndSize(NULL, 64 * 1024), 0};
+    if (w.bytes == NULL) return NULL;
+    if (put_raw(&w, PICKLE_HEAD, HEAD_SIZE) < 0 || writer_room(&w, 8) < 0) goto fail;
+    w.size += 8; /* the encoding's length, written once known */
+    Py_ssize_t start = w.size;
+    int status = encode_value(&w, batch);
+    if (status < 0) goto fail;
+    if (status > 0) {
+        Py_DECREF(w.bytes);
+        Py_RETURN_NONE;
+    }
+    uint64_t length = (uint64_t)(w.size - start);
+    unsigned char *slot = (unsigned char *)PyBytes_AS_STRING(w.bytes) + start - 8;
+    for (int i = 0; i < 8; i++) slot[i] = (unsigned char)(length >> (8 * i));
+    if (put_raw(&w, PICKLE_TAIL, TAIL_SIZE) < 0) goto fail;
+    if (_PyBytes_Resize(&w.bytes, w.size) < 0) return NULL;
+    return w.bytes;
+fail:
+    Py_XDECREF(w.bytes);
+    return NULL;
+}
+
+typedef struct {
+    const unsigned char *at, *end;
+} Reader;
+
+static PyObject *damaged(const char *why) {
+    PyErr_Format(PyExc_ValueError, "a compact batch is damaged: %s", why);
+    return NULL;
+}
+
+/* A LEB128 number into *number: 0, or -1 with an exception set. */
+static int read_varint(Reader *r, uint64_t *number) {
+    *number = 0;
+    for (int shift = 0; shift <= 63; shift += 7) {
+        if (r->at >= r->end) {
+            damaged("cut short");
+            return -1;
+        }
+        unsigned char byte = *r->at++;
+        *number |= (uint64_t)(byte & 0x7F) << shift;
+        if (byte < 0x80) return 0;
+    }
+    damaged("a number is too long");
+    return -1;
+}
+
+/* A length into *length: 0, or -1 with an exception set if it passes the end. */
+static int read_length(Reader *r, Py_ssize_t *length) {
+    uint64_t number;
+    if (read_varint(r, &number) < 0) return -1;
+    if (number > (uint64_t)(r->end - r->at)) { /* longer than what is left */
+        damaged("cut short");
+        return -1;
+    }
+    *length = (Py_ssize_t)number;
+    return 0;
+}
+
+static uint64_t read_word(Reader *r) {
+    uint64_t word = 0;
+    for (int i = 0; i < 8; i++) word |= (uint64_t)r->at[i] << (8 * i);
+    r->at += 8;
+    return word;
+}
+
+static PyObject *decode_value(Reader *r);
+
+static PyObject *decode_items(Reader *r, int tuple) {
+    Py_ssize_t count;
+    if (read_length(r, &count) < 0) return NULL;
+    if (count > r->end - r->at) return damaged("cut short"); /* a byte an item at least */
+    PyObject *items = tuple ? PyTuple_New(count) : PyList_New(count);
+    if (items == NULL) return NULL;
+    if (Py_EnterRecursiveCall(" while decoding a batch")) {
+        Py_DECREF(items);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = decode_value(r);
+        if (item == NULL) {
+            Py_LeaveRecursiveCall();
+            Py_DECREF(items); /* its unset slots are NULL: freed as such */
+            return NULL;
+        }
+        if (tuple)
+            PyTuple_SET_ITEM(items, i, item);
+        else
+            PyList_SET_ITEM(items, i, item);
+    }
+    Py_LeaveRecursiveCall();
+    return items;
+}
+
+static PyObject *decode_value(Reader *r) {
+    if (r->at >= r->end) return damaged("cut short");
+    unsigned char tag = *r->at++;
+    Py_ssize_t length;
+    switch (tag) {
+    case 'a':
+    case 'u':
+    case 'b': {
+        if (read_length(r, &length) < 0) return NULL;
+        if (length > r->end - r->at) return damaged("cut short");
+        const char *data = (const char *)r->at;
+        r->at += length;
+        if (tag == 'b') return PyBytes_FromStringAndSize(data, length);
+        PyObject *text = tag == 'a' ? PyUnicode_DecodeASCII(data, length, NULL)
+                                    : PyUnicode_DecodeUTF8(data, length, NULL);
+        if (text == NULL && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
+            PyErr_Clear();
+            return damaged(tag == 'a' ? "a string is not ASCII" : "a string is not UTF-8");
+        }
+        return text;
+    }
+    case 'i': {
+        uint64_t zigzag;
+        if (read_varint(r, &zigzag) < 0) return NULL;
+        return PyLong_FromLongLong((long long)((zigzag >> 1) ^ (0 - (zigzag & 1))));
+    }
+    case 'f': {
+        if (r->end - r->at < 8) return damaged("cut short");
+        uint64_t word = read_word(r);
+        double number;
+        memcpy(&number, &word, sizeof number);
+        return PyFloat_FromDouble(number);
+    }
+    case 't':
+    case 'l':
+        return decode_items(r, tag == 't');
+    case 'N':
+        Py_RETURN_NONE;
+    case 'T':
+        Py_RETURN_TRUE;
+    case 'F':
+        Py_RETURN_FALSE;
+    default: {
+        char why[32];
+        snprintf(why, sizeof why, "unknown tag 0x%02x", tag);
+        return damaged(why);
+    }
+    }
+}
+
+/* decode_batch(data) -> list; see core/codec.py */
+static PyObject *decode_batch(PyObject *module, PyObject *data) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) return NULL;
+    Reader r = {(const unsigned char *)view.buf, (const unsigned char *)view.buf + view.len};
+    PyObject *batch = decode_value(&r);
+    int whole = batch != NULL && r.at == r.end && PyList_CheckExact(batch);
+    PyBuffer_Release(&view);
+    if (batch != NULL && !whole) {
+        Py_DECREF(batch);
+        return damaged("it is not one whole list");
+    }
+    return batch;
+}
+
 /* ---- the module -------------------------------------------------------------- */
 
 static PyObject *configure(PyObject *module, PyObject *args) {
@@ -815,6 +1096,10 @@ static PyMethodDef methods[] = {
      "map_records(mapper, records, table, limit, cursor) -> int, as simplemr.core.pure.map_records."},
     {"merge_items", (PyCFunction)(void (*)(void))merge_items, METH_FASTCALL,
      "merge_items(table, items, limit, cursor) -> int, as simplemr.core.pure.merge_items."},
+    {"encode_batch", encode_batch, METH_O,
+     "encode_batch(batch) -> bytes or None, as simplemr.core.codec.encode_batch."},
+    {"decode_batch", decode_batch, METH_O,
+     "decode_batch(data) -> list, as simplemr.core.codec.decode_batch."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,6 +1,9 @@
 """Files of pickled batches: how every file the engine writes for itself is made
 (spills, results, sorted runs, a hot key's overflow), and read back a batch at a
 time. A file is a sequence of pickles, each a list; plain ``pickle.load`` reads them.
+A batch of plain values (strings, numbers, tuples, lists...) is written in the
+compact encoding of ``core/codec.py``, wrapped as such a pickle, where the compiled
+core runs; any other batch by pickle itself.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import IO, Any, Protocol
 
 import cloudpickle
 
+from .. import core
 from .workdir import open_own
 
 __all__ = [
@@ -61,6 +65,10 @@ def dumps(obj: Any) -> bytes:
     is written twice (read back as two equal objects); one that holds itself is
     pickled the usual way.
     """
+    if _encode_compactly is not None and type(obj) is list and len(obj) >= _COMPACT_FROM:
+        compact = _encode_compactly(obj)
+        if compact is not None:
+            return compact
     try:
         return _dumps_without_memo(obj)
     except (ValueError, RecursionError):  # a cycle, or deep nesting: fast mode gives up
@@ -71,6 +79,13 @@ def dumps(obj: Any) -> bytes:
         return pickle.dumps(obj, pickle.HIGHEST_PROTOCOL)
     except (pickle.PicklingError, AttributeError, TypeError):
         return cloudpickle.dumps(obj, pickle.HIGHEST_PROTOCOL)  # type: ignore[no-any-return]
+
+
+#: The compact encoding, where it is compiled (in Python it would be slower than pickle).
+_encode_compactly = core.encode_batch if core.compiled is not None else None
+#: The fewest items a batch is encoded compactly from: below, pickle's head (15 bytes
+#: against 44) matters more than its speed.
+_COMPACT_FROM = 16
 
 
 def _dumps_without_memo(obj: Any) -> bytes:
