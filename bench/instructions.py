@@ -8,9 +8,9 @@ Each contender of ``user_jobs.py`` runs once under ``valgrind --tool=callgrind
 runs are subtracted: the interpreter with the benchmark's own imports (from the
 loop), and the same plus ``import simplemr`` (from simplemr's run); the cost of that
 import is reported on its own. The results are counted, not checked: the check (a
-sort and a digest of every result) is the same for every contender. On a shared machine a timing can move by 40%; the
-same binary on the same input executes the same instructions, within a fraction of
-a percent, whatever else runs.
+sort and a digest of every result) is the same for every contender. On a shared
+machine a timing can move by 40%; the same binary on the same input executes the
+same instructions, within a fraction of a percent, whatever else runs.
 """
 
 from __future__ import annotations

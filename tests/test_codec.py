@@ -90,8 +90,17 @@ class Colour(enum.IntEnum):
         [("ok", [1, object()])],
         ("not", "a list"),
     ],
-    ids=["big int", "small int", "surrogate", "named tuple", "IntEnum", "dict", "set",
-         "deep object", "tuple"],  # fmt: skip
+    ids=[
+        "big int",
+        "small int",
+        "surrogate",
+        "named tuple",
+        "IntEnum",
+        "dict",
+        "set",
+        "deep object",
+        "tuple",
+    ],
 )
 def test_anything_else_is_left_to_pickle(twin: Any, batch: Any) -> None:
     assert twin.encode_batch(batch) is None

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from simplemr.errors import WorkFolderError
-from simplemr.io.batches import BUFFER
+from simplemr.io.batches import BUFFER, InMemory
 from simplemr.shuffle.segments import (
     ReadProgress,
     SegmentWriter,
@@ -26,7 +26,7 @@ def test_segments_read_back_from_file_or_bytes_counting_every_byte(tmp_path: Pat
         writer.write(1, [("other", [spill])])
     first, second = writer.close()
     assert first is not None and second is not None
-    for source in (first, unpack_segment(pack_segment(first), str(tmp_path / "moved"))):
+    for source in (first, unpack_segment(InMemory(pack_segment(first)), str(tmp_path / "moved"))):
         progress = ReadProgress([source, second])
         items = read_segments([source], progress)
         next(items)
@@ -54,7 +54,7 @@ def test_a_partition_written_in_buckets_reads_one_bucket_or_all(tmp_path: Path) 
     assert ReadProgress([first], bucket=2).total == first.nbytes // 3
     # Moved to another machine, a segment keeps its buckets and its ranges, in order
     # of bucket (a range is one spill's run: never read in one piece if large).
-    moved = unpack_segment(pack_segment(first), str(tmp_path / "moved"))
+    moved = unpack_segment(InMemory(pack_segment(first)), str(tmp_path / "moved"))
     assert moved.buckets == (0, 0, 2, 2, 4, 4) and len(moved.ranges) == 6
     assert [key for key, _ in read_segments([moved], bucket=2)] == [
         "slot2-spill0",
@@ -71,7 +71,7 @@ def test_a_segment_moved_whole_or_streamed_reads_the_same(tmp_path: Path) -> Non
     (segment,) = [s for s in writer.close(partitions=1) if s is not None]
     packed = pack_segment(segment)
     streamed = Packed(packed)
-    for number, source in enumerate((packed, streamed)):
+    for number, source in enumerate((InMemory(packed), streamed)):
         moved = unpack_segment(source, str(tmp_path / f"moved-{number}"))
         for bucket in (1, 2, 3):
             assert list(read_segments([moved], bucket=bucket)) == list(
@@ -89,6 +89,9 @@ class Packed:
     def open(self) -> io.BufferedReader:
         return io.BufferedReader(io.BytesIO(self.data))  # type: ignore[arg-type]
 
+    def discard(self) -> None:
+        pass
+
 
 def test_a_segment_cut_short_on_the_way_or_on_disk_is_never_taken_whole(
     tmp_path: Path,
@@ -100,9 +103,9 @@ def test_a_segment_cut_short_on_the_way_or_on_disk_is_never_taken_whole(
     assert segment is not None
     packed = pack_segment(segment)
     with pytest.raises(WorkFolderError, match=r"holds \d+ bytes where its map task wrote"):
-        unpack_segment(packed[:-100], str(tmp_path / "moved"))
+        unpack_segment(InMemory(packed[:-100]), str(tmp_path / "moved"))
     with pytest.raises(WorkFolderError, match="came without its header"):
-        unpack_segment(packed[:5], str(tmp_path / "moved-again"))
+        unpack_segment(InMemory(packed[:5]), str(tmp_path / "moved-again"))
     os.truncate(segment.path, segment.ranges[-1][0] + 10)
     with pytest.raises(WorkFolderError, match=r"task.seg' in the work folder ends at byte"):
         list(read_segments([segment], bucket=0))

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from simplemr import counters as C
 from simplemr.core import partition_of
-from simplemr.io.batches import read_batches
+from simplemr.io.batches import LocalFile, read_batches
 from simplemr.shuffle.reducetask import (
     _fanout,
     _Scratch,
@@ -159,7 +159,7 @@ def test_a_hot_key_goes_to_disk_and_streams_back_in_full(tmp_path: Path) -> None
     for number in range(50):  # the cold keys came in turn, one a hot item
         assert grouped[f"cold {number}"] == [number] * len(range(number, len(hot), len(cold)))
     [overflow] = [path for path in (tmp_path / "scratch").iterdir() if "overflow" in path.name]
-    on_disk = list(read_batches(str(overflow)))
+    on_disk = list(read_batches(LocalFile(str(overflow))))
     assert on_disk and set(on_disk) <= set(range(20_000))  # only the hot key's values
     assert scratch.counters[C.REDUCE_SPILLED_BYTES] == overflow.stat().st_size
     scratch.remove()

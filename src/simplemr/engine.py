@@ -43,7 +43,14 @@ from .errors import (
 )
 from .events import JobReport, PhaseSpan, TaskEvent, attach_report
 from .executors import Completion, Executor, Task, TaskFailure
-from .io.batches import ITEM_BATCH, collector_paused, read_batch_lists, read_batches
+from .io.batches import (
+    ITEM_BATCH,
+    LocalFile,
+    Stored,
+    collector_paused,
+    read_batch_lists,
+    read_batches,
+)
 from .io.filesystems import storage_options
 from .io.inputs import plan_splits
 from .io.workdir import make_workdir, remove_path
@@ -94,13 +101,13 @@ class ResultStream(JobReport, Iterator[Any]):
 
     def _partition_batches(self) -> Iterator[Iterator[list[Any]]]:
         if self._ordered:
-            merged = merge_sorted(read_batches(path) for path in self._paths)
+            merged = merge_sorted(read_batches(LocalFile(path)) for path in self._paths)
             results = (result for _key, result in merged)
             yield iter(lambda: list(itertools.islice(results, ITEM_BATCH)), [])
             return
         for partition, path in enumerate(self._paths):
             collected = self._collected.pop(partition, None)
-            yield iter((collected,)) if collected is not None else read_batch_lists(path)
+            yield iter((collected,)) if collected is not None else read_batch_lists(LocalFile(path))
 
     def partitions(self) -> Iterator[Iterator[Any]]:
         """Yield an iterator over each partition's results, in partition order
@@ -426,7 +433,9 @@ class _JobRun:
         self._phase(step, "map")
         tasks = _map_tasks(step, splits) if step == 0 else _results_map_tasks(step, previous)
         map_outputs: list[MapOutput] = self.scheduler.run_phase(step, "map", tasks, None)
-        _remove_files(output.stored for output in previous)  # read: not needed now
+        for reduced_before in previous:  # read: not needed now
+            if reduced_before.stored is not None:
+                reduced_before.stored.discard()
         self.progress.phase_started("reduce" + of_step, self.job.partitions, None)
         self._phase(step, "reduce")
         collecting = self.collect and step == steps - 1
@@ -453,7 +462,7 @@ class _JobRun:
         """A reduce task is done: let go of what it read, and, when the caller wants
         every result in memory, read its results now, while other tasks still run."""
         _release(map_outputs, partition)
-        if collecting and isinstance(output.stored, str):
+        if collecting and isinstance(output.stored, LocalFile):
             with collector_paused():  # every object read is kept (see api.run)
                 self.collected[partition] = list(read_batches(output.stored))
 
@@ -519,19 +528,20 @@ def _release(map_outputs: list[MapOutput], partition: int) -> None:
         output.segments[partition] = None
 
 
-def _remove_files(paths: Iterable[Any]) -> None:
+def _remove_files(paths: Iterable[str | None]) -> None:
     """Free the disk of files no task will read again (outputs kept elsewhere than
     in files are the executor's to free)."""
     for path in paths:
-        if isinstance(path, str):
+        if path is not None:
             remove_path(path)
 
 
-def _local_copy(executor: Executor, stored: Any, workdir: str) -> str:
+def _local_copy(executor: Executor, stored: Stored | None, workdir: str) -> str:
     """The path of a results file in the work folder, fetching it from the executor
     when it kept it elsewhere (one partition in memory at a time)."""
-    if isinstance(stored, str):
-        return stored
+    assert stored is not None  # a job without an output: each reduce task kept results
+    if isinstance(stored, LocalFile):
+        return stored.path
     fd, path = tempfile.mkstemp(prefix="results-", dir=workdir)
     with os.fdopen(fd, "wb") as file:
         file.write(executor.fetch(stored))

@@ -117,7 +117,7 @@ def decode_batch(data: bytes) -> list[Any]:
         raise ValueError(f"a compact batch is damaged: {error}") from None
     if end != len(data) or type(value) is not list:
         raise ValueError("a compact batch is damaged: it is not one whole list")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _read_varint(data: memoryview, at: int) -> tuple[int, int]:

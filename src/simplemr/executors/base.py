@@ -18,6 +18,7 @@ from multiprocessing import current_process
 from typing import Any
 
 from ..errors import InputError, ShapeError, WorkerLostError, check_positive_int
+from ..io.batches import Stored
 from ..memory import peak_rss
 from ..shuffle.task import TaskContext, UserCodeError
 
@@ -182,7 +183,7 @@ class Executor(ABC):
         progress bar that moves within a task), or None where it cannot tell."""
         return None
 
-    def fetch(self, stored: Any) -> bytes:
+    def fetch(self, stored: Stored) -> bytes:
         """The bytes of a task output part that the executor kept where it ran (an
         executor whose workers share no folder with the driver)."""
         raise NotImplementedError(f"the {self.name} executor keeps task outputs in files")

@@ -20,7 +20,7 @@ stays on the worker that made it, in pieces, so a reduce task pulls only its own
 partition, a piece in memory at a time, and Dask spills data to disk under memory
 pressure. The driver lets go of a partition's pieces once its reduce task succeeded.
 Each attempt writes its spill files in a private folder of the worker's machine, and
-its output comes back as bytes (``TaskOutput.loaded``).
+its output comes back as bytes (``TaskOutput.packed``).
 
 Dask takes two tasks with the same key for the same computation, so every
 attempt gets a key of its own, unique to the run (two drivers may share a
@@ -50,6 +50,7 @@ from typing import IO, Any
 
 from .. import shipping
 from ..errors import JobDefinitionError, WorkerLostError
+from ..io.batches import Stored
 from ..io.workdir import TMPDIR_VARIABLE, owner_tag, remove_stale
 from ..shuffle.task import TaskOutput
 from ..signals import signals_held
@@ -103,18 +104,36 @@ def run_task(token: str, payload: bytes, function: Any, context: Any, *args: Any
     return completion
 
 
-def _loading_output(function: Callable[..., TaskOutput]) -> Callable[..., TaskOutput]:
+@dataclasses.dataclass
+class _Held:
+    """A task's output as the worker that ran it holds it: the output without its
+    data, and each part's bytes in pieces (None for an empty part)."""
+
+    output: TaskOutput
+    pieces: list[list[bytes] | None]
+
+
+@dataclasses.dataclass
+class _Light:
+    """What the driver is sent of a ``_Held`` output: the sizes of its pieces."""
+
+    output: TaskOutput
+    sizes: list[list[int] | None]
+
+
+def _loading_output(function: Callable[..., TaskOutput]) -> Callable[..., _Held]:
     """``function``, handing back its output with the bytes of its files, each part
     cut in pieces of up to PIECE_BYTES (read as part of the task, so that a failure
     to read them fails the task as any other)."""
 
-    def run(*args: Any) -> TaskOutput:
-        output = function(*args).loaded()
-        parts = output.parts()
-        for index, part in enumerate(parts):  # in place: each part freed once cut
-            if part is not None:
-                parts[index] = _pieces(part)
-        return output.with_parts(parts)
+    def run(*args: Any) -> _Held:
+        output = function(*args)
+        parts = output.packed()
+        pieces: list[list[bytes] | None] = []
+        for index, part in enumerate(parts):
+            pieces.append(None if part is None else _pieces(part))
+            parts[index] = None  # each part freed once cut
+        return _Held(output.moved([None] * len(pieces)), pieces)
 
     return run
 
@@ -147,26 +166,25 @@ def _identity(value: Any) -> Any:
 def light_copy(completion: Completion) -> Completion:
     """``completion`` without its outputs' bytes (the sizes of each part's pieces
     instead), for the driver."""
-    result = completion.result
-    if result is not None:
-        result = result.with_parts([
-            None if part is None else [len(piece) for piece in part] for part in result.parts()
-        ])  # fmt: skip
+    held: _Held | None = completion.result
+    result = None
+    if held is not None:
+        sizes = [None if part is None else [len(piece) for piece in part] for part in held.pieces]
+        result = _Light(held.output, sizes)
     failure = portable(completion.failure)
     return Completion(completion.context, result, failure, completion.attempt)
-
-
-def _output_of(completion: Completion) -> Any:
-    if completion.result is None:  # a recomputation by Dask that failed this time
-        failure = completion.failure
-        raise RuntimeError(f"recomputing a lost task output failed: {failure and failure.message}")
-    return completion.result
 
 
 def part_of(completion: Completion, index: int, piece: int) -> bytes:
     """Piece ``piece`` of part ``index`` of a completed task's output (of one
     partition of a map output, or of a reduce task's results): no copy."""
-    return _output_of(completion).parts()[index][piece]  # type: ignore[no-any-return]
+    held: _Held | None = completion.result
+    if held is None:  # a recomputation by Dask that failed this time
+        failure = completion.failure
+        raise RuntimeError(f"recomputing a lost task output failed: {failure and failure.message}")
+    pieces = held.pieces[index]
+    assert pieces is not None  # the driver asks only for the pieces it was told of
+    return pieces[piece]
 
 
 class FetchedPart:
@@ -186,6 +204,9 @@ class FetchedPart:
 
     def open(self) -> IO[bytes]:
         return io.BufferedReader(_PieceStream(self.keys), io.DEFAULT_BUFFER_SIZE * 8)
+
+    def discard(self) -> None:
+        self.futures = None  # the cluster frees the pieces once no future holds them
 
 
 class _PieceStream(io.RawIOBase):
@@ -253,10 +274,10 @@ _PROMPT = 2.0
 def _sizeof_completion(completion: Completion) -> int:
     """What a completion's outputs weigh, for Dask's memory accounting and the
     choice of where to run a task (its own estimate would be a few dozen bytes)."""
-    result = completion.result
-    parts = result.parts() if result is not None else ()
-    pieces = [piece for part in parts if isinstance(part, list) for piece in part]
-    return 1024 + sum(len(piece) for piece in pieces if isinstance(piece, bytes))
+    held = completion.result
+    if not isinstance(held, _Held):  # a light copy
+        return 1024
+    return 1024 + sum(len(piece) for part in held.pieces if part is not None for piece in part)
 
 
 def _register_sizeof() -> None:
@@ -445,10 +466,11 @@ class DaskExecutor(Executor):
             unknown = Attempt("dask", submitted, time.time())
             return Completion(context, failure=self._failure(summary), attempt=unknown)
         light: Completion = summary.result()  # light_copy's return value
-        if light.result is not None:
-            light.result = light.result.with_parts([
+        sent: _Light | None = light.result
+        if sent is not None:
+            light.result = sent.output.moved([
                 None if sizes is None else self._fetched_part(future, index, sizes, where)
-                for index, sizes in enumerate(light.result.parts())
+                for index, sizes in enumerate(sent.sizes)
             ])  # fmt: skip
         return light
 
@@ -475,7 +497,8 @@ class DaskExecutor(Executor):
             return TaskFailure("lost", f"the Dask workers running it died ({error})")
         return TaskFailure("internal", f"Dask could not run it: {type(error).__name__}: {error}")
 
-    def fetch(self, stored: Any) -> bytes:
+    def fetch(self, stored: Stored) -> bytes:
+        assert isinstance(stored, FetchedPart)  # what this executor keeps results as
         try:
             return b"".join(self._client.gather(stored.futures))
         except Exception as error:

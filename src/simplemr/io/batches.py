@@ -14,17 +14,20 @@ import io
 import itertools
 import pickle
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import IO, Any, Protocol
 
 import cloudpickle
 
 from .. import core
-from .workdir import open_own
+from .workdir import open_own, remove_path
 
 __all__ = [
     "BUFFER",
     "ITEM_BATCH",
-    "Streamed",
+    "InMemory",
+    "LocalFile",
+    "Stored",
     "collector_paused",
     "dumps",
     "load_batch",
@@ -38,15 +41,49 @@ __all__ = [
 BUFFER = 1024 * 1024
 
 
-class Streamed(Protocol):
-    """Bytes an executor serves from elsewhere (another machine's memory), read as a
-    stream, a window of them at a time."""
-
-    nbytes: int
+class Stored(Protocol):
+    """Bytes a task wrote, wherever they lie: a file of this machine (``LocalFile``),
+    bytes in memory (``InMemory``), or another machine's memory that an executor
+    serves as a stream, a window of them at a time."""
 
     def open(self) -> IO[bytes]:
         """A stream of the bytes, from the start."""
         ...
+
+    def discard(self) -> None:
+        """Free what holds the bytes, once nothing will read them again."""
+        ...
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """Bytes in a file of this machine, written by the engine for itself."""
+
+    path: str
+
+    def open(self) -> IO[bytes]:
+        return open_own(self.path, buffering=BUFFER)
+
+    def discard(self) -> None:
+        remove_path(self.path)
+
+    def read(self) -> bytes:
+        """The whole file's bytes."""
+        with open_own(self.path) as file:
+            return file.read()
+
+
+@dataclass(frozen=True)
+class InMemory:
+    """Bytes held in memory (what an executor moved from another machine)."""
+
+    data: bytes
+
+    def open(self) -> IO[bytes]:
+        return io.BytesIO(self.data)
+
+    def discard(self) -> None:
+        pass
 
 
 class BytesRead(Protocol):
@@ -155,22 +192,14 @@ def write_batches(file: IO[bytes], items: Iterable[Any]) -> int:
     return count
 
 
-def read_batch_lists(source: str | bytes | Streamed) -> Iterator[list[Any]]:
-    """Yield each batch (a list of up to ITEM_BATCH items) of a file ``write_batches``
-    wrote, or of its bytes or their stream, one in memory at a time."""
-    if isinstance(source, bytes):
-        yield from read_pickles(io.BytesIO(source))
-        return
-    if not isinstance(source, str):
-        with source.open() as stream:
-            yield from read_pickles(stream)
-        return
-    with open_own(source, buffering=BUFFER) as file:
-        yield from read_pickles(file)
+def read_batch_lists(source: Stored) -> Iterator[list[Any]]:
+    """Yield each batch (a list of up to ITEM_BATCH items) of what ``write_batches``
+    wrote, wherever it lies, one in memory at a time."""
+    with source.open() as stream:
+        yield from read_pickles(stream)
 
 
-def read_batches(source: str | bytes | Streamed) -> Iterator[Any]:
-    """Yield every item of a file ``write_batches`` wrote (or of its bytes), a batch
-    in memory at a time."""
+def read_batches(source: Stored) -> Iterator[Any]:
+    """Yield every item of what ``write_batches`` wrote, a batch in memory at a time."""
     for batch in read_batch_lists(source):
         yield from batch

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import JobDefinitionError, check_positive_int, short_repr
-from .batches import ITEM_BATCH, Streamed, read_batch_lists
+from .batches import ITEM_BATCH, Stored, read_batch_lists
 
 __all__ = [
     "SKIP_RECORD",
@@ -101,12 +101,12 @@ class ItemsSplit:
 
 
 class ResultsSplit:
-    """One partition of a step's results (its file, its bytes, or their stream),
-    read as the records of the next step."""
+    """One partition of a step's results, wherever they are kept, read as the
+    records of the next step."""
 
     __slots__ = ("label", "source")
 
-    def __init__(self, source: str | bytes | Streamed, label: str) -> None:
+    def __init__(self, source: Stored, label: str) -> None:
         self.source = source
         self.label = label
 

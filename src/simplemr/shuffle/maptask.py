@@ -33,10 +33,11 @@ from ..errors import (
     printable,
     short_repr,
 )
+from ..io.batches import Stored
 from ..io.filesystems import storage_options
 from ..io.inputs import SKIP_RECORD, ResultsSplit, Split
 from ..job import JobSpec, MapFunctions, Pairs
-from .segments import BUCKETS, SegmentWriter, pack_segment
+from .segments import BUCKETS, MovedSegment, SegmentSource, SegmentWriter, pack_segment
 from .table import GroupTable
 from .task import (
     TaskContext,
@@ -54,11 +55,11 @@ __all__ = ["MapOutput", "run_map_task", "run_results_map_task"]
 
 @dataclass
 class MapOutput:
-    """What a map task hands back: its file, one segment of it per partition (or the
-    segments' bytes, and no file, once ``loaded``), its counters."""
+    """What a map task hands back: its file, one segment of it per partition (or,
+    once an executor ``moved`` them, where it keeps them, and no file), its counters."""
 
     path: str | None
-    segments: list[Any]
+    segments: list[SegmentSource | None]
     counters: dict[str, int] = field(default_factory=dict)
     #: Undecodable bytes replaced, by input file.
     decode_errors: dict[str, int] = field(default_factory=dict)
@@ -70,19 +71,25 @@ class MapOutput:
     #: Input files skipped because they look binary.
     binary_skipped: list[str] = field(default_factory=list)
 
-    def parts(self) -> list[Any]:
-        """Its segments, one a partition (None where a partition got nothing)."""
-        return self.segments
-
-    def with_parts(self, parts: list[Any]) -> MapOutput:
-        return dataclasses.replace(self, path=None, segments=parts)
-
-    def loaded(self) -> MapOutput:
-        """This output with its segments' bytes (``pack_segment``) in place of its file."""
-        segments = [None if s is None else pack_segment(s) for s in self.segments]
+    def packed(self) -> list[bytes | None]:
+        """Each partition's segment packed (``pack_segment``; None where a partition got
+        nothing), to move elsewhere; its file is removed."""
+        packed = [None if s is None else pack_segment(s.here(_no_path)) for s in self.segments]
         if self.path is not None:
             os.unlink(self.path)
-        return self.with_parts(segments)
+        return packed
+
+    def moved(self, parts: Sequence[Stored | None]) -> MapOutput:
+        """This output with its partitions where an executor keeps what ``packed``
+        made of them (None for none), and no file."""
+        segments: list[SegmentSource | None] = [
+            None if part is None else MovedSegment(part) for part in parts
+        ]
+        return dataclasses.replace(self, path=None, segments=segments)
+
+
+def _no_path() -> str:
+    raise AssertionError("a segment packed where it was written is a file already")
 
 
 class _Buffer(GroupTable):
@@ -233,8 +240,9 @@ def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) ->
                 _finish(functions, buffer, split.describe())
         decode_errors = _per_file(counters, C.DECODE_ERRORS_IN)
         binary = list(_per_file(counters, C.BINARY_SKIPPED_IN))
-        segments = writer.close(job.partitions)
-        sizes = [0 if segment is None else segment.nbytes for segment in segments]
+        written = writer.close(job.partitions)
+        sizes = [0 if segment is None else segment.nbytes for segment in written]
+        segments: list[SegmentSource | None] = list(written)
         return MapOutput(writer.path, segments, counters, decode_errors, skipped, sizes, binary)
     except OSError as error:  # reading input raises InputError: this is the work folder
         writer.discard()

@@ -22,7 +22,7 @@ import operator
 import os
 import shutil
 import types
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +32,8 @@ from ..counters import counting_into
 from ..errors import SimplemrError, WorkFolderError, short_repr
 from ..io.batches import (
     ITEM_BATCH,
-    Streamed,
+    LocalFile,
+    Stored,
     collector_paused,
     dumps,
     read_pickles,
@@ -45,10 +46,10 @@ from .segments import (
     BATCH_VALUES,
     ReadProgress,
     Segment,
+    SegmentSource,
     SegmentWriter,
     read_segment,
     read_segments,
-    unpack_segment,
 )
 from .sorting import sort_within_budget
 from .table import GroupTable
@@ -77,27 +78,25 @@ class ReduceOutput:
     file's bytes), or, when it wrote them to the job's output, the part it wrote and
     its tap's summary; and its counters."""
 
-    stored: str | bytes | None
+    stored: Stored | None
     counters: dict[str, int] = field(default_factory=dict)
     part: str | None = None
     summary: Any = None
 
-    def parts(self) -> list[Any]:
-        """Its results, as the one part."""
-        return [self.stored]
+    def packed(self) -> list[bytes | None]:
+        """Its results file's bytes (None when it wrote to the job's output), to move
+        elsewhere; the file is removed."""
+        if self.stored is None:
+            return [None]
+        with self.stored.open() as file:
+            data = file.read()
+        self.stored.discard()
+        return [data]
 
-    def with_parts(self, parts: list[Any]) -> ReduceOutput:
+    def moved(self, parts: Sequence[Stored | None]) -> ReduceOutput:
+        """This output with its results where an executor keeps them."""
         [stored] = parts
         return dataclasses.replace(self, stored=stored)
-
-    def loaded(self) -> ReduceOutput:
-        """This output with its file's bytes in place of the file."""
-        if not isinstance(self.stored, str):
-            return self
-        with open_own(self.stored) as file:
-            data = file.read()
-        os.unlink(self.stored)
-        return dataclasses.replace(self, stored=data)
 
 
 class _Scratch:
@@ -269,13 +268,13 @@ def run_reduce_task(
     job: JobSpec,
     step: int,
     partition: int,
-    segments: list[Segment | bytes | Streamed],
+    segments: list[SegmentSource],
     context: TaskContext,
 ) -> ReduceOutput:
     """Group partition ``partition`` of every map output of step ``step``, reduce
     it, and write the results (in key order for the last step of a sorted job), to
-    the job's output for the last step of a job that has one. A segment may also come
-    as bytes, or as a stream, from an executor that moves segments between machines."""
+    the job's output for the last step of a job that has one. A segment made on
+    another machine is first written here."""
     counters = dict.fromkeys(
         (C.REDUCE_RECORDS_IN, C.REDUCE_GROUPS, C.REDUCE_RECORDS_OUT, C.REDUCE_SPILLED_BYTES), 0
     )
@@ -318,25 +317,19 @@ def run_reduce_task(
         raise
     finally:
         scratch.remove()
-    return ReduceOutput(path, counters)
+    return ReduceOutput(LocalFile(path), counters)
 
 
 def _grouped(
-    segments: list[Segment | bytes | Streamed],
+    segments: list[SegmentSource],
     budget: float,
     scratch: _Scratch,
     counters: dict[str, int],
 ) -> Iterator[Groups]:
     """Group a partition a bucket at a time (a key lies in one bucket): each map
-    task's segment is a file of this machine, or what ``pack_segment`` made of one
-    elsewhere, first written here (so that every executor groups alike, and gives
-    the same output)."""
-    local = [
-        segment
-        if isinstance(segment, Segment)
-        else unpack_segment(segment, scratch.new_path("fetched"))
-        for segment in segments
-    ]
+    task's segment is a file of this machine, or one moved from elsewhere, first
+    written here (so that every executor groups alike, and gives the same output)."""
+    local = [segment.here(lambda: scratch.new_path("fetched")) for segment in segments]
     tagged = all(segment.buckets for segment in local)
     buckets = sorted({tag for segment in local for tag in segment.buckets}) if tagged else [None]
     for bucket in buckets:

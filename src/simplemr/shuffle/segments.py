@@ -15,8 +15,14 @@ partition a bucket at a time, so a partition many times its budget is already cu
 into pieces without writing it again (``Segment.bucket_ranges``).
 
 To move to another machine, a segment is packed (``pack_segment``: a header of each
-bucket's length, then the buckets in order) and, there, written to a file again
-(``unpack_segment``): a reduce task reads segments of its own machine only.
+bucket's length, then the buckets in order); there, a ``MovedSegment`` holds it
+wherever the executor keeps it, and a reduce task writes it to a file of its own
+(``unpack_segment``) before it reads it: every reduce task reads segments of its own
+machine, a bucket at a time, on every executor.
+
+    SegmentWriter.write  one run of a partition's items   (the map task, each spill)
+    read_segment         a partition's bucket, in order    (the reduce task)
+    MapOutput.segments[p] = None                            (the driver, once p is reduced)
 """
 
 from __future__ import annotations
@@ -29,19 +35,21 @@ import operator
 import os
 import pickle
 import shutil
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeAlias
 
 from ..errors import WorkFolderError
-from ..io.batches import BUFFER, Streamed, dumps, read_pickles
+from ..io.batches import BUFFER, Stored, dumps, read_pickles
 from ..io.workdir import create_private, open_own, read_range
 
 __all__ = [
     "BATCH_VALUES",
     "BUCKETS",
+    "MovedSegment",
     "ReadProgress",
     "Segment",
+    "SegmentSource",
     "SegmentWriter",
     "pack_segment",
     "read_segment",
@@ -71,6 +79,10 @@ class Segment:
             return list(self.ranges)
         return self._by_bucket.get(bucket, [])
 
+    def here(self, new_path: Callable[[], str]) -> Segment:
+        """This segment, already a file of this machine."""
+        return self
+
     @functools.cached_property
     def _by_bucket(self) -> dict[int, list[tuple[int, int]]]:
         # A reduce task asks for every bucket in turn: sort the ranges out once.
@@ -79,6 +91,20 @@ class Segment:
             found.setdefault(tag, []).append(span)
         return found
 
+
+@dataclass(frozen=True)
+class MovedSegment:
+    """A segment packed (``pack_segment``) and kept wherever an executor keeps it."""
+
+    stored: Stored
+
+    def here(self, new_path: Callable[[], str]) -> Segment:
+        """The segment, written to a new file of this machine (at ``new_path()``)."""
+        return unpack_segment(self.stored, new_path())
+
+
+#: A map task's partition as a reduce task is handed it.
+SegmentSource: TypeAlias = Segment | MovedSegment
 
 _second = operator.itemgetter(1)
 
@@ -175,14 +201,11 @@ def pack_segment(segment: Segment) -> bytes:
     return b"".join([pickle.dumps((tagged, layout)), *(part for _, part in data)])
 
 
-def unpack_segment(packed: bytes | Streamed, path: str) -> Segment:
-    """Write what ``pack_segment`` made (its bytes, or a stream of them from another
-    machine) to a new file at ``path``; return its segment. A stream is copied a
-    buffer at a time: memory holds one, however large the partition."""
-    with contextlib.ExitStack() as stack:
-        source = (
-            io.BytesIO(packed) if isinstance(packed, bytes) else stack.enter_context(packed.open())
-        )
+def unpack_segment(packed: Stored, path: str) -> Segment:
+    """Write what ``pack_segment`` made, wherever it is kept, to a new file at ``path``;
+    return its segment. It is copied a buffer at a time: memory holds one, however
+    large the partition."""
+    with packed.open() as source:
         try:
             tagged, layout = pickle.load(source)
         except (EOFError, pickle.UnpicklingError, ValueError) as error:

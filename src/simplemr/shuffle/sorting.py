@@ -19,7 +19,7 @@ from operator import itemgetter
 from typing import Any
 
 from ..errors import SortError
-from ..io.batches import read_batches, write_batches
+from ..io.batches import LocalFile, read_batches, write_batches
 from ..io.workdir import create_private
 from .table import Budget
 
@@ -93,4 +93,4 @@ def sort_within_budget(
     if not runs:
         yield from held
         return
-    yield from merge_sorted([*(read_batches(path) for path in runs), held])
+    yield from merge_sorted([*(read_batches(LocalFile(path)) for path in runs), held])

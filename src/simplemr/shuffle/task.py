@@ -10,11 +10,12 @@ import glob
 import operator
 import os
 import signal
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import SimplemrError
+from ..io.batches import Stored
 from ..io.workdir import remove_path
 
 __all__ = [
@@ -120,17 +121,16 @@ class TaskContext:
 
 class TaskOutput(Protocol):
     """What a map or reduce task hands back, seen by an executor that moves outputs
-    between machines: its data as parts (paths of the files it wrote, or their bytes)."""
+    between machines: its data in parts (a map output's partitions, a reduce
+    output's results), each made bytes where it ran and kept where the executor
+    keeps data."""
 
-    def parts(self) -> list[Any]:
-        """The output's parts: a map output's segments (None for a partition it
-        gave nothing), a reduce output's results file; bytes once ``loaded``."""
+    def packed(self) -> list[bytes | None]:
+        """Each part's bytes (None for a part with nothing in it); the files they
+        were read from are removed."""
 
-    def with_parts(self, parts: list[Any]) -> TaskOutput:
-        """A copy holding ``parts`` (what an executor keeps the data as) instead."""
-
-    def loaded(self) -> TaskOutput:
-        """A copy holding its files' bytes instead of its files, which it removes."""
+    def moved(self, parts: Sequence[Stored | None]) -> TaskOutput:
+        """A copy whose parts are where an executor keeps what ``packed`` made."""
 
 
 class UserCodeError(SimplemrError):
