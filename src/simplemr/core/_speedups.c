@@ -980,6 +980,7 @@ static PyObject *decode_items(Reader *r, int tuple) {
         Py_DECREF(items);
         return NULL;
     }
+    int atomic = 1;
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *item = decode_value(r);
         if (item == NULL) {
@@ -987,12 +988,17 @@ static PyObject *decode_items(Reader *r, int tuple) {
             Py_DECREF(items); /* its unset slots are NULL: freed as such */
             return NULL;
         }
-        if (tuple)
+        if (tuple) {
             PyTuple_SET_ITEM(items, i, item);
-        else
+            if (PyObject_IS_GC(item) && PyObject_GC_IsTracked(item)) atomic = 0;
+        } else {
             PyList_SET_ITEM(items, i, item);
+        }
     }
     Py_LeaveRecursiveCall();
+    /* A tuple of strings and numbers can hold no cycle: the collector would untrack
+     * it at its first pass, after walking it once; spare it that walk. */
+    if (tuple && atomic) PyObject_GC_UnTrack(items);
     return items;
 }
 
