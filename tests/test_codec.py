@@ -139,3 +139,15 @@ def test_a_file_mixes_compact_and_pickled_batches() -> None:
     if core.compiled is not None:  # a batch of a few items is pickled: a shorter head
         assert dumps(batches[0]).startswith(codec.PICKLE_HEAD)
         assert not dumps(batches[2]).startswith(codec.PICKLE_HEAD)
+
+
+@pytest.mark.skipif(core.compiled is None, reason="the compiled core is not built")
+def test_decoded_tuples_of_plain_values_are_left_out_of_the_collectors_walks() -> None:
+    import gc
+
+    assert core.compiled is not None
+    encoded = core.compiled.encode_batch([(("a", 1), [2]), ("b", (3.5, None))] * 10)
+    assert encoded is not None
+    item, flat = pickle.loads(encoded)[:2]
+    assert not gc.is_tracked(item[0]) and not gc.is_tracked(flat)  # nothing to walk
+    assert gc.is_tracked(item)  # it holds a list, which may come to hold anything

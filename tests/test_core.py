@@ -240,6 +240,23 @@ def test_a_spill_is_spread_as_the_pure_one_spreads_it(table: dict, slots: int, s
     assert compiled.spread(table, slots, salt) == kernels.spread(table, slots, salt)
 
 
+@given(
+    table=st.dictionaries(st.integers(), st.lists(st.integers(), max_size=4)),
+    least=st.integers(0, 5),
+)
+def test_the_keys_worth_combining_are_those_with_enough_values(table: dict, least: int) -> None:
+    expected = [key for key, values in table.items() if len(values) >= least]
+    assert kernels.crowded(table, least) == expected
+    if compiled is not None:
+        assert compiled.crowded(table, least) == expected
+
+
+def test_crowded_needs_a_table_of_lists() -> None:
+    if compiled is not None:
+        with pytest.raises(TypeError, match="a table of lists"):
+            compiled.crowded({"a": (1, 2)}, 1)
+
+
 @needs_compiled
 @given(data=st.lists(st.sampled_from([b"a", b"\n", b"\r", b"\r\n", b"\n\r", b"xy"])).map(b"".join))
 def test_line_endings_are_counted_as_the_pure_core_counts_them(data: bytes) -> None:

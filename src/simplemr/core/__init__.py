@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 from . import codec, partition, pure
 
-__all__ = ["NAME", "compiled", "decode_batch", "encode_batch", "line_endings", "map_records",
-           "merge_items", "partition_of", "spread", "stable_hash", "utf8_valid"]  # fmt: skip
+__all__ = ["NAME", "compiled", "crowded", "decode_batch", "encode_batch", "line_endings",
+           "map_records", "merge_items", "partition_of", "spread", "stable_hash",
+           "utf8_valid"]  # fmt: skip
 
 
 def _compiled() -> ModuleType | None:
@@ -47,9 +48,10 @@ NAME = "compiled core (C)" if compiled is not None else "pure-Python core"
 if TYPE_CHECKING:  # both cores have the pure one's signatures
     from .codec import decode_batch, encode_batch
     from .partition import partition_of, stable_hash
-    from .pure import line_endings, map_records, merge_items, spread, utf8_valid
+    from .pure import crowded, line_endings, map_records, merge_items, spread, utf8_valid
 else:
     _source = compiled if compiled is not None else pure
+    crowded = _source.crowded
     line_endings = _source.line_endings
     map_records = _source.map_records
     merge_items = _source.merge_items

@@ -563,6 +563,32 @@ static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t
     return PyLong_FromSsize_t(added);
 }
 
+/* crowded(table, least) -> the keys holding at least `least` values; see core/pure.py */
+static PyObject *crowded(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyDict_CheckExact(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "crowded(table: dict, least)");
+        return NULL;
+    }
+    Py_ssize_t least = PyLong_AsSsize_t(args[1]);
+    if (least == -1 && PyErr_Occurred()) return NULL;
+    PyObject *keys = PyList_New(0);
+    if (keys == NULL) return NULL;
+    Py_ssize_t position = 0;
+    PyObject *key, *values;
+    while (PyDict_Next(args[0], &position, &key, &values)) {
+        if (!PyList_CheckExact(values)) {
+            Py_DECREF(keys);
+            PyErr_SetString(PyExc_TypeError, "crowded needs a table of lists");
+            return NULL;
+        }
+        if (PyList_GET_SIZE(values) >= least && PyList_Append(keys, key) < 0) {
+            Py_DECREF(keys);
+            return NULL;
+        }
+    }
+    return keys;
+}
+
 /* ---- the reduce-side merge --------------------------------------------------- */
 
 /* Whether a key holds a float NaN where partition.canonical_key looks for one:
@@ -1102,6 +1128,8 @@ static PyMethodDef methods[] = {
      "map_records(mapper, records, table, limit, cursor) -> int, as simplemr.core.pure.map_records."},
     {"merge_items", (PyCFunction)(void (*)(void))merge_items, METH_FASTCALL,
      "merge_items(table, items, limit, cursor) -> int, as simplemr.core.pure.merge_items."},
+    {"crowded", (PyCFunction)(void (*)(void))crowded, METH_FASTCALL,
+     "crowded(table, least) -> list of keys, as simplemr.core.pure.crowded."},
     {"encode_batch", encode_batch, METH_O,
      "encode_batch(batch) -> bytes or None, as simplemr.core.codec.encode_batch."},
     {"decode_batch", decode_batch, METH_O,

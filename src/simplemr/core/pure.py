@@ -12,6 +12,7 @@ and this module is the reference it is tested against (``simplemr.core`` picks o
     merge_items(table, items, n, cursor)            ==  for k, vs in items:
                                                             table.setdefault(k, []).extend(vs)
     spread(table, slots)[s]  ==  [(k, vs) for k, vs in table.items() if partition_of(k, slots) == s]
+    crowded(table, n)        ==  [k for k, vs in table.items() if len(vs) >= n]
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .partition import canonical_key, partition_of
 
 __all__ = [
     "PairShapeError",
+    "crowded",
     "line_endings",
     "map_records",
     "merge_items",
@@ -180,6 +182,12 @@ def spread(
     for key, values in table.items():
         runs[partition_of(key, slots, salt)].append((key, values))
     return runs
+
+
+def crowded(table: dict[Any, list[Any]], least: int) -> list[Any]:
+    """The keys of ``table`` that hold at least ``least`` values, in the table's
+    order: the ones worth a combiner's call, found without a Python step per key."""
+    return [key for key, values in table.items() if len(values) >= least]
 
 
 def line_endings(data: bytes) -> int:

@@ -158,17 +158,18 @@ class _Buffer(GroupTable):
         assert combine is not None
         combined_in = combined_out = 0
         dropped = []
-        for key, values in self.groups.items():
-            if len(values) >= combine_from:
-                try:
-                    combined = combine(key, values)
-                except user_errors() as error:
-                    raise UserCodeError("combiner", f"key {short_repr(key)}") from error
-                combined_in += len(values)
-                combined_out += len(combined)
-                values[:] = combined
-                if not combined:  # the combiner dropped the key: no reducer call for it
-                    dropped.append(key)
+        groups = self.groups
+        for key in core.crowded(groups, combine_from):
+            values = groups[key]
+            try:
+                combined = combine(key, values)
+            except user_errors() as error:
+                raise UserCodeError("combiner", f"key {short_repr(key)}") from error
+            combined_in += len(values)
+            combined_out += len(combined)
+            values[:] = combined
+            if not combined:  # the combiner dropped the key: no reducer call for it
+                dropped.append(key)
         for key in dropped:
             del self.groups[key]
         self.values -= combined_in - combined_out
