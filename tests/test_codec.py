@@ -151,3 +151,50 @@ def test_decoded_tuples_of_plain_values_are_left_out_of_the_collectors_walks() -
     item, flat = pickle.loads(encoded)[:2]
     assert not gc.is_tracked(item[0]) and not gc.is_tracked(flat)  # nothing to walk
     assert gc.is_tracked(item)  # it holds a list, which may come to hold anything
+
+
+runs = st.lists(
+    st.tuples(
+        st.text(max_size=3) | st.integers(-(2**63), 2**63 - 1),
+        st.lists(st.integers(0, 99), max_size=3)
+        | st.lists(st.integers(0, 99), min_size=17, max_size=60),
+    ),
+    max_size=40,
+)
+
+
+def flattened(batches: list[list[tuple[Any, list[Any]]]]) -> list[tuple[Any, Any]]:
+    return [(key, value) for batch in batches for key, values in batch for value in values]
+
+
+@given(items=runs, batch_values=st.integers(1, 50))
+def test_a_run_is_cut_into_batches_that_hold_it_all_in_order(
+    items: list[tuple[Any, list[Any]]], batch_values: int
+) -> None:
+    batches = list(codec.run_batches(items, batch_values))
+    assert flattened(batches) == flattened([items])
+    assert all(batches)
+    for batch in batches:  # a batch passes the size asked by one item at most
+        if len(batch) > 1:
+            assert sum(len(values) + 1 for _, values in batch[:-1]) < batch_values
+
+
+@pytest.mark.parametrize("twin", CODECS)
+@given(items=runs, batch_values=st.integers(1, 50))
+def test_a_run_encoded_reads_back_as_its_batches(
+    twin: Any, items: list[tuple[Any, list[Any]]], batch_values: int
+) -> None:
+    encoded = twin.encode_run(items, batch_values)
+    assert encoded is not None
+    expected = [list(batch) for batch in codec.run_batches(items, batch_values)]
+    assert list(read_pickles(io.BytesIO(encoded))) == expected
+    assert encoded == b"".join(codec.encode_batch(batch) or b"" for batch in expected)
+
+
+@pytest.mark.parametrize("twin", CODECS)
+def test_a_run_with_anything_else_is_left_to_pickle(twin: Any) -> None:
+    assert twin.encode_run([("a", [1]), ("b", [Colour.RED])], 10) is None
+    assert twin.encode_run([("a", (1,))], 10) is None  # values in a tuple: not a run
+    assert twin.encode_run((("a", [1]),), 10) is None
+    with pytest.raises(ValueError, match="batch_values must be at least 1"):
+        twin.encode_run([("a", [1])], 0)

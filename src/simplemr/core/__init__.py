@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from . import codec, partition, pure
 
-__all__ = ["NAME", "compiled", "crowded", "decode_batch", "encode_batch", "line_endings",
-           "map_records", "merge_items", "partition_of", "spread", "stable_hash",
+__all__ = ["NAME", "compiled", "crowded", "decode_batch", "encode_batch", "encode_run",
+           "line_endings", "map_records", "merge_items", "partition_of", "spread", "stable_hash",
            "utf8_valid"]  # fmt: skip
 
 
@@ -46,7 +46,7 @@ compiled = _compiled()
 NAME = "compiled core (C)" if compiled is not None else "pure-Python core"
 
 if TYPE_CHECKING:  # both cores have the pure one's signatures
-    from .codec import decode_batch, encode_batch
+    from .codec import decode_batch, encode_batch, encode_run
     from .partition import partition_of, stable_hash
     from .pure import crowded, line_endings, map_records, merge_items, spread, utf8_valid
 else:
@@ -59,5 +59,6 @@ else:
     utf8_valid = _source.utf8_valid
     encode_batch = (compiled or codec).encode_batch
     decode_batch = (compiled or codec).decode_batch
+    encode_run = (compiled or codec).encode_run
     stable_hash = compiled.stable_hash if compiled is not None else partition.stable_hash
     partition_of = compiled.partition_of if compiled is not None else partition.partition_of

@@ -925,29 +925,131 @@ static int encode_value(Writer *w, PyObject *value) {
     return 1;
 }
 
+/* Start a batch's pickle: its head, and room for the encoding's length; return
+ * where the encoding starts (-1 on error). */
+static Py_ssize_t frame_open(Writer *w) {
+    if (put_raw(w, PICKLE_HEAD, HEAD_SIZE) < 0 || writer_room(w, 8) < 0) return -1;
+    w->size += 8; /* the encoding's length, written once known */
+    return w->size;
+}
+
+/* End the batch whose encoding started at start: its length, and the pickle's tail. */
+static int frame_close(Writer *w, Py_ssize_t start) {
+    uint64_t length = (uint64_t)(w->size - start);
+    unsigned char *slot = (unsigned char *)PyBytes_AS_STRING(w->bytes) + start - 8;
+    for (int i = 0; i < 8; i++) slot[i] = (unsigned char)(length >> (8 * i));
+    return put_raw(w, PICKLE_TAIL, TAIL_SIZE);
+}
+
+/* The writer's bytes, cut to size (NULL on error); the writer gives them up. */
+static PyObject *writer_done(Writer *w) {
+    if (_PyBytes_Resize(&w->bytes, w->size) < 0) return NULL;
+    return w->bytes;
+}
+
 /* encode_batch(batch) -> bytes or None; see core/codec.py */
 static PyObject *encode_batch(PyObject *module, PyObject *batch) {
     if (!PyList_CheckExact(batch)) Py_RETURN_NONE;
     Writer w = {PyBytes_FromStringAndSize(NULL, 64 * 1024), 0};
     if (w.bytes == NULL) return NULL;
-    if (put_raw(&w, PICKLE_HEAD, HEAD_SIZE) < 0 || writer_room(&w, 8) < 0) goto fail;
-    w.size += 8; /* the encoding's length, written once known */
-    Py_ssize_t start = w.size;
+    Py_ssize_t start = frame_open(&w);
+    if (start < 0) goto fail;
     int status = encode_value(&w, batch);
     if (status < 0) goto fail;
     if (status > 0) {
         Py_DECREF(w.bytes);
         Py_RETURN_NONE;
     }
-    uint64_t length = (uint64_t)(w.size - start);
-    unsigned char *slot = (unsigned char *)PyBytes_AS_STRING(w.bytes) + start - 8;
-    for (int i = 0; i < 8; i++) slot[i] = (unsigned char)(length >> (8 * i));
-    if (put_raw(&w, PICKLE_TAIL, TAIL_SIZE) < 0) goto fail;
-    if (_PyBytes_Resize(&w.bytes, w.size) < 0) return NULL;
-    return w.bytes;
+    if (frame_close(&w, start) < 0) goto fail;
+    return writer_done(&w);
 fail:
     Py_XDECREF(w.bytes);
     return NULL;
+}
+
+/* One batch of a run: items[first:end], or (end == first) the piece of `count`
+ * values of items[first]'s list from `from`. 0, 1 (not encodable) or -1. */
+static int encode_run_batch(Writer *w, PyObject *items, Py_ssize_t first, Py_ssize_t end,
+                            Py_ssize_t from, Py_ssize_t count) {
+    Py_ssize_t start = frame_open(w);
+    if (start < 0) return -1;
+    int status;
+    if (end > first) {
+        status = encode_items(w, 'l', ((PyListObject *)items)->ob_item + first, end - first);
+    } else {
+        PyObject *item = PyList_GET_ITEM(items, first);
+        PyObject *values = PyTuple_GET_ITEM(item, 1);
+        if (put_tag_and_length(w, 'l', 1) < 0 || put_tag_and_length(w, 't', 2) < 0) return -1;
+        status = encode_value(w, PyTuple_GET_ITEM(item, 0));
+        if (status == 0)
+            status = encode_items(w, 'l', ((PyListObject *)values)->ob_item + from, count);
+    }
+    if (status != 0) return status;
+    return frame_close(w, start) < 0 ? -1 : 0;
+}
+
+/* The longest list for which a run is cut into batches by item count (codec.SHORT). */
+#define SHORT_LIST 16
+
+/* encode_run(items, batch_values) -> bytes or None; see core/codec.py */
+static PyObject *encode_run(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) {
+        PyErr_SetString(PyExc_TypeError, "encode_run(items, batch_values)");
+        return NULL;
+    }
+    PyObject *items = args[0];
+    Py_ssize_t most = PyLong_AsSsize_t(args[1]);
+    if (most == -1 && PyErr_Occurred()) return NULL;
+    if (most < 1) {
+        PyErr_SetString(PyExc_ValueError, "batch_values must be at least 1");
+        return NULL;
+    }
+    if (!PyList_CheckExact(items)) Py_RETURN_NONE;
+    Py_ssize_t count = PyList_GET_SIZE(items), longest = 0;
+    for (Py_ssize_t i = 0; i < count; i++) { /* (key, list) items only */
+        PyObject *item = PyList_GET_ITEM(items, i);
+        if (!PyTuple_CheckExact(item) || PyTuple_GET_SIZE(item) != 2 ||
+            !PyList_CheckExact(PyTuple_GET_ITEM(item, 1)))
+            Py_RETURN_NONE;
+        Py_ssize_t length = PyList_GET_SIZE(PyTuple_GET_ITEM(item, 1));
+        if (length > longest) longest = length;
+    }
+    Writer w = {PyBytes_FromStringAndSize(NULL, 64 * 1024), 0};
+    if (w.bytes == NULL) return NULL;
+    int status = 0;
+    Py_ssize_t i = 0;
+    if (longest <= SHORT_LIST) { /* every list short: batches of as many items */
+        Py_ssize_t step = most / (longest + 1) > 1 ? most / (longest + 1) : 1;
+        for (; i < count && status == 0; i += step)
+            status = encode_run_batch(&w, items, i, i + step < count ? i + step : count, 0, 0);
+    }
+    while (i < count && status == 0) {
+        Py_ssize_t length = PyList_GET_SIZE(PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 1));
+        if (length > most) { /* a long list: batches of its own, `most` values each */
+            for (Py_ssize_t from = 0; from < length && status == 0; from += most) {
+                Py_ssize_t piece = length - from < most ? length - from : most;
+                status = encode_run_batch(&w, items, i, i, from, piece);
+            }
+            i++;
+            continue;
+        }
+        Py_ssize_t end = i, size = 0;
+        while (end < count) {
+            length = PyList_GET_SIZE(PyTuple_GET_ITEM(PyList_GET_ITEM(items, end), 1));
+            if (length > most) break;
+            size += length + 1;
+            end++;
+            if (size >= most) break;
+        }
+        status = encode_run_batch(&w, items, i, end, 0, 0);
+        i = end;
+    }
+    if (status != 0) {
+        Py_DECREF(w.bytes);
+        if (status < 0) return NULL;
+        Py_RETURN_NONE;
+    }
+    return writer_done(&w);
 }
 
 typedef struct {
@@ -1130,6 +1232,8 @@ static PyMethodDef methods[] = {
      "merge_items(table, items, limit, cursor) -> int, as simplemr.core.pure.merge_items."},
     {"crowded", (PyCFunction)(void (*)(void))crowded, METH_FASTCALL,
      "crowded(table, least) -> list of keys, as simplemr.core.pure.crowded."},
+    {"encode_run", (PyCFunction)(void (*)(void))encode_run, METH_FASTCALL,
+     "encode_run(items, batch_values) -> bytes or None, as simplemr.core.codec.encode_run."},
     {"encode_batch", encode_batch, METH_O,
      "encode_batch(batch) -> bytes or None, as simplemr.core.codec.encode_batch."},
     {"decode_batch", decode_batch, METH_O,

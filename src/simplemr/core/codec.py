@@ -30,9 +30,11 @@ module, byte for byte; workers running either core read what the other wrote.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["PICKLE_HEAD", "PICKLE_TAIL", "decode_batch", "encode_batch"]
+__all__ = ["PICKLE_HEAD", "PICKLE_TAIL", "SHORT", "decode_batch", "encode_batch", "encode_run",
+           "run_batches"]  # fmt: skip
 
 #: What comes before the encoded bytes: protocol 5, ``simplemr.core.decode_batch``
 #: as a global, and BINBYTES8 (its 8-byte length follows).
@@ -59,6 +61,66 @@ def encode_batch(batch: Any) -> bytes | None:
     except (_Unencodable, RecursionError):
         return None
     return b"".join((PICKLE_HEAD, _LENGTH.pack(len(out)), out, PICKLE_TAIL))
+
+
+#: The longest list for which a run is cut into batches by item count.
+SHORT = 16
+
+
+def run_batches(
+    items: list[tuple[Any, list[Any]]], batch_values: int
+) -> Iterator[list[tuple[Any, list[Any]]]]:
+    """A run of ``(key, [values])`` items in batches of about ``batch_values`` values
+    (items count one each): where every list is short (``SHORT``), slices of as many
+    items; else items in order up to that many, a list longer than it cut into
+    batches of its own. So a key with millions of values is written, and read
+    back, a batch at a time."""
+    if batch_values < 1:
+        raise ValueError("batch_values must be at least 1")
+    longest = max((len(values) for _, values in items), default=0)
+    if longest <= SHORT:
+        step = max(1, batch_values // (longest + 1))
+        for start in range(0, len(items), step):
+            yield items[start : start + step]
+        return
+    start = 0
+    while start < len(items):
+        key, values = items[start]
+        if len(values) > batch_values:
+            for first in range(0, len(values), batch_values):
+                yield [(key, values[first : first + batch_values])]
+            start += 1
+            continue
+        end, size = start, 0
+        while end < len(items) and len(items[end][1]) <= batch_values:
+            size += len(items[end][1]) + 1
+            end += 1
+            if size >= batch_values:
+                break
+        yield items[start:end]
+        start = end
+
+
+def encode_run(items: Any, batch_values: int) -> bytes | None:
+    """A run of ``(key, [values])`` items (a spill's, for one bucket) as its batches'
+    encodings one after the other, or None where any batch would be (or ``items``
+    is not a list of such pairs).
+
+        encode_run(items, n) == b"".join(encode_batch(b) for b in run_batches(items, n))
+    """
+    if batch_values < 1:
+        raise ValueError("batch_values must be at least 1")
+    if type(items) is not list or not all(
+        type(item) is tuple and len(item) == 2 and type(item[1]) is list for item in items
+    ):
+        return None
+    encoded = []
+    for batch in run_batches(items, batch_values):
+        one = encode_batch(batch)
+        if one is None:
+            return None
+        encoded.append(one)
+    return b"".join(encoded)
 
 
 def _varint(number: int, out: bytearray) -> None:

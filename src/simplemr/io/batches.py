@@ -30,6 +30,7 @@ __all__ = [
     "Stored",
     "collector_paused",
     "dumps",
+    "dumps_run",
     "load_batch",
     "read_batch_lists",
     "read_batches",
@@ -118,8 +119,24 @@ def dumps(obj: Any) -> bytes:
         return cloudpickle.dumps(obj, pickle.HIGHEST_PROTOCOL)  # type: ignore[no-any-return]
 
 
+def dumps_run(items: list[tuple[Any, list[Any]]], batch_values: int) -> Iterator[bytes]:
+    """A run of ``(key, [values])`` items as pickled batches of about ``batch_values``
+    values each (``core.codec.run_batches``), to write one after the other: encoded
+    compactly in one call where the compiled core runs and the values are plain (the
+    encoding is several times smaller than the table it comes from, which the budget
+    bounds), else ``dumps`` of one batch at a time."""
+    if _encode_run is not None and len(items) >= _COMPACT_FROM:
+        compact = _encode_run(items, batch_values)
+        if compact is not None:
+            yield compact
+            return
+    for batch in core.codec.run_batches(items, batch_values):
+        yield dumps(batch)
+
+
 #: The compact encoding, where it is compiled (in Python it would be slower than pickle).
 _encode_compactly = core.encode_batch if core.compiled is not None else None
+_encode_run = core.encode_run if core.compiled is not None else None
 #: The fewest items a batch is encoded compactly from: below, pickle's head (15 bytes
 #: against 44) matters more than its speed.
 _COMPACT_FROM = 16

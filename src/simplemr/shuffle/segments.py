@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from typing import IO, Any, TypeAlias
 
 from ..errors import WorkFolderError
-from ..io.batches import BUFFER, Stored, dumps, read_pickles
+from ..io.batches import BUFFER, Stored, dumps_run, read_pickles
 from ..io.workdir import create_private, open_own, read_range
 
 __all__ = [
@@ -108,37 +108,6 @@ SegmentSource: TypeAlias = Segment | MovedSegment
 
 _second = operator.itemgetter(1)
 
-#: The longest list of values for which a spill is cut into batches by item count.
-_SHORT = 16
-
-
-def _batches(items: Iterable[tuple[Any, list[Any]]]) -> Iterator[list[tuple[Any, list[Any]]]]:
-    """Group items into batches of about BATCH_VALUES values, cutting long lists."""
-    items = items if isinstance(items, list) else list(items)
-    longest = max(map(len, map(_second, items)), default=0)
-    if longest <= _SHORT:  # every list short (distinct keys, combined values): slice
-        step = max(1, BATCH_VALUES // (longest + 1))
-        for start in range(0, len(items), step):
-            yield items[start : start + step]
-        return
-    batch: list[tuple[Any, list[Any]]] = []
-    size = 0
-    for key, values in items:
-        if len(values) > BATCH_VALUES:
-            for start in range(0, len(values), BATCH_VALUES):
-                if batch:
-                    yield batch
-                    batch, size = [], 0
-                yield [(key, values[start : start + BATCH_VALUES])]
-            continue
-        batch.append((key, values))
-        size += len(values) + 1
-        if size >= BATCH_VALUES:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
 
 class SegmentWriter:
     """Appends runs of batches for ``partitions`` partitions to one file."""
@@ -150,10 +119,11 @@ class SegmentWriter:
         self.nbytes = 0
 
     def write(self, partition: int, items: Iterable[tuple[Any, list[Any]]]) -> None:
-        """Append ``items`` (key, list of values) to ``partition``."""
+        """Append ``items`` (key, list of values) to ``partition``, in batches of
+        about BATCH_VALUES values."""
         start = self._file.tell()
-        for batch in _batches(items):
-            self._file.write(dumps(batch))
+        for data in dumps_run(items if type(items) is list else list(items), BATCH_VALUES):
+            self._file.write(data)
         end = self._file.tell()
         if end > start:
             self._ranges[partition].append((start, end))
