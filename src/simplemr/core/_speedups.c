@@ -1063,6 +1063,10 @@ static PyObject *damaged(const char *why) {
 
 /* A LEB128 number into *number: 0, or -1 with an exception set. */
 static int read_varint(Reader *r, uint64_t *number) {
+    if (r->at < r->end && *r->at < 0x80) { /* most lengths and small numbers: one byte */
+        *number = *r->at++;
+        return 0;
+    }
     *number = 0;
     for (int shift = 0; shift <= 63; shift += 7) {
         if (r->at >= r->end) {
@@ -1097,6 +1101,18 @@ static uint64_t read_word(Reader *r) {
 }
 
 static PyObject *decode_value(Reader *r);
+
+/* A str of ASCII bytes, copied as they are (checked: a damaged byte must not make
+ * a string that claims to be ASCII and is not). */
+static PyObject *ascii_text(const char *data, Py_ssize_t length) {
+    unsigned char seen = 0;
+    for (Py_ssize_t i = 0; i < length; i++) seen |= (unsigned char)data[i];
+    if (seen & 0x80) return damaged("a string is not ASCII");
+    PyObject *text = PyUnicode_New(length, 127);
+    if (text == NULL) return NULL;
+    memcpy(PyUnicode_1BYTE_DATA(text), data, (size_t)length);
+    return text;
+}
 
 static PyObject *decode_items(Reader *r, int tuple) {
     Py_ssize_t count;
@@ -1143,11 +1159,11 @@ static PyObject *decode_value(Reader *r) {
         const char *data = (const char *)r->at;
         r->at += length;
         if (tag == 'b') return PyBytes_FromStringAndSize(data, length);
-        PyObject *text = tag == 'a' ? PyUnicode_DecodeASCII(data, length, NULL)
-                                    : PyUnicode_DecodeUTF8(data, length, NULL);
+        if (tag == 'a') return ascii_text(data, length);
+        PyObject *text = PyUnicode_DecodeUTF8(data, length, NULL);
         if (text == NULL && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
             PyErr_Clear();
-            return damaged(tag == 'a' ? "a string is not ASCII" : "a string is not UTF-8");
+            return damaged("a string is not UTF-8");
         }
         return text;
     }
