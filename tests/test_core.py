@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from simplemr import core
 from simplemr.core import codec, partition
 from simplemr.core import pure as kernels
-from simplemr.core.pure import PairShapeError
+from simplemr.core.pure import MapCursor, PairShapeError
 
 compiled = core.compiled
 needs_compiled = pytest.mark.skipif(compiled is None, reason="the compiled core is not built")
@@ -99,7 +99,7 @@ def test_both_cores_refuse_what_the_other_refuses() -> None:
             encode(deep)
     for implementation in (kernels, compiled):
         with pytest.raises(ValueError, match="limit must be at least 1"):
-            implementation.map_records(spread_pairs, iter([]), {}, 0, [0, None, None])
+            implementation.map_records(spread_pairs, iter([]), {}, 0, MapCursor())
         with pytest.raises(ValueError, match="limit must be at least 1"):
             implementation.merge_items({}, iter([]), 0, [None, []])
 
@@ -109,7 +109,7 @@ def test_records_and_items_may_be_any_iterable() -> None:
     for implementation in (kernels, compiled):
         table: dict = {}
         assert (
-            implementation.map_records(spread_pairs, [["a", "b"], ["a"]], table, 9, [0, None, None])
+            implementation.map_records(spread_pairs, [["a", "b"], ["a"]], table, 9, MapCursor())
             == 3
         )
         assert table == {"a": [0, 0], "b": [1]}
@@ -122,14 +122,14 @@ def _fill(
     implementation: Any, records: list[Any], mapper: Any, limit: int
 ) -> tuple[dict, list[int], list]:
     table: dict = {}
-    cursor: list[Any] = [0, None, None]
+    cursor = MapCursor()
     counts = []
     records_left = iter(records)
     while True:
         count = implementation.map_records(mapper, records_left, table, limit, cursor)
         counts.append(count)
         if count < limit:
-            return table, counts, cursor[:2]
+            return table, counts, [cursor.taken, cursor.record]
 
 
 def spread_pairs(record: Any) -> list[tuple[Any, Any]]:
@@ -167,10 +167,10 @@ def test_a_bad_mapper_output_fails_as_in_the_pure_table(
     """Both cores refuse what is not pairs alike, saying what came (``PairShapeError``)."""
     for implementation in (kernels, compiled):
         table: dict = {}
-        cursor: list[Any] = [0, None, None]
+        cursor = MapCursor()
         with pytest.raises(error, match=message):
             implementation.map_records(lambda r: output, iter(["x", "y"]), table, 100, cursor)
-        assert cursor == [1, "x", None]  # the record the mapper failed on
+        assert (cursor.taken, cursor.record, cursor.pairs) == (1, "x", None)  # where it failed
         assert table == ({"a": [1]} if isinstance(output, list) else {})
 
 
@@ -182,10 +182,10 @@ def test_a_mapper_that_raises_leaves_the_cursor_on_its_record() -> None:
         return [(record, record)]
 
     for implementation in (kernels, compiled):
-        cursor: list[Any] = [0, None, None]
+        cursor = MapCursor()
         with pytest.raises(ZeroDivisionError, match="record 3"):
             implementation.map_records(mapper, iter(range(10)), {}, 100, cursor)
-        assert cursor == [4, 3, None]
+        assert (cursor.taken, cursor.record, cursor.pairs) == (4, 3, None)
 
 
 items = st.lists(
@@ -337,7 +337,9 @@ def test_a_job_gives_the_same_results_on_both_cores(tmp_path: Any) -> None:
 
 
 def test_every_kernel_the_core_offers_has_a_pure_twin_and_a_compiled_one() -> None:
-    kernels_offered = [name for name in core.__all__ if name not in ("NAME", "compiled")]
+    kernels_offered = [
+        name for name in core.__all__ if name not in ("NAME", "compiled", "MapCursor")
+    ]
     for name in kernels_offered:
         pure = (
             getattr(kernels, name, None)

@@ -15,8 +15,9 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from . import codec, partition, pure
+from .pure import MapCursor
 
-__all__ = ["NAME", "compiled", "crowded", "decode_batch", "encode_batch", "encode_run",
+__all__ = ["NAME", "MapCursor", "compiled", "crowded", "decode_batch", "encode_batch", "encode_run",
            "line_endings", "map_records", "merge_items", "partition_of", "spread", "stable_hash",
            "utf8_valid"]  # fmt: skip
 
@@ -29,7 +30,9 @@ def _compiled() -> ModuleType | None:
     except ImportError:
         return None
     try:
-        _speedups.configure(partition.key_bytes, pure.pair, pure.pairs_of, partition.canonical_key)
+        _speedups.configure(
+            partition.key_bytes, pure.pair, pure.pairs_of, partition.canonical_key, pure.MapCursor
+        )
     except TypeError:  # built from another version of this package's sources
         warnings.warn(
             f"simplemr's compiled core ({_speedups.__file__}) is from another version: "

@@ -154,6 +154,9 @@ static PyObject *python_pair = NULL;
 static PyObject *python_pairs_of = NULL;
 /* partition.canonical_key, for a reduce-side key seen for the first time. */
 static PyObject *python_canonical_key = NULL;
+/* core.pure.MapCursor, and the names of its fields. */
+static PyObject *map_cursor_type = NULL;
+static PyObject *name_taken = NULL, *name_record = NULL, *name_pairs = NULL;
 
 static int put_bytes_object(Buffer *b, PyObject *bytes) {
     if (!PyBytes_Check(bytes)) {
@@ -447,26 +450,41 @@ static int add_pair(PyObject *table, PyObject *item) {
 
 /* map_records(mapper, records, table, limit, cursor) -> pairs added; see core/pure.py */
 static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 5 || !PyDict_CheckExact(args[2]) || !PyList_CheckExact(args[4]) ||
-        PyList_GET_SIZE(args[4]) != 3) {
+    if (map_cursor_type == NULL) {
+        not_configured();
+        return NULL;
+    }
+    if (nargs != 5 || !PyDict_CheckExact(args[2]) ||
+        !PyObject_TypeCheck(args[4], (PyTypeObject *)map_cursor_type)) {
         PyErr_SetString(PyExc_TypeError,
-                        "map_records(mapper, records, table: dict, limit, cursor: [int, record, pairs])");
+                        "map_records(mapper, records, table: dict, limit, cursor: MapCursor)");
         return NULL;
     }
     PyObject *mapper = args[0], *table = args[2], *cursor = args[4];
     Py_ssize_t limit;
     if (parse_count(args[3], "limit", &limit) < 0) return NULL;
-    Py_ssize_t taken = PyLong_AsSsize_t(PyList_GET_ITEM(cursor, 0));
+    PyObject *count = PyObject_GetAttr(cursor, name_taken);
+    if (count == NULL) return NULL;
+    Py_ssize_t taken = PyLong_AsSsize_t(count);
+    Py_DECREF(count);
     if (taken == -1 && PyErr_Occurred()) return NULL;
+    PyObject *record = PyObject_GetAttr(cursor, name_record);
+    if (record == NULL) return NULL;
+    PyObject *pairs = PyObject_GetAttr(cursor, name_pairs);
+    if (pairs == NULL) {
+        Py_DECREF(record);
+        return NULL;
+    }
     PyObject *records = PyObject_GetIter(args[1]);
-    if (records == NULL) return NULL;
-    PyObject *record = PyList_GET_ITEM(cursor, 1);
-    PyObject *pairs = PyList_GET_ITEM(cursor, 2);
-    Py_INCREF(record);
+    if (records == NULL) {
+        Py_DECREF(record);
+        Py_DECREF(pairs);
+        return NULL;
+    }
     if (pairs == Py_None) {
-        pairs = NULL;
+        Py_CLEAR(pairs);
     } else {
-        pairs = PyObject_GetIter(pairs);
+        Py_SETREF(pairs, PyObject_GetIter(pairs));
         if (pairs == NULL) {
             Py_DECREF(record);
             Py_DECREF(records);
@@ -539,20 +557,13 @@ static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t
         pairs = Py_None;
     }
     PyObject *position = PyLong_FromSsize_t(taken);
-    PyObject *saved = position == NULL ? NULL : PyList_New(3);
-    if (saved == NULL) {
-        Py_XDECREF(position);
-        Py_DECREF(pairs);
-        Py_DECREF(record);
-        Py_XDECREF(exception);
-        return NULL;
-    }
-    PyList_SET_ITEM(saved, 0, position);
-    PyList_SET_ITEM(saved, 1, record);
-    PyList_SET_ITEM(saved, 2, pairs);
-    int stored = PyList_SetSlice(cursor, 0, PY_SSIZE_T_MAX, saved);
-    Py_DECREF(saved);
-    if (stored < 0) {
+    int stored = position != NULL && PyObject_SetAttr(cursor, name_taken, position) == 0 &&
+                 PyObject_SetAttr(cursor, name_record, record) == 0 &&
+                 PyObject_SetAttr(cursor, name_pairs, pairs) == 0;
+    Py_XDECREF(position);
+    Py_DECREF(record);
+    Py_DECREF(pairs);
+    if (!stored) {
         Py_XDECREF(exception);
         return NULL;
     }
@@ -1214,9 +1225,12 @@ static PyObject *decode_batch(PyObject *module, PyObject *data) {
 /* ---- the module -------------------------------------------------------------- */
 
 static PyObject *configure(PyObject *module, PyObject *args) {
-    PyObject *encode, *pair, *pairs_of, *canonical;
-    if (!PyArg_ParseTuple(args, "OOOO:configure", &encode, &pair, &pairs_of, &canonical))
+    PyObject *encode, *pair, *pairs_of, *canonical, *cursor_type;
+    if (!PyArg_ParseTuple(args, "OOOOO!:configure", &encode, &pair, &pairs_of, &canonical,
+                          &PyType_Type, &cursor_type))
         return NULL;
+    Py_INCREF(cursor_type);
+    Py_XSETREF(map_cursor_type, cursor_type);
     Py_INCREF(encode);
     Py_XSETREF(python_key_bytes, encode);
     Py_INCREF(pair);
@@ -1230,8 +1244,8 @@ static PyObject *configure(PyObject *module, PyObject *args) {
 
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
-     "configure(key_bytes, pair, pairs_of, canonical_key): the Python functions this module "
-     "defers to."},
+     "configure(key_bytes, pair, pairs_of, canonical_key, MapCursor): the Python functions "
+     "this module defers to, and the cursor type of map_records."},
     {"canonical_key", canonical_key, METH_O, "As partition.canonical_key."},
     {"line_endings", line_endings, METH_O, "line_endings(data) -> int, as simplemr.core.pure.line_endings."},
     {"utf8_valid", utf8_valid, METH_O, "utf8_valid(data) -> bool, as simplemr.core.pure.utf8_valid."},
@@ -1265,5 +1279,9 @@ static struct PyModuleDef speedups_module = {
 
 PyMODINIT_FUNC PyInit__speedups(void) {
     crc32_init();
+    name_taken = PyUnicode_InternFromString("taken");
+    name_record = PyUnicode_InternFromString("record");
+    name_pairs = PyUnicode_InternFromString("pairs");
+    if (name_taken == NULL || name_record == NULL || name_pairs == NULL) return NULL;
     return PyModule_Create(&speedups_module);
 }

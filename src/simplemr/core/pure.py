@@ -17,13 +17,14 @@ and this module is the reference it is tested against (``simplemr.core`` picks o
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ..errors import ShapeError, short_repr
 from .partition import canonical_key, partition_of
 
 __all__ = [
+    "MapCursor",
     "PairShapeError",
     "crowded",
     "line_endings",
@@ -80,35 +81,49 @@ def pairs_of(output: Any) -> Any:
         raise PairShapeError("returned", output) from error
 
 
+class MapCursor:
+    """Where a map task is in its records, kept by ``map_records`` between calls:
+    how many records it has ``taken``, the last ``record`` taken (what an error
+    names), and that record's ``pairs`` not yet added (None when none are left). The
+    compiled ``map_records`` keeps the same three fields."""
+
+    __slots__ = ("pairs", "record", "taken")
+
+    def __init__(self) -> None:
+        self.taken = 0
+        self.record: Any = None
+        self.pairs: Iterator[Any] | None = None
+
+    def __repr__(self) -> str:
+        return f"MapCursor(taken={self.taken}, record={self.record!r}, pairs={self.pairs!r})"
+
+
 def map_records(
     mapper: Callable[[Any], Iterable[tuple[Any, Any]]],
     records: Iterable[Any],
     table: dict[Any, list[Any]],
     limit: int,
-    cursor: list[Any],
+    cursor: MapCursor,
 ) -> int:
     """Call ``mapper`` on each record of ``records`` and add each pair it yields to
     ``table``, until ``limit`` pairs are added or the records run out; return how
-    many were added (fewer than ``limit``: the records ran out).
-
-    ``cursor`` is ``[records taken, the last record taken, its pairs not yet added
-    (or None)]``: it lets the next call go on where this one stopped, and names the
-    record the mapper raised on.
+    many were added (fewer than ``limit``: the records ran out). ``cursor`` lets the
+    next call go on where this one stopped, and names the record the mapper raised on.
     """
     _check_limit(limit)
     records = iter(records)
     added = 0
     get = table.get
-    pairs = cursor[2]
-    cursor[2] = None
+    pairs = cursor.pairs
+    cursor.pairs = None
     try:
         while True:
             if pairs is None:
                 record = next(records, _END)
                 if record is _END:
                     return added
-                cursor[0] += 1
-                cursor[1] = record
+                cursor.taken += 1
+                cursor.record = record
                 pairs = pairs_of(mapper(record))
             for item in pairs:
                 if type(item) is tuple and len(item) == 2:
@@ -122,11 +137,11 @@ def map_records(
                     values.append(value)
                 added += 1
                 if added >= limit:
-                    cursor[2] = pairs
+                    cursor.pairs = pairs
                     return added
             pairs = None
     except BaseException:
-        cursor[2] = None
+        cursor.pairs = None
         raise
 
 

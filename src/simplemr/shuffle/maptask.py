@@ -119,7 +119,7 @@ class _Buffer(GroupTable):
         self.spill()
 
     def fill(
-        self, mapper: Callable[[Any], Pairs], records: Iterator[Any], cursor: list[Any]
+        self, mapper: Callable[[Any], Pairs], records: Iterator[Any], cursor: core.MapCursor
     ) -> int:
         """Add the pairs ``mapper`` yields for each of ``records`` (see
         ``core.map_records``), making room whenever the budget is passed; return
@@ -139,7 +139,7 @@ class _Buffer(GroupTable):
         ``combine=False`` for pairs that must not go through the combiner."""
         added = 0
         records = iter((iter(pairs),))  # one record: the pairs themselves
-        cursor: list[Any] = [0, None, None]
+        cursor = core.MapCursor()
         while True:
             count = core.map_records(_same, records, self.groups, self.room, cursor)
             added += count
@@ -316,13 +316,13 @@ def _map_split(
     parse = getattr(split, "parse", None)
     skipping = job.max_bad_records > 0 and not bulk
     block_number = 0
-    cursor: list[Any] = [0, None, None]  # records taken, the last one, its pairs left
-    spot: list[Any] | None = None  # [index, record] when a wrapper follows the records
+    cursor = core.MapCursor()
+    spot: _Spot | None = None  # where a wrapper that follows the records is
     try:
         raw = _reads_raw_bytes(split)
         for block_number, block in enumerate(split.blocks(counters, job.worker_budget)):
             progressed(_bytes_of(block) if raw else 0)
-            cursor = [0, None, None]
+            cursor = core.MapCursor()
             records: Iterator[Any]
             if bulk:
                 whole = block if parse is None else _parsed(split, parse, block_number, block)
@@ -332,7 +332,7 @@ def _map_split(
                 records = watch_records(iter(block))  # a text block is split into lines
                 mapping = mapper
                 if parse is not None or skipping:
-                    spot = [-1, None]
+                    spot = _Spot()
                     skip = _skipper(job, split, counters, skipped, block_number, spot)
                     records = _followed(split, parse, block_number, records, spot, skip)
                     if skipping:
@@ -345,10 +345,18 @@ def _map_split(
         if bulk:
             where = f"{split.describe()}, block {block_number + 1}"
         elif spot is not None:
-            where = split.locate(block_number, spot[0], spot[1])
+            where = split.locate(block_number, spot.index, spot.record)
         else:
-            where = split.locate(block_number, cursor[0] - 1, cursor[1])
+            where = split.locate(block_number, cursor.taken - 1, cursor.record)
         raise UserCodeError("mapper", where) from error
+
+
+@dataclass
+class _Spot:
+    """The record of a block handed out last, and its index: what an error names."""
+
+    index: int = -1
+    record: Any = None
 
 
 def _same(pairs: Pairs) -> Pairs:
@@ -360,15 +368,15 @@ def _followed(
     parse: Callable[[Any], Any] | None,
     block_number: int,
     records: Iterator[Any],
-    spot: list[Any],
+    spot: _Spot,
     skip: Callable[[BaseException], None] | None,
 ) -> Iterator[Any]:
     """The records, parsed if ``parse``, with ``spot`` holding the index and the
     raw record of the one handed out last (what an error message names); with
     ``skip``, a record that cannot be parsed is skipped, else it fails the task."""
     for index, record in enumerate(records):
-        spot[0] = index
-        spot[1] = record
+        spot.index = index
+        spot.record = record
         if parse is None:
             yield record
             continue
@@ -389,14 +397,14 @@ def _skipper(
     counters: dict[str, int],
     skipped: list[str],
     block_number: int,
-    spot: list[Any],
+    spot: _Spot,
 ) -> Callable[[BaseException], None] | None:
     """With ``max_bad_records``, what skips the record at ``spot`` for an error."""
     if job.max_bad_records == 0:
         return None
 
     def skip(error: BaseException) -> None:
-        _skip(job, split, counters, skipped, (block_number, spot[0], spot[1]), error)
+        _skip(job, split, counters, skipped, (block_number, spot.index, spot.record), error)
 
     return skip
 
