@@ -41,20 +41,33 @@ static void PyErr_SetRaisedException_compat(PyObject *exception) {
 
 /* ---- the stable hash: CRC-32 and Adler-32 of the key's bytes, mixed ---------- */
 
-/* zlib's CRC-32 (IEEE 802.3, reflected), a byte at a time from a table. */
-static uint32_t crc32_table[256];
+/* zlib's CRC-32 (IEEE 802.3, reflected), eight bytes a step ("slicing by 8"):
+ * table k gives the CRC of a byte followed by k zero bytes. */
+static uint32_t crc32_table[8][256];
 
 static void crc32_init(void) {
     for (uint32_t n = 0; n < 256; n++) {
         uint32_t c = n;
         for (int k = 0; k < 8; k++) c = (c & 1) ? 0xEDB88320U ^ (c >> 1) : c >> 1;
-        crc32_table[n] = c;
+        crc32_table[0][n] = c;
     }
+    for (uint32_t n = 0; n < 256; n++)
+        for (int k = 1; k < 8; k++)
+            crc32_table[k][n] = crc32_table[0][crc32_table[k - 1][n] & 0xFF] ^
+                                (crc32_table[k - 1][n] >> 8);
 }
 
 static uint32_t crc32_of(const uint8_t *data, size_t size) {
     uint32_t c = 0xFFFFFFFFU;
-    for (size_t i = 0; i < size; i++) c = crc32_table[(c ^ data[i]) & 0xFF] ^ (c >> 8);
+    for (; size >= 8; size -= 8, data += 8) {
+        uint32_t low = c ^ ((uint32_t)data[0] | (uint32_t)data[1] << 8 |
+                            (uint32_t)data[2] << 16 | (uint32_t)data[3] << 24);
+        c = crc32_table[7][low & 0xFF] ^ crc32_table[6][(low >> 8) & 0xFF] ^
+            crc32_table[5][(low >> 16) & 0xFF] ^ crc32_table[4][low >> 24] ^
+            crc32_table[3][data[4]] ^ crc32_table[2][data[5]] ^ crc32_table[1][data[6]] ^
+            crc32_table[0][data[7]];
+    }
+    while (size--) c = crc32_table[0][(c ^ *data++) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFFU;
 }
 
@@ -209,13 +222,31 @@ static int encode_float(Buffer *b, PyObject *key) {
     return buffer_put_decimal(b, 'n', (long long)hash);
 }
 
+/* "<length>:s<text>" for an ASCII str item of a tuple, its length known up front:
+ * what encode_tuple would write for it, without moving it into place. */
+static int put_ascii_item(Buffer *b, PyObject *text) {
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    char prefix[32];
+    char *end = prefix + sizeof prefix;
+    *--end = 's';
+    *--end = ':';
+    char *first = decimal(end, (long long)length + 1);
+    if (buffer_put(b, first, (prefix + sizeof prefix) - first) < 0) return -1;
+    return buffer_put(b, (const char *)PyUnicode_DATA(text), length);
+}
+
 static int encode_tuple(Buffer *b, PyObject *key) {
     Py_ssize_t count = PyTuple_GET_SIZE(key);
     if (buffer_put_decimal(b, 't', (long long)count) < 0) return -1;
     for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *item = PyTuple_GET_ITEM(key, i);
+        if (PyUnicode_CheckExact(item) && PyUnicode_IS_ASCII(item)) { /* the common item */
+            if (put_ascii_item(b, item) < 0) return -1;
+            continue;
+        }
         /* "<length>:<item>": the item is encoded in place, then its length put before it. */
         Py_ssize_t start = b->size;
-        if (encode_key(b, PyTuple_GET_ITEM(key, i)) < 0) return -1;
+        if (encode_key(b, item) < 0) return -1;
         Py_ssize_t size = b->size - start;
         char prefix[32];
         char *end = prefix + sizeof prefix;
