@@ -11,13 +11,12 @@ temporaries of this host, of this user, whose process is gone.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 import shutil
-import socket
 import stat
 import tempfile
+import zlib
 from typing import BinaryIO
 
 from ..errors import JobDefinitionError, WorkFolderError
@@ -49,8 +48,8 @@ def _host() -> str:
         namespace = str(os.stat("/proc/self/ns/pid").st_ino)
     except OSError:
         namespace = ""
-    seen = f"{socket.gethostname()}/{namespace}".encode()
-    return hashlib.sha1(seen, usedforsecurity=False).hexdigest()[:8]
+    seen = f"{os.uname().nodename}/{namespace}".encode()
+    return f"{zlib.crc32(seen):08x}"  # a name, not a secret: no hash library to load
 
 
 def owner_tag() -> str:
