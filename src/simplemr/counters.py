@@ -30,10 +30,6 @@ TASKS_MAP = "tasks.map"
 TASKS_REDUCE = "tasks.reduce"
 TASK_ATTEMPTS = "tasks.attempts"
 TASK_RETRIES = "tasks.retries"
-#: Prefix of the per-file decode error counts a map task hands back apart.
-DECODE_ERRORS_IN = "input.decode_errors@"
-#: Prefix of the names of files a map task skipped because they look binary.
-BINARY_SKIPPED_IN = "input.binary_skipped@"
 
 #: Every built-in counter, in the order a summary shows them.
 BUILTIN_COUNTERS = (

@@ -7,12 +7,14 @@ from __future__ import annotations
 import bz2
 import codecs
 import contextlib
+import contextvars
 import gzip
 import lzma
 import os
 import threading
 import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import IO
 
 from .. import counters as C
@@ -22,13 +24,16 @@ from .filesystems import open_binary
 __all__ = [
     "BINARY_SNIFF",
     "READ_ERRORS",
+    "InputStats",
     "byte_splittable",
     "check_text_encoding",
     "compression_of",
     "decode_errors_counted",
     "error_handler",
     "errors_of",
+    "input_stats",
     "looks_binary",
+    "note_binary_skipped",
     "open_input",
     "replaced_so_far",
     "replacements_uncounted",
@@ -73,10 +78,43 @@ def errors_of(handler: str) -> str:
     return "replace" if handler == _ERROR_HANDLER else handler
 
 
+@dataclass
+class InputStats:
+    """What reading a task's input met, file by file: the bytes replaced while
+    decoding each file, and the files skipped for looking binary."""
+
+    decode_errors: dict[str, int] = field(default_factory=dict)
+    binary_skipped: list[str] = field(default_factory=list)
+
+
+#: The statistics of the task reading in this thread (a Dask worker runs several).
+_stats: contextvars.ContextVar[InputStats | None] = contextvars.ContextVar(
+    "simplemr_input_stats", default=None
+)
+
+
+@contextlib.contextmanager
+def input_stats() -> Iterator[InputStats]:
+    """Gather, inside, what the reading of input meets, in the object given."""
+    stats = InputStats()
+    token = _stats.set(stats)
+    try:
+        yield stats
+    finally:
+        _stats.reset(token)
+
+
+def note_binary_skipped(name: str) -> None:
+    """Note that the file ``name`` is skipped for looking binary."""
+    stats = _stats.get()
+    if stats is not None:
+        stats.binary_skipped.append(name)
+
+
 @contextlib.contextmanager
 def decode_errors_counted(counters: dict[str, int], name: str) -> Iterator[None]:
     """Count into ``counters`` the bytes replaced while decoding the file ``name``
-    in this block (in total, and for that file)."""
+    in this block, and note them for that file (``input_stats``)."""
     before = replaced_so_far()
     try:
         yield
@@ -84,8 +122,9 @@ def decode_errors_counted(counters: dict[str, int], name: str) -> Iterator[None]
         replaced = replaced_so_far() - before
         if replaced:
             counters[C.INPUT_DECODE_ERRORS] = counters.get(C.INPUT_DECODE_ERRORS, 0) + replaced
-            by_file = C.DECODE_ERRORS_IN + name
-            counters[by_file] = counters.get(by_file, 0) + replaced
+            stats = _stats.get()
+            if stats is not None:
+                stats.decode_errors[name] = stats.decode_errors.get(name, 0) + replaced
 
 
 @contextlib.contextmanager

@@ -43,6 +43,7 @@ from .reading import (
     error_handler,
     errors_of,
     looks_binary,
+    note_binary_skipped,
     open_input,
     replacements_uncounted,
     starts_binary,
@@ -142,7 +143,7 @@ class TextSplit:
     def _skip_binary(self, counters: dict[str, int]) -> None:
         """Count this file as skipped for looking binary, once (by its first range)."""
         if self.start == 0:
-            counters[C.BINARY_SKIPPED_IN + self.name] = 1
+            note_binary_skipped(self.name)
 
     def _check_unchanged(self) -> None:
         """Refuse to count a file that changed while it was read: a log still being

@@ -36,6 +36,7 @@ from ..errors import (
 from ..io.batches import Stored
 from ..io.filesystems import storage_options
 from ..io.inputs import SKIP_RECORD, ResultsSplit, Split
+from ..io.reading import input_stats
 from ..job import JobSpec, MapFunctions, Pairs
 from .segments import BUCKETS, MovedSegment, SegmentSource, SegmentWriter, pack_segment
 from .table import GroupTable
@@ -230,7 +231,7 @@ def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) ->
     except OSError as error:
         raise WorkFolderError.from_os_error(context.workdir, error) from error
     try:
-        with counting_into(counters), storage_options(job.storage_options):
+        with counting_into(counters), storage_options(job.storage_options), input_stats() as stats:
             functions = job.steps[step].map_task()
             with scoped(functions.scope, context):
                 for role, hook in functions.setup:
@@ -239,12 +240,18 @@ def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) ->
                 bulk = job.steps[step].bulk
                 _map_split(job, functions, split, buffer, counters, skipped, bulk)
                 _finish(functions, buffer, split.describe())
-        decode_errors = _per_file(counters, C.DECODE_ERRORS_IN)
-        binary = list(_per_file(counters, C.BINARY_SKIPPED_IN))
         written = writer.close(job.partitions)
         sizes = [0 if segment is None else segment.nbytes for segment in written]
         segments: list[SegmentSource | None] = list(written)
-        return MapOutput(writer.path, segments, counters, decode_errors, skipped, sizes, binary)
+        return MapOutput(
+            writer.path,
+            segments,
+            counters,
+            stats.decode_errors,
+            skipped,
+            sizes,
+            stats.binary_skipped,
+        )
     except OSError as error:  # reading input raises InputError: this is the work folder
         writer.discard()
         raise WorkFolderError.from_os_error(context.workdir, error, writer.nbytes) from error
@@ -263,12 +270,6 @@ def _bytes_of(block: Any) -> int:
     """The input bytes of a block, where it has them (a text block: its raw lines)."""
     data = getattr(block, "data", None)
     return len(data) if isinstance(data, bytes) else 0
-
-
-def _per_file(counters: dict[str, int], prefix: str) -> dict[str, int]:
-    """Take out of ``counters`` those named ``prefix + file``, by file."""
-    names = [name for name in counters if name.startswith(prefix)]
-    return {name[len(prefix) :]: counters.pop(name) for name in names}
 
 
 def _finish(functions: MapFunctions, buffer: _Buffer, where: str) -> None:
