@@ -307,3 +307,23 @@ def test_a_name_that_exists_is_that_file_not_a_pattern(
         lambda line: [(line, 1)], lambda k, v: k, executor="inline"
     ).run(simplemr.text_files(["data[1].txt", "page?2.txt"])).results)  # fmt: skip
     assert lines == ["data[1].txt", "page?2.txt"]
+
+
+@pytest.mark.parametrize("executor", ["inline", "local", "dask"])
+def test_bytes_replaced_while_decoding_are_told_file_by_file(
+    tmp_path: Path, executor: str, request: pytest.FixtureRequest
+) -> None:
+    (tmp_path / "two.txt").write_bytes(b"caf\xe9\nna\xefve\n")
+    (tmp_path / "none.txt").write_bytes(b"plain\n")
+    (tmp_path / "one.txt").write_bytes(b"\xff\n" + b"word\n" * 50_000)
+    if executor == "dask":
+        from simplemr.executors.dask import DaskExecutor
+
+        executor = DaskExecutor(2, client=request.getfixturevalue("dask_client"))  # type: ignore[assignment]
+    job = simplemr.MapReduce(
+        lambda line: [(len(line), 1)], lambda key, ones: (key, sum(ones)), executor=executor
+    )
+    result = job.run(simplemr.text_files(tmp_path, split_size=100_000))
+    assert result.decode_errors == {str(tmp_path / "two.txt"): 2, str(tmp_path / "one.txt"): 1}
+    assert result.counters["input.decode_errors"] == 3
+    assert not any("@" in name for name in result.counters)  # no per-file counter names
