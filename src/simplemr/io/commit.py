@@ -25,7 +25,6 @@ first, then its parts, before the new parts are moved in.
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import uuid
 from collections.abc import Iterable, Sequence
@@ -41,19 +40,16 @@ from .output import (
     make_folder,
     open_results,
     output_kind,
+    part_name,
     put_in_place,
+    results_text,
     staging_path,
     write_lines,
     write_results,
 )
 from .workdir import remove_path, remove_stale
 
-__all__ = ["TaskCommitter", "part_name", "write_output"]
-
-
-def part_name(partition: int) -> str:
-    """The name of partition ``partition``'s file (from 0): ``part-00000``."""
-    return f"part-{partition:05d}"
+__all__ = ["TaskCommitter", "write_output"]
 
 
 @dataclass(frozen=True)
@@ -102,9 +98,7 @@ class TaskCommitter:
             os.makedirs(folder, exist_ok=True)
             return open_results(path, self.line_format)
         filesystem, inner = filesystem_of(path, "write")
-        errors = "backslashreplace" if self.line_format == "jsonl" else "surrogateescape"
-        binary = filesystem.open(inner, "wb")
-        return io.TextIOWrapper(binary, encoding="utf-8", errors=errors, newline="\n")
+        return results_text(filesystem.open(inner, "wb"), self.line_format)
 
     # --- on the driver --------------------------------------------------------------
 
@@ -221,11 +215,10 @@ def write_output(
     filesystem, inner = filesystem_of(target, "write")
     parent, name = inner.rsplit("/", 1) if "/" in inner else ("", inner)
     temporary = f"{parent}/.{name}.simplemr-new-{uuid.uuid4().hex[:16]}"
-    errors = "backslashreplace" if line_format == "jsonl" else "surrogateescape"
     try:
         try:
             with filesystem.open(temporary, "wb") as binary:
-                text = io.TextIOWrapper(binary, encoding="utf-8", errors=errors, newline="\n")
+                text = results_text(binary, line_format)
                 for results in partitions:
                     write_lines(text, results, line_format)
                 text.flush()

@@ -27,6 +27,7 @@ import os
 import re
 import sys
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import IO, Any, TextIO
 
 from ..errors import InputError, JobDefinitionError, OutputError
@@ -122,95 +123,105 @@ def check_target(
     written), it exists (unless ``overwrite``, and then only over a
     file, or a folder of earlier output), it is or holds one of the files or folders
     ``inputs``, or it lies inside one of the input ``folders`` (the next run would
-    read it back as input). Paths are compared by real path."""
+    read it back as input). Local paths are compared by real path, URLs as written;
+    the rules are the same on both (``_check_apart``, ``_check_existing``)."""
     if target == "-":
         return
     if target.startswith("file://"):
         target = target[len("file://") :]
     elif is_url(target):
-        _check_url_target(target, overwrite, inputs, folders)
+        _check_apart(target, inputs, folders, url=True)
+        _check_existing(target, _url_existing(target), overwrite, "URL")
         return
     parent = _existing_ancestor(os.path.dirname(os.path.abspath(target)))
     if not os.path.isdir(parent):
         raise JobDefinitionError(f"cannot write {target!r}: {parent!r} is a file, not a folder")
     if not os.access(parent, os.W_OK):
         raise JobDefinitionError(f"cannot write {target!r}: {parent!r} is not writable")
-    real = os.path.realpath(target)
     # Where nothing is, no input is (thousands of real paths cost a second).
-    for path in inputs if os.path.lexists(target) else ():
-        if is_url(path):
-            continue
-        source = os.path.realpath(path)
-        if source == real or source.startswith(real + os.sep):
-            raise JobDefinitionError(f"the output {target!r} would replace the input {path!r}")
-    for folder in folders:
-        if not is_url(folder) and real.startswith(os.path.realpath(folder) + os.sep):
-            raise JobDefinitionError(
-                f"the output {target!r} lies inside the input folder {folder!r}, so the "
-                "next run would read it as input; write it elsewhere"
-            )
-    wants_folder = output_kind(target) == "folder"
-    if os.path.isdir(target) and not wants_folder:
-        raise JobDefinitionError(f"the output {target!r} is a folder; name a file, or a folder")
-    if os.path.exists(target) and not os.path.isdir(target) and wants_folder:
-        raise JobDefinitionError(
-            f"the output {target!r} is a file; a folder output needs a folder path "
-            "(or end the name with .tsv, .jsonl or .txt for one file)"
-        )
-    if not os.path.lexists(target) or (wants_folder and not os.listdir(target)):
-        return
-    if not overwrite:
-        raise JobDefinitionError(
-            f"the output {target!r} already exists; choose another or pass overwrite=True"
-        )
-    if wants_folder and not looks_like_output(os.listdir(target)):
-        raise JobDefinitionError(
-            f"the folder {target!r} holds more than part files and {SUCCESS_MARKER}; "
-            "it will not be overwritten: remove it yourself, or choose another output"
-        )
+    sources = inputs if os.path.lexists(target) else ()
+    _check_apart(target, sources, folders, url=False)
+    _check_existing(target, _local_existing(target), overwrite, "path")
 
 
-def _check_url_target(
-    target: str, overwrite: bool, inputs: Iterable[str], folders: Iterable[str]
-) -> None:
-    """``check_target`` for a URL: the same rules, on its filesystem."""
-    root = target.rstrip("/")
+def _check_apart(target: str, inputs: Iterable[str], folders: Iterable[str], url: bool) -> None:
+    """Refuse an output that is or holds one of the ``inputs``, or lies inside one of
+    the input ``folders``: URLs compared with URLs as written, local paths with local
+    paths by real path."""
+    separator = "/" if url else os.sep
+    normal = _without_slash if url else os.path.realpath
+    place = normal(target)
     for path in inputs:
-        if is_url(path) and (path.rstrip("/") == root or path.startswith(root + "/")):
-            raise JobDefinitionError(f"the output {target!r} would replace the input {path!r}")
+        if is_url(path) == url:
+            source = normal(path)
+            if source == place or source.startswith(place + separator):
+                raise JobDefinitionError(f"the output {target!r} would replace the input {path!r}")
     for folder in folders:
-        if is_url(folder) and root.startswith(folder.rstrip("/") + "/"):
+        if is_url(folder) == url and place.startswith(normal(folder) + separator):
             raise JobDefinitionError(
                 f"the output {target!r} lies inside the input folder {folder!r}, so the "
                 "next run would read it as input; write it elsewhere"
             )
+
+
+def _without_slash(url: str) -> str:
+    return url.rstrip("/")
+
+
+@dataclass(frozen=True)
+class _Existing:
+    """What is at an output's place: nothing, a file, or a folder and its names."""
+
+    kind: str  # "nothing", "file" or "folder"
+    names: tuple[str, ...] = ()
+
+
+def _local_existing(target: str) -> _Existing:
+    if not os.path.lexists(target):
+        return _Existing("nothing")
+    if os.path.isdir(target):
+        return _Existing("folder", tuple(os.listdir(target)))
+    return _Existing("file")
+
+
+def _url_existing(target: str) -> _Existing:
     try:
         filesystem, inner = filesystem_of(target, "write")
         inner = inner.rstrip("/")
         if not filesystem.exists(inner):
             _check_bucket(filesystem, inner, target)
-            return
-        is_folder = filesystem.isdir(inner)
-        names = [p.rstrip("/").rsplit("/", 1)[-1] for p in filesystem.ls(inner, detail=False)]
+            return _Existing("nothing")
+        if not filesystem.isdir(inner):
+            return _Existing("file")
+        listed = filesystem.ls(inner, detail=False)
     except InputError as error:
         raise JobDefinitionError(str(error)) from None
     except OSError as error:
         raise JobDefinitionError(f"cannot write {target!r}: {error}") from None
+    return _Existing("folder", tuple(p.rstrip("/").rsplit("/", 1)[-1] for p in listed))
+
+
+def _check_existing(target: str, existing: _Existing, overwrite: bool, named_by: str) -> None:
+    """Refuse to write over what is at the output's place: a folder where a file is
+    asked for and the other way round, anything without ``overwrite``, and, even
+    with it, a folder holding more than earlier output."""
     wants_folder = output_kind(target) == "folder"
-    if is_folder and not wants_folder:
+    if existing.kind == "nothing":
+        return
+    if existing.kind == "folder" and not wants_folder:
         raise JobDefinitionError(f"the output {target!r} is a folder; name a file, or a folder")
-    if not is_folder and wants_folder:
+    if existing.kind == "file" and wants_folder:
         raise JobDefinitionError(
-            f"the output {target!r} is a file; a folder output needs a folder URL "
+            f"the output {target!r} is a file; a folder output needs a folder {named_by} "
             "(or end the name with .tsv, .jsonl or .txt for one file)"
         )
-    if is_folder and not names:
+    if existing.kind == "folder" and not existing.names:
         return
     if not overwrite:
         raise JobDefinitionError(
             f"the output {target!r} already exists; choose another or pass overwrite=True"
         )
-    if is_folder and not looks_like_output(names):
+    if existing.kind == "folder" and not looks_like_output(existing.names):
         raise JobDefinitionError(
             f"the folder {target!r} holds more than part files and {SUCCESS_MARKER}; "
             "it will not be overwritten: remove it yourself, or choose another output"
@@ -276,16 +287,22 @@ def staging_path(target: str, role: str) -> str:
 
 
 def open_results(path: str, line_format: str) -> TextIO:
-    """Open a results file to write: UTF-8; a key or value holding undecodable bytes
+    """Open a results file of this machine to write (``results_text``)."""
+    return results_text(open(path, "wb"), line_format)
+
+
+def results_text(binary: IO[bytes], line_format: str) -> io.TextIOWrapper:
+    """Results written as text over ``binary``, wherever it goes (a file, an object
+    store, standard output): UTF-8, ``\\n``; a key or value holding undecodable bytes
     (a file name that is not UTF-8, kept by Python as lone surrogates) is written back
     as those bytes, or in JSON lines as the ``\\udcXX`` escapes JSON can carry."""
-    return open(path, "w", encoding="utf-8", errors=_results_errors(line_format), newline="\n")
+    errors = "backslashreplace" if line_format == "jsonl" else "surrogateescape"
+    return io.TextIOWrapper(binary, encoding="utf-8", errors=errors, newline="\n")
 
 
-def _results_errors(line_format: str) -> str:
-    """The error handler of a results file: undecodable bytes kept as lone surrogates
-    are written back as those bytes, or in JSON lines as ``\\udcXX`` escapes."""
-    return "backslashreplace" if line_format == "jsonl" else "surrogateescape"
+def part_name(partition: int) -> str:
+    """The name of partition ``partition``'s file (from 0): ``part-00000``."""
+    return f"part-{partition:05d}"
 
 
 @contextlib.contextmanager
@@ -300,9 +317,7 @@ def _standard_output(line_format: str) -> Iterator[TextIO]:
         stdout.flush()
         return
     stdout.flush()
-    file = io.TextIOWrapper(
-        binary, encoding="utf-8", errors=_results_errors(line_format), newline="\n"
-    )
+    file = results_text(binary, line_format)
     try:
         yield file
     finally:
@@ -391,7 +406,7 @@ def write_results(
         if kind == "folder":
             os.mkdir(temporary)
             for number, results in enumerate(partitions):
-                part = os.path.join(temporary, f"part-{number:05d}")
+                part = os.path.join(temporary, part_name(number))
                 with open_results(part, line_format) as file:
                     write_lines(file, results, line_format)
             open(os.path.join(temporary, SUCCESS_MARKER), "w").close()
