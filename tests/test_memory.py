@@ -3,11 +3,14 @@ estimated to hold."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from simplemr.memory import format_size, parse_size
+from simplemr.memory import MiB, cgroup_memory_limits, format_size, parse_size
 from simplemr.shuffle.table import SizeEstimator, deep_size
 
 
@@ -67,3 +70,78 @@ def test_an_object_every_value_shares_is_charged_only_its_share() -> None:
     estimator = SizeEstimator()
     estimator.sample_value(values[500])
     assert estimator.estimate(0, 1000) < 1000 * (alone + 8) + sys.getsizeof(name)
+
+
+def _cgroup_tree(tmp_path: Path, membership: str, limits: dict[str, str]) -> tuple[str, str]:
+    """A /proc/self/cgroup and a cgroup mount of our own: ``limits`` maps a file
+    under the mount to its content."""
+    (tmp_path / "cgroup").write_text(membership)
+    for name, text in limits.items():
+        path = tmp_path / "fs" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text + "\n")
+    return str(tmp_path / "cgroup"), str(tmp_path / "fs")
+
+
+def test_a_memory_cgroup_v2_limit_counts_and_so_do_those_above(tmp_path: Path) -> None:
+    membership, root = _cgroup_tree(
+        tmp_path,
+        "0::/jobs/one\n",
+        {"jobs/one/memory.max": "max", "jobs/memory.max": "268435456", "memory.max": "max"},
+    )
+    assert cgroup_memory_limits(membership, root) == [256 * MiB]
+
+
+def test_a_memory_cgroup_v1_limit_counts_and_unlimited_is_none(tmp_path: Path) -> None:
+    membership, root = _cgroup_tree(
+        tmp_path,
+        "9:pids:/\n4:memory:/box\n1:cpu,cpuacct:/\n",
+        {
+            "memory/box/memory.limit_in_bytes": str(300 * MiB),
+            "memory/memory.limit_in_bytes": "9223372036854771712",
+        },
+    )
+    assert cgroup_memory_limits(membership, root) == [300 * MiB]
+
+
+def test_no_cgroup_files_means_no_limit(tmp_path: Path) -> None:
+    assert cgroup_memory_limits(str(tmp_path / "absent"), str(tmp_path)) == []
+    membership, root = _cgroup_tree(tmp_path, "0::/\nnonsense\n", {})
+    assert cgroup_memory_limits(membership, root) == []
+
+
+V1_MEMORY = Path("/sys/fs/cgroup/memory")
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not (V1_MEMORY / "cgroup.procs").exists(),
+    reason="needs root and a cgroup v1 memory controller",
+)
+def test_the_default_budget_stays_inside_a_real_memory_cgroup(tmp_path: Path) -> None:
+    """A job started in a 256 MiB cgroup (a container's, as the kernel sees it) takes
+    a quarter of that, not of the machine's RAM, whatever the machine has."""
+    group = V1_MEMORY / f"simplemr-test-{os.getpid()}"
+    group.mkdir()
+    try:
+        (group / "memory.limit_in_bytes").write_text(str(256 * MiB))
+        script = (
+            "from simplemr.memory import available_memory, default_budget;"
+            "print(available_memory(), default_budget(2))"
+        )
+        procs = str(group / "cgroup.procs")
+
+        def join() -> None:
+            with open(procs, "w") as file:
+                file.write(str(os.getpid()))
+
+        shown = subprocess.run(
+            [sys.executable, "-c", script],
+            preexec_fn=join,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        ).stdout.split()
+        assert [int(n) for n in shown] == [256 * MiB, 2 * (256 * MiB // 8)]
+    finally:
+        group.rmdir()  # its one process has ended: the cgroup is empty

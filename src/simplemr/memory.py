@@ -13,7 +13,15 @@ import re
 import resource
 import sys
 
-__all__ = ["default_budget", "format_size", "parse_size", "peak_rss", "physical_memory"]
+__all__ = [
+    "available_memory",
+    "cgroup_memory_limits",
+    "default_budget",
+    "format_size",
+    "parse_size",
+    "peak_rss",
+    "physical_memory",
+]
 
 MiB = 1024 * 1024
 _UNITS = {
@@ -70,9 +78,68 @@ def physical_memory() -> int:
         return 4 * 1024 * MiB
 
 
+#: A cgroup limit at least this large means "no limit" (cgroup v1 writes 2**63 - 4096).
+_UNLIMITED = 1 << 60
+
+
+def cgroup_memory_limits(
+    membership: str = "/proc/self/cgroup", root: str = "/sys/fs/cgroup"
+) -> list[int]:
+    """The memory limits of this process's cgroups, its own and those above it, in
+    bytes: cgroup v2's ``memory.max`` and cgroup v1's ``memory.limit_in_bytes``
+    (``membership`` says which cgroups, ``root`` where they are mounted). In a
+    container, its cgroup is the root it sees. Empty where none limits memory."""
+    try:
+        with open(membership) as lines:
+            entries = [line.rstrip("\n").split(":", 2) for line in lines]
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        if len(entry) != 3:
+            continue
+        _, controllers, path = entry
+        if controllers == "":
+            folder, name = root, "memory.max"  # v2: one hierarchy, every controller
+        elif "memory" in controllers.split(","):
+            folder, name = os.path.join(root, "memory"), "memory.limit_in_bytes"
+        else:
+            continue
+        for cgroup in _and_above(path):
+            limit = _read_limit(os.path.join(folder, cgroup.lstrip("/"), name))
+            if limit is not None:
+                found.append(limit)
+    return found
+
+
+def _and_above(path: str) -> list[str]:
+    """``/a/b``, ``/a`` and ``/``."""
+    parts = [part for part in path.split("/") if part]
+    return ["/" + "/".join(parts[:end]) for end in range(len(parts), -1, -1)]
+
+
+def _read_limit(path: str) -> int | None:
+    try:
+        with open(path) as file:
+            text = file.read().strip()
+    except OSError:
+        return None
+    if not text.isdigit():  # "max" (v2), or unreadable
+        return None
+    limit = int(text)
+    return limit if limit < _UNLIMITED else None
+
+
+def available_memory() -> int:
+    """The memory this process's tree may use: the machine's RAM, or less where a
+    memory cgroup limits it (a container's, a systemd slice's)."""
+    return min([physical_memory(), *cgroup_memory_limits()])
+
+
 def default_budget(workers: int) -> int:
-    """Return the default job budget: a quarter of RAM, at most 96 MiB a worker."""
-    per_worker = min(DEFAULT_WORKER_BUDGET, physical_memory() // (4 * max(workers, 1)))
+    """Return the default job budget: a quarter of the memory the job may use (the
+    RAM, or a memory cgroup's limit), at most 96 MiB a worker."""
+    per_worker = min(DEFAULT_WORKER_BUDGET, available_memory() // (4 * max(workers, 1)))
     return max(per_worker, MIN_WORKER_BUDGET) * max(workers, 1)
 
 
