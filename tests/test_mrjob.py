@@ -142,6 +142,7 @@ def test_the_jobs_give_known_answers_without_mrjob(archive: str) -> None:
         ("mr_count_lines_by_file.py", []),
         ("mr_grep.py", ["-e", "the"]),
         ("mr_text_classifier.py", []),
+        ("mr_nick_nack.py", []),  # its HADOOP_OUTPUT_FORMAT ignored, as mrjob's runner does
     ],
 )
 def test_mrjobs_own_examples_print_what_mrjob_prints(name: str, args: list[str]) -> None:
@@ -172,7 +173,6 @@ def as_json(output: bytes) -> list[str]:
     "name, refusal",
     [
         ("mr_jar_step_example.py", "step 1 of 2 is a JarStep, which only Hadoop can run"),
-        ("mr_nick_nack.py", "HADOOP_OUTPUT_FORMAT = 'nicknack.MultipleValueOutputFormat'"),
         ("mr_spark_wordcount.py", "step 1 of 1 is a SparkStep, which only Spark can run"),
         ("mr_spark_wordcount_script.py", "is a SparkScriptStep, which only Spark can run"),
     ],
@@ -235,9 +235,6 @@ def test_unsupported_options_are_refused_in_one_line(tmp_path: Path, args, messa
 @pytest.mark.parametrize(
     "extra, message",
     [
-        ("PARTITIONER = 'org.apache.hadoop.mapred.lib.KeyFieldBasedPartitioner'\n", "PARTITIONER"),
-        ("HADOOP_INPUT_FORMAT = 'x.Format'\n", "HADOOP_INPUT_FORMAT = 'x.Format' is a Java class"),
-        ("LIBJARS = ['x.jar']\n", "LIBJARS are Java libraries"),
         ("def spark(self, input_path, output_path):\n    pass\n", "Can't mix spark()"),
     ],
 )
@@ -246,6 +243,56 @@ def test_unsupported_class_attributes_are_refused(tmp_path: Path, extra, message
     got = simplemr_mrjob(str(words_job(tmp_path, extra)), str(tmp_path / "in.txt"))
     assert got.returncode in (1, 2), got.stderr.decode()
     assert message in got.stderr.decode()
+
+
+def test_settings_that_need_hadoop_are_ignored_with_a_warning_each(tmp_path: Path) -> None:
+    """As mrjob's local runner does: the job runs, reading and writing lines."""
+    (tmp_path / "in.txt").write_text("a b a\n")
+    extra = (
+        "PARTITIONER = 'org.apache.hadoop.mapred.lib.KeyFieldBasedPartitioner'\n"
+        "HADOOP_INPUT_FORMAT = 'x.Format'\n"
+        "HADOOP_OUTPUT_FORMAT = 'nicknack.MultipleValueOutputFormat'\n"
+        "LIBJARS = ['x.jar']\n"
+    )
+    got = simplemr_mrjob(str(words_job(tmp_path, extra)), str(tmp_path / "in.txt"))
+    assert got.returncode == 0, got.stderr.decode()
+    assert lines(got.stdout) == [b'"a"\t2', b'"b"\t1']
+    warned = got.stderr.decode().strip().splitlines()
+    names = ["HADOOP_INPUT_FORMAT", "HADOOP_OUTPUT_FORMAT", "PARTITIONER", "LIBJARS"]
+    assert len(warned) == len(names), warned
+    for name, line in zip(names, warned, strict=True):
+        assert f"{name} = " in line and "is ignored: it needs Hadoop" in line
+
+
+RAW_URIS = """
+    import os
+    from mrjob.job import MRJob
+    from mrjob.step import MRStep
+
+    class MRRawUris(MRJob):
+        def steps(self):
+            return [MRStep(mapper_raw=self.opened)]
+
+        def opened(self, path, uri):
+            with open(uri, "rb") as by_uri, open(path, "rb") as by_path:
+                yield uri, [os.path.isabs(uri), by_uri.read() == by_path.read()]
+
+    if __name__ == "__main__":
+        MRRawUris.run()
+"""
+
+
+def test_mapper_raw_gets_an_absolute_uri_for_a_relative_input(tmp_path: Path) -> None:
+    """Its task runs in a working folder of its own: a relative name would not open."""
+    job = write_job(tmp_path, RAW_URIS)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "in.txt").write_text("a\nb\n")
+    got = simplemr_mrjob(str(job), "data/in.txt", cwd=tmp_path)
+    assert got.returncode == 0, got.stderr.decode()
+    expected = f'"{tmp_path / "data" / "in.txt"}"\t[true, true]'.encode()
+    assert lines(got.stdout) == [expected]
+    if real_mrjob is not None:
+        assert lines(real(job, "data/in.txt", cwd=tmp_path).stdout) == [expected]
 
 
 def test_hadoops_hash_partitioner_is_honoured(tmp_path: Path) -> None:

@@ -6,8 +6,9 @@
             ...
 
 ``run()`` first refuses what simplemr cannot do the way mrjob would (a Hadoop
-or Spark runner, a jar or Spark step, a Java input format or partitioner, setup
-commands), naming it, and warns about options that change nothing here. The
+or Spark runner, a jar or Spark step, setup commands), naming it, and warns about
+settings that change nothing here (a Java input or output format, partitioner or
+library, which mrjob's local runner ignores too). The
 output goes to ``--output-dir``, or to a temporary folder that ``cleanup()`` (the
 end of the ``with`` block) removes.
 """
@@ -23,6 +24,7 @@ from typing import Any
 
 from ..api import JobResult, MapReduce
 from ..errors import InputError, JobDefinitionError, SimplemrError
+from ..io.filesystems import is_url
 from ..io.inputs import ItemsInput
 from ..io.output import SUCCESS_MARKER, check_target
 from ..io.workdir import create_private, make_workdir
@@ -84,6 +86,7 @@ class MRJobRunner:
         of keeping it for ``cat_output()``."""
         steps = self.job.steps()
         check_supported(self.job, steps)
+        warn_hadoop_only(self.job)
         warn_ignored(self.options)
         options = self.options
         switches = engine_namespace(options)
@@ -151,8 +154,9 @@ class MRJobRunner:
         lines = LineInput(paths, labels)
         if not first["mapper_raw"]:
             return lines
-        # mapper_raw(path, uri): the file here, and the input as it was named.
-        files = [(path, lines.files.labels.get(path, path)) for path in lines.paths]
+        # mapper_raw(path, uri): the file here, and the input's URI, a local file's
+        # absolute (the task runs in a working folder of its own, as mrjob's do).
+        files = [(_absolute(path), labels.get(path, _absolute(path))) for path in lines.paths]
         return ItemsInput(files)
 
     def cat_output(self) -> Iterator[bytes]:
@@ -184,6 +188,11 @@ class MRJobRunner:
         return found
 
 
+def _absolute(path: str) -> str:
+    """A local path made absolute; a URL as it is."""
+    return path if is_url(path) else os.path.abspath(path)
+
+
 def check_supported(job: Any, steps: list[Any]) -> None:
     """Refuse, naming it, what only Hadoop, EMR or Spark can run."""
     options = job.options
@@ -202,23 +211,24 @@ def check_supported(job: Any, steps: list[Any]) -> None:
                 f"step {number} of {len(steps)} is a {kind}, which only "
                 f"{'Hadoop' if kind == 'JarStep' else 'Spark'} can run; simplemr runs MRStep steps"
             )
-    for what, value in (
-        ("HADOOP_INPUT_FORMAT", job.hadoop_input_format()),
-        ("HADOOP_OUTPUT_FORMAT", job.hadoop_output_format()),
-    ):
-        if value:
-            raise UnsupportedFeature(f"{what} = {value!r} is a Java class only Hadoop can run")
-    if job.libjars():
-        raise UnsupportedFeature("LIBJARS are Java libraries only Hadoop can use")
-    partitioner = job.partitioner()
-    if partitioner and partitioner not in HASH_PARTITIONERS:
-        raise UnsupportedFeature(
-            f"PARTITIONER = {partitioner!r} is a Java class only Hadoop can run; "
-            "simplemr partitions by a hash of the key, as Hadoop's HashPartitioner does"
-        )
     for dest, switch in REFUSED_SWITCHES.items():
         if getattr(options, dest, None):
             raise UnsupportedFeature(f"{switch} is not supported by simplemr mrjob")
+
+
+def warn_hadoop_only(job: Any) -> None:
+    """Say, one line each, which of the job's settings need Hadoop and are ignored,
+    as mrjob's local and inline runners ignore them: its input is read as lines, its
+    output written as lines, its keys partitioned by their hash."""
+    partitioner = job.partitioner()
+    for what, value in (
+        ("HADOOP_INPUT_FORMAT", job.hadoop_input_format()),
+        ("HADOOP_OUTPUT_FORMAT", job.hadoop_output_format()),
+        ("PARTITIONER", None if partitioner in HASH_PARTITIONERS else partitioner),
+        ("LIBJARS", job.libjars() or None),
+    ):
+        if value:
+            _warn(f"{what} = {value!r} is ignored: it needs Hadoop, as in mrjob's local runner")
 
 
 def warn_ignored(options: Any) -> None:
