@@ -295,6 +295,45 @@ def test_mapper_raw_gets_an_absolute_uri_for_a_relative_input(tmp_path: Path) ->
         assert lines(real(job, "data/in.txt", cwd=tmp_path).stdout) == [expected]
 
 
+KEPT_VALUES = """
+    from mrjob.job import MRJob
+
+    class MRKept(MRJob):
+        def mapper(self, _, line):
+            for word in line.split():
+                yield word, 1
+
+        def reducer_init(self):
+            self.kept = []
+
+        def reducer(self, word, ones):
+            self.kept.append((word, ones))
+            yield word, "seen"
+
+        def reducer_final(self):
+            for word, ones in self.kept:
+                yield word, sum(ones)
+
+    if __name__ == "__main__":
+        MRKept.run()
+"""
+
+
+def test_values_kept_past_their_reducer_call_read_nothing_as_in_mrjob(tmp_path: Path) -> None:
+    """mrjob groups with itertools.groupby: the next key leaves the last one's values."""
+    job = write_job(tmp_path, KEPT_VALUES)
+    (tmp_path / "in.txt").write_text("a b a\nb c\n")
+    got = simplemr_mrjob(str(job), "-r", "local", str(tmp_path / "in.txt"))
+    assert got.returncode == 0, got.stderr.decode()
+    expected = sorted(
+        [f'"{word}"\t"seen"'.encode() for word in "abc"]
+        + [f'"{word}"\t0'.encode() for word in "abc"]
+    )
+    assert lines(got.stdout) == expected
+    if real_mrjob is not None:
+        assert lines(real(job, str(tmp_path / "in.txt")).stdout) == expected
+
+
 def test_hadoops_hash_partitioner_is_honoured(tmp_path: Path) -> None:
     (tmp_path / "in.txt").write_text("a b a\n")
     extra = "PARTITIONER = 'org.apache.hadoop.mapred.lib.HashPartitioner'\n"

@@ -20,6 +20,7 @@ with the jobconf in its environment (``taskenv.py``).
 from __future__ import annotations
 
 import bz2
+import collections
 import contextlib
 import dataclasses
 import gzip
@@ -101,6 +102,14 @@ def mapped_pairs(
         key, value = read(line)
         for out_key, out_value in mapper(key, value) or ():
             yield dumps(out_key), dumps(out_value)
+
+
+def _then_spent(lines: Iterable[Line], values: Iterator[Any]) -> Iterator[Line]:
+    """``lines``, then what is left of a key's ``values`` read and dropped: as mrjob's
+    ``itertools.groupby`` leaves a key's values once the reducer is done with the key,
+    so that an iterator kept for later (``reducer_final``) reads nothing there too."""
+    yield from lines
+    collections.deque(values, maxlen=0)
 
 
 def grouped_values(loads: Callable[[bytes], Any], rests: Iterable[bytes | None]) -> Iterator[Any]:
@@ -457,7 +466,8 @@ class _ReduceTask(_Task):
     ) -> Iterator[Any]:
         write = self.write
         pairs = self.step["reducer"](loads(key), grouped_values(loads, rests)) or ()
-        return self.results(write(out_key, out_value) for out_key, out_value in pairs)
+        lines = (write(out_key, out_value) for out_key, out_value in pairs)
+        return self.results(_then_spent(lines, rests))
 
     def finish(self) -> Iterator[Any]:
         yield from self.results(self.pending)
