@@ -68,11 +68,6 @@ class LocalFile:
     def discard(self) -> None:
         remove_path(self.path)
 
-    def read(self) -> bytes:
-        """The whole file's bytes."""
-        with open_own(self.path) as file:
-            return file.read()
-
 
 @dataclass(frozen=True)
 class InMemory:
