@@ -12,10 +12,23 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "simplemr"
 
-#: From the top down; a module belongs to the first entry its dotted name starts with.
+#: From the top down; a module belongs to the entry that names the longest start of its
+#: dotted name (``mrjob.vocabulary``, data that imports nothing, lies below ``mrjob``).
 LAYERS = [
     ("the command line, mrjob's API, examples", ["cli", "mrjob", "examples", "__main__"]),
-    ("the user API", ["__init__", "api", "jobclass", "compat", "loading", "textfiles", "launch"]),
+    (
+        "the user API",
+        [
+            "__init__",
+            "api",
+            "jobclass",
+            "compat",
+            "loading",
+            "textfiles",
+            "launch",
+            "mrjob.vocabulary",
+        ],
+    ),
     ("the driver", ["engine", "executors", "signals", "observe"]),
     ("the job and its tasks", ["job", "shipping", "shuffle"]),
     (
@@ -26,11 +39,19 @@ LAYERS = [
 
 
 def layer_of(module: str) -> int:
-    first = module.split(".")[0]
-    for number, (_, names) in enumerate(LAYERS):
-        if first in names:
-            return number
+    parts = module.split(".")
+    for length in range(len(parts), 0, -1):
+        start = ".".join(parts[:length])
+        for number, (_, names) in enumerate(LAYERS):
+            if start in names:
+                return number
     raise AssertionError(f"simplemr.{module} belongs to no layer: add it to LAYERS")
+
+
+def test_the_vocabulary_below_the_mrjob_package_imports_nothing_of_simplemr() -> None:
+    path = PACKAGE / "mrjob" / "vocabulary.py"
+    assert imported("mrjob.vocabulary", path) == set()
+    assert layer_of("mrjob.vocabulary") > layer_of("mrjob.job")
 
 
 def modules() -> list[tuple[str, Path]]:

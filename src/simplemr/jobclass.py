@@ -43,6 +43,7 @@ from .io.formats import input_files
 from .io.inputs import InputSource
 from .io.output import line_format_for
 from .job import MapFunctions, ReduceFunctions
+from .mrjob.vocabulary import MRJOB_ONLY
 
 __all__ = ["Job", "Step"]
 
@@ -358,27 +359,6 @@ class Job:
         raise SystemExit(run_job_class(cls, argv))
 
 
-#: mrjob's attributes and methods that mean nothing to a ``Job``: what they do there.
-MRJOB_ONLY = {
-    "SORT_VALUES": "sorts each key's values",
-    "INPUT_PROTOCOL": "reads input lines",
-    "INTERNAL_PROTOCOL": "encodes pairs between steps",
-    "OUTPUT_PROTOCOL": "writes the output",
-    "FILES": "puts files in each task's folder",
-    "DIRS": "puts folders in each task's folder",
-    "ARCHIVES": "unpacks archives in each task's folder",
-    "JOBCONF": "sets jobconf variables",
-    "PARTITIONER": "names a Hadoop partitioner",
-    "HADOOP_INPUT_FORMAT": "names a Hadoop input format",
-    "HADOOP_OUTPUT_FORMAT": "names a Hadoop output format",
-    "mapper_raw": "maps whole files",
-    **{
-        f"{kind}_{what}": f"runs a shell command {'before' if what == 'pre_filter' else 'as'} "
-        f"the {kind}"
-        for kind in ("mapper", "combiner", "reducer")
-        for what in ("cmd", "pre_filter")
-    },
-}
 _warned: weakref.WeakSet[type] = weakref.WeakSet()
 
 
