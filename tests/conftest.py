@@ -33,14 +33,20 @@ def engine_core(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     """Run the test in this process on each core: the compiled one (where built) and
     the pure one (worker processes started afresh pick theirs by SIMPLEMR_PURE)."""
     from simplemr import core
-    from simplemr.core import partition, pure
+    from simplemr.core import codec, partition, pure
+    from simplemr.io import batches
 
     if request.param == "compiled" and core.compiled is None:
         pytest.skip("the compiled core is not built")
     if request.param == "pure":
-        for name in ("map_records", "merge_items", "spread"):
+        for name in ("map_records", "merge_items", "spread", "crowded"):
             monkeypatch.setattr(core, name, getattr(pure, name))
+        for name in ("encode_batch", "encode_run", "decode_batch"):
+            monkeypatch.setattr(core, name, getattr(codec, name))
         monkeypatch.setattr(core, "partition_of", partition.partition_of)
+        # As the pure core writes: pickle (reading compact batches all the same).
+        monkeypatch.setattr(batches, "_encode_compactly", None)
+        monkeypatch.setattr(batches, "_encode_run", None)
     return str(request.param)
 
 
