@@ -1087,7 +1087,7 @@ static PyObject *encode_run(PyObject *module, PyObject *const *args, Py_ssize_t 
         i = end;
     }
     if (status != 0) {
-        Py_DECREF(w.bytes);
+        Py_XDECREF(w.bytes); /* NULL where growing it failed */
         if (status < 0) return NULL;
         Py_RETURN_NONE;
     }
