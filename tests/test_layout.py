@@ -33,7 +33,7 @@ LAYERS = [
     ("the job and its tasks", ["job", "shipping", "shuffle"]),
     (
         "storage and the core",
-        ["io", "core", "memory", "counters", "errors", "events", "version"],
+        ["io", "core", "memory", "cgroups", "counters", "errors", "events", "version"],
     ),
 ]
 

@@ -13,6 +13,8 @@ import re
 import resource
 import sys
 
+from .cgroups import cgroup_folders, read_cgroup_file
+
 __all__ = [
     "available_memory",
     "cgroup_memory_limits",
@@ -87,47 +89,15 @@ def cgroup_memory_limits(
 ) -> list[int]:
     """The memory limits of this process's cgroups, its own and those above it, in
     bytes: cgroup v2's ``memory.max`` and cgroup v1's ``memory.limit_in_bytes``
-    (``membership`` says which cgroups, ``root`` where they are mounted). In a
-    container, its cgroup is the root it sees. Empty where none limits memory."""
-    try:
-        with open(membership) as lines:
-            entries = [line.rstrip("\n").split(":", 2) for line in lines]
-    except OSError:
-        return []
+    (``membership`` says which cgroups, ``root`` where they are mounted; see
+    ``cgroups``). Empty where none limits memory."""
     found = []
-    for entry in entries:
-        if len(entry) != 3:
-            continue
-        _, controllers, path = entry
-        if controllers == "":
-            folder, name = root, "memory.max"  # v2: one hierarchy, every controller
-        elif "memory" in controllers.split(","):
-            folder, name = os.path.join(root, "memory"), "memory.limit_in_bytes"
-        else:
-            continue
-        for cgroup in _and_above(path):
-            limit = _read_limit(os.path.join(folder, cgroup.lstrip("/"), name))
-            if limit is not None:
-                found.append(limit)
+    for folder in cgroup_folders("memory", membership, root):
+        for name in ("memory.max", "memory.limit_in_bytes"):  # v2, v1
+            text = read_cgroup_file(os.path.join(folder, name))
+            if text is not None and text.isdigit() and int(text) < _UNLIMITED:
+                found.append(int(text))  # not "max" (v2's no limit)
     return found
-
-
-def _and_above(path: str) -> list[str]:
-    """``/a/b``, ``/a`` and ``/``."""
-    parts = [part for part in path.split("/") if part]
-    return ["/" + "/".join(parts[:end]) for end in range(len(parts), -1, -1)]
-
-
-def _read_limit(path: str) -> int | None:
-    try:
-        with open(path) as file:
-            text = file.read().strip()
-    except OSError:
-        return None
-    if not text.isdigit():  # "max" (v2), or unreadable
-        return None
-    limit = int(text)
-    return limit if limit < _UNLIMITED else None
 
 
 def available_memory() -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import resource
 
+from ..cgroups import cgroup_folders, read_cgroup_file
 from ..errors import JobDefinitionError
 
 __all__ = ["MAX_WORKERS_PER_CORE", "available_cores", "check_machine_allows"]
@@ -80,36 +81,16 @@ def _check_processes(workers: int) -> None:
 def _pids_room() -> tuple[int, str] | None:
     """How many more processes and threads this process's pids cgroup (v1 or v2),
     or any above it, lets start, and which limit that is; None without a limit."""
-    try:
-        with open("/proc/self/cgroup") as file:
-            lines = file.read().splitlines()
-    except OSError:
-        return None
     tightest: tuple[int, str] | None = None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if controllers == "":
-            top = "/sys/fs/cgroup"
-        elif "pids" in controllers.split(","):
-            top = "/sys/fs/cgroup/pids"
-        else:
-            continue
-        while True:
-            folder = os.path.join(top, path.lstrip("/"))
-            try:
-                with open(os.path.join(folder, "pids.max")) as limit:
-                    maximum = limit.read().strip()
-                with open(os.path.join(folder, "pids.current")) as current:
-                    used = int(current.read())
-            except (OSError, ValueError):
-                maximum = "max"
-            if maximum != "max":
-                left = int(maximum) - used
-                if tightest is None or left < tightest[0]:
-                    tightest = (left, os.path.join(folder, "pids.max"))
-            if path in ("", "/"):
-                break
-            path = os.path.dirname(path)
+    for folder in cgroup_folders("pids"):
+        limit = os.path.join(folder, "pids.max")
+        maximum = read_cgroup_file(limit)
+        used = read_cgroup_file(os.path.join(folder, "pids.current"))
+        if maximum is None or used is None or not (maximum.isdigit() and used.isdigit()):
+            continue  # "max": no limit here
+        left = int(maximum) - int(used)
+        if tightest is None or left < tightest[0]:
+            tightest = (left, limit)
     return tightest
 
 

@@ -109,13 +109,13 @@ class TextSplit:
         try:
             if self.whole:
                 if not self.binary and looks_binary(self.path, self.encoding):
-                    self._skip_binary(counters)
+                    self._skip_binary()
                     return
                 yield from _stream_blocks(self.path, self.encoding, handler, line_limit)
             else:
                 with open_binary(self.path) as file:
                     if not self.binary and starts_binary(file, self.encoding):
-                        self._skip_binary(counters)
+                        self._skip_binary()
                         return
                     yield from _range_blocks(
                         file, self.start, self.end, self.size, self.encoding, handler, line_limit
@@ -140,8 +140,8 @@ class TextSplit:
                 "(a larger memory= budget would let such lines through)"
             ) from None
 
-    def _skip_binary(self, counters: dict[str, int]) -> None:
-        """Count this file as skipped for looking binary, once (by its first range)."""
+    def _skip_binary(self) -> None:
+        """Note this file as skipped for looking binary, once (by its first range)."""
         if self.start == 0:
             note_binary_skipped(self.name)
 

@@ -74,9 +74,9 @@ _MAX_FANOUT = 64
 
 @dataclass
 class ReduceOutput:
-    """What a reduce task hands back: its results file (or, once ``loaded``, the
-    file's bytes), or, when it wrote them to the job's output, the part it wrote and
-    its tap's summary; and its counters."""
+    """What a reduce task hands back: where its results are (its file, or wherever
+    an executor ``moved`` them), or, when it wrote them to the job's output, the part
+    it wrote and its tap's summary; and its counters."""
 
     stored: Stored | None
     counters: dict[str, int] = field(default_factory=dict)
