@@ -103,6 +103,7 @@ NOT_RUN = {
     ".venv/bin/python bench/user_jobs.py --sizes 100 --json-lines 1500000 --contenders serial simplemr-2 --repeat 3": (  # noqa: E501
         "a benchmark: fifteen minutes of machine time and the shared corpus"
     ),
+    ".venv/bin/python bench/codec.py": "a benchmark under valgrind: minutes of machine time",
     ".venv/bin/python bench/user_jobs.py --sizes 50 --json-lines 1000000 --timeout 300": (
         "a benchmark: fifteen minutes of machine time and the shared corpus"
     ),
