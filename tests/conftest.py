@@ -39,7 +39,7 @@ def engine_core(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch)
     if request.param == "compiled" and core.compiled is None:
         pytest.skip("the compiled core is not built")
     if request.param == "pure":
-        for name in ("map_records", "merge_items", "spread", "crowded"):
+        for name in ("map_records", "merge_items", "spread", "crowded", "reduce_groups"):
             monkeypatch.setattr(core, name, getattr(pure, name))
         for name in ("encode_batch", "encode_run", "decode_batch"):
             monkeypatch.setattr(core, name, getattr(codec, name))

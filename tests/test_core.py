@@ -257,6 +257,63 @@ def test_crowded_needs_a_table_of_lists() -> None:
             compiled.crowded({"a": (1, 2)}, 1)
 
 
+def _reduced(implementation: Any, groups: list[tuple[Any, Any]]) -> tuple[list[Any], list[Any]]:
+    """What ``reduce_groups`` gives for ``groups``, calling again after each generator
+    (streamed into the results), and where the watchdog was sent at each call."""
+    followed: list[Any] = []
+
+    def reduce(key: Any, values: Any) -> Any:
+        followed.append(spot[0] is values)
+        if key % 3 == 0:
+            return (item for item in [key, *values])
+        return key, sum(values)
+
+    keys = iter(groups)
+    spot: list[Any] = [keys]
+    out: list[Any] = []
+    while (stream := implementation.reduce_groups(reduce, keys, spot, out)) is not None:
+        out.extend(stream)
+        spot[0] = keys
+    assert spot[0] is keys
+    return out, followed
+
+
+@given(
+    groups=st.lists(
+        st.tuples(
+            st.integers(0, 20),
+            st.one_of(st.lists(st.integers(), max_size=3), st.tuples(st.integers())),
+        )
+    )
+)
+def test_the_reducer_loop_calls_as_a_plain_loop_does(groups: list[tuple[Any, Any]]) -> None:
+    results, followed = _reduced(kernels, groups)
+    expected = []
+    for key, values in groups:
+        expected.extend([key, *values] if key % 3 == 0 else [(key, sum(values))])
+    assert results == expected
+    # The watchdog follows a key's values unless it has one value in a list.
+    assert followed == [type(vs) is not list or len(vs) != 1 for _, vs in groups]
+    if compiled is not None:
+        assert _reduced(compiled, groups) == (results, followed)
+
+
+@needs_compiled
+def test_the_reducer_loop_lets_a_reducer_error_through_and_refuses_bad_groups() -> None:
+    def failing(key: Any, values: Any) -> Any:
+        raise KeyError(key)
+
+    for implementation in (kernels, compiled):
+        keys = iter([("a", [1]), ("b", [2])])
+        with pytest.raises(KeyError, match="a"):
+            implementation.reduce_groups(failing, keys, [keys], [])
+        assert next(keys) == ("b", [2])  # the failing group was taken, no more
+    with pytest.raises(TypeError, match=r"\(key, values\) groups"):
+        compiled.reduce_groups(failing, iter([["a", [1]]]), [None], [])
+    with pytest.raises(TypeError, match="spot"):
+        compiled.reduce_groups(failing, iter([]), [], [])
+
+
 @needs_compiled
 @given(data=st.lists(st.sampled_from([b"a", b"\n", b"\r", b"\r\n", b"\n\r", b"xy"])).map(b"".join))
 def test_line_endings_are_counted_as_the_pure_core_counts_them(data: bytes) -> None:

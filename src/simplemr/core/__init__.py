@@ -18,7 +18,8 @@ from . import codec, partition, pure
 from .pure import MapCursor
 
 __all__ = ["NAME", "MapCursor", "compiled", "crowded", "decode_batch", "encode_batch", "encode_run",
-           "line_endings", "map_records", "merge_items", "partition_of", "spread", "stable_hash",
+           "line_endings", "map_records", "merge_items", "partition_of", "reduce_groups", "spread",
+           "stable_hash",
            "utf8_valid"]  # fmt: skip
 
 
@@ -51,13 +52,22 @@ NAME = "compiled core (C)" if compiled is not None else "pure-Python core"
 if TYPE_CHECKING:  # both cores have the pure one's signatures
     from .codec import decode_batch, encode_batch, encode_run
     from .partition import partition_of, stable_hash
-    from .pure import crowded, line_endings, map_records, merge_items, spread, utf8_valid
+    from .pure import (
+        crowded,
+        line_endings,
+        map_records,
+        merge_items,
+        reduce_groups,
+        spread,
+        utf8_valid,
+    )
 else:
     _source = compiled if compiled is not None else pure
     crowded = _source.crowded
     line_endings = _source.line_endings
     map_records = _source.map_records
     merge_items = _source.merge_items
+    reduce_groups = _source.reduce_groups
     spread = _source.spread
     utf8_valid = _source.utf8_valid
     encode_batch = (compiled or codec).encode_batch

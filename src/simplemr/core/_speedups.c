@@ -770,6 +770,53 @@ fail:
     return NULL;
 }
 
+/* ---- the reducer loop -------------------------------------------------------- */
+
+/* reduce_groups(reduce, groups, spot, out) -> None, or the first result that is a
+ * generator; see core/pure.py */
+static PyObject *reduce_groups(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 4 || !PyList_CheckExact(args[2]) || PyList_GET_SIZE(args[2]) != 1 ||
+        !PyList_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "reduce_groups(reduce, groups, spot: [groups], out: list)");
+        return NULL;
+    }
+    PyObject *reduce = args[0], *groups = args[1], *spot = args[2], *out = args[3];
+    PyObject *group;
+    while ((group = PyIter_Next(groups)) != NULL) {
+        if (!PyTuple_CheckExact(group) || PyTuple_GET_SIZE(group) != 2) {
+            Py_DECREF(group);
+            PyErr_SetString(PyExc_TypeError, "reduce_groups needs (key, values) groups");
+            return NULL;
+        }
+        PyObject *values = PyTuple_GET_ITEM(group, 1);
+        PyObject *followed = PyObject_GetIter(values);
+        if (followed == NULL) {
+            Py_DECREF(group);
+            return NULL;
+        }
+        int many = !PyList_CheckExact(values) || PyList_GET_SIZE(values) != 1;
+        if (many) {
+            Py_INCREF(followed);
+            PyList_SetItem(spot, 0, followed); /* cannot fail: a list of one */
+        }
+        PyObject *call[2] = {PyTuple_GET_ITEM(group, 0), followed};
+        PyObject *result = PyObject_Vectorcall(reduce, call, 2, NULL);
+        Py_DECREF(followed);
+        Py_DECREF(group);
+        if (result == NULL) return NULL;
+        if (PyGen_CheckExact(result)) return result;
+        if (many) {
+            Py_INCREF(groups);
+            PyList_SetItem(spot, 0, groups);
+        }
+        int appended = PyList_Append(out, result);
+        Py_DECREF(result);
+        if (appended < 0) return NULL;
+    }
+    if (PyErr_Occurred()) return NULL;
+    Py_RETURN_NONE;
+}
+
 /* ---- line endings ------------------------------------------------------------ */
 
 /* line_endings(data) -> how many line endings data holds: "\n", "\r\n" or a lone
@@ -1291,6 +1338,9 @@ static PyMethodDef methods[] = {
      "map_records(mapper, records, table, limit, cursor) -> int, as simplemr.core.pure.map_records."},
     {"merge_items", (PyCFunction)(void (*)(void))merge_items, METH_FASTCALL,
      "merge_items(table, items, limit, cursor) -> int, as simplemr.core.pure.merge_items."},
+    {"reduce_groups", (PyCFunction)(void (*)(void))reduce_groups, METH_FASTCALL,
+     "reduce_groups(reduce, groups, spot, out) -> None or a generator, as "
+     "simplemr.core.pure.reduce_groups."},
     {"crowded", (PyCFunction)(void (*)(void))crowded, METH_FASTCALL,
      "crowded(table, least) -> list of keys, as simplemr.core.pure.crowded."},
     {"encode_run", (PyCFunction)(void (*)(void))encode_run, METH_FASTCALL,

@@ -13,11 +13,15 @@ and this module is the reference it is tested against (``simplemr.core`` picks o
                                                             table.setdefault(k, []).extend(vs)
     spread(table, slots)[s]  ==  [(k, vs) for k, vs in table.items() if partition_of(k, slots) == s]
     crowded(table, n)        ==  [k for k, vs in table.items() if len(vs) >= n]
+    reduce_groups(f, groups, spot, out)             ==  for k, vs in groups:
+                                                            out.append(f(k, iter(vs)))
+                                                        (stopping at a result that is a generator)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from types import GeneratorType
 from typing import Any
 
 from ..errors import ShapeError, short_repr
@@ -32,6 +36,7 @@ __all__ = [
     "merge_items",
     "pair",
     "pairs_of",
+    "reduce_groups",
     "spread",
     "utf8_valid",
 ]
@@ -203,6 +208,34 @@ def crowded(table: dict[Any, list[Any]], least: int) -> list[Any]:
     """The keys of ``table`` that hold at least ``least`` values, in the table's
     order: the ones worth a combiner's call, found without a Python step per key."""
     return [key for key, values in table.items() if len(values) >= least]
+
+
+def reduce_groups(
+    reduce: Callable[[Any, Iterator[Any]], Any],
+    groups: Iterator[tuple[Any, Iterable[Any]]],
+    spot: list[Any],
+    out: list[Any],
+) -> Iterator[Any] | None:
+    """Append ``reduce(key, iter(values))`` to ``out`` for each ``(key, values)`` of
+    ``groups``; return None once they run out, or the first result that is a
+    generator (its group taken), for the caller to stream before it calls again.
+
+    ``spot[0]``, ``groups`` on entry, is what a watchdog follows: the iterator of a
+    key's values while a key with more than one is reduced (and while the generator
+    returned streams), else ``groups``, whose length hint moves a key at a time.
+    """
+    for key, values in groups:
+        followed = iter(values)
+        many = type(values) is not list or len(values) != 1
+        if many:
+            spot[0] = followed
+        result = reduce(key, followed)
+        if type(result) is GeneratorType:
+            return result
+        if many:
+            spot[0] = groups
+        out.append(result)
+    return None
 
 
 def line_endings(data: bytes) -> int:

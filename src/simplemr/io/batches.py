@@ -163,12 +163,26 @@ def collector_paused() -> Iterator[None]:
         gc.enable()
 
 
-def load_batch(file: IO[bytes]) -> Any:
+def load_batch(file: IO[bytes] | _Unpeekable) -> Any:
     """Read the next pickled batch of ``file``, with the cyclic garbage collector off
     (``collector_paused``): the batch's lists and tuples, kept by the table they go
     to, would otherwise set off collections that cost more than reading them."""
     with collector_paused():
         return pickle.load(file)
+
+
+class _Unpeekable:
+    """The reading methods of a file, without ``peek``. ``pickle.load`` on a file
+    that has ``peek`` asks it for what lies ahead at every call, and a buffered file
+    answers with a copy of all it holds (up to ``BUFFER`` bytes, again and again for
+    the batches in one buffer); without it, the unpickler reads what it needs."""
+
+    __slots__ = ("read", "readinto", "readline")
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.read = file.read
+        self.readinto = file.readinto  # type: ignore[attr-defined]
+        self.readline = file.readline
 
 
 def read_pickles(
@@ -177,9 +191,10 @@ def read_pickles(
     """Yield each pickle of ``file`` in turn, from where it is to offset ``end`` (or
     its end), counting the bytes of each into ``progress`` once it has been used."""
     position = file.tell()
+    reader = _Unpeekable(file)
     while end is None or position < end:
         try:
-            batch = load_batch(file)
+            batch = load_batch(reader)
         except EOFError:
             if end is None:
                 return

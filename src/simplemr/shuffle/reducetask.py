@@ -387,11 +387,33 @@ def _result_lists(
 def _reduce_chunk(
     functions: ReduceFunctions, keys: Iterator[tuple[Any, Iterable[Any]]], keyed: bool
 ) -> Iterator[list[Any]]:
-    reduce, single, sort_key = functions.reduce, functions.returns_one, functions.sort_key
     # The watchdog follows the keys, and the values of a key that has more than one,
     # so that a reducer slowly reading many values is seen to move.
     spot = record_spot()
     spot[0] = keys
+    if keyed or not functions.returns_one:
+        yield from _reduce_each(functions, keys, keyed, spot)
+        return
+    out: list[Any] = []
+    while (stream := core.reduce_groups(functions.reduce, keys, spot, out)) is not None:
+        if out:
+            yield out
+            out = []
+        yield from _batched(stream)  # a generator may read the values as it yields
+        spot[0] = keys
+    if out:
+        yield out
+
+
+def _reduce_each(
+    functions: ReduceFunctions,
+    keys: Iterator[tuple[Any, Iterable[Any]]],
+    keyed: bool,
+    spot: list[Any],
+) -> Iterator[list[Any]]:
+    """``_reduce_chunk`` a key at a time in Python: for results with a sort key, and
+    for reducers that yield (each call's results streamed as they come)."""
+    reduce, single, sort_key = functions.reduce, functions.returns_one, functions.sort_key
     out: list[Any] = []
     for key, values in keys:
         if type(values) is list and len(values) == 1:
@@ -401,15 +423,21 @@ def _reduce_chunk(
             result = reduce(key, followed)
         if single and type(result) is not types.GeneratorType:
             out.append((sort_key(key, result), result) if keyed else result)
-        else:  # a generator may read the values as it yields: still followed
+        else:
             if out:
                 yield out
                 out = []
             results = iter(result)
             if keyed:
                 results = ((sort_key(key, item), item) for item in results)
-            while batch := list(itertools.islice(results, ITEM_BATCH)):
-                yield batch
+            yield from _batched(results)
         spot[0] = keys
     if out:
         yield out
+
+
+def _batched(results: Iterable[Any]) -> Iterator[list[Any]]:
+    """``results`` in lists of up to ``ITEM_BATCH``, read as they are needed."""
+    results = iter(results)
+    while batch := list(itertools.islice(results, ITEM_BATCH)):
+        yield batch
