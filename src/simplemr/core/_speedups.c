@@ -441,7 +441,11 @@ static int not_configured(void) {
     return -1;
 }
 
-static int add_pair(PyObject *table, PyObject *item) {
+/* Append a pair's value to its key's list in the table, making the list of a new
+ * key. *spare is a list of one free slot, what a new key gets: the table is looked
+ * up once, whether the key is new or not (PyDict_SetDefault), and a list is made
+ * only for a new key, to be the next spare. */
+static int add_pair(PyObject *table, PyObject *item, PyObject **spare) {
     PyObject *key, *value, *unpacked = NULL;
     if (PyTuple_CheckExact(item) && PyTuple_GET_SIZE(item) == 2) {
         key = PyTuple_GET_ITEM(item, 0);
@@ -459,21 +463,16 @@ static int add_pair(PyObject *table, PyObject *item) {
         value = PyTuple_GET_ITEM(unpacked, 1);
     }
     int status = 0;
-    PyObject *values = PyDict_GetItemWithError(table, key);
-    if (values != NULL) {
-        status = PyList_Append(values, value);
-    } else if (PyErr_Occurred()) {
-        status = -1;
+    Py_INCREF(value);
+    PyList_SET_ITEM(*spare, 0, value);
+    PyObject *values = PyDict_SetDefault(table, key, *spare); /* borrowed */
+    if (values == *spare) { /* a new key: the table keeps the spare */
+        Py_SETREF(*spare, PyList_New(1));
+        if (*spare == NULL) status = -1;
     } else {
-        PyObject *fresh = PyList_New(1);
-        if (fresh == NULL) {
-            status = -1;
-        } else {
-            Py_INCREF(value);
-            PyList_SET_ITEM(fresh, 0, value);
-            status = PyDict_SetItem(table, key, fresh);
-            Py_DECREF(fresh);
-        }
+        PyList_SET_ITEM(*spare, 0, NULL);
+        Py_DECREF(value);
+        status = values == NULL ? -1 : PyList_Append(values, value);
     }
     Py_XDECREF(unpacked);
     return status;
@@ -524,6 +523,13 @@ static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t
     }
     Py_ssize_t added = 0, called = 0;
     int failed = 0;
+    PyObject *spare = PyList_New(1);
+    if (spare == NULL) {
+        Py_DECREF(record);
+        Py_DECREF(records);
+        Py_XDECREF(pairs);
+        return NULL;
+    }
     /* The table's new lists would set off a collection every few hundred keys,
      * each promoting them a generation: collect after this call instead. So that
      * the cycles a mapper makes cannot pile up, collecting resumes once `limit`
@@ -569,7 +575,7 @@ static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t
             Py_CLEAR(pairs);
             continue;
         }
-        int status = add_pair(table, item);
+        int status = add_pair(table, item, &spare);
         Py_DECREF(item);
         if (status < 0) {
             failed = 1;
@@ -577,6 +583,7 @@ static PyObject *map_records(PyObject *module, PyObject *const *args, Py_ssize_t
         }
         added++;
     }
+    Py_XDECREF(spare); /* a list of one empty slot, or NULL where making one failed */
     /* Set the exception aside while the cursor is written: it says where the task
      * is, for an error message or the next call. */
     PyObject *exception = failed ? PyErr_GetRaisedException_compat() : NULL;
@@ -687,6 +694,34 @@ static PyObject *canonical(PyObject *key) {
 
 static PyObject *canonical_key(PyObject *module, PyObject *key) { return canonical(key); }
 
+/* Add `values` to the table under `key`: the list itself for a new key, else its
+ * items to the key's list. One lookup for either (PyDict_SetDefault); a new key
+ * that holds a NaN is put under its canonical form, so every NaN is one key. */
+static int merge_values(PyObject *table, PyObject *key, PyObject *values) {
+    PyObject *current = PyDict_SetDefault(table, key, values); /* borrowed */
+    if (current == NULL) return -1;
+    if (current != values)
+        return PyList_SetSlice(current, PY_SSIZE_T_MAX, PY_SSIZE_T_MAX, values);
+    if (PyUnicode_CheckExact(key)) return 0;
+    PyObject *same = canonical(key);
+    if (same == NULL) return -1;
+    int status = 0;
+    if (same != key) { /* it held a NaN: move it under the canonical key */
+        Py_INCREF(values); /* kept while its entry is deleted */
+        status = PyDict_DelItem(table, key);
+        if (status == 0) {
+            current = PyDict_SetDefault(table, same, values);
+            if (current == NULL)
+                status = -1;
+            else if (current != values)
+                status = PyList_SetSlice(current, PY_SSIZE_T_MAX, PY_SSIZE_T_MAX, values);
+        }
+        Py_DECREF(values);
+    }
+    Py_DECREF(same);
+    return status;
+}
+
 /* merge_items(table, items, limit, cursor) -> values added; see core/pure.py */
 static PyObject *merge_items(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 4 || !PyDict_CheckExact(args[0]) || !PyList_CheckExact(args[3]) ||
@@ -717,43 +752,9 @@ static PyObject *merge_items(PyObject *module, PyObject *const *args, Py_ssize_t
         }
         PyObject *key = PyTuple_GET_ITEM(item, 0);
         PyObject *values = PyTuple_GET_ITEM(item, 1);
-        Py_INCREF(key);
-        PyObject *current = PyDict_GetItemWithError(table, key);
-        if (current == NULL && PyErr_Occurred()) {
-            Py_DECREF(key);
-            Py_DECREF(item);
-            goto fail;
-        }
-        if (current == NULL && !PyUnicode_CheckExact(key)) {
-            /* A new key, or a NaN: every NaN object must be one key. */
-            PyObject *same = canonical(key);
-            if (same == NULL) {
-                Py_DECREF(key);
-                Py_DECREF(item);
-                goto fail;
-            }
-            if (same != key) {
-                Py_SETREF(key, same);
-                current = PyDict_GetItemWithError(table, key);
-                if (current == NULL && PyErr_Occurred()) {
-                    Py_DECREF(key);
-                    Py_DECREF(item);
-                    goto fail;
-                }
-            } else {
-                Py_DECREF(same);
-            }
-        }
-        int status;
-        if (current == NULL) {
-            status = PyDict_SetItem(table, key, values);
-        } else {
-            status = PyList_SetSlice(current, PY_SSIZE_T_MAX, PY_SSIZE_T_MAX, values);
-        }
-        Py_DECREF(key);
         added += PyList_GET_SIZE(values);
         Py_XSETREF(last, item);
-        if (status < 0) goto fail;
+        if (merge_values(table, key, values) < 0) goto fail;
     }
     if (collecting) PyGC_Enable();
     Py_DECREF(items);
