@@ -1192,16 +1192,43 @@ static uint64_t read_word(Reader *r) {
 
 static PyObject *decode_value(Reader *r);
 
-/* A str of ASCII bytes, copied as they are (checked: a damaged byte must not make
- * a string that claims to be ASCII and is not). */
+/* A str of ASCII bytes, copied as they are, eight at a time, and checked as they
+ * are copied (a damaged byte must not make a string that claims to be ASCII and is
+ * not). */
 static PyObject *ascii_text(const char *data, Py_ssize_t length) {
-    unsigned char seen = 0;
-    for (Py_ssize_t i = 0; i < length; i++) seen |= (unsigned char)data[i];
-    if (seen & 0x80) return damaged("a string is not ASCII");
     PyObject *text = PyUnicode_New(length, 127);
     if (text == NULL) return NULL;
-    memcpy(PyUnicode_1BYTE_DATA(text), data, (size_t)length);
+    unsigned char *out = PyUnicode_1BYTE_DATA(text);
+    uint64_t seen = 0, word;
+    Py_ssize_t i = 0;
+    for (; i + 8 <= length; i += 8) {
+        memcpy(&word, data + i, 8);
+        memcpy(out + i, &word, 8);
+        seen |= word;
+    }
+    for (; i < length; i++) seen |= (out[i] = (unsigned char)data[i]);
+    if (seen & 0x8080808080808080ULL) {
+        Py_DECREF(text);
+        return damaged("a string is not ASCII");
+    }
     return text;
+}
+
+/* The commonest values, a short ASCII string or a small int (a one-byte length or
+ * number), decoded without a call of decode_value; NULL with no exception set for
+ * any other, left for decode_value. */
+static inline PyObject *decode_short(Reader *r) {
+    if (r->end - r->at < 2 || r->at[1] >= 0x80) return NULL;
+    unsigned char tag = r->at[0], byte = r->at[1];
+    if (tag == 'a' && byte <= r->end - r->at - 2) {
+        r->at += 2 + byte;
+        return ascii_text((const char *)r->at - byte, byte);
+    }
+    if (tag == 'i') {
+        r->at += 2;
+        return PyLong_FromLong((long)(byte >> 1) ^ (0L - (byte & 1)));
+    }
+    return NULL;
 }
 
 static PyObject *decode_items(Reader *r, int tuple) {
@@ -1216,7 +1243,8 @@ static PyObject *decode_items(Reader *r, int tuple) {
     }
     int atomic = 1;
     for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *item = decode_value(r);
+        PyObject *item = decode_short(r);
+        if (item == NULL && !PyErr_Occurred()) item = decode_value(r);
         if (item == NULL) {
             Py_LeaveRecursiveCall();
             Py_DECREF(items); /* its unset slots are NULL: freed as such */
