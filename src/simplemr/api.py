@@ -64,6 +64,8 @@ class MapReduce:
       the reducer sees them, so it must be associative and commutative in effect
       (a sum, a max, a merged sketch), and return the kind of value the mapper emits.
       The reducer passed as the combiner too must then return a value, not a pair.
+    - ``partitioner(key, partitions)`` returns the reduce task of ``key``, an int in
+      ``range(partitions)``; by default, a stable hash of the key chooses it.
 
     Keys are any hashable, picklable values (they need not be orderable). The
     functions may be lambdas or closures. ``workers`` defaults to the cores
@@ -101,8 +103,9 @@ class MapReduce:
         tmp_dir: str | None = None,
         start_method: str | None = None,
         task_timeout: float | None = DEFAULT_TASK_TIMEOUT,
+        partitioner: Callable[[Any, int], int] | None = None,
     ) -> None:
-        step = FunctionStep(mapper, reducer, combiner, bool(bulk))
+        step = FunctionStep(mapper, reducer, combiner, bool(bulk), partitioner)
         self._configure(
             (step,), workers=workers, partitions=partitions, memory=memory, executor=executor,
             sort=sort, max_attempts=max_attempts, max_bad_records=max_bad_records,

@@ -54,8 +54,10 @@ class MapFunctions:
     (given a whole block with ``bulk``); ``combine(key, values)`` returns the
     values standing for ``values`` (for keys of at least ``combine_from`` values);
     ``mapper_final()`` yields more pairs after
-    the last record, ``combiner_final()`` pairs that bypass the combiner. The
-    task runs inside ``scope(context)`` if given (a working folder, variables).
+    the last record, ``combiner_final()`` pairs that bypass the combiner;
+    ``partitioner(key, partitions)`` chooses a key's reduce task (by default, the
+    stable hash). The task runs inside ``scope(context)`` if given (a working
+    folder, variables).
     """
 
     mapper: Callable[[Any], Pairs]
@@ -66,6 +68,7 @@ class MapFunctions:
     scope: Scope | None = None
     #: The fewest values a key must hold in the buffer for ``combine`` to be called.
     combine_from: int = 2
+    partitioner: Callable[[Any, int], int] | None = None
 
 
 #: What a plain combiner (``MapReduce(..., combiner)``) runs from: below 8 values, a
@@ -164,6 +167,7 @@ class FunctionStep:
     reducer: Callable[[Any, Any], Any]
     combiner: Callable[[Any, Any], Any] | None = None
     bulk: bool = False
+    partitioner: Callable[[Any, int], int] | None = None
 
     def __post_init__(self) -> None:
         for role in ("mapper", "reducer"):
@@ -171,26 +175,32 @@ class FunctionStep:
                 raise JobDefinitionError(
                     f"the {role} must be callable, got {getattr(self, role)!r}"
                 )
-        if self.combiner is not None and not callable(self.combiner):
-            raise JobDefinitionError(
-                f"the combiner must be callable or None, got {self.combiner!r}"
-            )
+        for role in ("combiner", "partitioner"):
+            function = getattr(self, role)
+            if function is not None and not callable(function):
+                raise JobDefinitionError(f"the {role} must be callable or None, got {function!r}")
 
     def map_task(self) -> MapFunctions:
         combiner = self.combiner
         if combiner is None:
-            return MapFunctions(self.mapper)
+            return MapFunctions(self.mapper, partitioner=self.partitioner)
         return MapFunctions(
             self.mapper,
             functools.partial(_checked_combiner, combiner, combiner == self.reducer),
             combine_from=WORTH_COMBINING,
+            partitioner=self.partitioner,
         )
 
     def reduce_task(self) -> ReduceFunctions:
         return ReduceFunctions(self.reducer, returns_one=True)
 
     def functions(self) -> dict[str, Any]:
-        return {"mapper": self.mapper, "combiner": self.combiner, "reducer": self.reducer}
+        return {
+            "mapper": self.mapper,
+            "combiner": self.combiner,
+            "reducer": self.reducer,
+            "partitioner": self.partitioner,
+        }
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,8 @@ class Step:
       through as ``(key, value)``.
     - ``*_init()`` runs once per task before its first record; ``*_final()`` once
       per task after its last, and may yield more pairs.
+    - ``partitioner(key, partitions)`` returns the reduce task of ``key``, an int in
+      ``range(partitions)``; by default, a stable hash of the key chooses it.
     """
 
     mapper: Callable[[Any, Any], Pairs] | None = None
@@ -84,6 +86,7 @@ class Step:
     combiner_final: Callable[[], Pairs | None] | None = None
     reducer_init: Callable[[], Any] | None = None
     reducer_final: Callable[[], Pairs | None] | None = None
+    partitioner: Callable[[Any, int], int] | None = None
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -468,7 +471,9 @@ class ClassStep:
             if step.combiner_final is None
             else _pairs_of(step.combiner_final, "combiner_final")
         )
-        return MapFunctions(map_record, combine, setup, mapper_final, combiner_final)
+        return MapFunctions(
+            map_record, combine, setup, mapper_final, combiner_final, partitioner=step.partitioner
+        )
 
     def reduce_task(self) -> ReduceFunctions:
         step = self._step()

@@ -38,6 +38,7 @@ from ..io.filesystems import storage_options
 from ..io.inputs import SKIP_RECORD, ResultsSplit, Split
 from ..io.reading import input_stats
 from ..job import JobSpec, MapFunctions, Pairs
+from .partitioning import spread_by
 from .segments import BUCKETS, MovedSegment, SegmentSource, SegmentWriter, pack_segment
 from .table import GroupTable
 from .task import (
@@ -182,8 +183,7 @@ class _Buffer(GroupTable):
             return
         if combine and self.functions.combine is not None:
             self.combine()
-        slots = self.job.partitions * BUCKETS  # slot s: a bucket of partition s % partitions
-        runs = core.spread(self.groups, slots)  # keys are distinct: one hash per key
+        runs = self._spread()
         before = self.writer.nbytes
         for slot, items in enumerate(runs):
             if items:
@@ -191,6 +191,13 @@ class _Buffer(GroupTable):
         self.counters[C.MAP_SPILLS] += 1
         self.counters[C.MAP_SPILLED_BYTES] += self.writer.nbytes - before
         self.clear()
+
+    def _spread(self) -> list[list[tuple[Any, list[Any]]]]:
+        """The buffer's items in runs: run ``s`` is a bucket of partition ``s % partitions``."""
+        partitioner = self.functions.partitioner
+        if partitioner is not None:
+            return spread_by(self.groups, self.job.partitions, partitioner)
+        return core.spread(self.groups, self.job.partitions * BUCKETS)  # one hash a key
 
     def _write(self, slot: int, items: list[tuple[Any, list[Any]]]) -> None:
         try:
