@@ -635,7 +635,7 @@ def test_a_simplemr_job_with_mrjob_names_is_warned_of_them() -> None:
     import simplemr
 
     class Sorted(simplemr.Job):
-        SORT_VALUES = True
+        INTERNAL_PROTOCOL = None
         OUTPUT_PROTOCOL = None
 
         def mapper(self, _, line):
@@ -649,7 +649,7 @@ def test_a_simplemr_job_with_mrjob_names_is_warned_of_them() -> None:
             yield word, sum(counts)
 
     with pytest.warns(
-        UserWarning, match=r"Sorted sets SORT_VALUES \(in mrjob it sorts each"
+        UserWarning, match=r"Sorted sets INTERNAL_PROTOCOL \(in mrjob it encodes pairs"
     ) as seen:
         result = Sorted().run(["a b a"], executor="inline")
     message = str(seen[0].message)

@@ -18,7 +18,7 @@ from .io.commit import TaskCommitter, write_output
 from .io.filesystems import storage_options as filesystem_options
 from .io.inputs import input_locations
 from .io.output import check_target, output_kind, resolve_line_format
-from .job import FunctionStep, JobSpec, OutputTap, StepSpec, seen_by
+from .job import FunctionStep, JobSpec, OutputTap, StepSpec, checked_value_order, seen_by
 from .memory import MIN_WORKER_BUDGET, default_budget, format_size, parse_size
 from .observe.progress import Progress, TerminalProgress
 from .signals import stopping_on_signals
@@ -66,6 +66,9 @@ class MapReduce:
       The reducer passed as the combiner too must then return a value, not a pair.
     - ``partitioner(key, partitions)`` returns the reduce task of ``key``, an int in
       ``range(partitions)``; by default, a stable hash of the key chooses it.
+    - ``sort_values=True`` hands the reducer each key's values in their own order,
+      ``sort_values=function`` in the order of ``function(value)``; descending with
+      ``reverse_values=True`` (within the memory budget, however many values).
 
     Keys are any hashable, picklable values (they need not be orderable). The
     functions may be lambdas or closures. ``workers`` defaults to the cores
@@ -104,8 +107,11 @@ class MapReduce:
         start_method: str | None = None,
         task_timeout: float | None = DEFAULT_TASK_TIMEOUT,
         partitioner: Callable[[Any, int], int] | None = None,
+        sort_values: bool | Callable[[Any], Any] = False,
+        reverse_values: bool = False,
     ) -> None:
-        step = FunctionStep(mapper, reducer, combiner, bool(bulk), partitioner)
+        order = checked_value_order(sort_values, reverse_values)
+        step = FunctionStep(mapper, reducer, combiner, bool(bulk), partitioner, order)
         self._configure(
             (step,), workers=workers, partitions=partitions, memory=memory, executor=executor,
             sort=sort, max_attempts=max_attempts, max_bad_records=max_bad_records,

@@ -25,6 +25,8 @@ __all__ = [
     "OutputTap",
     "ReduceFunctions",
     "StepSpec",
+    "ValueOrder",
+    "checked_value_order",
     "seen_by",
 ]
 
@@ -78,13 +80,43 @@ WORTH_COMBINING = 8
 
 
 @dataclass(frozen=True)
+class ValueOrder:
+    """The order a reducer gets each key's values in (a secondary sort): by
+    ``key(value)``, or by the values themselves where ``key`` is None; descending
+    with ``reverse``. Values that compare equal keep no particular order."""
+
+    key: Callable[[Any], Any] | None = None
+    reverse: bool = False
+
+
+def checked_value_order(sort_values: Any, reverse_values: Any) -> ValueOrder | None:
+    """The ``ValueOrder`` that ``sort_values=`` (False, True, or a key function) and
+    ``reverse_values=`` ask for, checked; None for no order."""
+    if not isinstance(reverse_values, bool):
+        raise JobDefinitionError(f"reverse_values must be True or False, got {reverse_values!r}")
+    if sort_values is False or sort_values is None:
+        if reverse_values:
+            raise JobDefinitionError("reverse_values=True needs sort_values too")
+        return None
+    if sort_values is True:
+        return ValueOrder(None, reverse_values)
+    if not callable(sort_values):
+        raise JobDefinitionError(
+            "sort_values must be True (values in their own order), a function of a value "
+            f"giving what to order it by, or False; got {sort_values!r}"
+        )
+    return ValueOrder(sort_values, reverse_values)
+
+
+@dataclass(frozen=True)
 class ReduceFunctions:
     """What one reduce task calls.
 
     ``reduce(key, values)`` yields the key's results (with ``returns_one``, it
     returns one result, or a generator of results); ``final()`` yields more
     results after the last key; ``sort_key(key, result)`` is what ``sort=True``
-    orders a result by. The task runs inside ``scope(context)`` if given.
+    orders a result by; ``value_order`` the order of each key's values, if any.
+    The task runs inside ``scope(context)`` if given.
     """
 
     reduce: Callable[[Any, Iterator[Any]], Any]
@@ -93,6 +125,7 @@ class ReduceFunctions:
     sort_key: Callable[[Any, Any], Any] = _group_key
     scope: Scope | None = None
     returns_one: bool = False
+    value_order: ValueOrder | None = None
 
 
 class OutputTap(Protocol):
@@ -168,6 +201,7 @@ class FunctionStep:
     combiner: Callable[[Any, Any], Any] | None = None
     bulk: bool = False
     partitioner: Callable[[Any, int], int] | None = None
+    value_order: ValueOrder | None = None
 
     def __post_init__(self) -> None:
         for role in ("mapper", "reducer"):
@@ -192,7 +226,7 @@ class FunctionStep:
         )
 
     def reduce_task(self) -> ReduceFunctions:
-        return ReduceFunctions(self.reducer, returns_one=True)
+        return ReduceFunctions(self.reducer, returns_one=True, value_order=self.value_order)
 
     def functions(self) -> dict[str, Any]:
         return {

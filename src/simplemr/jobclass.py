@@ -42,7 +42,7 @@ from .errors import JobDefinitionError, short_repr
 from .io.formats import input_files
 from .io.inputs import InputSource
 from .io.output import line_format_for
-from .job import MapFunctions, ReduceFunctions
+from .job import MapFunctions, ReduceFunctions, ValueOrder, checked_value_order
 from .mrjob.vocabulary import MRJOB_ONLY
 
 __all__ = ["Job", "Step"]
@@ -75,6 +75,9 @@ class Step:
       per task after its last, and may yield more pairs.
     - ``partitioner(key, partitions)`` returns the reduce task of ``key``, an int in
       ``range(partitions)``; by default, a stable hash of the key chooses it.
+    - ``sort_values=True`` hands the reducer each key's values in their own order,
+      ``sort_values=function`` in the order of ``function(value)``, descending with
+      ``reverse_values=True`` (by default, the job's ``SORT_VALUES``).
     """
 
     mapper: Callable[[Any, Any], Pairs] | None = None
@@ -87,16 +90,30 @@ class Step:
     reducer_init: Callable[[], Any] | None = None
     reducer_final: Callable[[], Pairs | None] | None = None
     partitioner: Callable[[Any, int], int] | None = None
+    sort_values: bool | Callable[[Any], Any] | None = None
+    reverse_values: bool = False
 
     def __post_init__(self) -> None:
         for field in fields(self):
             function = getattr(self, field.name)
+            if field.name in _ORDER_FIELDS:
+                continue
             if function is not None and not callable(function):
                 raise JobDefinitionError(
                     f"a step's {field.name} must be callable or None, got {function!r}"
                 )
         if self.mapper is None and self.reducer is None:
             raise JobDefinitionError("a step needs a mapper, a reducer, or both")
+        checked_value_order(self.sort_values, self.reverse_values)
+
+    def value_order(self, sort_values: bool) -> ValueOrder | None:
+        """The order of each key's values: this step's, else the job's ``sort_values``."""
+        chosen = sort_values if self.sort_values is None else self.sort_values
+        return checked_value_order(chosen, self.reverse_values)
+
+
+#: The fields of a ``Step`` that say how values are ordered, not functions to call.
+_ORDER_FIELDS = ("sort_values", "reverse_values")
 
 
 class _run_method:
@@ -150,6 +167,9 @@ class Job:
     ENCODING = "utf-8"
     #: Whether results come ordered by key.
     SORT = False
+    #: Whether each reducer gets a key's values in their own order, in every step that
+    #: does not say otherwise (``Step(sort_values=...)``).
+    SORT_VALUES = False
     #: Reduce tasks per step; None for two per worker.
     PARTITIONS: int | None = None
 
@@ -482,7 +502,13 @@ class ClassStep:
         final = (
             None if step.reducer_final is None else _pairs_of(step.reducer_final, "reducer_final")
         )
-        return ReduceFunctions(_checking_pairs(reducer), setup, final, _key_of_pair)
+        return ReduceFunctions(
+            _checking_pairs(reducer),
+            setup,
+            final,
+            _key_of_pair,
+            value_order=step.value_order(self.job_class.SORT_VALUES),
+        )
 
     def functions(self) -> dict[str, Any]:
         return {"job class": self.job_class}

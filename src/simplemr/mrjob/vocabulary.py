@@ -1,7 +1,7 @@
 """mrjob's own vocabulary, as the rest of simplemr needs to know it.
 
 ``simplemr.Job`` warns of a class attribute or method that only mrjob honours
-(``SORT_VALUES``, ``mapper_cmd``...), naming what it does in mrjob: the knowledge
+(``INPUT_PROTOCOL``, ``mapper_cmd``...), naming what it does in mrjob: the knowledge
 of what those names mean is this package's. This module imports nothing, so that
 the user API, a layer below this package, may read it.
 """
@@ -10,7 +10,6 @@ __all__ = ["MRJOB_ONLY"]
 
 #: mrjob's attributes and methods that mean nothing to a ``Job``: what they do in mrjob.
 MRJOB_ONLY = {
-    "SORT_VALUES": "sorts each key's values",
     "INPUT_PROTOCOL": "reads input lines",
     "INTERNAL_PROTOCOL": "encodes pairs between steps",
     "OUTPUT_PROTOCOL": "writes the output",

@@ -41,7 +41,7 @@ from ..io.batches import (
 )
 from ..io.filesystems import storage_options
 from ..io.workdir import create_private, open_own, remove_path
-from ..job import JobSpec, ReduceFunctions, seen_by
+from ..job import JobSpec, ReduceFunctions, ValueOrder, seen_by
 from .segments import (
     BATCH_VALUES,
     ReadProgress,
@@ -51,7 +51,7 @@ from .segments import (
     read_segment,
     read_segments,
 )
-from .sorting import sort_within_budget
+from .sorting import sort_within_budget, sorted_values
 from .table import GroupTable
 from .task import (
     TaskContext,
@@ -290,6 +290,8 @@ def run_reduce_task(
                 for role, hook in functions.setup:
                     call_hook(role, hook, where)
                 groups = _grouped(segments, job.worker_budget, scratch, counters)
+                if functions.value_order is not None:
+                    groups = _in_value_order(groups, functions.value_order, job, scratch)
                 sorted_step = job.sort and last
                 results = _results(functions, groups, counters, where, keyed=sorted_step)
                 if sorted_step:
@@ -337,6 +339,24 @@ def _grouped(
         items = read_segments(local, progress, bucket)
         yield from group_within_budget(items, budget, scratch, progress=progress)
         counters[C.REDUCE_RECORDS_IN] += progress.values
+
+
+def _in_value_order(
+    chunks: Iterable[Groups], order: ValueOrder, job: JobSpec, scratch: _Scratch
+) -> Iterator[Groups]:
+    """Each chunk with each key's values in ``order`` (``sorting.sorted_values``): a
+    key's values held in memory sorted as they are; those past the budget sorted in
+    runs of half of it (the other half holds the chunk's groups)."""
+    budget = job.worker_budget / 2
+
+    def new_path() -> str:
+        return scratch.new_path("values")
+
+    for chunk in chunks:
+        yield [
+            (key, sorted_values(key, values, order, budget, new_path, scratch.wrote))
+            for key, values in chunk
+        ]
 
 
 def _results(
