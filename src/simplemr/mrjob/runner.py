@@ -15,7 +15,6 @@ end of the ``with`` block) removes.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import shutil
 import warnings
@@ -112,9 +111,6 @@ class MRJobRunner:
             StreamingStep(plan, index, self.job.sort_values()) for index in range(len(steps))
         ]
         job = MapReduce._for_steps(stream_steps, **engine)
-        budget = max(1024 * 1024, job.job.worker_budget // 4)
-        sorting = tuple(dataclasses.replace(step, sort_budget=budget) for step in stream_steps)
-        job.job = dataclasses.replace(job.job, steps=sorting)
         try:
             self.result = job.run(
                 inputs,

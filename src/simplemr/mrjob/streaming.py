@@ -35,8 +35,7 @@ from typing import Any
 
 from ..io.filesystems import is_url
 from ..io.textfiles import CombinedSplit, TextBlock, TextFiles, TextSplit
-from ..job import MapFunctions, ReduceFunctions
-from ..shuffle.sorting import sort_within_budget
+from ..job import MapFunctions, ReduceFunctions, ValueOrder
 from ..shuffle.task import TaskContext
 from . import aliases
 from .commands import Spool, pre_filter_argv, substep_argv
@@ -51,10 +50,6 @@ Write = Callable[[Any, Any], bytes]
 
 _first = itemgetter(0)
 _second = itemgetter(1)
-
-
-#: How many of a key's values ``SORT_VALUES`` sorts in memory without a budget check.
-SORTED_IN_MEMORY = 1024
 
 
 def _value_order(rest: bytes | None) -> bytes:
@@ -188,8 +183,6 @@ class StreamingStep:
     plan: JobPlan
     index: int
     sort_values: bool = False
-    #: What a reduce task may hold of one key's values while it sorts them.
-    sort_budget: int = 16 * 1024 * 1024
     bulk: bool = True
 
     def map_task(self) -> MapFunctions:
@@ -411,15 +404,20 @@ class _ReduceTask(_Task):
         self.last = spec.index == spec.plan.step_count - 1
         self.pending: list[Line] = []
         self.reducer_spool: Spool | None = None
-        self.sorts = 0
         self.reading = None  # the reducer's protocol, when its lines are key TAB value
         if self.reducer is not None and self.reducer["type"] == "script":
             self.read, self.write = self.protocols("reducer")
             self.reading = tab_free(self.read)
 
     def functions(self) -> ReduceFunctions:
+        # SORT_VALUES: the engine hands each key's values in the order of their bytes.
+        order = ValueOrder(_value_order) if self.spec.sort_values else None
         return ReduceFunctions(
-            self.reduce, setup=[("reducer_init", self.start)], final=self.finish, scope=self.scope
+            self.reduce,
+            setup=[("reducer_init", self.start)],
+            final=self.finish,
+            scope=self.scope,
+            value_order=order,
         )
 
     def start(self) -> None:
@@ -428,27 +426,7 @@ class _ReduceTask(_Task):
         if self.reducer is not None and self.reducer["type"] == "script":
             self.pending = hook_lines(self.step["reducer_init"], self.write)
 
-    def values(self, rests: Iterator[bytes | None]) -> Iterator[bytes | None]:
-        """A key's values, in the order of their bytes with ``SORT_VALUES``: sorted in
-        memory when there are few, else within the sort budget, spilling sorted runs."""
-        if not self.spec.sort_values:
-            return rests
-        rests = iter(rests)
-        head = list(itertools.islice(rests, SORTED_IN_MEMORY))
-        if len(head) < SORTED_IN_MEMORY:
-            head.sort(key=_value_order)
-            return iter(head)
-        self.sorts += 1
-        assert self.context is not None
-        paths = (self.context.path(f".values-{self.sorts}-{n}") for n in itertools.count())
-        keyed = ((_value_order(rest), rest) for rest in itertools.chain(head, rests))
-        ordered = sort_within_budget(
-            keyed, self.spec.sort_budget, lambda: os.path.abspath(next(paths))
-        )
-        return map(_second, ordered)
-
-    def reduce(self, key: bytes, rests: Iterator[bytes | None]) -> Iterable[Any]:
-        values = self.values(rests)
+    def reduce(self, key: bytes, values: Iterator[bytes | None]) -> Iterable[Any]:
         reading = None if self.reducer_spool is not None else self.reading
         if reading is not None:
             # One key's lines: its key decoded once, no regrouping by decoded keys.
