@@ -331,3 +331,12 @@ def test_every_executor_gives_the_same_output_at_any_budget(
     assert run("local") == inline
     assert run(DaskExecutor(2, client=dask_client)) == inline
     assert run(DaskExecutor(2, client=dask_pure_client)) == inline
+
+
+def test_a_task_timeout_is_said_to_have_no_effect_on_dask(dask_client: Any) -> None:
+    with pytest.warns(UserWarning, match=r"task_timeout=30 has no effect with Dask, which takes"):
+        job = simplemr.MapReduce(
+            lambda line: [(line, 1)], lambda key, ones: (key, sum(ones)),
+            executor=dask_client, task_timeout=30,
+        )  # fmt: skip
+    assert sorted(job.run(["a", "b", "a"]).results) == [("a", 2), ("b", 1)]

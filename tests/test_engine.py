@@ -312,6 +312,14 @@ def test_bad_options_are_refused_with_a_hint(options: dict, message: str) -> Non
             {"executor": simplemr.executors.InlineExecutor(), "workers": 3},
             "workers=3 has no effect with the executor given, which has 1",
         ),
+        (
+            {"executor": "inline", "task_timeout": 30},
+            "task_timeout=30 has no effect with executor='inline', which kills no task",
+        ),
+        (
+            {"executor": simplemr.executors.InlineExecutor(), "task_timeout": 5.5},
+            "task_timeout=5.5 has no effect with an executor given ready-made",
+        ),
     ],
 )
 def test_options_an_executor_ignores_are_warned_about(options: dict, message: str) -> None:

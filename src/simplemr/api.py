@@ -11,7 +11,7 @@ from typing import Any
 from .engine import ResultStream, run_job
 from .errors import JobDefinitionError, check_positive_int
 from .events import JobReport
-from .executors import Executor, make_executor
+from .executors import DEFAULT_TASK_TIMEOUT, Executor, make_executor
 from .executors.limits import available_cores
 from .io.batches import collector_paused
 from .io.commit import TaskCommitter, write_output
@@ -24,10 +24,6 @@ from .observe.progress import Progress, TerminalProgress
 from .signals import stopping_on_signals
 
 __all__ = ["DEFAULT_TASK_TIMEOUT", "JobResult", "MapReduce", "available_cores"]
-
-#: Seconds a task may go without progress before its worker is killed (as Hadoop's
-#: mapreduce.task.timeout).
-DEFAULT_TASK_TIMEOUT = 600.0
 
 
 @dataclass

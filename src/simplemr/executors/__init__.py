@@ -15,6 +15,7 @@ from .limits import available_cores
 from .local import LocalExecutor
 
 __all__ = [
+    "DEFAULT_TASK_TIMEOUT",
     "EXECUTORS",
     "Completion",
     "Executor",
@@ -27,6 +28,10 @@ __all__ = [
 
 #: The executors users can pick by name.
 EXECUTORS = ("local", "inline", "dask")
+
+#: Seconds a task may go without progress before its worker is killed (as Hadoop's
+#: mapreduce.task.timeout): local workers only.
+DEFAULT_TASK_TIMEOUT = 600.0
 #: How a Dask scheduler's address starts.
 SCHEDULER_SCHEMES = ("tcp://", "tls://", "ucx://", "inproc://", "ws://", "wss://")
 
@@ -45,6 +50,8 @@ def make_executor(
             _ignored(f"workers={workers}", f"the executor given, which has {executor.workers}")
         if start_method is not None:
             _ignored(f"start_method={start_method!r}", "an executor given ready-made")
+        if task_timeout not in (None, 0, DEFAULT_TASK_TIMEOUT):
+            _ignored(f"task_timeout={task_timeout}", "an executor given ready-made")
         return executor
     if executor is None or executor == "local":
         return LocalExecutor(workers or available_cores(), start_method, task_timeout)
@@ -53,6 +60,8 @@ def make_executor(
             _ignored(f"workers={workers}", "executor='inline', which runs every task here")
         if start_method is not None:
             _ignored(f"start_method={start_method!r}", "executor='inline', which starts none")
+        if task_timeout not in (None, 0, DEFAULT_TASK_TIMEOUT):
+            _ignored(f"task_timeout={task_timeout}", "executor='inline', which kills no task")
         return InlineExecutor()
     dask = executor == "dask" or (
         isinstance(executor, str) and executor.startswith(SCHEDULER_SCHEMES)
@@ -65,6 +74,12 @@ def make_executor(
 
         if start_method is not None:
             _ignored(f"start_method={start_method!r}", "Dask, whose workers are its own")
+        if task_timeout not in (None, 0, DEFAULT_TASK_TIMEOUT):
+            _ignored(
+                f"task_timeout={task_timeout}",
+                "Dask, which takes no task from a worker that is alive (only local workers "
+                "are watched for stalled tasks)",
+            )
         if client:
             return DaskExecutor(workers, client=executor)
         return DaskExecutor(workers, address=None if executor == "dask" else executor)
