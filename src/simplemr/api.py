@@ -74,7 +74,8 @@ class MapReduce:
     processes, the default), ``"inline"`` (this process), or an ``Executor``.
 
     With ``sort=True`` the results come in key order (the reducer's key; keys
-    must then be orderable), merged from every partition as they are read.
+    must then be orderable): the keys are cut into ordered ranges from a sample,
+    one a reduce task, and the partitions read in turn.
 
     A task whose worker dies is run again, up to ``max_attempts`` attempts; so is
     one that makes no progress (no record read, no pairs emitted, no key reduced)
@@ -229,8 +230,9 @@ class MapReduce:
         a folder of ``part-NNNNN`` files and ``_SUCCESS``, ``"-"`` standard output;
         the last three in ``output_format`` ``"tsv"`` (the default), ``"jsonl"`` or
         ``"value"``. A folder is written by the reduce tasks themselves (but for a
-        sorted job), and committed by the driver; a local output appears atomically,
-        and an existing output is refused unless ``overwrite``. ``output_tap()``, if
+        sorted job class, whose partitions the driver merges), and committed by the
+        driver; a local output appears atomically, and an existing output is refused
+        unless ``overwrite``. ``output_tap()``, if
         given, makes an ``OutputTap`` for each partition that sees its results as
         they are written; their summaries are ``JobResult.summaries``.
         ``storage_options``: as for ``stream``.
@@ -243,7 +245,7 @@ class MapReduce:
             with filesystem_options(job.storage_options):
                 check_target(target, overwrite, *input_locations(inputs))
             output_format = resolve_line_format(target, output_format)
-            if output_kind(target) == "folder" and not job.sort:
+            if output_kind(target) == "folder" and (not job.sort or job.sorted_by_ranges):
                 committer = TaskCommitter.for_target(target, output_format, overwrite)
                 job = dataclasses.replace(job, output=committer, output_tap=output_tap)
         with (

@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import itertools
+import operator
 import os
 import shutil
 import tempfile
@@ -57,7 +58,15 @@ from .io.workdir import make_workdir, remove_path
 from .job import JobSpec
 from .memory import format_size
 from .observe.progress import Progress
-from .shuffle.maptask import SKIPPED_SHOWN, MapOutput, run_map_task, run_results_map_task
+from .shuffle.maptask import (
+    SKIPPED_SHOWN,
+    MapOutput,
+    run_map_task,
+    run_ranged_map_task,
+    run_results_map_task,
+    run_sample_task,
+)
+from .shuffle.ranges import cut_points
 from .shuffle.reducetask import ReduceOutput, run_reduce_task
 from .shuffle.sorting import merge_sorted
 from .shuffle.task import TaskContext
@@ -82,10 +91,12 @@ class ResultStream(JobReport, Iterator[Any]):
         report: JobReport,
         ordered: bool = False,
         collected: dict[int, list[Any]] | None = None,
+        ranged: bool = False,
     ) -> None:
         super().__init__(**vars(report))
         self._paths = paths
         self._ordered = ordered
+        self._ranged = ranged
         self._collected = collected or {}  # partitions read already, by number
         # Removes the work folder when closed, collected, or at interpreter exit.
         self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, ignore_errors=True)
@@ -100,19 +111,25 @@ class ResultStream(JobReport, Iterator[Any]):
             self.close()
 
     def _partition_batches(self) -> Iterator[Iterator[list[Any]]]:
-        if self._ordered:
+        if self._ordered and not self._ranged:
             merged = merge_sorted(read_batches(LocalFile(path)) for path in self._paths)
             results = (result for _key, result in merged)
             yield iter(lambda: list(itertools.islice(results, ITEM_BATCH)), [])
             return
         for partition, path in enumerate(self._paths):
             collected = self._collected.pop(partition, None)
-            yield iter((collected,)) if collected is not None else read_batch_lists(LocalFile(path))
+            if collected is not None:
+                yield iter((collected,))
+            elif self._ordered:  # ordered ranges, one a partition: their results, in turn
+                yield (list(map(_second, batch)) for batch in read_batch_lists(LocalFile(path)))
+            else:
+                yield read_batch_lists(LocalFile(path))
 
     def partitions(self) -> Iterator[Iterator[Any]]:
         """Yield an iterator over each partition's results, in partition order
         (each consumed before the next); iterate either this or the stream.
-        A sorted job's results come as one partition, merged in key order."""
+        A sorted job's results come in key order: partitions of ordered ranges, or
+        (where its keys were not cut into ranges) one partition, merged."""
         try:
             for partition in self._partition_batches():
                 yield itertools.chain.from_iterable(partition)
@@ -315,9 +332,28 @@ def _task_error(
     return error
 
 
+_second = operator.itemgetter(1)
+
+
 def _map_tasks(step: int, splits: Iterator[Any]) -> _TaskSource:
     for split in splits:
         yield run_map_task, (step, split), split.describe()
+
+
+def _ranged_map_tasks(step: int, splits: list[Any], cuts: tuple[Any, ...]) -> _TaskSource:
+    for split in splits:
+        yield run_ranged_map_task, (step, split, cuts), split.describe()
+
+
+#: How many splits a sorted job samples the keys of (the first block of each).
+SAMPLED_SPLITS = 16
+
+
+def _sample_tasks(step: int, splits: list[Any]) -> _TaskSource:
+    """Sample tasks for up to ``SAMPLED_SPLITS`` splits spread over the input."""
+    every = max(1, -(-len(splits) // SAMPLED_SPLITS))
+    for split in splits[::every]:
+        yield run_sample_task, (step, split), split.describe()
 
 
 def _reduce_tasks(step: int, map_outputs: list[MapOutput], partitions: int) -> _TaskSource:
@@ -431,7 +467,13 @@ class _JobRun:
         of_step = f" (step {step + 1} of {steps})" if steps > 1 else ""
         self.progress.phase_started("map" + of_step, None, total_bytes, self.executor.reading)
         self._phase(step, "map")
-        tasks = _map_tasks(step, splits) if step == 0 else _results_map_tasks(step, previous)
+        if step == 0 and self.job.sorted_by_ranges:
+            listed = list(splits)
+            tasks = _ranged_map_tasks(step, listed, self._cut_points(step, listed))
+        elif step == 0:
+            tasks = _map_tasks(step, splits)
+        else:
+            tasks = _results_map_tasks(step, previous)
         map_outputs: list[MapOutput] = self.scheduler.run_phase(step, "map", tasks, None)
         for reduced_before in previous:  # read: not needed now
             if reduced_before.stored is not None:
@@ -455,6 +497,15 @@ class _JobRun:
                 self.decode_errors[source] = self.decode_errors.get(source, 0) + count
             self.binary_skipped.update(output.binary_skipped)
         return reduced
+
+    def _cut_points(self, step: int, splits: list[Any]) -> tuple[Any, ...]:
+        """Keys cutting step ``step``'s keys into ordered ranges of about equal
+        shares, one a reduce task, from a sample of a few splits (``shuffle/ranges.py``)."""
+        assert self.scheduler is not None
+        if self.job.partitions == 1:
+            return ()  # one range: nothing to cut
+        samples = self.scheduler.run_phase(step, "sample", _sample_tasks(step, splits), None)
+        return cut_points((sample.keys for sample in samples), self.job.partitions)
 
     def _reduced(
         self, map_outputs: list[MapOutput], collecting: bool, partition: int, output: ReduceOutput
@@ -491,7 +542,9 @@ class _JobRun:
         report = self.report()
         report.output_parts = parts
         report.summaries = [output.summary for output in last] if self.job.output_tap else []
-        return ResultStream(paths, self.workdir, report, self.job.sort, self.collected)
+        return ResultStream(
+            paths, self.workdir, report, self.job.sort, self.collected, self.job.sorted_by_ranges
+        )
 
     def report(self, outcome: str = "succeeded", reason: str = "") -> JobReport:
         """What the job did so far (its phases: those that ended)."""

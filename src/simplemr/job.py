@@ -258,6 +258,21 @@ class JobSpec:
     output_tap: Callable[[], OutputTap] | None = None
     storage_options: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def sorted_by_ranges(self) -> bool:
+        """Whether ``sort`` is done by cutting the keys into ordered ranges, one a
+        reduce task (``shuffle/ranges.py``), so that the parts in partition order are
+        the sorted output: for one step of plain functions, whose results are
+        ordered by the key they are grouped by, with no partitioner of its own. Other
+        sorted jobs merge every partition's sorted results as they are read."""
+        step = self.steps[-1]
+        return (
+            self.sort
+            and len(self.steps) == 1
+            and isinstance(step, FunctionStep)
+            and step.partitioner is None
+        )
+
     def to_bytes(self) -> bytes:
         """Pickle the job for the workers, naming the function that cannot be shipped
         (in one message that says it all: the pickling's own traceback is no help)."""

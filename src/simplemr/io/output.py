@@ -8,7 +8,8 @@
 
 A ``.txt`` file, a folder's parts and standard output are TSV unless ``line_format``
 says ``"jsonl"``, or ``"value"`` (each pair's value alone, as sorted lines want).
-A sorted job's results come as one partition, so its folder has one part.
+A sorted job's parts are ordered ranges of keys, one after the other (but for a sorted
+job class, whose partitions are merged into one: its folder has one part).
 
 Everything is first written under a hidden temporary name beside the target (on the
 same filesystem, so the final rename cannot fail with EXDEV), a folder with its

@@ -14,6 +14,7 @@ record here, so a bad one is located like any other record.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -39,6 +40,7 @@ from ..io.inputs import SKIP_RECORD, ResultsSplit, Split
 from ..io.reading import input_stats
 from ..job import JobSpec, MapFunctions, Pairs
 from .partitioning import spread_by
+from .ranges import RangePartitioner
 from .segments import BUCKETS, MovedSegment, SegmentSource, SegmentWriter, pack_segment
 from .table import GroupTable
 from .task import (
@@ -218,9 +220,24 @@ def run_results_map_task(
     return run_map_task(job, step, ResultsSplit(sources[0], label), context)
 
 
-def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) -> MapOutput:
-    """Run step ``step``'s mapper over ``split`` and write its partitioned output;
-    return its segments."""
+def run_ranged_map_task(
+    job: JobSpec, step: int, split: Split, cuts: tuple[Any, ...], context: TaskContext
+) -> MapOutput:
+    """``run_map_task``, each key going to the reduce task of its range of ``cuts``
+    (``ranges.RangePartitioner``: a sorted job's keys cut into ordered ranges)."""
+    return run_map_task(job, step, split, context, RangePartitioner(cuts))
+
+
+def run_map_task(
+    job: JobSpec,
+    step: int,
+    split: Split,
+    context: TaskContext,
+    partitioner: Callable[[Any, int], int] | None = None,
+) -> MapOutput:
+    """Run step ``step``'s mapper over ``split`` and write its partitioned output
+    (by ``partitioner`` if given, else the step's own or the stable hash); return
+    its segments."""
     counters = dict.fromkeys(
         (C.MAP_RECORDS_IN, C.MAP_RECORDS_OUT, C.MAP_SPILLS, C.MAP_SPILLED_BYTES,
          C.COMBINE_RECORDS_IN, C.COMBINE_RECORDS_OUT), 0
@@ -240,6 +257,8 @@ def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) ->
     try:
         with counting_into(counters), storage_options(job.storage_options), input_stats() as stats:
             functions = job.steps[step].map_task()
+            if partitioner is not None:
+                functions = dataclasses.replace(functions, partitioner=partitioner)
             with scoped(functions.scope, context):
                 for role, hook in functions.setup:
                     call_hook(role, hook, split.describe())
@@ -265,6 +284,71 @@ def run_map_task(job: JobSpec, step: int, split: Split, context: TaskContext) ->
     except BaseException:
         writer.discard()
         raise
+
+
+#: The most distinct keys a sample task hands back (those its block gave first).
+SAMPLED_KEYS = 20_000
+
+
+@dataclass
+class SampleOutput:
+    """What a sample task hands back: keys, each with how many pairs it gave. It has
+    no data for an executor to move, and counts nothing."""
+
+    keys: list[tuple[Any, int]]
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def packed(self) -> list[bytes | None]:
+        return []
+
+    def moved(self, parts: Sequence[Stored | None]) -> SampleOutput:
+        return self
+
+
+def run_sample_task(job: JobSpec, step: int, split: Split, context: TaskContext) -> SampleOutput:
+    """The keys step ``step``'s mapper gives for the first block of ``split``, each
+    with how many pairs it gave, up to ``SAMPLED_KEYS`` of them: a sample of the
+    keys for ``ranges.cut_points``. Nothing is written and nothing counted."""
+    counters = dict.fromkeys((C.MAP_RECORDS_IN, C.MAP_RECORDS_OUT, C.MAP_SKIPPED), 0)
+    sampler = _Sampler()
+    with counting_into({}), storage_options(job.storage_options), input_stats():
+        functions = job.steps[step].map_task()
+        with scoped(functions.scope, context):
+            for role, hook in functions.setup:
+                call_hook(role, hook, split.describe())
+            first = _FirstBlock(split)
+            _map_split(job, functions, first, sampler, counters, [], job.steps[step].bulk)
+    taken = itertools.islice(sampler.groups.items(), SAMPLED_KEYS)
+    return SampleOutput([(key, len(values)) for key, values in taken])
+
+
+class _Sampler:
+    """Where a sample task's pairs go: a table of every key's values, unbounded (it
+    maps one block)."""
+
+    def __init__(self) -> None:
+        self.groups: dict[Any, list[Any]] = {}
+
+    def fill(
+        self, mapper: Callable[[Any], Pairs], records: Iterator[Any], cursor: core.MapCursor
+    ) -> int:
+        return core.map_records(mapper, records, self.groups, sys.maxsize, cursor)
+
+
+class _FirstBlock:
+    """A split read only as far as its first block (what a sample task maps); in all
+    else, the split itself."""
+
+    def __init__(self, split: Split) -> None:
+        self._split = split
+
+    def blocks(
+        self, counters: dict[str, int], line_limit: int | None = None
+    ) -> Iterator[Sequence[Any]]:
+        return itertools.islice(self._split.blocks(counters, line_limit), 1)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._split, name)
 
 
 def _reads_raw_bytes(split: Split) -> bool:
@@ -315,7 +399,7 @@ def _map_split(
     job: JobSpec,
     functions: MapFunctions,
     split: Split,
-    buffer: _Buffer,
+    buffer: _Buffer | _Sampler,
     counters: dict[str, int],
     skipped: list[str],
     bulk: bool,

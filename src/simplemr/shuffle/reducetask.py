@@ -302,6 +302,8 @@ def run_reduce_task(
                         scratch.wrote,
                     )
                 if committer is not None:
+                    if sorted_step:  # in key order across parts: written without keys
+                        results = map(operator.itemgetter(1), results)
                     tap = job.output_tap() if job.output_tap is not None else None
                     if tap is not None:
                         results = seen_by(tap, results)

@@ -1,0 +1,106 @@
+"""``sort=True`` in parallel: a sample of the keys cut into ordered ranges, one a
+reduce task, so that the parts in order are the sorted output and no process merges
+them (``shuffle/ranges.py``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import simplemr
+from simplemr.shuffle.ranges import RangePartitioner, cut_points
+
+
+def pair_of(key: Any) -> list[tuple[Any, int]]:
+    return [(key, 1)]
+
+
+def counted(key: Any, ones: Any) -> tuple[Any, int]:
+    return key, sum(ones)
+
+
+def reference(keys: list[Any]) -> list[tuple[Any, int]]:
+    counts: dict[Any, int] = {}
+    for key in keys:
+        counts[key] = counts.get(key, 0) + 1
+    return sorted(counts.items())
+
+
+def parts_of(folder: Path) -> list[list[Any]]:
+    return [
+        [json.loads(line) for line in part.read_text().splitlines()]
+        for part in sorted(folder.glob("part-*"))
+    ]
+
+
+keys = st.one_of(
+    st.lists(st.integers(-50, 10**6), max_size=2000),
+    st.lists(st.text(alphabet="abcz", max_size=4), max_size=2000),
+)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    keys=keys,
+    partitions=st.integers(1, 6),
+    kibibytes=st.sampled_from([16, 1024]),
+    hot=st.integers(0, 3000),
+)
+def test_sorted_results_are_the_sorted_reference_at_any_budget(
+    keys: list[Any], partitions: int, kibibytes: int, hot: int, engine_core: str
+) -> None:
+    keys = keys + [keys[0]] * hot if keys else keys  # one key may hold most pairs
+    job = simplemr.MapReduce(
+        pair_of, counted, sort=True, partitions=partitions, memory=kibibytes * 1024,
+        executor="inline",
+    )  # fmt: skip
+    assert job.run(keys, chunksize=300).results == reference(keys)
+
+
+@pytest.mark.parametrize("executor", ["inline", "local", "dask"])
+def test_each_part_is_a_range_in_order_and_a_hot_key_has_one_to_itself(
+    executor: str, dask_client: Any, tmp_path: Path
+) -> None:
+    from simplemr.executors.dask import DaskExecutor
+
+    keys = [f"k{(n * 7919) % 3001:05d}" for n in range(12000)] + ["k01500"] * 20000
+    job = simplemr.MapReduce(
+        pair_of, counted, sort=True, partitions=4,
+        workers=None if executor == "inline" else 2,
+        executor=DaskExecutor(2, client=dask_client) if executor == "dask" else executor,
+    )  # fmt: skip
+    job.run(keys, output=str(tmp_path / "out"), output_format="jsonl", chunksize=2000)
+    parts = parts_of(tmp_path / "out")
+    assert len(parts) == 4
+    assert [key for part in parts for key, _ in part] == [key for key, _ in reference(keys)]
+    assert [["k01500", 20004]] in parts  # the hot key, alone in its part
+    assert sum(1 for part in parts if part) >= 3  # the other keys spread over the rest
+
+
+def test_a_sorted_file_output_is_the_parts_one_after_the_other(tmp_path: Path) -> None:
+    keys = [n % 997 for n in range(10000)]
+    job = simplemr.MapReduce(pair_of, counted, sort=True, partitions=3, executor="inline")
+    job.run(keys, output=str(tmp_path / "counts.tsv"))
+    lines = (tmp_path / "counts.tsv").read_text().splitlines()
+    assert lines == [f"{key}\t{count}" for key, count in reference(keys)]
+
+
+def test_keys_that_cannot_be_ordered_fail_as_a_sort_error() -> None:
+    job = simplemr.MapReduce(pair_of, counted, sort=True, partitions=2, executor="inline")
+    with pytest.raises(simplemr.SortError, match="sort=True needs keys that < can order"):
+        job.run([1, "a", 2, "b"])
+
+
+def test_cut_points_give_each_range_a_share_of_the_pairs() -> None:
+    samples = [[("a", 1), ("b", 1)], [("c", 1), ("d", 1), ("e", 4)]]
+    assert cut_points(samples, 2) == ("d",)
+    assert cut_points(samples, 4) == ("b", "d", "e")  # "e", half the pairs, alone
+    assert cut_points([[("a", 1), ("e", 9)], [("e", 3)]], 3) == ("a", "e")
+    assert cut_points([], 3) == ()
+    partitioner = RangePartitioner(("b", "d", "e"))
+    assert [partitioner(key, 4) for key in "abcdef"] == [0, 0, 1, 1, 2, 3]
