@@ -104,3 +104,35 @@ def test_cut_points_give_each_range_a_share_of_the_pairs() -> None:
     assert cut_points([], 3) == ()
     partitioner = RangePartitioner(("b", "d", "e"))
     assert [partitioner(key, 4) for key in "abcdef"] == [0, 0, 1, 1, 2, 3]
+
+
+def test_a_job_class_without_a_reducer_sorts_in_ranges(tmp_path: Path) -> None:
+    from simplemr.examples.sort_lines import SortLines
+
+    data = tmp_path / "data.tsv"
+    data.write_text("".join(f"r{n}\t{(n * 7919) % 10007:05d}\n" for n in range(6000)))
+    job = SortLines(field=2)
+    job.run(job.files([str(data)]), output=str(tmp_path / "out"), partitions=3, workers=2)
+    parts = [part.read_text().splitlines() for part in sorted((tmp_path / "out").glob("part-*"))]
+    assert len(parts) == 3 and all(len(part) > 1000 for part in parts)  # balanced ranges
+    keys = [line.split("\t")[1] for part in parts for line in part]
+    assert keys == sorted(keys) and len(keys) == 6000
+
+
+class RenamingKeys(simplemr.Job):
+    SORT = True
+
+    def mapper(self, _: None, word: str) -> Any:
+        yield word, 1
+
+    def reducer(self, word: str, ones: Any) -> Any:
+        yield word[::-1], sum(ones)  # keys of its own: ranges of the grouped keys would not do
+
+
+def test_a_job_class_whose_reducer_yields_its_own_keys_is_merged(tmp_path: Path) -> None:
+    words = ["ab", "ba", "cd", "zy", "ab", "mn"] * 50
+    RenamingKeys().run(words, output=str(tmp_path / "out"), partitions=3, executor="inline")
+    parts = sorted((tmp_path / "out").glob("part-*"))
+    assert [part.name for part in parts] == ["part-00000"]  # the driver merged them
+    keys = [line.split("\t")[0] for line in parts[0].read_text().splitlines()]
+    assert keys == sorted(word[::-1] for word in set(words))

@@ -167,6 +167,13 @@ class StepSpec(Protocol):
         """The user's functions by role, to name one that cannot be pickled."""
         ...
 
+    @property
+    def sorts_by_group_key(self) -> bool:
+        """Whether ``sort=True`` may order this step's results by the keys they were
+        grouped by (cut into ranges, one a reduce task): its results are ordered by
+        those keys, and it chooses no reduce task itself."""
+        ...
+
 
 def _checked_combiner(
     combiner: Callable[[Any, Any], Any], is_reducer: bool, key: Any, values: list[Any]
@@ -228,6 +235,10 @@ class FunctionStep:
     def reduce_task(self) -> ReduceFunctions:
         return ReduceFunctions(self.reducer, returns_one=True, value_order=self.value_order)
 
+    @property
+    def sorts_by_group_key(self) -> bool:
+        return self.partitioner is None  # results are ordered by the reducer's key
+
     def functions(self) -> dict[str, Any]:
         return {
             "mapper": self.mapper,
@@ -262,16 +273,10 @@ class JobSpec:
     def sorted_by_ranges(self) -> bool:
         """Whether ``sort`` is done by cutting the keys into ordered ranges, one a
         reduce task (``shuffle/ranges.py``), so that the parts in partition order are
-        the sorted output: for one step of plain functions, whose results are
-        ordered by the key they are grouped by, with no partitioner of its own. Other
-        sorted jobs merge every partition's sorted results as they are read."""
-        step = self.steps[-1]
-        return (
-            self.sort
-            and len(self.steps) == 1
-            and isinstance(step, FunctionStep)
-            and step.partitioner is None
-        )
+        the sorted output: for a job of one step whose results are ordered by the
+        keys they are grouped by (``StepSpec.sorts_by_group_key``). Other sorted
+        jobs merge every partition's sorted results as they are read."""
+        return self.sort and len(self.steps) == 1 and self.steps[0].sorts_by_group_key
 
     def to_bytes(self) -> bytes:
         """Pickle the job for the workers, naming the function that cannot be shipped

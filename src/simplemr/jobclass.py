@@ -513,6 +513,13 @@ class ClassStep:
     def functions(self) -> dict[str, Any]:
         return {"job class": self.job_class}
 
+    @property
+    def sorts_by_group_key(self) -> bool:
+        # Results are (key, value) pairs ordered by their key: the key grouped by
+        # only where no reducer yields pairs of its own choosing.
+        step = self._step()
+        return step.reducer is None and step.partitioner is None
+
 
 def _first_record(record: Any) -> Pairs:
     return ((None, record),)

@@ -1,9 +1,10 @@
 """Distributed sort: text lines ordered by a key field.
 
-Each reduce task sorts its partition (spilling sorted runs to disk when they do
-not fit its budget) and the partitions are merged as the output is written, so
-files far larger than memory sort in one pass of each phase. Lines with equal
-keys keep no particular order. Numeric keys sort as numbers with ``--numeric``.
+A sample of the keys cuts them into ordered ranges, one a reduce task; each reduce
+task sorts its range (spilling sorted runs to disk when they do not fit its budget)
+and writes it, so files far larger than memory sort in one pass of each phase, and
+the parts of an output folder, in order, are the sorted lines. Lines with equal keys
+keep no particular order. Numeric keys sort as numbers with ``--numeric``.
 
     simplemr run simplemr.examples.sort_lines:SortLines --field 2 data.tsv > sorted.tsv
 """

@@ -184,6 +184,8 @@ class StreamingStep:
     index: int
     sort_values: bool = False
     bulk: bool = True
+    #: mrjob jobs sort their output lines, not the keys they group by.
+    sorts_by_group_key = False
 
     def map_task(self) -> MapFunctions:
         return _MapTask(self).functions()
