@@ -104,6 +104,9 @@ NOT_RUN = {
         "a benchmark: fifteen minutes of machine time and the shared corpus"
     ),
     ".venv/bin/python bench/codec.py": "a benchmark under valgrind: minutes of machine time",
+    ".venv/bin/python bench/sort_lines.py --sizes 1000 --repeat 3": (
+        "a benchmark: ten minutes of machine time"
+    ),
     ".venv/bin/python bench/user_jobs.py --sizes 50 --json-lines 1000000 --timeout 300": (
         "a benchmark: fifteen minutes of machine time and the shared corpus"
     ),
