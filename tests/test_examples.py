@@ -16,7 +16,7 @@ from conftest import SAMPLE
 
 import simplemr
 from simplemr.examples.inverted_index import InvertedIndex
-from simplemr.examples.join import OrdersWithCustomers
+from simplemr.examples.join import OrdersWithCustomers, orders_with_customers
 from simplemr.examples.latency_stats import LatencyStats
 from simplemr.examples.log_analysis import LogReport
 from simplemr.examples.ngrams import NGrams
@@ -125,6 +125,9 @@ def test_join_of_orders_and_customers(tmp_path: Path) -> None:
         writer.writerows(orders)
     job = OrdersWithCustomers()
     result = job.run(job.files(tmp_path), workers=2)
+    helped = orders_with_customers(
+        str(tmp_path / "orders.csv"), str(tmp_path / "customers.csv"), workers=2
+    )
     expected = [
         (order, {"order_id": order, "customer_id": who, "amount": float(amount),
                  "name": customers[who][0], "country": customers[who][1]})
@@ -132,6 +135,7 @@ def test_join_of_orders_and_customers(tmp_path: Path) -> None:
         if who in customers
     ]  # fmt: skip
     assert result.results == expected  # sorted by order id
+    assert helped == expected  # the same, on simplemr.join
     assert result.counters["join.orphan_orders"] == len(orders) - len(expected)
 
 

@@ -22,6 +22,7 @@ LAYERS = [
             "__init__",
             "api",
             "jobclass",
+            "joins",
             "compat",
             "loading",
             "textfiles",

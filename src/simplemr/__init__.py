@@ -27,6 +27,7 @@ from .executors import Executor
 from .io.formats import input_files
 from .io.textfiles import text_files
 from .jobclass import Job, Step
+from .joins import join
 from .version import __version__
 
 __all__ = [
@@ -49,5 +50,6 @@ __all__ = [
     "__version__",
     "increment_counter",
     "input_files",
+    "join",
     "text_files",
 ]

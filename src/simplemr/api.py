@@ -16,7 +16,7 @@ from .executors.limits import available_cores
 from .io.batches import collector_paused
 from .io.commit import TaskCommitter, write_output
 from .io.filesystems import storage_options as filesystem_options
-from .io.inputs import input_locations
+from .io.inputs import NamedInputs, input_locations
 from .io.output import check_target, output_kind, resolve_line_format
 from .job import FunctionStep, JobSpec, OutputTap, StepSpec, checked_value_order, seen_by
 from .memory import MIN_WORKER_BUDGET, default_budget, format_size, parse_size
@@ -88,7 +88,7 @@ class MapReduce:
 
     def __init__(
         self,
-        mapper: Callable[[Any], Any],
+        mapper: Callable[[Any], Any] | Mapping[str, Callable[[Any], Any]],
         reducer: Callable[[Any, Any], Any],
         combiner: Callable[[Any, Any], Any] | None = None,
         *,
@@ -196,6 +196,7 @@ class MapReduce:
         progress: bool | Progress,
         collect: bool = False,
     ) -> ResultStream:
+        inputs, chunksize = self._named(inputs, chunksize)
         if progress is True:
             progress = TerminalProgress()
         with stopping_on_signals(redeliver=True):
@@ -209,6 +210,25 @@ class MapReduce:
                 progress=progress or None,
                 collect=collect,
             )
+
+    def _named(self, inputs: Any, chunksize: int | None) -> tuple[Any, int | None]:
+        """``inputs`` (and ``chunksize``) as the job reads them: a dict, several named
+        inputs (``NamedInputs``), checked against the names of the step's mappers."""
+        names = getattr(self.job.steps[0], "input_names", None)
+        if isinstance(inputs, NamedInputs):
+            given = list(inputs.sources)
+        elif isinstance(inputs, Mapping):
+            inputs, chunksize = NamedInputs(inputs, chunksize), None
+            given = list(inputs.sources)
+        else:
+            given = None
+        if names is not None and (given is None or sorted(given) != sorted(names)):
+            raise JobDefinitionError(
+                f"this job maps inputs named {', '.join(map(repr, names))}, each with its "
+                f"own mapper; pass a dict of them, such as job.run({{{names[0]!r}: ...}})"
+                + ("" if given is None else f", not of {', '.join(map(repr, given))}")
+            )
+        return inputs, chunksize
 
     def run(
         self,
@@ -237,6 +257,7 @@ class MapReduce:
         they are written; their summaries are ``JobResult.summaries``.
         ``storage_options``: as for ``stream``.
         """
+        inputs, chunksize = self._named(inputs, chunksize)
         target = None if output is None else os.fspath(output)
         job = dataclasses.replace(
             self.job, verbose=verbose, storage_options=dict(storage_options or {})

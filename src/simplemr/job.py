@@ -9,9 +9,10 @@ class (``jobclass.py``) makes a fresh instance per task and runs its hooks.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import types
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -71,6 +72,8 @@ class MapFunctions:
     #: The fewest values a key must hold in the buffer for ``combine`` to be called.
     combine_from: int = 2
     partitioner: Callable[[Any, int], int] | None = None
+    #: A mapper for each named input (``io.inputs.NamedInputs``), in place of ``mapper``.
+    input_mappers: Mapping[str, Callable[[Any], Pairs]] | None = None
 
 
 #: What a plain combiner (``MapReduce(..., combiner)``) runs from: below 8 values, a
@@ -199,11 +202,18 @@ def _checked_combiner(
     return [result]
 
 
+def _mapper_of_named_inputs(record: Any) -> Pairs:
+    raise JobDefinitionError(
+        "this job has a mapper for each named input: pass its inputs as a dict of the same "
+        "names, such as job.run({'orders': orders, 'customers': customers})"
+    )
+
+
 @dataclass(frozen=True)
 class FunctionStep:
     """A step made of plain functions (see ``MapReduce`` for their contracts)."""
 
-    mapper: Callable[[Any], Any]
+    mapper: Callable[[Any], Any] | Mapping[str, Callable[[Any], Any]]
     reducer: Callable[[Any, Any], Any]
     combiner: Callable[[Any, Any], Any] | None = None
     bulk: bool = False
@@ -211,25 +221,44 @@ class FunctionStep:
     value_order: ValueOrder | None = None
 
     def __post_init__(self) -> None:
-        for role in ("mapper", "reducer"):
-            if not callable(getattr(self, role)):
+        mappers: Mapping[Any, Any] = (
+            self.mapper if isinstance(self.mapper, Mapping) else {"": self.mapper}
+        )
+        for name, mapper in mappers.items():
+            if not isinstance(name, str) or not callable(mapper):
+                of = f" of input {name!r}" if name else ""
                 raise JobDefinitionError(
-                    f"the {role} must be callable, got {getattr(self, role)!r}"
+                    f"the mapper{of} must be callable, got {mapper!r} (several inputs: "
+                    "a dict of their names to their mappers)"
                 )
+        if not callable(self.reducer):
+            raise JobDefinitionError(f"the reducer must be callable, got {self.reducer!r}")
         for role in ("combiner", "partitioner"):
             function = getattr(self, role)
             if function is not None and not callable(function):
                 raise JobDefinitionError(f"the {role} must be callable or None, got {function!r}")
 
+    @property
+    def input_names(self) -> list[str] | None:
+        """The inputs the mapper is a dict of, by name; None for one mapper for all."""
+        return list(self.mapper) if isinstance(self.mapper, Mapping) else None
+
     def map_task(self) -> MapFunctions:
+        if isinstance(self.mapper, Mapping):
+            plain = MapFunctions(
+                _mapper_of_named_inputs,
+                partitioner=self.partitioner,
+                input_mappers=dict(self.mapper),
+            )
+        else:
+            plain = MapFunctions(self.mapper, partitioner=self.partitioner)
         combiner = self.combiner
         if combiner is None:
-            return MapFunctions(self.mapper, partitioner=self.partitioner)
-        return MapFunctions(
-            self.mapper,
-            functools.partial(_checked_combiner, combiner, combiner == self.reducer),
+            return plain
+        return dataclasses.replace(
+            plain,
+            combine=functools.partial(_checked_combiner, combiner, combiner == self.reducer),
             combine_from=WORTH_COMBINING,
-            partitioner=self.partitioner,
         )
 
     def reduce_task(self) -> ReduceFunctions:
@@ -240,8 +269,13 @@ class FunctionStep:
         return self.partitioner is None  # results are ordered by the reducer's key
 
     def functions(self) -> dict[str, Any]:
+        mappers = (
+            {f"mapper of input {name!r}": mapper for name, mapper in self.mapper.items()}
+            if isinstance(self.mapper, Mapping)
+            else {"mapper": self.mapper}
+        )
         return {
-            "mapper": self.mapper,
+            **mappers,
             "combiner": self.combiner,
             "reducer": self.reducer,
             "partitioner": self.partitioner,

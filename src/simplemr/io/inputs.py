@@ -14,7 +14,7 @@ take a block at once and a per-record mapper pays no per-record reading cost.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from ..errors import JobDefinitionError, check_positive_int, short_repr
@@ -25,6 +25,8 @@ __all__ = [
     "InputSource",
     "ItemsInput",
     "ItemsSplit",
+    "NamedInputs",
+    "NamedSplit",
     "ResultsSplit",
     "Split",
     "plan_splits",
@@ -172,9 +174,71 @@ class ItemsInput:
             first += len(chunk)
 
 
+class NamedSplit:
+    """A split of one of several named inputs (``NamedInputs``), which a map task maps
+    with that input's mapper; in all else, the split itself."""
+
+    def __init__(self, input_name: str, split: Split) -> None:
+        self.input_name = input_name
+        self.split = split
+
+    def blocks(
+        self, counters: dict[str, int], line_limit: int | None = None
+    ) -> Iterator[Sequence[Any]]:
+        return self.split.blocks(counters, line_limit)
+
+    def describe(self) -> str:
+        return f"{self.split.describe()} (input {self.input_name!r})"
+
+    def locate(self, block_number: int, index: int, record: Any) -> str:
+        return f"{self.split.locate(block_number, index, record)} (input {self.input_name!r})"
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("split", "input_name"):
+            raise AttributeError(name)  # not set yet, as while unpickling
+        return getattr(self.split, name)
+
+
+class NamedInputs:
+    """Several inputs by name, ``{"orders": text_files(...), "customers": rows}``: each
+    planned as it would be alone (``chunksize`` for those that are iterables of items),
+    its splits named after it, so that a job may map each with a mapper of its own and
+    count its records apart (``map.records_in.orders``)."""
+
+    def __init__(self, sources: Mapping[str, Any], chunksize: int | None = None) -> None:
+        if not sources:
+            raise JobDefinitionError("inputs is an empty dict: name at least one input")
+        for name in sources:
+            if not isinstance(name, str) or not name.isidentifier():
+                raise JobDefinitionError(
+                    f"an input's name must be a word of letters, digits and _, such as "
+                    f"'orders'; got {name!r}"
+                )
+        self.sources = dict(sources)
+        self.chunksize = chunksize
+        located = [input_locations(source) for source in self.sources.values()]
+        self.paths = [path for paths, _ in located for path in paths]
+        self.folders = [folder for _, folders in located for folder in folders]
+
+    @property
+    def total_bytes(self) -> int | None:
+        sizes = [getattr(source, "total_bytes", None) for source in self.sources.values()]
+        return None if None in sizes else sum(sizes)  # type: ignore[arg-type]
+
+    def splits(self, workers: int) -> Iterator[Split]:
+        for name, source in self.sources.items():
+            chunksize = None if isinstance(source, InputSource) else self.chunksize
+            for split in plan_splits(source, workers, chunksize):
+                yield NamedSplit(name, split)
+
+
 def plan_splits(inputs: Any, workers: int, chunksize: int | None = None) -> Iterator[Split]:
     """Return the splits of ``inputs``: an input source's own, or chunks of items
     (``chunksize`` items each, if given)."""
+    if isinstance(inputs, Mapping):
+        inputs = NamedInputs(inputs, chunksize)
+    if isinstance(inputs, NamedInputs):
+        return inputs.splits(workers)
     if isinstance(inputs, InputSource):
         if chunksize is not None:
             raise JobDefinitionError(

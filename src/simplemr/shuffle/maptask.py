@@ -28,6 +28,7 @@ from ..core.pure import pairs_of
 from ..counters import counting_into
 from ..errors import (
     InputError,
+    JobDefinitionError,
     ShapeError,
     SimplemrError,
     WorkFolderError,
@@ -256,7 +257,7 @@ def run_map_task(
         raise WorkFolderError.from_os_error(context.workdir, error) from error
     try:
         with counting_into(counters), storage_options(job.storage_options), input_stats() as stats:
-            functions = job.steps[step].map_task()
+            functions = _for_split(job.steps[step].map_task(), split)
             if partitioner is not None:
                 functions = dataclasses.replace(functions, partitioner=partitioner)
             with scoped(functions.scope, context):
@@ -266,6 +267,9 @@ def run_map_task(
                 bulk = job.steps[step].bulk
                 _map_split(job, functions, split, buffer, counters, skipped, bulk)
                 _finish(functions, buffer, split.describe())
+        input_name = getattr(split, "input_name", None)
+        if input_name is not None:  # one of several named inputs: its records apart
+            counters[f"{C.MAP_RECORDS_IN}.{input_name}"] = counters[C.MAP_RECORDS_IN]
         written = writer.close(job.partitions)
         sizes = [0 if segment is None else segment.nbytes for segment in written]
         segments: list[SegmentSource | None] = list(written)
@@ -312,7 +316,7 @@ def run_sample_task(job: JobSpec, step: int, split: Split, context: TaskContext)
     counters = dict.fromkeys((C.MAP_RECORDS_IN, C.MAP_RECORDS_OUT, C.MAP_SKIPPED), 0)
     sampler = _Sampler()
     with counting_into({}), storage_options(job.storage_options), input_stats():
-        functions = job.steps[step].map_task()
+        functions = _for_split(job.steps[step].map_task(), split)
         with scoped(functions.scope, context):
             for role, hook in functions.setup:
                 call_hook(role, hook, split.describe())
@@ -349,6 +353,21 @@ class _FirstBlock:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._split, name)
+
+
+def _for_split(functions: MapFunctions, split: Split) -> MapFunctions:
+    """``functions`` with the mapper of the input ``split`` belongs to, where the step
+    has one for each named input."""
+    mappers = functions.input_mappers
+    name = getattr(split, "input_name", None)
+    if mappers is None or name is None:
+        return functions
+    if name not in mappers:
+        raise JobDefinitionError(
+            f"the input {name!r} has no mapper: the job's mappers are for "
+            f"{', '.join(map(repr, mappers))}"
+        )
+    return dataclasses.replace(functions, mapper=mappers[name])
 
 
 def _reads_raw_bytes(split: Split) -> bool:
