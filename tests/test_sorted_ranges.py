@@ -136,3 +136,65 @@ def test_a_job_class_whose_reducer_yields_its_own_keys_is_merged(tmp_path: Path)
     assert [part.name for part in parts] == ["part-00000"]  # the driver merged them
     keys = [line.split("\t")[0] for line in parts[0].read_text().splitlines()]
     assert keys == sorted(word[::-1] for word in set(words))
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    keys=st.lists(st.integers(-500, 500), max_size=1500),
+    by=st.sampled_from([None, abs, lambda key: (key % 7, key)]),
+    reverse=st.booleans(),
+    partitions=st.integers(1, 5),
+)
+def test_sort_key_and_reverse_order_the_results_and_their_ranges(
+    keys: list[int], by: Any, reverse: bool, partitions: int, engine_core: str
+) -> None:
+    job = simplemr.MapReduce(
+        pair_of, counted, sort=True, sort_key=by, reverse=reverse, partitions=partitions,
+        memory=32 * 1024, executor="inline",
+    )  # fmt: skip
+    results = job.run(keys, chunksize=200).results
+    assert sorted(results) == reference(keys)
+    order = by or (lambda key: key)
+    assert [order(key) for key, _ in results] == sorted(
+        (order(key) for key, _ in results), reverse=reverse
+    )
+
+
+class Counted(simplemr.Job):
+    def mapper(self, _: None, word: str) -> Any:
+        yield word, 1
+
+    def reducer(self, word: str, ones: Any) -> Any:
+        yield word, sum(ones)
+
+
+def test_a_job_class_takes_sort_key_and_reverse_when_run() -> None:
+    words = ["bb", "a", "ccc", "a", "dddd"]
+    result = Counted().run(words, sort=True, sort_key=len, reverse=True, executor="inline")
+    assert result.results == [("dddd", 1), ("ccc", 1), ("bb", 1), ("a", 2)]
+
+
+def test_a_sort_key_that_raises_fails_as_a_sort_error_naming_the_key() -> None:
+    def by(key: str) -> int:
+        return int(key)
+
+    for partitions in (1, 3):  # in a reduce task; in the driver's sample
+        job = simplemr.MapReduce(
+            pair_of, counted, sort=True, sort_key=by, partitions=partitions, executor="inline"
+        )
+        with pytest.raises(simplemr.SortError, match=r"the sort_key raised on key 'x': ValueError"):
+            job.run(["1", "x", "2"])
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"sort_key": len}, r"sort_key= and reverse= order sorted results: add sort=True"),
+        ({"reverse": True}, r"add sort=True"),
+        ({"sort": True, "sort_key": "len"}, r"sort_key must be a function of a key"),
+        ({"sort": True, "reverse": 1}, r"reverse must be True or False, got 1"),
+    ],
+)
+def test_a_bad_sort_order_is_refused_up_front(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(simplemr.JobDefinitionError, match=message):
+        simplemr.MapReduce(pair_of, counted, **options)

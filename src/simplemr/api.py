@@ -18,7 +18,15 @@ from .io.commit import TaskCommitter, write_output
 from .io.filesystems import storage_options as filesystem_options
 from .io.inputs import NamedInputs, input_locations
 from .io.output import check_target, output_kind, resolve_line_format
-from .job import FunctionStep, JobSpec, OutputTap, StepSpec, checked_value_order, seen_by
+from .job import (
+    FunctionStep,
+    JobSpec,
+    OutputTap,
+    StepSpec,
+    checked_sort_order,
+    checked_value_order,
+    seen_by,
+)
 from .memory import MIN_WORKER_BUDGET, default_budget, format_size, parse_size
 from .observe.progress import Progress, TerminalProgress
 from .signals import stopping_on_signals
@@ -74,8 +82,9 @@ class MapReduce:
     processes, the default), ``"inline"`` (this process), or an ``Executor``.
 
     With ``sort=True`` the results come in key order (the reducer's key; keys
-    must then be orderable): the keys are cut into ordered ranges from a sample,
-    one a reduce task, and the partitions read in turn.
+    must then be orderable), or in the order of ``sort_key(key)``, descending with
+    ``reverse=True``: the keys are cut into ordered ranges from a sample, one a
+    reduce task, and the partitions read in turn.
 
     A task whose worker dies is run again, up to ``max_attempts`` attempts; so is
     one that makes no progress (no record read, no pairs emitted, no key reduced)
@@ -106,6 +115,8 @@ class MapReduce:
         partitioner: Callable[[Any, int], int] | None = None,
         sort_values: bool | Callable[[Any], Any] = False,
         reverse_values: bool = False,
+        sort_key: Callable[[Any], Any] | None = None,
+        reverse: bool = False,
     ) -> None:
         order = checked_value_order(sort_values, reverse_values)
         step = FunctionStep(mapper, reducer, combiner, bool(bulk), partitioner, order)
@@ -113,6 +124,7 @@ class MapReduce:
             (step,), workers=workers, partitions=partitions, memory=memory, executor=executor,
             sort=sort, max_attempts=max_attempts, max_bad_records=max_bad_records,
             tmp_dir=tmp_dir, start_method=start_method, task_timeout=task_timeout,
+            sort_key=sort_key, reverse=reverse,
         )  # fmt: skip
 
     @classmethod
@@ -136,7 +148,10 @@ class MapReduce:
         tmp_dir: str | None = None,
         start_method: str | None = None,
         task_timeout: float | None = DEFAULT_TASK_TIMEOUT,
+        sort_key: Callable[[Any], Any] | None = None,
+        reverse: bool = False,
     ) -> None:
+        sort_order = checked_sort_order(sort, sort_key, reverse)
         if workers is not None:
             check_positive_int("workers", workers)
         if task_timeout is not None and (
@@ -158,7 +173,10 @@ class MapReduce:
         except BaseException:
             self.executor.shutdown(cancel=True)  # a client it connected, say
             raise
-        self.job = JobSpec(steps, partitions, budget // workers, max_bad_records, bool(sort))
+        self.job = JobSpec(
+            steps, partitions, budget // workers, max_bad_records, bool(sort),
+            sort_order=sort_order,
+        )  # fmt: skip
         self.workers = workers
         self.partitions = partitions
         self.memory = budget

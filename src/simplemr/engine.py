@@ -55,7 +55,7 @@ from .io.batches import (
 from .io.filesystems import storage_options
 from .io.inputs import plan_splits
 from .io.workdir import make_workdir, remove_path
-from .job import JobSpec
+from .job import JobSpec, ordered_by
 from .memory import format_size
 from .observe.progress import Progress
 from .shuffle.maptask import (
@@ -92,11 +92,13 @@ class ResultStream(JobReport, Iterator[Any]):
         ordered: bool = False,
         collected: dict[int, list[Any]] | None = None,
         ranged: bool = False,
+        reverse: bool = False,
     ) -> None:
         super().__init__(**vars(report))
         self._paths = paths
         self._ordered = ordered
         self._ranged = ranged
+        self._reverse = reverse
         self._collected = collected or {}  # partitions read already, by number
         # Removes the work folder when closed, collected, or at interpreter exit.
         self._cleanup = weakref.finalize(self, shutil.rmtree, workdir, ignore_errors=True)
@@ -112,7 +114,9 @@ class ResultStream(JobReport, Iterator[Any]):
 
     def _partition_batches(self) -> Iterator[Iterator[list[Any]]]:
         if self._ordered and not self._ranged:
-            merged = merge_sorted(read_batches(LocalFile(path)) for path in self._paths)
+            merged = merge_sorted(
+                (read_batches(LocalFile(path)) for path in self._paths), self._reverse
+            )
             results = (result for _key, result in merged)
             yield iter(lambda: list(itertools.islice(results, ITEM_BATCH)), [])
             return
@@ -505,7 +509,11 @@ class _JobRun:
         if self.job.partitions == 1:
             return ()  # one range: nothing to cut
         samples = self.scheduler.run_phase(step, "sample", _sample_tasks(step, splits), None)
-        return cut_points((sample.keys for sample in samples), self.job.partitions)
+        order = self.job.sort_order
+        sort_keys = (
+            [(ordered_by(order, key), count) for key, count in sample.keys] for sample in samples
+        )
+        return cut_points(sort_keys, self.job.partitions)
 
     def _reduced(
         self, map_outputs: list[MapOutput], collecting: bool, partition: int, output: ReduceOutput
@@ -542,9 +550,11 @@ class _JobRun:
         report = self.report()
         report.output_parts = parts
         report.summaries = [output.summary for output in last] if self.job.output_tap else []
+        job = self.job
         return ResultStream(
-            paths, self.workdir, report, self.job.sort, self.collected, self.job.sorted_by_ranges
-        )
+            paths, self.workdir, report, job.sort, self.collected, job.sorted_by_ranges,
+            job.sort_order.reverse,
+        )  # fmt: skip
 
     def report(self, outcome: str = "succeeded", reason: str = "") -> JobReport:
         """What the job did so far (its phases: those that ended)."""

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from . import shipping
-from .errors import JobDefinitionError, ShapeError, short_repr
+from .errors import JobDefinitionError, ShapeError, SortError, short_repr
 
 __all__ = [
     "FunctionStep",
@@ -25,9 +25,12 @@ __all__ = [
     "MapFunctions",
     "OutputTap",
     "ReduceFunctions",
+    "SortKeyError",
     "StepSpec",
     "ValueOrder",
+    "checked_sort_order",
     "checked_value_order",
+    "ordered_by",
     "seen_by",
 ]
 
@@ -90,6 +93,36 @@ class ValueOrder:
 
     key: Callable[[Any], Any] | None = None
     reverse: bool = False
+
+
+class SortKeyError(SortError):
+    """The ``sort_key`` of a sorted job raised."""
+
+
+def ordered_by(order: ValueOrder, key: Any) -> Any:
+    """What a sorted job orders the results of ``key`` by: the key, or ``order.key`` of
+    it (an exception in which is a ``SortKeyError`` naming the key)."""
+    if order.key is None:
+        return key
+    try:
+        return order.key(key)
+    except Exception as error:
+        raise SortKeyError(f"the sort_key raised on key {short_repr(key)}: {error!r}") from error
+
+
+def checked_sort_order(sort: Any, sort_key: Any, reverse: Any) -> ValueOrder:
+    """The order of a sorted job's results that ``sort_key=`` and ``reverse=`` ask
+    for, checked against ``sort=``."""
+    if not isinstance(reverse, bool):
+        raise JobDefinitionError(f"reverse must be True or False, got {reverse!r}")
+    if sort_key is not None and not callable(sort_key):
+        raise JobDefinitionError(
+            f"sort_key must be a function of a key, giving what to order its results by; "
+            f"got {sort_key!r}"
+        )
+    if not sort and (reverse or sort_key is not None):
+        raise JobDefinitionError("sort_key= and reverse= order sorted results: add sort=True")
+    return ValueOrder(sort_key, reverse)
 
 
 def checked_value_order(sort_values: Any, reverse_values: Any) -> ValueOrder | None:
@@ -287,7 +320,8 @@ class JobSpec:
     """A job's steps and the options its tasks run with.
 
     Step ``k + 1`` maps the results of step ``k``; ``sort`` orders the last
-    step's results by key; with ``verbose`` each map task says on stderr which
+    step's results by key (by ``sort_order``: a function of the key, descending);
+    with ``verbose`` each map task says on stderr which
     worker reads what. With ``output``, the last step's reduce tasks write the
     results there themselves (each watched by a new ``output_tap()`` if given);
     ``storage_options`` go to the fsspec filesystem of every URL the job opens.
@@ -300,6 +334,7 @@ class JobSpec:
     sort: bool = False
     verbose: bool = False
     output: TaskCommitter | None = None
+    sort_order: ValueOrder = ValueOrder()
     output_tap: Callable[[], OutputTap] | None = None
     storage_options: dict[str, Any] = field(default_factory=dict)
 

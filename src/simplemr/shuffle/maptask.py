@@ -226,7 +226,7 @@ def run_ranged_map_task(
 ) -> MapOutput:
     """``run_map_task``, each key going to the reduce task of its range of ``cuts``
     (``ranges.RangePartitioner``: a sorted job's keys cut into ordered ranges)."""
-    return run_map_task(job, step, split, context, RangePartitioner(cuts))
+    return run_map_task(job, step, split, context, RangePartitioner(cuts, job.sort_order))
 
 
 def run_map_task(

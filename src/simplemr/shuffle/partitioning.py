@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .. import core
-from ..errors import ShapeError, short_repr
+from ..errors import ShapeError, SimplemrError, short_repr
 from .segments import BUCKETS
 from .task import UserCodeError, user_errors
 
@@ -47,6 +47,8 @@ def _chosen(partitioner: Partitioner, key: Any, partitions: int) -> int:
         chosen = partitioner(key, partitions)
         if not _is_partition(chosen, partitions):
             raise PartitionerError(key, chosen, partitions)
+    except SimplemrError:  # the engine's own partitioner's, already clear
+        raise
     except user_errors() as error:
         raise UserCodeError("partitioner", f"key {short_repr(key)}") from error
     return chosen if type(chosen) is int else operator.index(chosen)

@@ -18,10 +18,11 @@ import bisect
 import itertools
 import operator
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import SortError
+from ..job import ValueOrder, ordered_by
 
 __all__ = ["RangePartitioner", "cut_points"]
 
@@ -35,15 +36,18 @@ def _unorderable(error: TypeError) -> SortError:
 
 @dataclass(frozen=True)
 class RangePartitioner:
-    """The reduce task of a key: the range of ``cuts`` it falls in (see the module)."""
+    """The reduce task of a key: the range of ``cuts`` its sort key falls in (see the
+    module), counted from the last with a descending ``order``."""
 
     cuts: tuple[Any, ...]
+    order: ValueOrder = field(default_factory=ValueOrder)
 
     def __call__(self, key: Any, partitions: int) -> int:
         try:
-            return bisect.bisect_left(self.cuts, key)
+            ascending = bisect.bisect_left(self.cuts, ordered_by(self.order, key))
         except TypeError as error:
             raise _unorderable(error) from None
+        return partitions - 1 - ascending if self.order.reverse else ascending
 
 
 def cut_points(samples: Iterable[list[tuple[Any, int]]], partitions: int) -> tuple[Any, ...]:

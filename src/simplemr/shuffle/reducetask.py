@@ -41,7 +41,7 @@ from ..io.batches import (
 )
 from ..io.filesystems import storage_options
 from ..io.workdir import create_private, open_own, remove_path
-from ..job import JobSpec, ReduceFunctions, ValueOrder, seen_by
+from ..job import JobSpec, ReduceFunctions, ValueOrder, ordered_by, seen_by
 from .segments import (
     BATCH_VALUES,
     ReadProgress,
@@ -293,6 +293,8 @@ def run_reduce_task(
                 if functions.value_order is not None:
                     groups = _in_value_order(groups, functions.value_order, job, scratch)
                 sorted_step = job.sort and last
+                if sorted_step and job.sort_order.key is not None:
+                    functions = _ordered_by_sort_key(functions, job)
                 results = _results(functions, groups, counters, where, keyed=sorted_step)
                 if sorted_step:
                     results = sort_within_budget(
@@ -300,6 +302,7 @@ def run_reduce_task(
                         job.worker_budget,
                         lambda: scratch.new_path("sorted"),
                         scratch.wrote,
+                        job.sort_order.reverse,
                     )
                 if committer is not None:
                     if sorted_step:  # in key order across parts: written without keys
@@ -341,6 +344,16 @@ def _grouped(
         items = read_segments(local, progress, bucket)
         yield from group_within_budget(items, budget, scratch, progress=progress)
         counters[C.REDUCE_RECORDS_IN] += progress.values
+
+
+def _ordered_by_sort_key(functions: ReduceFunctions, job: JobSpec) -> ReduceFunctions:
+    """``functions`` whose results are ordered by the job's ``sort_key`` of their key."""
+    result_key = functions.sort_key
+
+    def sort_key(key: Any, result: Any) -> Any:
+        return ordered_by(job.sort_order, result_key(key, result))
+
+    return dataclasses.replace(functions, sort_key=sort_key)
 
 
 def _in_value_order(
