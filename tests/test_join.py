@@ -127,3 +127,39 @@ def test_a_bad_join_is_refused_up_front(arguments: Any, options: Any, message: s
 def test_a_mapper_of_a_named_input_must_be_callable() -> None:
     with pytest.raises(JobDefinitionError, match="the mapper of input 'orders' must be callable"):
         simplemr.MapReduce({"orders": "parse"}, lambda k, v: k)
+
+
+class CustomerOrders(simplemr.Job):
+    """How many orders each customer placed, by name: a mapper for each input."""
+
+    def steps(self) -> list[simplemr.Step]:
+        mappers = {"customers": self.customer, "orders": self.order}
+        return [
+            simplemr.Step(mapper=mappers, reducer=self.named, sort_values=lambda tagged: tagged[0])
+        ]
+
+    def customer(self, _: None, row: tuple[int, str]) -> Any:
+        yield row[0], (0, row[1])
+
+    def order(self, _: None, row: tuple[str, int]) -> Any:
+        yield row[1], (1, row[0])
+
+    def named(self, customer: int, tagged: Any) -> Any:
+        side, name = next(iter(tagged))  # the customer's row comes first
+        if side == 0:
+            yield name, sum(1 for _ in tagged)
+
+
+@pytest.mark.parametrize("executor", ["inline", "local"])
+def test_a_job_class_step_maps_each_named_input_with_its_own_mapper(executor: str) -> None:
+    customers = [(1, "ann"), (2, "bob"), (3, "cy")]
+    orders = [(f"o{n}", n % 3 + 1) for n in range(10)] + [("o99", 7)]
+    result = CustomerOrders().run(
+        {"customers": customers, "orders": orders},
+        executor=executor,
+        **({} if executor == "inline" else {"workers": 2}),
+    )
+    assert sorted(result.results) == [("ann", 4), ("bob", 3), ("cy", 3)]
+    assert result.counters["map.records_in.orders"] == 11
+    with pytest.raises(JobDefinitionError, match="maps inputs named 'customers', 'orders'"):
+        CustomerOrders().run(customers, executor="inline")

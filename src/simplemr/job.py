@@ -30,6 +30,7 @@ __all__ = [
     "ValueOrder",
     "checked_sort_order",
     "checked_value_order",
+    "mapper_of_named_inputs",
     "ordered_by",
     "seen_by",
 ]
@@ -235,7 +236,7 @@ def _checked_combiner(
     return [result]
 
 
-def _mapper_of_named_inputs(record: Any) -> Pairs:
+def mapper_of_named_inputs(record: Any) -> Pairs:
     raise JobDefinitionError(
         "this job has a mapper for each named input: pass its inputs as a dict of the same "
         "names, such as job.run({'orders': orders, 'customers': customers})"
@@ -279,7 +280,7 @@ class FunctionStep:
     def map_task(self) -> MapFunctions:
         if isinstance(self.mapper, Mapping):
             plain = MapFunctions(
-                _mapper_of_named_inputs,
+                mapper_of_named_inputs,
                 partitioner=self.partitioner,
                 input_mappers=dict(self.mapper),
             )

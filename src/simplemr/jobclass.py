@@ -42,7 +42,13 @@ from .errors import JobDefinitionError, short_repr
 from .io.formats import input_files
 from .io.inputs import InputSource
 from .io.output import line_format_for
-from .job import MapFunctions, ReduceFunctions, ValueOrder, checked_value_order
+from .job import (
+    MapFunctions,
+    ReduceFunctions,
+    ValueOrder,
+    checked_value_order,
+    mapper_of_named_inputs,
+)
 from .mrjob.vocabulary import MRJOB_ONLY
 
 __all__ = ["Job", "Step"]
@@ -66,7 +72,8 @@ class Step:
 
     - ``mapper(key, value)`` yields pairs; the first step's records come as
       ``(None, record)``, a later step's as the pairs the step before yielded.
-      Without a mapper, records pass through as they come.
+      Without a mapper, records pass through as they come. A first step may have a
+      dict of mappers, one for each named input (``job.run({"orders": ...})``).
     - ``combiner(key, values)`` yields ``(key, value)`` pairs for the same key
       standing for ``values``; it may run any number of times on any subset.
     - ``reducer(key, values)`` yields pairs; without one, every value passes
@@ -80,7 +87,7 @@ class Step:
       ``reverse_values=True`` (by default, the job's ``SORT_VALUES``).
     """
 
-    mapper: Callable[[Any, Any], Pairs] | None = None
+    mapper: Callable[[Any, Any], Pairs] | Mapping[str, Callable[[Any, Any], Pairs]] | None = None
     combiner: Callable[[Any, Iterator[Any]], Pairs] | None = None
     reducer: Callable[[Any, Iterator[Any]], Pairs] | None = None
     mapper_init: Callable[[], Any] | None = None
@@ -98,6 +105,9 @@ class Step:
             function = getattr(self, field.name)
             if field.name in _ORDER_FIELDS:
                 continue
+            if field.name == "mapper" and isinstance(function, Mapping):  # several inputs
+                _check_input_mappers(function)
+                continue
             if function is not None and not callable(function):
                 raise JobDefinitionError(
                     f"a step's {field.name} must be callable or None, got {function!r}"
@@ -110,6 +120,14 @@ class Step:
         """The order of each key's values: this step's, else the job's ``sort_values``."""
         chosen = sort_values if self.sort_values is None else self.sort_values
         return checked_value_order(chosen, self.reverse_values)
+
+
+def _check_input_mappers(mappers: Mapping[Any, Any]) -> None:
+    for name, mapper in mappers.items():
+        if not isinstance(name, str) or not callable(mapper):
+            raise JobDefinitionError(
+                f"a step's mapper of input {name!r} must be callable, got {mapper!r}"
+            )
 
 
 #: The fields of a ``Step`` that say how values are ordered, not functions to call.
@@ -464,16 +482,29 @@ class ClassStep:
     def _step(self) -> Step:
         return self.job_class(**self.options).steps()[self.index]
 
+    @property
+    def input_names(self) -> list[str] | None:
+        """The inputs the step's mapper is a dict of, by name; None for one mapper."""
+        mapper = self._step().mapper
+        return list(mapper) if isinstance(mapper, Mapping) else None
+
+    def _record_mapper(self, mapper: Callable[[Any, Any], Pairs] | None) -> Callable[[Any], Pairs]:
+        if mapper is None:
+            return _first_record if self.index == 0 else _later_record
+        if self.index == 0:
+            return _calling_with_none(mapper)
+        return _calling_with_pair(mapper)
+
     def map_task(self) -> MapFunctions:
         step = self._step()
         mapper = step.mapper
-        map_record: Callable[[Any], Iterable[tuple[Any, Any]]]
-        if mapper is None:
-            map_record = _first_record if self.index == 0 else _later_record
-        elif self.index == 0:
-            map_record = _calling_with_none(mapper)
+        input_mappers = None
+        map_record: Callable[[Any], Pairs]
+        if isinstance(mapper, Mapping):  # one for each named input
+            input_mappers = {name: self._record_mapper(m) for name, m in mapper.items()}
+            map_record = mapper_of_named_inputs
         else:
-            map_record = _calling_with_pair(mapper)
+            map_record = self._record_mapper(mapper)
         setup = [
             (role, hook)
             for role, hook in (
@@ -492,7 +523,13 @@ class ClassStep:
             else _pairs_of(step.combiner_final, "combiner_final")
         )
         return MapFunctions(
-            map_record, combine, setup, mapper_final, combiner_final, partitioner=step.partitioner
+            map_record,
+            combine,
+            setup,
+            mapper_final,
+            combiner_final,
+            partitioner=step.partitioner,
+            input_mappers=input_mappers,
         )
 
     def reduce_task(self) -> ReduceFunctions:
