@@ -289,21 +289,8 @@ def run_reduce_task(
             with scoped(functions.scope, context):
                 for role, hook in functions.setup:
                     call_hook(role, hook, where)
-                groups = _grouped(segments, job.worker_budget, scratch, counters)
-                if functions.value_order is not None:
-                    groups = _in_value_order(groups, functions.value_order, job, scratch)
                 sorted_step = job.sort and last
-                if sorted_step and job.sort_order.key is not None:
-                    functions = _ordered_by_sort_key(functions, job)
-                results = _results(functions, groups, counters, where, keyed=sorted_step)
-                if sorted_step:
-                    results = sort_within_budget(
-                        results,
-                        job.worker_budget,
-                        lambda: scratch.new_path("sorted"),
-                        scratch.wrote,
-                        job.sort_order.reverse,
-                    )
+                results = _reduced(job, functions, segments, scratch, counters, where, sorted_step)
                 if committer is not None:
                     if sorted_step:  # in key order across parts: written without keys
                         results = map(operator.itemgetter(1), results)
@@ -325,6 +312,34 @@ def run_reduce_task(
     finally:
         scratch.remove()
     return ReduceOutput(LocalFile(path), counters)
+
+
+def _reduced(
+    job: JobSpec,
+    functions: ReduceFunctions,
+    segments: list[SegmentSource],
+    scratch: _Scratch,
+    counters: dict[str, int],
+    where: str,
+    in_key_order: bool,
+) -> Iterator[Any]:
+    """The results of a partition's groups (each key's values in the step's order, if
+    it asks for one); ``in_key_order``: as ``(sort key, result)``, sorted."""
+    groups = _grouped(segments, job.worker_budget, scratch, counters)
+    if functions.value_order is not None:
+        groups = _in_value_order(groups, functions.value_order, job, scratch)
+    if in_key_order and job.sort_order.key is not None:
+        functions = _ordered_by_sort_key(functions, job)
+    results = _results(functions, groups, counters, where, keyed=in_key_order)
+    if not in_key_order:
+        return results
+    return sort_within_budget(
+        results,
+        job.worker_budget,
+        lambda: scratch.new_path("sorted"),
+        scratch.wrote,
+        job.sort_order.reverse,
+    )
 
 
 def _grouped(
