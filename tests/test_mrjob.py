@@ -334,6 +334,64 @@ def test_values_kept_past_their_reducer_call_read_nothing_as_in_mrjob(tmp_path: 
         assert lines(real(job, str(tmp_path / "in.txt")).stdout) == expected
 
 
+CRLF_COMMAND = """
+    from mrjob.job import MRJob
+    from mrjob.protocol import RawValueProtocol
+    from mrjob.step import MRStep
+
+    class MRNotBlank(MRJob):
+        INTERNAL_PROTOCOL = RawValueProtocol
+
+        def steps(self):
+            return [MRStep(mapper_cmd="grep -v '^ *$'", reducer=self.each)]
+
+        def each(self, _, lines):
+            for line in lines:
+                yield repr(line), 1
+
+    if __name__ == "__main__":
+        MRNotBlank.run()
+"""
+
+CRLF_PRE_FILTER = """
+    from mrjob.job import MRJob
+
+    class MRNotBlankFiltered(MRJob):
+        def mapper_pre_filter(self):
+            return "grep -v '^ *$'"
+
+        def mapper(self, _, line):
+            yield repr(line), 1
+
+        def reducer(self, line, ones):
+            yield line, sum(ones)
+
+    if __name__ == "__main__":
+        MRNotBlankFiltered.run()
+"""
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (CRLF_COMMAND, [b"\"''\"\t1", b"\"''\"\t1", b"\"'a'\"\t1"]),
+        (CRLF_PRE_FILTER, [b"\"''\"\t2", b"\"'a'\"\t1"]),
+    ],
+)
+def test_commands_get_the_bytes_of_crlf_lines_as_in_mrjob(
+    tmp_path: Path, body: str, expected: list[bytes]
+) -> None:
+    """A blank CRLF line holds a \\r, which `grep -v '^ *$'` keeps: mrjob hands a
+    command the file's bytes, and a Python step reads its lines without the \\r."""
+    job = write_job(tmp_path, body)
+    (tmp_path / "in.txt").write_bytes(b"a\r\n\r\n\r\n")
+    got = simplemr_mrjob(str(job), str(tmp_path / "in.txt"))
+    assert got.returncode == 0, got.stderr.decode()
+    assert lines(got.stdout) == expected
+    if real_mrjob is not None:
+        assert lines(real(job, str(tmp_path / "in.txt")).stdout) == expected
+
+
 def test_hadoops_hash_partitioner_is_honoured(tmp_path: Path) -> None:
     (tmp_path / "in.txt").write_text("a b a\n")
     extra = "PARTITIONER = 'org.apache.hadoop.mapred.lib.HashPartitioner'\n"

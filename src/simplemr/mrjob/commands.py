@@ -57,6 +57,10 @@ class Spool:
             write(line)
             write(b"\n")
 
+    def write_bytes(self, data: bytes) -> None:
+        """Spool ``data`` as it is: lines with their own endings."""
+        self._file.write(data)
+
     def run(self, argv: list[str], sort: str | None, *, checked: bool) -> Iterator[bytes]:
         """The lines ``argv`` writes when given the spooled lines, sorted by ``sort``
         (``"key"``: by the text before the first tab, keeping the order of equal keys;

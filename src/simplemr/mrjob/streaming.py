@@ -308,8 +308,11 @@ class _MapTask(_Task):
             self.start_mapper()
         if self.mapper is None:
             return self.onward(lines)
-        if self.mapper_spool is not None:
-            self.mapper_spool.write(lines)
+        if self.mapper_spool is not None:  # a command: the file's bytes, as mrjob gives them
+            if isinstance(block, FileLines):
+                self.mapper_spool.write_bytes(block.raw)
+            else:
+                self.mapper_spool.write(lines)
             return ()
         protocol = tab_free(self.write)
         if protocol is not None and self.combiner_spool is None:
@@ -470,12 +473,14 @@ class _ReduceTask(_Task):
 
 @dataclass
 class FileLines:
-    """A block of lines of one input file, and the file's jobconf variables."""
+    """A block of lines of one input file, and the file's jobconf variables; ``raw``,
+    the lines' bytes as the file holds them (``\r\n`` and all), for a command."""
 
     uri: str
     start: int
     length: int
     lines: list[bytes]
+    raw: bytes
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -524,9 +529,9 @@ class LinesSplit:
                 data, held = data[:cut], data[cut:]
                 if data:
                     lines = [line.rstrip(b"\r") for line in data[:-1].split(b"\n")]
-                    yield FileLines(uri, start, length, lines)
+                    yield FileLines(uri, start, length, lines, data)
             if held:
-                yield FileLines(uri, start, length, [held.rstrip(b"\r")])
+                yield FileLines(uri, start, length, [held.rstrip(b"\r")], held + b"\n")
 
     def describe(self) -> str:
         return self.inner.describe()
