@@ -896,3 +896,42 @@ def test_a_simplemr_job_option_may_be_required(tmp_path: Path) -> None:
     assert (
         refused.returncode == 2 and b"the following arguments are required: --top" in refused.stderr
     )
+
+
+@pytest.mark.parametrize("name", ["../../escaped", "/tmp/escaped-upload", "a/b", ".."])
+def test_an_upload_named_outside_the_working_folder_is_refused(tmp_path: Path, name: str) -> None:
+    job = words_job(tmp_path)
+    (tmp_path / "lookup.txt").write_text("x\n")
+    (tmp_path / "in.txt").write_text("a b\n")
+    got = simplemr_mrjob(
+        str(job), "--files", f"{tmp_path / 'lookup.txt'}#{name}", str(tmp_path / "in.txt")
+    )
+    assert got.returncode == 2
+    assert "the name after # is what the upload is called in each task's working" in (
+        got.stderr.decode()
+    )
+    assert not Path("/tmp/escaped-upload").exists() and not (tmp_path.parent / "escaped").exists()
+
+
+def test_an_archive_whose_members_leave_its_folder_is_refused(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    for member, link in [("../../outside.txt", None), ("link", "/etc"), ("up", "../../..")]:
+        archive = tmp_path / "evil.tar"
+        with tarfile.open(archive, "w") as tar:
+            info = tarfile.TarInfo(member)
+            if link is None:
+                info.size = 1
+                tar.addfile(info, io.BytesIO(b"x"))
+            else:
+                info.type, info.linkname = tarfile.SYMTYPE, link
+                tar.addfile(info)
+        job = words_job(tmp_path)
+        (tmp_path / "in.txt").write_text("a b\n")
+        got = simplemr_mrjob(str(job), "--archives", str(archive), str(tmp_path / "in.txt"))
+        assert got.returncode != 0
+        assert f"cannot unpack the archive {str(archive)!r}: its member {member!r}" in (
+            got.stderr.decode()
+        )
+    assert not (tmp_path.parent / "outside.txt").exists()

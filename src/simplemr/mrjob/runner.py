@@ -32,7 +32,7 @@ from .options import IGNORED_SWITCHES, REFUSED_SWITCHES, engine_namespace
 from .step import MRStep, StepFailedException
 from .streaming import JobPlan, LineInput, StreamingStep
 from .taskenv import TaskEnvironment
-from .util import random_identifier
+from .util import random_identifier, unarchive
 
 __all__ = ["MRJobRunner", "StepFailed", "UnsupportedFeature"]
 
@@ -286,8 +286,8 @@ def _uploads(job: Any, scratch: str) -> dict[str, str]:
         if kind == "archive":
             unpacked = os.path.join(scratch, "archives", name)
             try:
-                shutil.unpack_archive(path, unpacked)
-            except (shutil.ReadError, ValueError) as error:
+                unarchive(path, unpacked)
+            except (shutil.ReadError, ValueError, OSError) as error:
                 raise InputError(f"cannot unpack the archive {path!r}: {error}") from None
             path = unpacked
         if uploads.get(name, path) != path:
@@ -300,10 +300,17 @@ def _uploads(job: Any, scratch: str) -> dict[str, str]:
 
 
 def _named(path: str) -> tuple[str, str]:
-    """``path#name`` as the absolute path and the name in the working folder."""
+    """``path#name`` as the absolute path and the name in the working folder: a plain
+    name, as mrjob requires (``#../x`` or ``#/x`` would be made outside the folder)."""
     where, _, name = path.partition("#")
     where = os.path.abspath(os.path.expanduser(where))
-    return where, name or os.path.basename(where.rstrip(os.sep))
+    name = name or os.path.basename(where.rstrip(os.sep))
+    if "/" in name or os.sep in name or name in ("", ".", ".."):
+        raise JobDefinitionError(
+            f"{path!r}: the name after # is what the upload is called in each task's "
+            f"working folder, and must be a plain name, without '/' (not {name!r})"
+        )
+    return where, name
 
 
 def _task_args(job: Any, uploads: dict[str, str]) -> list[str]:

@@ -9,6 +9,7 @@ import random
 import shlex
 import shutil
 import sys
+import tarfile
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from datetime import timedelta
@@ -179,9 +180,40 @@ def unique(items: Iterable[Any]) -> Iterator[Any]:
 
 
 def unarchive(archive_path: str, dest: str) -> None:
-    """Unpack a ``.zip``, ``.tar``, ``.tar.gz`` or ``.tar.bz2`` archive into ``dest``."""
+    """Unpack a ``.zip``, ``.tar``, ``.tar.gz`` or ``.tar.bz2`` archive into ``dest``,
+    and nowhere else: a member whose name or link leads outside it (an absolute name,
+    ``..``) raises ``ValueError`` naming it, before anything is written."""
     os.makedirs(dest, exist_ok=True)
-    shutil.unpack_archive(archive_path, dest)
+    if not tarfile.is_tarfile(archive_path):
+        shutil.unpack_archive(archive_path, dest)  # zipfile keeps every member inside
+        return
+    with tarfile.open(archive_path) as archive:
+        members = archive.getmembers()
+        for member in members:
+            _check_inside(dest, member)
+        if hasattr(tarfile, "data_filter"):  # Python 3.10.12, 3.11.4 and later
+            archive.extractall(dest, members, filter="data")
+        else:
+            archive.extractall(dest, members)
+
+
+def _check_inside(dest: str, member: tarfile.TarInfo) -> None:
+    """Refuse a tar member that would be written, or would point, outside ``dest``."""
+    root = os.path.realpath(dest)
+
+    def inside(path: str) -> bool:
+        return os.path.commonpath([root, os.path.realpath(path)]) == root
+
+    target = os.path.join(root, member.name)
+    if os.path.isabs(member.name) or not inside(target):
+        raise ValueError(f"its member {member.name!r} would be written outside its folder")
+    if member.issym() or member.islnk():
+        linked = member.linkname
+        base = os.path.dirname(target) if member.issym() else root
+        if os.path.isabs(linked) or not inside(os.path.join(base, linked)):
+            raise ValueError(f"its member {member.name!r} links outside its folder: {linked!r}")
+    if not (member.isfile() or member.isdir() or member.issym() or member.islnk()):
+        raise ValueError(f"its member {member.name!r} is a device or a pipe")
 
 
 def which(cmd: str, path: str | None = None) -> str | None:
