@@ -1,5 +1,5 @@
-"""The command line: ``simplemr wordcount [PATH ...]``, ``simplemr run JOB [INPUT ...]``
-and ``simplemr mrjob JOB.py [INPUT ...]``.
+"""The command line: ``simplemr wordcount [PATH ...]``, ``simplemr run JOB [INPUT ...]``,
+``simplemr mrjob JOB.py [INPUT ...]`` and ``simplemr streaming -input ... -mapper ...``.
 
 The exit statuses are ``common.EXIT_*``, and ``common.EXIT_STATUS_HELP`` lists them
 in --help.
@@ -15,7 +15,7 @@ from .. import core
 from ..launch.common import EXIT_STATUS_HELP, ArgumentParser, run_parsed
 from ..loading import load_job
 from ..version import __version__
-from . import mrjob, run, wordcount
+from . import mrjob, run, streaming, wordcount
 
 __all__ = ["main"]
 
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     wordcount.add_command(commands)
     run.add_command(commands)
     mrjob.add_command(commands)
+    streaming.add_command(commands)
     parser.commands = dict(commands.choices)
     return parser
 
@@ -46,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     debug = "--debug" in arguments
     if arguments[:1] == ["mrjob"]:
         return mrjob.main(arguments[1:])
+    if arguments[:1] == ["streaming"]:
+        return streaming.main(arguments[1:])
 
     def parse() -> argparse.Namespace:
         if arguments[:1] != ["run"]:
