@@ -198,3 +198,17 @@ def test_a_sort_key_that_raises_fails_as_a_sort_error_naming_the_key() -> None:
 def test_a_bad_sort_order_is_refused_up_front(options: dict[str, Any], message: str) -> None:
     with pytest.raises(simplemr.JobDefinitionError, match=message):
         simplemr.MapReduce(pair_of, counted, **options)
+
+
+def test_a_generator_is_sampled_from_its_first_splits_and_sorted() -> None:
+    pulled = []
+
+    def numbers() -> Any:
+        for number in range(60000):
+            pulled.append(number)
+            yield (number * 7919) % 60000
+
+    job = simplemr.MapReduce(pair_of, counted, sort=True, partitions=3, executor="inline")
+    results = job.run(numbers()).results
+    assert [key for key, _ in results] == list(range(60000))
+    assert len(pulled) == 60000

@@ -57,7 +57,9 @@ class JobResult(JobReport):
 class MapReduce:
     """A MapReduce job: ``mapper``, ``reducer``, optional ``combiner``, and where it runs.
 
-    - ``mapper(record)`` returns or yields ``(key, value)`` pairs. With ``bulk=True``
+    - ``mapper(record)`` returns or yields ``(key, value)`` pairs (or ``mapper`` is
+      a dict of mappers, one for each input of a dict of named inputs given to
+      ``run``: ``{"orders": ..., "customers": ...}``). With ``bulk=True``
       it is called with a list of records at once (a block of about 2 MiB of
       lines, or a chunk of items) and yields pairs for all of them.
     - ``reducer(key, values)`` gets one key and an iterator over all its values, in

@@ -344,12 +344,13 @@ def _map_tasks(step: int, splits: Iterator[Any]) -> _TaskSource:
         yield run_map_task, (step, split), split.describe()
 
 
-def _ranged_map_tasks(step: int, splits: list[Any], cuts: tuple[Any, ...]) -> _TaskSource:
+def _ranged_map_tasks(step: int, splits: Iterable[Any], cuts: tuple[Any, ...]) -> _TaskSource:
     for split in splits:
         yield run_ranged_map_task, (step, split, cuts), split.describe()
 
 
-#: How many splits a sorted job samples the keys of (the first block of each).
+#: How many splits a sorted job samples the keys of (the first block of each), spread
+#: over twice as many of its first splits.
 SAMPLED_SPLITS = 16
 
 
@@ -472,8 +473,10 @@ class _JobRun:
         self.progress.phase_started("map" + of_step, None, total_bytes, self.executor.reading)
         self._phase(step, "map")
         if step == 0 and self.job.sorted_by_ranges:
-            listed = list(splits)
-            tasks = _ranged_map_tasks(step, listed, self._cut_points(step, listed))
+            # Sampled from the first splits only: those of a generator hold its items.
+            head = list(itertools.islice(splits, 2 * SAMPLED_SPLITS))
+            cuts = self._cut_points(step, head)
+            tasks = _ranged_map_tasks(step, itertools.chain(head, splits), cuts)
         elif step == 0:
             tasks = _map_tasks(step, splits)
         else:

@@ -237,6 +237,8 @@ def _checked_combiner(
 
 
 def mapper_of_named_inputs(record: Any) -> Pairs:
+    """The mapper of a step that has one for each named input, where its split has no
+    input's name (its inputs were not given as a dict): it says so."""
     raise JobDefinitionError(
         "this job has a mapper for each named input: pass its inputs as a dict of the same "
         "names, such as job.run({'orders': orders, 'customers': customers})"
