@@ -21,17 +21,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import SortError
 from ..job import ValueOrder, ordered_by
+from .sorting import unorderable_keys
 
 __all__ = ["RangePartitioner", "cut_points"]
-
-
-def _unorderable(error: TypeError) -> SortError:
-    return SortError(
-        f"sort=True needs keys that < can order, and these cannot be: {error}. Give keys "
-        "of one orderable type: all str, all numbers, or tuples of those (not None, not dicts)"
-    )
 
 
 @dataclass(frozen=True)
@@ -46,7 +39,7 @@ class RangePartitioner:
         try:
             ascending = bisect.bisect_left(self.cuts, ordered_by(self.order, key))
         except TypeError as error:
-            raise _unorderable(error) from None
+            raise unorderable_keys(error) from None
         return partitions - 1 - ascending if self.order.reverse else ascending
 
 
@@ -59,7 +52,7 @@ def cut_points(samples: Iterable[list[tuple[Any, int]]], partitions: int) -> tup
     try:
         counted.sort(key=_first)
     except TypeError as error:
-        raise _unorderable(error) from None
+        raise unorderable_keys(error) from None
     merged = [(key, sum(map(_second, same))) for key, same in itertools.groupby(counted, _first)]
     share = sum(map(_second, merged)) / partitions
     cuts: list[Any] = []

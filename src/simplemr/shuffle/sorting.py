@@ -28,13 +28,14 @@ from ..job import ValueOrder
 from .table import Budget
 from .task import UserCodeError, user_errors
 
-__all__ = ["merge_sorted", "sort_within_budget", "sorted_values"]
+__all__ = ["merge_sorted", "sort_within_budget", "sorted_values", "unorderable_keys"]
 
 _by_key = itemgetter(0)
 _second = itemgetter(1)
 
 
-def _unorderable(error: TypeError) -> SortError:
+def unorderable_keys(error: TypeError) -> SortError:
+    """The error of ``sort=True`` for keys that ``<`` cannot order (``error`` says which)."""
     return SortError(
         f"sort=True needs keys that < can order, and these cannot be: {error}. Give keys "
         "of one orderable type: all str, all numbers, or tuples of those (not None, not dicts)"
@@ -44,7 +45,7 @@ def _unorderable(error: TypeError) -> SortError:
 def _sorted_in_place(
     items: list[tuple[Any, Any]],
     reverse: bool = False,
-    unorderable: Callable[[TypeError], SortError] = _unorderable,
+    unorderable: Callable[[TypeError], SortError] = unorderable_keys,
 ) -> list[tuple[Any, Any]]:
     try:
         items.sort(key=_by_key, reverse=reverse)
@@ -56,7 +57,7 @@ def _sorted_in_place(
 def merge_sorted(
     runs: Iterable[Iterable[tuple[Any, Any]]],
     reverse: bool = False,
-    unorderable: Callable[[TypeError], SortError] = _unorderable,
+    unorderable: Callable[[TypeError], SortError] = unorderable_keys,
 ) -> Iterator[tuple[Any, Any]]:
     """Merge runs of ``(key, result)`` each ordered by key (descending with
     ``reverse``) into one ordered run; on equal keys, earlier runs first.
@@ -84,7 +85,7 @@ def sort_within_budget(
     new_path: Callable[[], str],
     wrote: Callable[[int], None] = lambda nbytes: None,
     reverse: bool = False,
-    unorderable: Callable[[TypeError], SortError] = _unorderable,
+    unorderable: Callable[[TypeError], SortError] = unorderable_keys,
 ) -> Iterator[tuple[Any, Any]]:
     """Yield ``(key, result)`` items ordered by key, holding about ``budget`` bytes;
     sorted runs that outgrow it go to files named by ``new_path()``, and ``wrote``
