@@ -115,6 +115,17 @@ def test_a_bad_command_line_is_refused_in_one_line(
     assert not (tutorial / "out").exists()
 
 
+def test_an_existing_output_is_refused_and_left_as_it_was(tutorial: Path) -> None:
+    (tutorial / "out").mkdir()
+    (tutorial / "out" / "keep.txt").write_text("mine\n")
+    done = streaming("-input", "books/a.txt", "-output", "out", "-mapper", "cat", cwd=tutorial)
+    assert done.returncode == 2
+    assert "the output 'out' exists: like Hadoop, simplemr streaming writes a new folder" in (
+        done.stderr
+    )
+    assert sorted(path.name for path in (tutorial / "out").iterdir()) == ["keep.txt"]
+
+
 def test_a_failing_mapper_fails_the_job_naming_the_command(tutorial: Path) -> None:
     done = streaming("-input", "books/a.txt", "-output", "out", "-mapper", "false", cwd=tutorial)
     assert done.returncode == 1

@@ -9,6 +9,7 @@ through the mrjob runner, so commands, sorting and output behave as they do in
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -60,6 +61,11 @@ def mrjob_arguments(arguments: Sequence[str]) -> list[str]:
         parsed, rest = _parser().parse_known_args(list(arguments))
     except SystemExit:
         raise JobDefinitionError(f"usage: {USAGE}") from None
+    if os.path.lexists(parsed.output):
+        raise JobDefinitionError(
+            f"the output {parsed.output!r} exists: like Hadoop, simplemr streaming writes "
+            "a new folder only; remove it or name another"
+        )
     if parsed.numReduceTasks is not None and parsed.numReduceTasks < 0:
         raise JobDefinitionError(f"-numReduceTasks must be 0 or more, got {parsed.numReduceTasks}")
     command = ["--streaming-mapper", parsed.mapper, "-o", parsed.output, "--no-output"]
