@@ -206,6 +206,7 @@ class MapReduce:
         job = dataclasses.replace(
             self.job, verbose=verbose, storage_options=dict(storage_options or {})
         )
+        inputs, chunksize = self._named(inputs, chunksize)
         return self._stream(job, inputs, chunksize, progress)
 
     def _stream(
@@ -216,7 +217,6 @@ class MapReduce:
         progress: bool | Progress,
         collect: bool = False,
     ) -> ResultStream:
-        inputs, chunksize = self._named(inputs, chunksize)
         if progress is True:
             progress = TerminalProgress()
         with stopping_on_signals(redeliver=True):
@@ -235,7 +235,7 @@ class MapReduce:
         """``inputs`` (and ``chunksize``) as the job reads them: a dict, several named
         inputs (``NamedInputs``), checked against the names of the step's mappers."""
         names = getattr(self.job.steps[0], "input_names", None)
-        if isinstance(inputs, NamedInputs):
+        if isinstance(inputs, NamedInputs):  # made by the caller
             given = list(inputs.sources)
         elif isinstance(inputs, Mapping):
             inputs, chunksize = NamedInputs(inputs, chunksize), None

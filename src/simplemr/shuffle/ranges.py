@@ -8,8 +8,8 @@
 Partition ``p`` holds the keys above ``cuts[p - 1]`` up to ``cuts[p]``, so the parts
 read in partition order are the sorted output, and no process merges them all. A key
 that holds a share of the sampled pairs or more has a range, so a reduce task, to
-itself. This is
-Hadoop's TotalOrderPartitioner fed by an input sampler, and Spark's ``sortByKey``.
+itself. This is Hadoop's TotalOrderPartitioner fed by an input sampler, and Spark's
+``sortByKey``.
 """
 
 from __future__ import annotations
