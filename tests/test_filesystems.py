@@ -51,6 +51,25 @@ def test_a_url_glob(folder: Path) -> None:
     assert sorted(Path(path).name for path in files.paths) == ["big.txt", "small.txt"]
 
 
+def test_a_url_whose_name_exists_is_that_object_not_a_pattern(tmp_path: Path) -> None:
+    for name in ("data1.txt", "data[1].txt", "page_2.txt", "page?2.txt"):
+        (tmp_path / name).write_text(f"{name}\n")
+    for name in ("data[1].txt", "page?2.txt"):
+        files = simplemr.text_files(f"file://{tmp_path}/{name}")
+        assert [Path(path).name for path in files.paths] == [name]
+    matched = simplemr.text_files(f"file://{tmp_path}/page*2.txt").paths
+    assert sorted(Path(path).name for path in matched) == ["page?2.txt", "page_2.txt"]
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/simplemr-names/log[1].txt", b"exact\n")
+    memory.pipe("/simplemr-names/log1.txt", b"globbed\n")
+    try:
+        inputs = simplemr.text_files("memory://simplemr-names/log[1].txt")
+        job = simplemr.MapReduce(lambda line: [(line, 1)], sum_reducer, executor="inline")
+        assert dict(job.run(inputs)) == {"exact": 1}
+    finally:
+        memory.rm("/simplemr-names", recursive=True)
+
+
 def test_memory_urls_in_this_process() -> None:
     memory = fsspec.filesystem("memory")
     memory.pipe("/simplemr-test/a.jsonl", b'{"w": "x y"}\n{"w": "y"}\n')

@@ -117,15 +117,16 @@ def size_of(path: str) -> int:
 
 def expand_url(url: str, hidden: Callable[[str], bool]) -> list[str]:
     """The files a URL names: itself, a glob's matches, or a folder's files (walked
-    recursively, skipping names ``hidden`` says are hidden), as URLs, in order."""
+    recursively, skipping names ``hidden`` says are hidden), as URLs, in order. A
+    name with ``*``, ``?`` or ``[`` is a pattern only where nothing has that name."""
     filesystem, inner = filesystem_of(url)
     try:
-        if glob.has_magic(inner):
+        if filesystem.exists(inner):  # an object named data[1].txt is that object
+            matches = [inner]
+        elif glob.has_magic(inner):
             matches = sorted(filesystem.glob(inner))
             if not matches:
                 raise InputError(f"no file matches the pattern {url!r}")
-        elif filesystem.exists(inner):
-            matches = [inner]
         else:
             raise InputError(f"no such file or folder: {url!r}")
         files: list[str] = []
