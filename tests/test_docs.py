@@ -337,7 +337,7 @@ SYNOPSES = {
     "simplemr.MapReduce(mapper, reducer, combiner=None, *, workers=None, partitions=None,": (
         check_mapreduce_signature
     ),
-    "simplemr wordcount [PATH ...] [--top N] [--output PATH [--overwrite]] [--encoding ENC]": (
+    "simplemr wordcount [PATH ...] [--top N] [--output PATH [--overwrite] [--compression C]]": (
         check_wordcount_synopsis
     ),
 }

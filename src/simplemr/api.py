@@ -15,6 +15,7 @@ from .executors import DEFAULT_TASK_TIMEOUT, Executor, make_executor
 from .executors.limits import available_cores
 from .io.batches import collector_paused
 from .io.commit import TaskCommitter, write_output
+from .io.compression import output_codec
 from .io.filesystems import storage_options as filesystem_options
 from .io.inputs import NamedInputs, input_locations
 from .io.output import check_target, output_kind, resolve_line_format
@@ -258,6 +259,7 @@ class MapReduce:
         output: str | os.PathLike[str] | None = None,
         overwrite: bool = False,
         output_format: str | None = None,
+        compression: str | None = None,
         progress: bool | Progress = False,
         verbose: bool = False,
         storage_options: Mapping[str, Any] | None = None,
@@ -269,12 +271,16 @@ class MapReduce:
         path or URL ending in ``.tsv``, ``.jsonl`` or ``.txt`` is one file, any other
         a folder of ``part-NNNNN`` files and ``_SUCCESS``, ``"-"`` standard output;
         the last three in ``output_format`` ``"tsv"`` (the default), ``"jsonl"`` or
-        ``"value"``. A folder is written by the reduce tasks themselves (but for a
-        sorted job class, whose partitions the driver merges), and committed by the
-        driver; a local output appears atomically, and an existing output is refused
-        unless ``overwrite``. ``output_tap()``, if
-        given, makes an ``OutputTap`` for each partition that sees its results as
-        they are written; their summaries are ``JobResult.summaries``.
+        ``"value"``. A name ending in ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` is
+        written compressed (a folder's parts as ``part-00000.gz``...);
+        ``compression`` (``"gzip"``, ``"bz2"``, ``"xz"``, ``"zstd"``, or ``"none"``
+        to keep such a name as it is) says it explicitly. A folder is written by the
+        reduce tasks themselves (but for a sorted job class, whose partitions the
+        driver merges), and committed by the driver; a local output appears
+        atomically, and an existing output is refused unless ``overwrite``.
+        ``output_tap()``, if given, makes an ``OutputTap`` for each partition that
+        sees its results as they are written; their summaries are
+        ``JobResult.summaries``.
         ``storage_options``: as for ``stream``.
         """
         inputs, chunksize = self._named(inputs, chunksize)
@@ -282,12 +288,16 @@ class MapReduce:
         job = dataclasses.replace(
             self.job, verbose=verbose, storage_options=dict(storage_options or {})
         )
+        codec = None
+        if target is None and compression is not None:
+            raise JobDefinitionError("compression goes with an output: name one with output=")
         if target is not None:
+            codec = output_codec(target, compression)
             with filesystem_options(job.storage_options):
                 check_target(target, overwrite, *input_locations(inputs))
             output_format = resolve_line_format(target, output_format)
             if output_kind(target) == "folder" and (not job.sort or job.sorted_by_ranges):
-                committer = TaskCommitter.for_target(target, output_format, overwrite)
+                committer = TaskCommitter.for_target(target, output_format, overwrite, codec)
                 job = dataclasses.replace(job, output=committer, output_tap=output_tap)
         with (
             stopping_on_signals(redeliver=True),
@@ -304,7 +314,7 @@ class MapReduce:
                 taps: list[OutputTap] = []
                 partitions = _tapped(stream.partitions(), output_tap, taps)
                 with filesystem_options(job.storage_options):
-                    write_output(partitions, target, overwrite, output_format)
+                    write_output(partitions, target, overwrite, output_format, codec)
                 summaries = [tap.summary() for tap in taps]
                 results = []
             else:

@@ -21,6 +21,7 @@ from ..launch.common import (
     EXIT_STATUS_HELP,
     PATHS_HELP,
     add_binary_option,
+    add_compression_option,
     add_engine_options,
     check_report_paths,
     engine_options,
@@ -66,6 +67,7 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "tasks; - writes them to stdout instead of the table",
     )
     count.add_argument("--overwrite", action="store_true", help="replace an existing --output")
+    add_compression_option(count)
     count.add_argument("--encoding", default="utf-8", help="the files' encoding (utf-8)")
     add_binary_option(count)
     add_engine_options(count)
@@ -84,8 +86,9 @@ def run(args: argparse.Namespace) -> int:
         raise JobDefinitionError(
             "standard output is closed, so there is nowhere to print the counts"
         )
-    if args.overwrite and args.output is None:
-        raise JobDefinitionError("--overwrite goes with --output")
+    for option in ("overwrite", "compression"):
+        if getattr(args, option) and args.output is None:
+            raise JobDefinitionError(f"--{option} goes with --output")
     if args.output is not None:
         with filesystem_options(storage_options(args)):
             check_target(args.output, args.overwrite, [p for p in args.paths if p != "-"])
@@ -119,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
                 inputs,
                 output=args.output,
                 overwrite=args.overwrite,
+                compression=args.compression,
                 progress=show_progress(args),
                 verbose=args.verbose,
                 storage_options=options,

@@ -62,9 +62,13 @@ class TaskCommitter:
     overwrite: bool
     job_id: str
     staging: str
+    #: The codec the parts are written in (``part-00000.gz``...), or None.
+    codec: str | None = None
 
     @classmethod
-    def for_target(cls, target: str, line_format: str, overwrite: bool) -> TaskCommitter:
+    def for_target(
+        cls, target: str, line_format: str, overwrite: bool, codec: str | None = None
+    ) -> TaskCommitter:
         """A committer for the folder or URL ``target`` (checked already)."""
         if target.startswith("file://"):
             target = target[len("file://") :]
@@ -73,7 +77,8 @@ class TaskCommitter:
         else:
             target = os.path.abspath(target)
             staging = staging_path(target, "new")
-        return cls(target.rstrip("/"), line_format, overwrite, uuid.uuid4().hex[:16], staging)
+        job_id = uuid.uuid4().hex[:16]
+        return cls(target.rstrip("/"), line_format, overwrite, job_id, staging, codec)
 
     # --- in a task ------------------------------------------------------------------
 
@@ -82,7 +87,7 @@ class TaskCommitter:
         run of attempt ``attempt`` alone; return where, and how many results."""
         name = f"attempt-{partition + 1:05d}-{attempt}-{uuid.uuid4().hex[:8]}"
         folder = f"{self.staging}/{TEMPORARY}/{self.job_id}/{name}"
-        path = f"{folder}/{part_name(partition)}"
+        path = f"{folder}/{part_name(partition, self.codec)}"
         try:
             with self._open_text(folder, path) as file:
                 count = write_lines(file, results, self.line_format)
@@ -96,9 +101,9 @@ class TaskCommitter:
     def _open_text(self, folder: str, path: str) -> IO[str]:
         if not is_url(path):
             os.makedirs(folder, exist_ok=True)
-            return open_results(path, self.line_format)
+            return open_results(path, self.line_format, self.codec)
         filesystem, inner = filesystem_of(path, "write")
-        return results_text(filesystem.open(inner, "wb"), self.line_format)
+        return results_text(filesystem.open(inner, "wb"), self.line_format, self.codec)
 
     # --- on the driver --------------------------------------------------------------
 
@@ -127,8 +132,9 @@ class TaskCommitter:
                 return self._commit_to_store(parts)
             final = []
             for partition, path in enumerate(parts):
-                final.append(os.path.join(self.target, part_name(partition)))
-                os.rename(path, os.path.join(self.staging, part_name(partition)))
+                name = part_name(partition, self.codec)
+                final.append(os.path.join(self.target, name))
+                os.rename(path, os.path.join(self.staging, name))
             remove_path(os.path.join(self.staging, TEMPORARY))
             open(os.path.join(self.staging, SUCCESS_MARKER), "w").close()
             put_in_place(self.staging, self.target, self.overwrite)
@@ -147,10 +153,11 @@ class TaskCommitter:
         if self.overwrite:
             _remove_earlier_output(filesystem, root)
         moved: list[str] = []
+        names = [part_name(partition, self.codec) for partition in range(len(parts))]
         try:
-            for partition, path in enumerate(parts):
-                filesystem.mv(filesystem_of(path, "write")[1], f"{root}/{part_name(partition)}")
-                moved.append(f"{root}/{part_name(partition)}")
+            for name, path in zip(names, parts, strict=True):
+                filesystem.mv(filesystem_of(path, "write")[1], f"{root}/{name}")
+                moved.append(f"{root}/{name}")
             self._remove_temporary(filesystem, root)
             filesystem.pipe_file(f"{root}/{SUCCESS_MARKER}", b"")
         except BaseException:
@@ -158,7 +165,7 @@ class TaskCommitter:
                 for path in moved:
                     filesystem.rm_file(path)
             raise
-        return [f"{self.target}/{part_name(partition)}" for partition in range(len(parts))]
+        return [f"{self.target}/{name}" for name in names]
 
     def _remove_temporary(self, filesystem: Any, root: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -192,16 +199,21 @@ def _remove_earlier_output(filesystem: Any, root: str) -> None:
 
 
 def write_output(
-    partitions: Iterable[Iterable[Any]], target: str, overwrite: bool, line_format: str
+    partitions: Iterable[Iterable[Any]],
+    target: str,
+    overwrite: bool,
+    line_format: str,
+    codec: str | None = None,
 ) -> None:
-    """Write results the driver holds to ``target``: a local one as ``write_results``
-    does; to a URL, a folder through a committer as tasks do, or one file under a
-    hidden name moved into place once complete."""
+    """Write results the driver holds to ``target`` (in ``codec``, if given): a local
+    one as ``write_results`` does; to a URL, a folder through a committer as tasks
+    do, or one file under a hidden name moved into place once complete."""
     if not is_url(target) or target.startswith("file://"):
-        write_results(partitions, target.removeprefix("file://"), overwrite, line_format)
+        local = target.removeprefix("file://")
+        write_results(partitions, local, overwrite, line_format, codec)
         return
     if output_kind(target) == "folder":
-        committer = TaskCommitter.for_target(target, line_format, overwrite)
+        committer = TaskCommitter.for_target(target, line_format, overwrite, codec)
         try:
             parts = [
                 committer.write_part(partition, 1, results)[0]
@@ -217,12 +229,9 @@ def write_output(
     temporary = f"{parent}/.{name}.simplemr-new-{uuid.uuid4().hex[:16]}"
     try:
         try:
-            with filesystem.open(temporary, "wb") as binary:
-                text = results_text(binary, line_format)
+            with results_text(filesystem.open(temporary, "wb"), line_format, codec) as text:
                 for results in partitions:
                     write_lines(text, results, line_format)
-                text.flush()
-                text.detach()
             if not overwrite and filesystem.exists(inner):
                 raise OutputError(
                     f"the output {target!r} was written by someone else while this job "

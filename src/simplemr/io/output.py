@@ -6,6 +6,11 @@
     out/       a folder: ``part-00000``... (one per partition), then ``_SUCCESS``
     -          standard output
 
+A name ending in ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` is written compressed
+(``io/compression.py``): ``out.tsv.gz`` one file, ``out.gz/`` a folder of
+``part-00000.gz``...; ``compression=`` says it explicitly (``"none"`` keeps a name
+as it is).
+
 A ``.txt`` file, a folder's parts and standard output are TSV unless ``line_format``
 says ``"jsonl"``, or ``"value"`` (each pair's value alone, as sorted lines want).
 A sorted job's parts are ordered ranges of keys, one after the other (but for a sorted
@@ -32,6 +37,7 @@ from dataclasses import dataclass
 from typing import IO, Any, TextIO
 
 from ..errors import InputError, JobDefinitionError, OutputError
+from .compression import SUFFIXES, compressing, without_codec
 from .filesystems import filesystem_of, is_url
 from .workdir import owner_tag, remove_path, remove_stale
 
@@ -52,15 +58,15 @@ SUCCESS_MARKER = "_SUCCESS"
 TEMPORARY = "_temporary"
 #: How results are written as lines: ``key<TAB>value``, JSON, or the value alone.
 LINE_FORMATS = ("tsv", "jsonl", "value")
-_PART = re.compile(r"part-\d{5,}")
+_PART = re.compile(r"part-\d{5,}(?:" + "|".join(map(re.escape, SUFFIXES.values())) + ")?")
 
 
 def output_kind(target: str) -> str:
     """Return ``'stdout'``, ``'tsv'``, ``'jsonl'``, ``'txt'`` or ``'folder'`` for a
-    target path."""
+    target path (``out.tsv.gz`` is a TSV file)."""
     if target == "-":
         return "stdout"
-    suffix = os.path.splitext(target)[1].lower()
+    suffix = os.path.splitext(without_codec(target.rstrip("/")))[1].lower()
     return {".tsv": "tsv", ".jsonl": "jsonl", ".txt": "txt"}.get(suffix, "folder")
 
 
@@ -287,23 +293,27 @@ def staging_path(target: str, role: str) -> str:
     return os.path.join(folder, f".{name}.simplemr-{role}-{owner_tag()}")
 
 
-def open_results(path: str, line_format: str) -> TextIO:
+def open_results(path: str, line_format: str, codec: str | None = None) -> TextIO:
     """Open a results file of this machine to write (``results_text``)."""
-    return results_text(open(path, "wb"), line_format)
+    return results_text(open(path, "wb"), line_format, codec)
 
 
-def results_text(binary: IO[bytes], line_format: str) -> io.TextIOWrapper:
+def results_text(binary: IO[bytes], line_format: str, codec: str | None = None) -> io.TextIOWrapper:
     """Results written as text over ``binary``, wherever it goes (a file, an object
-    store, standard output): UTF-8, ``\\n``; a key or value holding undecodable bytes
-    (a file name that is not UTF-8, kept by Python as lone surrogates) is written back
-    as those bytes, or in JSON lines as the ``\\udcXX`` escapes JSON can carry."""
+    store, standard output), compressed in ``codec`` if one is given: UTF-8, ``\\n``;
+    a key or value holding undecodable bytes (a file name that is not UTF-8, kept by
+    Python as lone surrogates) is written back as those bytes, or in JSON lines as
+    the ``\\udcXX`` escapes JSON can carry."""
     errors = "backslashreplace" if line_format == "jsonl" else "surrogateescape"
+    if codec is not None:
+        binary = compressing(binary, codec)
     return io.TextIOWrapper(binary, encoding="utf-8", errors=errors, newline="\n")
 
 
-def part_name(partition: int) -> str:
-    """The name of partition ``partition``'s file (from 0): ``part-00000``."""
-    return f"part-{partition:05d}"
+def part_name(partition: int, codec: str | None = None) -> str:
+    """The name of partition ``partition``'s file (from 0): ``part-00000``, or
+    ``part-00000.gz``... in ``codec``."""
+    return f"part-{partition:05d}{SUFFIXES[codec] if codec else ''}"
 
 
 @contextlib.contextmanager
@@ -383,8 +393,10 @@ def write_results(
     target: str,
     overwrite: bool = False,
     line_format: str | None = None,
+    codec: str | None = None,
 ) -> None:
-    """Write each partition's results to ``target`` (see the module docstring).
+    """Write each partition's results to ``target`` (see the module docstring), in
+    ``codec`` if one is given (``compression.output_codec`` chose it).
 
     The last step is one rename. An earlier folder being overwritten is first
     moved aside, and deleted only once the new one is in place.
@@ -407,12 +419,12 @@ def write_results(
         if kind == "folder":
             os.mkdir(temporary)
             for number, results in enumerate(partitions):
-                part = os.path.join(temporary, part_name(number))
-                with open_results(part, line_format) as file:
+                part = os.path.join(temporary, part_name(number, codec))
+                with open_results(part, line_format, codec) as file:
                     write_lines(file, results, line_format)
             open(os.path.join(temporary, SUCCESS_MARKER), "w").close()
         else:
-            with open_results(temporary, line_format) as file:
+            with open_results(temporary, line_format, codec) as file:
                 for results in partitions:
                     write_lines(file, results, line_format)
         put_in_place(temporary, target, overwrite)

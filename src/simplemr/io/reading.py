@@ -1,16 +1,13 @@
 """Reading the bytes of an input file: opening a path or URL, decompressing
-``.gz``, ``.bz2`` and ``.xz``, decoding with replacements counted by file, and
-telling binary files from text as grep does."""
+``.gz``, ``.bz2``, ``.xz`` and ``.zst`` (``io/compression.py``), decoding with
+replacements counted by file, and telling binary files from text as grep does."""
 
 from __future__ import annotations
 
-import bz2
 import codecs
 import contextlib
 import contextvars
-import gzip
 import lzma
-import os
 import threading
 import zlib
 from collections.abc import Iterator
@@ -19,6 +16,7 @@ from typing import IO
 
 from .. import counters as C
 from ..errors import JobDefinitionError
+from .compression import codec_of, decompressing
 from .filesystems import open_binary
 
 __all__ = [
@@ -27,7 +25,6 @@ __all__ = [
     "InputStats",
     "byte_splittable",
     "check_text_encoding",
-    "compression_of",
     "decode_errors_counted",
     "error_handler",
     "errors_of",
@@ -40,7 +37,6 @@ __all__ = [
     "starts_binary",
 ]
 
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 _ERROR_HANDLER = "simplemr-count"
 _replaced = threading.local()  # per thread: tasks may read splits in threads
 
@@ -129,24 +125,18 @@ def decode_errors_counted(counters: dict[str, int], name: str) -> Iterator[None]
 
 @contextlib.contextmanager
 def open_input(path: str) -> Iterator[IO[bytes]]:
-    """Open a path or URL for reading bytes, decompressing ``.gz``, ``.bz2``, ``.xz``."""
+    """Open a path or URL for reading bytes, decompressed as its name says."""
     with open_binary(path) as raw:
-        compression = compression_of(path)
-        if compression is None:
+        codec = codec_of(path)
+        if codec is None:
             yield raw
             return
-        with _OPENERS[compression](raw, "rb") as decompressed:  # type: ignore[operator]
+        with decompressing(raw, codec, path) as decompressed:
             yield decompressed
 
 
 #: What reading a file, compressed or not, may raise besides decoding errors.
 READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
-
-
-def compression_of(path: str) -> str | None:
-    """Return the compression suffix of ``path`` (``'.gz'``...) or None."""
-    suffix = os.path.splitext(path)[1].lower()
-    return suffix if suffix in _OPENERS else None
 
 
 #: Text codecs that are no encoding of files: they decode domain names, and refuse

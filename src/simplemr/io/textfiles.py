@@ -32,13 +32,13 @@ from .. import core
 from .. import counters as C
 from ..errors import InputError, JobDefinitionError
 from ..memory import MiB, format_size
+from .compression import codec_of, require_codec
 from .filesystems import is_url, open_binary, size_of
 from .paths import expand_paths, input_folders
 from .reading import (
     READ_ERRORS,
     byte_splittable,
     check_text_encoding,
-    compression_of,
     decode_errors_counted,
     error_handler,
     errors_of,
@@ -127,7 +127,7 @@ class TextSplit:
                 f"(pass errors='replace' to replace undecodable bytes)"
             ) from None
         except _ReadFailed as failed:
-            of_what = " of its decompressed text" if compression_of(self.path) else ""
+            of_what = " of its decompressed text" if codec_of(self.path) else ""
             raise InputError(
                 f"cannot read {self.name!r} after byte {failed.offset:,}{of_what}: {failed.error}"
             ) from None
@@ -514,6 +514,9 @@ class TextFiles:
         #: When each local file was last changed, as planned (0: not known, for URLs).
         self.mtimes: list[int] = []
         for path in self.paths:
+            codec = codec_of(path)
+            if codec is not None:  # one not installed is refused before any work
+                require_codec(codec, f"reading {self.labels.get(path, path)!r}")
             if is_url(path):
                 self.sizes.append(size_of(path))
                 self.mtimes.append(0)
@@ -565,7 +568,7 @@ class TextFiles:
         offset = 0  # where the file starts in the whole input
         for path, size, mtime in zip(self.paths, self.sizes, self.mtimes, strict=True):
             # A file that says it is empty may not be (/proc/cpuinfo): read it to its end.
-            whole = not splittable or compression_of(path) is not None or size == 0
+            whole = not splittable or codec_of(path) is not None or size == 0
             if whole:
                 ranges = [(bisect.bisect_right(cuts, offset), 0, size)]
             else:

@@ -27,6 +27,7 @@ from ..api import DEFAULT_TASK_TIMEOUT
 from ..errors import InputError, JobDefinitionError, SimplemrError, WorkFolderError, printable
 from ..events import report_of
 from ..executors import EXECUTORS
+from ..io.compression import COMPRESSIONS
 from ..io.filesystems import parse_storage_option
 from ..io.paths import describe_special, expand_paths
 from ..io.reading import BINARY_SNIFF
@@ -173,6 +174,15 @@ def add_binary_option(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="read files that look binary (a NUL byte in their first 8 KiB) as text too; "
         "by default they are skipped with a warning",
+    )
+
+
+def add_compression_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--compression",
+        choices=COMPRESSIONS,
+        help="write the output in this codec (by default, as its name ends: .gz, .bz2, .xz, "
+        ".zst); none keeps such a name as it is, uncompressed",
     )
 
 

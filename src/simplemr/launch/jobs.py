@@ -23,6 +23,7 @@ from .common import (
     PATHS_HELP,
     ArgumentParser,
     add_binary_option,
+    add_compression_option,
     add_engine_options,
     check_report_paths,
     engine_options,
@@ -69,8 +70,10 @@ def add_job_options(
         default="-",
         metavar="PATH",
         help="PATH.tsv, PATH.jsonl, PATH.txt: one file; any other PATH: a folder of part files "
-        "and _SUCCESS; - (the default): standard output",
+        "and _SUCCESS; - (the default): standard output; a name ending in .gz, .bz2, .xz or "
+        ".zst is written compressed",
     )
+    add_compression_option(parser)
     parser.add_argument("--overwrite", action="store_true", help="replace an existing output")
     parser.add_argument(
         "--input-format",
@@ -133,6 +136,7 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
                 output=args.output,
                 overwrite=args.overwrite,
                 output_format=line_format,
+                compression=args.compression,
                 progress=show_progress(args),
                 verbose=args.verbose,
                 storage_options=options,
