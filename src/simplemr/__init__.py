@@ -25,6 +25,7 @@ from .errors import (
 )
 from .executors import Executor
 from .io.formats import input_files
+from .io.named_outputs import To
 from .io.textfiles import text_files
 from .jobclass import Job, Step
 from .joins import join
@@ -45,6 +46,7 @@ __all__ = [
     "SortError",
     "Step",
     "TaskFailedError",
+    "To",
     "WorkFolderError",
     "WorkerLostError",
     "__version__",

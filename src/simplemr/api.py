@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +92,10 @@ class MapReduce:
     A task whose worker dies is run again, up to ``max_attempts`` attempts; so is
     one that makes no progress (no record read, no pairs emitted, no key reduced)
     for ``task_timeout`` seconds (10 minutes; 0 or None: no limit; local workers
-    only), whose worker is killed: a stopped process, or code stuck on one record. With
+    only), whose worker is killed: a stopped process, or code stuck on one record; and
+    one that raises an exception of ``retry_exceptions`` (``(OSError,)`` for a flaky
+    store: raised by the task's code, or under the error reading its input), after a
+    short wait (0.1 s, doubling each time). Any other exception fails the job at once. With
     ``max_bad_records=N`` a record the mapper raises on is skipped and counted
     (``map.skipped_records``, and the first ten in ``JobResult.skipped``), up to N
     in the whole job; one more fails the job.
@@ -120,6 +123,7 @@ class MapReduce:
         reverse_values: bool = False,
         sort_key: Callable[[Any], Any] | None = None,
         reverse: bool = False,
+        retry_exceptions: Iterable[type[BaseException]] = (),
     ) -> None:
         order = checked_value_order(sort_values, reverse_values)
         step = FunctionStep(mapper, reducer, combiner, bool(bulk), partitioner, order)
@@ -127,7 +131,7 @@ class MapReduce:
             (step,), workers=workers, partitions=partitions, memory=memory, executor=executor,
             sort=sort, max_attempts=max_attempts, max_bad_records=max_bad_records,
             tmp_dir=tmp_dir, start_method=start_method, task_timeout=task_timeout,
-            sort_key=sort_key, reverse=reverse,
+            sort_key=sort_key, reverse=reverse, retry_exceptions=retry_exceptions,
         )  # fmt: skip
 
     @classmethod
@@ -153,8 +157,10 @@ class MapReduce:
         task_timeout: float | None = DEFAULT_TASK_TIMEOUT,
         sort_key: Callable[[Any], Any] | None = None,
         reverse: bool = False,
+        retry_exceptions: Iterable[type[BaseException]] = (),
     ) -> None:
         sort_order = checked_sort_order(sort, sort_key, reverse)
+        retried = _checked_exceptions(retry_exceptions)
         if workers is not None:
             check_positive_int("workers", workers)
         if task_timeout is not None and (
@@ -178,7 +184,7 @@ class MapReduce:
             raise
         self.job = JobSpec(
             steps, partitions, budget // workers, max_bad_records, bool(sort),
-            sort_order=sort_order,
+            sort_order=sort_order, retry_exceptions=retried,
         )  # fmt: skip
         self.workers = workers
         self.partitions = partitions
@@ -320,6 +326,23 @@ class MapReduce:
             else:
                 results = []
             return JobResult.of(results, dataclasses.replace(stream.report(), summaries=summaries))
+
+
+def _checked_exceptions(kinds: Any) -> tuple[type[BaseException], ...]:
+    """``retry_exceptions`` as a tuple of exception classes, or an error saying why not."""
+    if isinstance(kinds, type):
+        kinds = (kinds,)
+    try:
+        classes = tuple(kinds)
+    except TypeError:
+        classes = (kinds,)
+    for kind in classes:
+        if not (isinstance(kind, type) and issubclass(kind, Exception)):
+            raise JobDefinitionError(
+                f"retry_exceptions must be exception classes, such as (OSError, "
+                f"TimeoutError); got {kind!r}"
+            )
+    return classes
 
 
 def _tapped(

@@ -253,9 +253,10 @@ class _Scheduler:
         written = _folder_bytes(self.workdir) if full else 0  # before this attempt's go
         context.remove_files()
         if failure.retryable and context.attempt < self.max_attempts:
-            self._record(completion, "lost")
+            self._record(completion, "retried" if failure.transient else "lost")
             self.counters[C.TASK_RETRIES] += 1
-            retry = Task(task.function, task.args, context.next_attempt())
+            backoff = retry_backoff(context.attempt) if failure.transient else 0.0
+            retry = Task(task.function, task.args, context.next_attempt(backoff))
             in_flight[context.index] = (retry, described)
             self.executor.submit(retry)
             return None
@@ -300,6 +301,12 @@ class _Scheduler:
                 f"the mapper raised on {total} records, more than "
                 f"max_bad_records={self.max_bad_records}; the first: {self.skipped[0]}"
             )
+
+
+def retry_backoff(attempt: int) -> float:
+    """Seconds to wait before running again a task whose attempt ``attempt`` (from 1)
+    raised one of the job's ``retry_exceptions``: 0.1, then doubling, at most 2."""
+    return float(min(0.1 * 2 ** (attempt - 1), 2.0))
 
 
 def _folder_bytes(folder: str) -> int:

@@ -21,7 +21,8 @@ class TaskEvent:
     """One attempt of one task. Times are seconds since the job started.
 
     ``outcome`` is ``"done"``, ``"lost"`` (its worker died; the task ran again
-    unless it had no attempts left) or ``"failed"`` (it failed the job).
+    unless it had no attempts left), ``"retried"`` (it raised one of the job's
+    ``retry_exceptions``, and ran again) or ``"failed"`` (it failed the job).
     ``partition_bytes`` is what a map attempt wrote for each partition.
     """
 

@@ -340,6 +340,8 @@ class JobSpec:
     sort_order: ValueOrder = ValueOrder()
     output_tap: Callable[[], OutputTap] | None = None
     storage_options: dict[str, Any] = field(default_factory=dict)
+    #: Exceptions that make a task run again (``executors/base.TaskFailure``).
+    retry_exceptions: tuple[type[BaseException], ...] = ()
 
     @property
     def sorted_by_ranges(self) -> bool:

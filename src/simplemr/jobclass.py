@@ -41,6 +41,7 @@ from .counters import increment_counter
 from .errors import JobDefinitionError, short_repr
 from .io.formats import input_files
 from .io.inputs import InputSource
+from .io.named_outputs import To
 from .io.output import line_format_for
 from .job import (
     MapFunctions,
@@ -606,9 +607,12 @@ def _pairs_of(
 
 
 def _pair(role: str, item: Any) -> tuple[Any, Any]:
-    """``item`` as a ``(key, value)`` tuple (a two-item list will do), or an error."""
+    """``item`` as a ``(key, value)`` tuple (a two-item list will do; a pair sent to a
+    named output, ``To``, as it is), or an error."""
     if type(item) is tuple and len(item) == 2:
         return item
+    if type(item) is To and role.startswith("reducer"):
+        return item  # type: ignore[return-value]
     if type(item) is list and len(item) == 2:
         return (item[0], item[1])
     raise TypeError(f"the {role} must yield (key, value) pairs, but it yielded {item!r}")

@@ -49,8 +49,10 @@ class TaskFailure:
 
     ``kind`` is ``'user'`` (the user's code raised), ``'input'`` (an input could
     not be read), ``'internal'`` (anything else raised in the task) or
-    ``'lost'`` (the worker died). Only a lost worker is worth another attempt:
-    the rest would fail the same way again.
+    ``'lost'`` (the worker died). A lost worker is worth another attempt, and so is
+    a ``transient`` failure: one that raised an exception the job's
+    ``retry_exceptions`` name (a flaky object store's ``OSError``). The rest would
+    fail the same way again.
     """
 
     kind: str
@@ -58,10 +60,11 @@ class TaskFailure:
     where: str | None = None
     traceback: str = ""
     original: BaseException | None = None
+    transient: bool = False
 
     @property
     def retryable(self) -> bool:
-        return self.kind == "lost"
+        return self.kind == "lost" or self.transient
 
 
 @dataclass
@@ -116,6 +119,8 @@ def execute(job: Any, task: Task, worker: str | None = None) -> Completion:
 
 
 def _execute(job: Any, task: Task) -> Completion:
+    if task.context.backoff:  # the retry of a transient failure waits a little
+        time.sleep(task.context.backoff)
     try:
         return Completion(task.context, task.function(job, *task.args, task.context))
     except UserCodeError as error:
@@ -133,7 +138,20 @@ def _execute(job: Any, task: Task) -> Completion:
         failure = TaskFailure("lost", str(error), None, traceback.format_exc(), error)
     except Exception as error:
         failure = TaskFailure("internal", _describe(error), None, traceback.format_exc(), error)
+    failure.transient = raised_one_of(failure.original, getattr(job, "retry_exceptions", ()))
     return Completion(task.context, failure=failure)
+
+
+def raised_one_of(error: BaseException | None, kinds: tuple[type[BaseException], ...]) -> bool:
+    """Whether ``error``, or an exception it was raised from or while handling (an
+    ``OSError`` under the ``InputError`` that names the file), is one of ``kinds``."""
+    seen = 0
+    while error is not None and kinds and seen < 16:
+        if isinstance(error, kinds):
+            return True
+        error = error.__cause__ or error.__context__
+        seen += 1
+    return False
 
 
 def portable(failure: TaskFailure | None) -> TaskFailure | None:

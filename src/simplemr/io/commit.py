@@ -1,9 +1,10 @@
 """Output written by the reduce tasks themselves, and committed by the driver.
 
     reduce task p, attempt a ─write─▶ <staging>/_temporary/<job>/<attempt>/part-p
+                                      (and <attempt>/<name>/part-p for each named output)
                                               │ the first successful attempt of each task
     driver, once every task is done:          ▼
-        move each task's committed attempt ─▶ <staging>/part-p
+        move each task's committed attempt ─▶ <staging>/part-p, <staging>/<name>/part-p
         remove _temporary/<job>, then write ─▶ <staging>/_SUCCESS (last)
         a local target: rename <staging> ─────▶ <target> (one atomic rename)
 
@@ -25,6 +26,7 @@ first, then its parts, before the new parts are moved in.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import uuid
 from collections.abc import Iterable, Sequence
@@ -33,6 +35,7 @@ from typing import IO, Any
 
 from ..errors import OutputError
 from .filesystems import filesystem_of, is_url
+from .named_outputs import write_partition
 from .output import (
     SUCCESS_MARKER,
     TEMPORARY,
@@ -42,6 +45,7 @@ from .output import (
     output_kind,
     part_name,
     put_in_place,
+    renderer,
     results_text,
     staging_path,
     write_lines,
@@ -87,10 +91,11 @@ class TaskCommitter:
         run of attempt ``attempt`` alone; return where, and how many results."""
         name = f"attempt-{partition + 1:05d}-{attempt}-{uuid.uuid4().hex[:8]}"
         folder = f"{self.staging}/{TEMPORARY}/{self.job_id}/{name}"
-        path = f"{folder}/{part_name(partition, self.codec)}"
+        part = part_name(partition, self.codec)
+        path = f"{folder}/{part}"
         try:
-            with self._open_text(folder, path) as file:
-                count = write_lines(file, results, self.line_format)
+            open_part = functools.partial(self._open_text, folder)
+            count = write_partition(open_part, part, results, renderer(self.line_format))
         except OSError as error:
             raise OutputError(
                 f"cannot write part {partition + 1} of the output {self.target!r} "
@@ -98,9 +103,10 @@ class TaskCommitter:
             ) from error
         return path, count
 
-    def _open_text(self, folder: str, path: str) -> IO[str]:
+    def _open_text(self, folder: str, name: str) -> IO[str]:
+        path = f"{folder}/{name}"
         if not is_url(path):
-            os.makedirs(folder, exist_ok=True)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
             return open_results(path, self.line_format, self.codec)
         filesystem, inner = filesystem_of(path, "write")
         return results_text(filesystem.open(inner, "wb"), self.line_format, self.codec)
@@ -135,6 +141,7 @@ class TaskCommitter:
                 name = part_name(partition, self.codec)
                 final.append(os.path.join(self.target, name))
                 os.rename(path, os.path.join(self.staging, name))
+                _move_named_parts(os.path.dirname(path), self.staging, name)
             remove_path(os.path.join(self.staging, TEMPORARY))
             open(os.path.join(self.staging, SUCCESS_MARKER), "w").close()
             put_in_place(self.staging, self.target, self.overwrite)
@@ -155,9 +162,12 @@ class TaskCommitter:
         moved: list[str] = []
         names = [part_name(partition, self.codec) for partition in range(len(parts))]
         try:
-            for name, path in zip(names, parts, strict=True):
-                filesystem.mv(filesystem_of(path, "write")[1], f"{root}/{name}")
-                moved.append(f"{root}/{name}")
+            for path in parts:
+                attempt = filesystem_of(path, "write")[1].rsplit("/", 1)[0]
+                for found in filesystem.find(attempt):  # its part, and its named outputs'
+                    place = f"{root}/{found[len(attempt) :].strip('/')}"
+                    filesystem.mv(found, place)
+                    moved.append(place)
             self._remove_temporary(filesystem, root)
             filesystem.pipe_file(f"{root}/{SUCCESS_MARKER}", b"")
         except BaseException:
@@ -184,6 +194,15 @@ class TaskCommitter:
             self._remove_temporary(filesystem, root)
 
 
+def _move_named_parts(attempt: str, staging: str, part: str) -> None:
+    """Move the parts an attempt wrote to named outputs (``attempt/<name>/<part>``) to
+    their folders in ``staging``."""
+    for name in os.listdir(attempt):
+        if os.path.isdir(os.path.join(attempt, name)):
+            os.makedirs(os.path.join(staging, name), exist_ok=True)
+            os.rename(os.path.join(attempt, name, part), os.path.join(staging, name, part))
+
+
 def _remove_earlier_output(filesystem: Any, root: str) -> None:
     """Remove a folder of earlier output from a store: ``_SUCCESS`` first, so that no
     reader takes what is left for complete."""
@@ -191,11 +210,12 @@ def _remove_earlier_output(filesystem: Any, root: str) -> None:
         return
     with contextlib.suppress(FileNotFoundError):
         filesystem.rm_file(f"{root}/{SUCCESS_MARKER}")
-    names = [path.rsplit("/", 1)[-1] for path in filesystem.ls(root, detail=False)]
+    names = [path[len(root) :].strip("/") for path in filesystem.find(root)]
     if not looks_like_output(names):
         raise OutputError(f"the output {root!r} holds more than earlier output")
-    for path in filesystem.glob(f"{root}/part-*"):
-        filesystem.rm_file(path)
+    for name in names:
+        if name.split("/")[0] != TEMPORARY:
+            filesystem.rm_file(f"{root}/{name}")
 
 
 def write_output(

@@ -32,13 +32,14 @@ import json
 import os
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any, TextIO
 
 from ..errors import InputError, JobDefinitionError, OutputError
 from .compression import SUFFIXES, compressing, without_codec
 from .filesystems import filesystem_of, is_url
+from .named_outputs import To, check_output_name, write_partition
 from .workdir import owner_tag, remove_path, remove_stale
 
 __all__ = [
@@ -109,9 +110,24 @@ def format_jsonl(result: Any) -> str:
 
 
 def looks_like_output(names: Iterable[str]) -> bool:
-    """Whether a folder of these names holds only earlier output: parts, ``_SUCCESS``,
-    and the ``_temporary`` folder of jobs that wrote there from their tasks."""
-    return all(_PART.fullmatch(n) or n in (SUCCESS_MARKER, TEMPORARY) for n in names)
+    """Whether a folder of these names (relative paths, ``/`` between folders) holds
+    only earlier output: parts, ``_SUCCESS``, the ``_temporary`` folder of jobs that
+    wrote there from their tasks, and named outputs' folders of parts."""
+    return all(_of_output(name.split("/")) for name in names)
+
+
+def _of_output(parts: list[str]) -> bool:
+    if parts[0] == TEMPORARY or parts == [SUCCESS_MARKER]:
+        return True
+    if len(parts) == 1:
+        return _PART.fullmatch(parts[0]) is not None
+    if len(parts) != 2 or _PART.fullmatch(parts[1]) is None:
+        return False
+    try:
+        check_output_name(parts[0])
+    except ValueError:
+        return False
+    return True
 
 
 def _existing_ancestor(folder: str) -> str:
@@ -186,9 +202,16 @@ class _Existing:
 def _local_existing(target: str) -> _Existing:
     if not os.path.lexists(target):
         return _Existing("nothing")
-    if os.path.isdir(target):
-        return _Existing("folder", tuple(os.listdir(target)))
-    return _Existing("file")
+    if not os.path.isdir(target):
+        return _Existing("file")
+    names = []
+    for name in os.listdir(target):  # and one level down: named outputs' parts
+        inner = os.path.join(target, name)
+        if name == TEMPORARY or not os.path.isdir(inner) or os.path.islink(inner):
+            names.append(name)
+        else:
+            names.extend(f"{name}/{part}" for part in os.listdir(inner) or [""])
+    return _Existing("folder", tuple(names))
 
 
 def _url_existing(target: str) -> _Existing:
@@ -200,12 +223,12 @@ def _url_existing(target: str) -> _Existing:
             return _Existing("nothing")
         if not filesystem.isdir(inner):
             return _Existing("file")
-        listed = filesystem.ls(inner, detail=False)
+        listed = filesystem.find(inner)
     except InputError as error:
         raise JobDefinitionError(str(error)) from None
     except OSError as error:
         raise JobDefinitionError(f"cannot write {target!r}: {error}") from None
-    return _Existing("folder", tuple(p.rstrip("/").rsplit("/", 1)[-1] for p in listed))
+    return _Existing("folder", tuple(path[len(inner) :].strip("/") for path in listed))
 
 
 def _check_existing(target: str, existing: _Existing, overwrite: bool, named_by: str) -> None:
@@ -276,15 +299,41 @@ def line_format_for(target: str, asked: str | None, default: str) -> str:
     return resolve_line_format(target, asked if asked is not None or named else default)
 
 
+def renderer(kind: str) -> Callable[[Any], str]:
+    """The function that writes a result as a line (without its ending) in ``kind``."""
+    return {"jsonl": format_jsonl, "value": format_value}.get(kind, format_tsv)
+
+
 def write_lines(file: IO[str], results: Iterable[Any], kind: str) -> int:
-    """Write each result as a line in ``kind``; return how many."""
-    render = {"jsonl": format_jsonl, "value": format_value}.get(kind, format_tsv)
+    """Write each result as a line in ``kind``; return how many. A result sent to a
+    named output (``To``) has no place in one file: ``OutputError``."""
+    render = renderer(kind)
     count = 0
     for result in results:
+        if type(result) is To:
+            raise OutputError(
+                f"a result was sent to the output {result.name!r}, but named outputs need a "
+                "folder output, and this one is a file or standard output"
+            )
         file.write(render(result))
         file.write("\n")
         count += 1
     return count
+
+
+def write_parts(
+    folder: str, partition: int, results: Iterable[Any], kind: str, codec: str | None
+) -> int:
+    """Write partition ``partition``'s results in the local ``folder``, as its part and
+    its parts of named outputs (``named_outputs.write_partition``); return how many."""
+
+    def open_part(name: str) -> IO[str]:
+        path = os.path.join(folder, name)
+        if "/" in name:
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        return open_results(path, kind, codec)
+
+    return write_partition(open_part, part_name(partition, codec), results, renderer(kind))
 
 
 def staging_path(target: str, role: str) -> str:
@@ -419,9 +468,7 @@ def write_results(
         if kind == "folder":
             os.mkdir(temporary)
             for number, results in enumerate(partitions):
-                part = os.path.join(temporary, part_name(number, codec))
-                with open_results(part, line_format, codec) as file:
-                    write_lines(file, results, line_format)
+                write_parts(temporary, number, results, line_format, codec)
             open(os.path.join(temporary, SUCCESS_MARKER), "w").close()
         else:
             with open_results(temporary, line_format, codec) as file:

@@ -9,6 +9,7 @@ import argparse
 import codecs
 import contextlib
 import difflib
+import importlib
 import json
 import os
 import platform
@@ -221,6 +222,14 @@ def add_engine_options(parser: argparse.ArgumentParser, skip_mode: bool = False)
         metavar="SECONDS",
         help="kill and retry a task that makes no progress for this long (600; 0: no limit)",
     )
+    parser.add_argument(
+        "--retry-exceptions",
+        type=_exception_classes,
+        default=(),
+        metavar="NAMES",
+        help="run a task again when it raises one of these (OSError,TimeoutError or "
+        "module.Class, comma-separated), up to the attempts a lost worker gets",
+    )
     if skip_mode:
         parser.add_argument(
             "--max-bad-records",
@@ -264,7 +273,27 @@ def engine_options(args: argparse.Namespace) -> dict[str, object]:
         "tmp_dir": args.tmp_dir,
         "task_timeout": args.task_timeout,
         "max_bad_records": getattr(args, "max_bad_records", 0),
+        "retry_exceptions": args.retry_exceptions,
     }
+
+
+def _exception_classes(text: str) -> tuple[type[BaseException], ...]:
+    """The exception classes ``text`` names, comma-separated: built-in names
+    (``OSError``) or ``module.Class`` (``botocore.exceptions.ClientError``)."""
+    classes = []
+    for name in filter(None, (part.strip() for part in text.split(","))):
+        module, _, attribute = name.rpartition(".")
+        try:
+            found = getattr(importlib.import_module(module or "builtins"), attribute)
+        except (ImportError, AttributeError):
+            found = None
+        if not (isinstance(found, type) and issubclass(found, Exception)):
+            raise argparse.ArgumentTypeError(
+                f"{name!r} names no exception class: give built-in names such as OSError, "
+                "or module.Class"
+            )
+        classes.append(found)
+    return tuple(classes)
 
 
 def _storage_option(text: str) -> tuple[str, Any]:

@@ -35,7 +35,7 @@ td.n { text-align: right; font-variant-numeric: tabular-nums; }
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; }
 svg text { font: 11px system-ui, sans-serif; fill: #444; }
 rect.map { fill: #4c78a8; } rect.reduce { fill: #f58518; }
-rect.lost, rect.failed { fill: #e45756; opacity: .7; }
+rect.lost, rect.retried, rect.failed { fill: #e45756; opacity: .7; }
 rect.phase { fill: #f2f2f2; } rect.bar:hover { stroke: #000; }
 line.grid { stroke: #ddd; } polyline { fill: none; stroke: #4c78a8; stroke-width: 2; }
 rect.skew { fill: #72b7b2; } #details { min-height: 1.4em; color: #555; }

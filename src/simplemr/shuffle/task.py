@@ -103,15 +103,17 @@ class TaskContext:
     attempt: int
     workdir: str
     step: int = 0
+    #: Seconds to wait before running (the retry of a transient failure).
+    backoff: float = 0.0
 
     def path(self, suffix: str) -> str:
         """Return a path in the work folder that belongs to this attempt only."""
         name = f"{self.step + 1}-{self.phase}-{self.index:05d}-{self.attempt}{suffix}"
         return os.path.join(self.workdir, name)
 
-    def next_attempt(self) -> TaskContext:
-        """The context of the same task's next attempt."""
-        return dataclasses.replace(self, attempt=self.attempt + 1)
+    def next_attempt(self, backoff: float = 0.0) -> TaskContext:
+        """The context of the same task's next attempt, to run after ``backoff`` seconds."""
+        return dataclasses.replace(self, attempt=self.attempt + 1, backoff=backoff)
 
     def remove_files(self) -> None:
         """Remove whatever this attempt wrote (a failed attempt's files are never read)."""
