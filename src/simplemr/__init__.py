@@ -26,6 +26,7 @@ from .errors import (
 from .executors import Executor
 from .io.formats import input_files
 from .io.named_outputs import To
+from .io.parquet import parquet_files
 from .io.textfiles import text_files
 from .jobclass import Job, Step
 from .joins import join
@@ -53,5 +54,6 @@ __all__ = [
     "increment_counter",
     "input_files",
     "join",
+    "parquet_files",
     "text_files",
 ]

@@ -266,6 +266,7 @@ class MapReduce:
         overwrite: bool = False,
         output_format: str | None = None,
         compression: str | None = None,
+        parquet_schema: Any = None,
         progress: bool | Progress = False,
         verbose: bool = False,
         storage_options: Mapping[str, Any] | None = None,
@@ -280,7 +281,10 @@ class MapReduce:
         ``"value"``. A name ending in ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` is
         written compressed (a folder's parts as ``part-00000.gz``...);
         ``compression`` (``"gzip"``, ``"bz2"``, ``"xz"``, ``"zstd"``, or ``"none"``
-        to keep such a name as it is) says it explicitly. A folder is written by the
+        to keep such a name as it is) says it explicitly. A name ending in
+        ``.parquet`` (or ``output_format="parquet"``) is a folder of Parquet files, one
+        a part, of results that are dicts or tuples (``parquet_schema``, a
+        ``pyarrow.Schema``, or the first results' own). A folder is written by the
         reduce tasks themselves (but for a sorted job class, whose partitions the
         driver merges), and committed by the driver; a local output appears
         atomically, and an existing output is refused unless ``overwrite``.
@@ -302,8 +306,11 @@ class MapReduce:
             with filesystem_options(job.storage_options):
                 check_target(target, overwrite, *input_locations(inputs))
             output_format = resolve_line_format(target, output_format)
+            _check_parquet(output_format, codec, parquet_schema)
             if output_kind(target) == "folder" and (not job.sort or job.sorted_by_ranges):
-                committer = TaskCommitter.for_target(target, output_format, overwrite, codec)
+                committer = TaskCommitter.for_target(
+                    target, output_format, overwrite, codec, parquet_schema
+                )
                 job = dataclasses.replace(job, output=committer, output_tap=output_tap)
         with (
             stopping_on_signals(redeliver=True),
@@ -320,12 +327,24 @@ class MapReduce:
                 taps: list[OutputTap] = []
                 partitions = _tapped(stream.partitions(), output_tap, taps)
                 with filesystem_options(job.storage_options):
-                    write_output(partitions, target, overwrite, output_format, codec)
+                    write_output(
+                        partitions, target, overwrite, output_format, codec, parquet_schema
+                    )
                 summaries = [tap.summary() for tap in taps]
                 results = []
             else:
                 results = []
             return JobResult.of(results, dataclasses.replace(stream.report(), summaries=summaries))
+
+
+def _check_parquet(output_format: str, codec: str | None, schema: Any) -> None:
+    """Refuse a compression, or a schema, that a Parquet output cannot take."""
+    if output_format == "parquet" and codec is not None:
+        raise JobDefinitionError(
+            "a Parquet output compresses its own columns: leave compression out (or 'none')"
+        )
+    if schema is not None and output_format != "parquet":
+        raise JobDefinitionError("parquet_schema goes with a Parquet output (out.parquet)")
 
 
 def _checked_exceptions(kinds: Any) -> tuple[type[BaseException], ...]:

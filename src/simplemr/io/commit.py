@@ -35,20 +35,20 @@ from typing import IO, Any
 
 from ..errors import OutputError
 from .filesystems import filesystem_of, is_url
-from .named_outputs import write_partition
 from .output import (
     SUCCESS_MARKER,
     TEMPORARY,
+    local_opener,
     looks_like_output,
     make_folder,
-    open_results,
     output_kind,
     part_name,
+    part_suffix,
     put_in_place,
-    renderer,
     results_text,
     staging_path,
     write_lines,
+    write_part_files,
     write_results,
 )
 from .workdir import remove_path, remove_stale
@@ -68,10 +68,17 @@ class TaskCommitter:
     staging: str
     #: The codec the parts are written in (``part-00000.gz``...), or None.
     codec: str | None = None
+    #: The schema of Parquet parts (None: the first results').
+    schema: Any = None
 
     @classmethod
     def for_target(
-        cls, target: str, line_format: str, overwrite: bool, codec: str | None = None
+        cls,
+        target: str,
+        line_format: str,
+        overwrite: bool,
+        codec: str | None = None,
+        schema: Any = None,
     ) -> TaskCommitter:
         """A committer for the folder or URL ``target`` (checked already)."""
         if target.startswith("file://"):
@@ -82,7 +89,7 @@ class TaskCommitter:
             target = os.path.abspath(target)
             staging = staging_path(target, "new")
         job_id = uuid.uuid4().hex[:16]
-        return cls(target.rstrip("/"), line_format, overwrite, job_id, staging, codec)
+        return cls(target.rstrip("/"), line_format, overwrite, job_id, staging, codec, schema)
 
     # --- in a task ------------------------------------------------------------------
 
@@ -91,25 +98,28 @@ class TaskCommitter:
         run of attempt ``attempt`` alone; return where, and how many results."""
         name = f"attempt-{partition + 1:05d}-{attempt}-{uuid.uuid4().hex[:8]}"
         folder = f"{self.staging}/{TEMPORARY}/{self.job_id}/{name}"
-        part = part_name(partition, self.codec)
-        path = f"{folder}/{part}"
+        path = f"{folder}/{part_name(partition, self._suffix)}"
         try:
-            open_part = functools.partial(self._open_text, folder)
-            count = write_partition(open_part, part, results, renderer(self.line_format))
+            opener = functools.partial(self._open_binary, folder)
+            part, count = write_part_files(
+                opener, partition, results, self.line_format, self.codec, self.schema
+            )
         except OSError as error:
             raise OutputError(
                 f"cannot write part {partition + 1} of the output {self.target!r} "
                 f"at {path!r}: {error.strerror or error}"
             ) from error
-        return path, count
+        return f"{folder}/{part}", count
 
-    def _open_text(self, folder: str, name: str) -> IO[str]:
-        path = f"{folder}/{name}"
-        if not is_url(path):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            return open_results(path, self.line_format, self.codec)
-        filesystem, inner = filesystem_of(path, "write")
-        return results_text(filesystem.open(inner, "wb"), self.line_format, self.codec)
+    @property
+    def _suffix(self) -> str:
+        return part_suffix(self.line_format, self.codec)
+
+    def _open_binary(self, folder: str, name: str) -> IO[bytes]:
+        if not is_url(folder):
+            return local_opener(folder)(name)
+        filesystem, inner = filesystem_of(f"{folder}/{name}", "write")
+        return filesystem.open(inner, "wb")  # type: ignore[no-any-return]
 
     # --- on the driver --------------------------------------------------------------
 
@@ -138,9 +148,10 @@ class TaskCommitter:
                 return self._commit_to_store(parts)
             final = []
             for partition, path in enumerate(parts):
-                name = part_name(partition, self.codec)
+                name = part_name(partition, self._suffix)
                 final.append(os.path.join(self.target, name))
-                os.rename(path, os.path.join(self.staging, name))
+                if os.path.exists(path) or self.line_format != "parquet":  # see io/parquet.py
+                    os.rename(path, os.path.join(self.staging, name))
                 _move_named_parts(os.path.dirname(path), self.staging, name)
             remove_path(os.path.join(self.staging, TEMPORARY))
             open(os.path.join(self.staging, SUCCESS_MARKER), "w").close()
@@ -160,7 +171,7 @@ class TaskCommitter:
         if self.overwrite:
             _remove_earlier_output(filesystem, root)
         moved: list[str] = []
-        names = [part_name(partition, self.codec) for partition in range(len(parts))]
+        names = [part_name(partition, self._suffix) for partition in range(len(parts))]
         try:
             for path in parts:
                 attempt = filesystem_of(path, "write")[1].rsplit("/", 1)[0]
@@ -197,6 +208,8 @@ class TaskCommitter:
 def _move_named_parts(attempt: str, staging: str, part: str) -> None:
     """Move the parts an attempt wrote to named outputs (``attempt/<name>/<part>``) to
     their folders in ``staging``."""
+    if not os.path.isdir(attempt):  # an empty Parquet part: nothing was written
+        return
     for name in os.listdir(attempt):
         if os.path.isdir(os.path.join(attempt, name)):
             os.makedirs(os.path.join(staging, name), exist_ok=True)
@@ -224,16 +237,17 @@ def write_output(
     overwrite: bool,
     line_format: str,
     codec: str | None = None,
+    schema: Any = None,
 ) -> None:
     """Write results the driver holds to ``target`` (in ``codec``, if given): a local
     one as ``write_results`` does; to a URL, a folder through a committer as tasks
     do, or one file under a hidden name moved into place once complete."""
     if not is_url(target) or target.startswith("file://"):
         local = target.removeprefix("file://")
-        write_results(partitions, local, overwrite, line_format, codec)
+        write_results(partitions, local, overwrite, line_format, codec, schema)
         return
     if output_kind(target) == "folder":
-        committer = TaskCommitter.for_target(target, line_format, overwrite, codec)
+        committer = TaskCommitter.for_target(target, line_format, overwrite, codec, schema)
         try:
             parts = [
                 committer.write_part(partition, 1, results)[0]

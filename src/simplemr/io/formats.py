@@ -6,6 +6,7 @@
     csv       a row, as a dict keyed by the file's header row (a row with more or
               fewer fields than the header is an error)
     file      a whole file, as ``(path, bytes)``
+    parquet   a row of a Parquet file, as a dict (parquet.py; the extra simplemr[parquet])
 
 Text, numbered lines and JSON lines split large files into byte ranges. A CSV file is read by
 one task from start to end, because a quoted field may hold line breaks, so no
@@ -29,13 +30,14 @@ from ..memory import format_size
 from .filesystems import size_of
 from .inputs import SKIP_RECORD, InputSource, Split
 from .numbered import numbered_splits
+from .parquet import ParquetFiles
 from .reading import READ_ERRORS, decode_errors_counted, error_handler, open_input
-from .textfiles import Packing, TextFiles
+from .textfiles import FilesOf, Packing, TextFiles
 
 __all__ = ["FORMATS", "input_files"]
 
 #: The input formats, by the name ``input_files`` and ``--input-format`` take.
-FORMATS = ("text", "numbered", "jsonl", "csv", "file")
+FORMATS = ("text", "numbered", "jsonl", "csv", "file", "parquet")
 
 _ROWS_PER_BLOCK = 1024
 _MISSING = object()  # what DictReader gives a field a short row lacks
@@ -83,44 +85,14 @@ class ParsedSplit:
         return getattr(self.inner, "parts", (self.inner,))
 
 
-class _FilesOf:
-    """The files ``TextFiles`` found and measured, read in another format."""
-
-    def __init__(self, files: TextFiles) -> None:
-        self.files = files
-
-    @property
-    def total_bytes(self) -> int:
-        return self.files.total_bytes
-
-    @property
-    def paths(self) -> list[str]:
-        return self.files.paths
-
-    @property
-    def folders(self) -> list[str]:
-        return self.files.folders
-
-    @property
-    def not_regular(self) -> list[str]:
-        return self.files.not_regular
-
-    def name(self, path: str) -> str:
-        return self.files.labels.get(path, path)
-
-    def splits(self, workers: int) -> Iterator[Split]:
-        """Yield the splits, sized so that ``workers`` workers get an even load."""
-        raise NotImplementedError
-
-
-class NumberedLinesFiles(_FilesOf):
+class NumberedLinesFiles(FilesOf):
     """Text files whose every line is a ``(file name, line number, line)`` record."""
 
     def splits(self, workers: int) -> Iterator[Split]:
         return numbered_splits(self.files, workers)
 
 
-class JsonLinesFiles(_FilesOf):
+class JsonLinesFiles(FilesOf):
     """Files of JSON lines: text files whose every line is parsed as JSON."""
 
     def splits(self, workers: int) -> Iterator[Split]:
@@ -189,7 +161,7 @@ def _ragged(name: str, number: int, row: dict[Any, Any], header: int) -> InputEr
     )
 
 
-class CsvFiles(_FilesOf):
+class CsvFiles(FilesOf):
     """CSV files with a header row; one task a file."""
 
     def splits(self, workers: int) -> Iterator[Split]:
@@ -242,7 +214,7 @@ class WholeFilesSplit:
             yield [(name, data)]
 
 
-class WholeFiles(_FilesOf):
+class WholeFiles(FilesOf):
     """Files read whole, packed a few to a task so that small files make few tasks."""
 
     def splits(self, workers: int) -> Iterator[Split]:
@@ -266,8 +238,9 @@ def input_files(
     """Name files for the engine to read, each record in the given ``format``:
     ``"text"`` lines (as ``text_files``), ``"numbered"`` lines as ``(file name, line
     number, line)`` (numbered from 1; a large file is still read in parallel),
-    ``"jsonl"`` JSON values, ``"csv"`` rows as dicts, or ``"file"`` whole files as
-    ``(path, bytes)``.
+    ``"jsonl"`` JSON values, ``"csv"`` rows as dicts, ``"file"`` whole files as
+    ``(path, bytes)``, or ``"parquet"`` rows of Parquet files as dicts (``parquet_files``
+    reads chosen columns as tuples).
 
     ``paths``, ``encoding``, ``errors``, ``labels`` and ``binary`` (for text and
     JSON lines) are as for ``text_files``.
@@ -281,6 +254,8 @@ def input_files(
     text = TextFiles(paths, encoding=encoding, errors=errors, labels=labels, binary=binary)
     if format == "text":
         return text
+    if format == "parquet":
+        return ParquetFiles(text)
     kinds = {"numbered": NumberedLinesFiles, "jsonl": JsonLinesFiles, "csv": CsvFiles,
              "file": WholeFiles}  # fmt: skip
     return kinds[format](text)

@@ -4,6 +4,7 @@
     out.jsonl  one file, a JSON value per line (a tuple result as a JSON list)
     out.txt    one file, lines in ``line_format``
     out/       a folder: ``part-00000``... (one per partition), then ``_SUCCESS``
+    out.parquet/  a folder of ``part-00000.parquet``... (``io/parquet.py``)
     -          standard output
 
 A name ending in ``.gz``, ``.bz2``, ``.xz`` or ``.zst`` is written compressed
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import io
 import json
 import os
@@ -40,6 +42,7 @@ from ..errors import InputError, JobDefinitionError, OutputError
 from .compression import SUFFIXES, compressing, without_codec
 from .filesystems import filesystem_of, is_url
 from .named_outputs import To, check_output_name, write_partition
+from .parquet import write_parquet
 from .workdir import owner_tag, remove_path, remove_stale
 
 __all__ = [
@@ -57,9 +60,12 @@ __all__ = [
 SUCCESS_MARKER = "_SUCCESS"
 #: The folder of a target where tasks write their attempts (``io/commit.py``).
 TEMPORARY = "_temporary"
-#: How results are written as lines: ``key<TAB>value``, JSON, or the value alone.
-LINE_FORMATS = ("tsv", "jsonl", "value")
-_PART = re.compile(r"part-\d{5,}(?:" + "|".join(map(re.escape, SUFFIXES.values())) + ")?")
+#: How results are written: as lines, ``key<TAB>value``, JSON, or the value alone;
+#: or as Parquet files (a folder's parts only).
+LINE_FORMATS = ("tsv", "jsonl", "value", "parquet")
+_PART = re.compile(
+    r"part-\d{5,}(?:" + "|".join(map(re.escape, [*SUFFIXES.values(), ".parquet"])) + ")?"
+)
 
 
 def output_kind(target: str) -> str:
@@ -281,13 +287,18 @@ def resolve_line_format(target: str, line_format: str | None) -> str:
         raise JobDefinitionError(
             f"unknown output format {line_format!r}; choose one of {', '.join(LINE_FORMATS)}"
         )
-    kind = output_kind(target)
+    kind = named_format(target) or output_kind(target)
     if kind in LINE_FORMATS:
         if line_format not in (None, kind):
             raise JobDefinitionError(
                 f"the output {target!r} is named as {kind}, but {line_format} was asked for"
             )
         return kind
+    if line_format == "parquet" and kind != "folder":
+        raise JobDefinitionError(
+            f"Parquet results go to a folder of part files, not to {target!r}: name a "
+            "folder, such as out.parquet"
+        )
     return line_format or "tsv"
 
 
@@ -295,8 +306,19 @@ def line_format_for(target: str, asked: str | None, default: str) -> str:
     """The line format of ``target``: its name's, else ``asked``, else ``default``
     (a job class's ``OUTPUT_FORMAT``); a name and an asked format that disagree are
     an error."""
-    named = output_kind(target) in LINE_FORMATS
+    named = named_format(target) is not None
     return resolve_line_format(target, asked if asked is not None or named else default)
+
+
+def named_format(target: str) -> str | None:
+    """The format ``target``'s name says (``.tsv``, ``.jsonl``; ``.parquet``, a folder of
+    Parquet parts, as Spark writes ``out.parquet/``), or None."""
+    kind = output_kind(target)
+    if kind in LINE_FORMATS:
+        return kind
+    if kind == "folder" and target.rstrip("/").lower().endswith(".parquet"):
+        return "parquet"
+    return None
 
 
 def renderer(kind: str) -> Callable[[Any], str]:
@@ -321,19 +343,38 @@ def write_lines(file: IO[str], results: Iterable[Any], kind: str) -> int:
     return count
 
 
-def write_parts(
-    folder: str, partition: int, results: Iterable[Any], kind: str, codec: str | None
-) -> int:
-    """Write partition ``partition``'s results in the local ``folder``, as its part and
-    its parts of named outputs (``named_outputs.write_partition``); return how many."""
+def write_part_files(
+    open_binary: Callable[[str], IO[bytes]],
+    partition: int,
+    results: Iterable[Any],
+    kind: str,
+    codec: str | None,
+    schema: Any = None,
+) -> tuple[str, int]:
+    """Write partition ``partition``'s results as its part of a folder, in files that
+    ``open_binary(name)`` opens (a name relative to the folder): lines in ``kind`` (and
+    the parts of named outputs, ``named_outputs.write_partition``) compressed in
+    ``codec``, or one Parquet file (``schema``, or the first results'). Return the
+    part's name and how many results."""
+    part = part_name(partition, part_suffix(kind, codec))
+    if kind == "parquet":
+        return part, write_parquet(functools.partial(open_binary, part), results, schema)
 
-    def open_part(name: str) -> IO[str]:
+    def open_text(name: str) -> IO[str]:
+        return results_text(open_binary(name), kind, codec)
+
+    return part, write_partition(open_text, part, results, renderer(kind))
+
+
+def local_opener(folder: str) -> Callable[[str], IO[bytes]]:
+    """``open_binary`` for ``write_part_files`` in the local ``folder``."""
+
+    def open_binary(name: str) -> IO[bytes]:
         path = os.path.join(folder, name)
-        if "/" in name:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-        return open_results(path, kind, codec)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        return open(path, "wb")
 
-    return write_partition(open_part, part_name(partition, codec), results, renderer(kind))
+    return open_binary
 
 
 def staging_path(target: str, role: str) -> str:
@@ -359,10 +400,17 @@ def results_text(binary: IO[bytes], line_format: str, codec: str | None = None) 
     return io.TextIOWrapper(binary, encoding="utf-8", errors=errors, newline="\n")
 
 
-def part_name(partition: int, codec: str | None = None) -> str:
-    """The name of partition ``partition``'s file (from 0): ``part-00000``, or
-    ``part-00000.gz``... in ``codec``."""
-    return f"part-{partition:05d}{SUFFIXES[codec] if codec else ''}"
+def part_name(partition: int, suffix: str = "") -> str:
+    """The name of partition ``partition``'s file (from 0): ``part-00000``, and
+    ``suffix`` (``part_suffix``)."""
+    return f"part-{partition:05d}{suffix}"
+
+
+def part_suffix(kind: str, codec: str | None) -> str:
+    """What the name of a part in ``kind`` ends in: ``.parquet``, or its codec's."""
+    if kind == "parquet":
+        return ".parquet"
+    return SUFFIXES[codec] if codec else ""
 
 
 @contextlib.contextmanager
@@ -443,9 +491,11 @@ def write_results(
     overwrite: bool = False,
     line_format: str | None = None,
     codec: str | None = None,
+    schema: Any = None,
 ) -> None:
     """Write each partition's results to ``target`` (see the module docstring), in
-    ``codec`` if one is given (``compression.output_codec`` chose it).
+    ``codec`` if one is given (``compression.output_codec`` chose it); Parquet parts
+    with ``schema``, or the first results'.
 
     The last step is one rename. An earlier folder being overwritten is first
     moved aside, and deleted only once the new one is in place.
@@ -467,8 +517,9 @@ def write_results(
     try:
         if kind == "folder":
             os.mkdir(temporary)
+            opener = local_opener(temporary)
             for number, results in enumerate(partitions):
-                write_parts(temporary, number, results, line_format, codec)
+                write_part_files(opener, number, results, line_format, codec, schema)
             open(os.path.join(temporary, SUCCESS_MARKER), "w").close()
         else:
             with open_results(temporary, line_format, codec) as file:

@@ -34,6 +34,7 @@ from ..errors import InputError, JobDefinitionError
 from ..memory import MiB, format_size
 from .compression import codec_of, require_codec
 from .filesystems import is_url, open_binary, size_of
+from .inputs import Split
 from .paths import expand_paths, input_folders
 from .reading import (
     READ_ERRORS,
@@ -50,7 +51,7 @@ from .reading import (
 )
 
 __all__ = [
-    "CombinedSplit", "Packing", "TextBlock", "TextFiles", "TextSplit", "text_files",
+    "CombinedSplit", "FilesOf", "Packing", "TextBlock", "TextFiles", "TextSplit", "text_files",
 ]  # fmt: skip
 
 T = TypeVar("T")
@@ -624,6 +625,36 @@ class Packing(Generic[T]):
         """The items held and not yet packed (``[]`` if none); forget them."""
         packed, self._held, self._bytes = self._held, [], 0
         return packed
+
+
+class FilesOf:
+    """The files ``TextFiles`` found and measured, read in another format."""
+
+    def __init__(self, files: TextFiles) -> None:
+        self.files = files
+
+    @property
+    def total_bytes(self) -> int:
+        return self.files.total_bytes
+
+    @property
+    def paths(self) -> list[str]:
+        return self.files.paths
+
+    @property
+    def folders(self) -> list[str]:
+        return self.files.folders
+
+    @property
+    def not_regular(self) -> list[str]:
+        return self.files.not_regular
+
+    def name(self, path: str) -> str:
+        return self.files.labels.get(path, path)
+
+    def splits(self, workers: int) -> Iterator[Split]:
+        """Yield the splits, sized so that ``workers`` workers get an even load."""
+        raise NotImplementedError
 
 
 def _absolute(path: str) -> str:

@@ -79,13 +79,14 @@ def add_job_options(
         "--input-format",
         choices=FORMATS,
         default=defaults.INPUT_FORMAT,
-        help=f"what a record is: a line, a JSON line, a CSV row, a whole file "
+        help=f"what a record is: a line, a JSON line, a CSV row, a whole file, a Parquet row "
         f"({defaults.INPUT_FORMAT})",
     )
     parser.add_argument(
         "--output-format",
         choices=LINE_FORMATS,
-        help=f"lines of the output, for stdout and folders ({defaults.OUTPUT_FORMAT})",
+        help="lines of the output, for stdout and folders, or parquet: a folder of Parquet "
+        f"files ({defaults.OUTPUT_FORMAT})",
     )
     parser.add_argument(
         "--sort",
