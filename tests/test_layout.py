@@ -30,7 +30,7 @@ LAYERS = [
             "mrjob.vocabulary",
         ],
     ),
-    ("the driver", ["engine", "executors", "signals", "observe"]),
+    ("the driver", ["engine", "resume", "executors", "signals", "observe"]),
     ("the job and its tasks", ["job", "shipping", "shuffle"]),
     (
         "storage and the core",

@@ -158,6 +158,19 @@ def test_mrjobs_own_examples_print_what_mrjob_prints(name: str, args: list[str])
         assert lines(got.stdout) == lines(expected.stdout)
 
 
+@needs_mrjob
+def test_step_output_dir_keeps_the_steps_but_the_last(tmp_path: Path) -> None:
+    job = REAL_EXAMPLES / "mr_most_used_word.py"  # two steps
+    kept = tmp_path / "steps"
+    expected = real(job, *TEXT)
+    for _ in range(2):  # a second run replaces what the first kept, as mrjob does
+        got = simplemr_mrjob(str(job), "--step-output-dir", str(kept), *TEXT)
+        assert got.returncode == 0, got.stderr.decode()
+        assert lines(got.stdout) == lines(expected.stdout)
+        assert sorted(os.listdir(kept)) == ["step-1"]
+        assert (kept / "step-1" / "_SUCCESS").exists()
+
+
 def as_json(output: bytes) -> list[str]:
     """Each line's key and value as JSON with sorted object keys, the lines sorted."""
     canonical = []

@@ -199,6 +199,8 @@ class MapReduce:
         progress: bool | Progress = False,
         verbose: bool = False,
         storage_options: Mapping[str, Any] | None = None,
+        step_output: str | os.PathLike[str] | None = None,
+        resume: bool = False,
     ) -> ResultStream:
         """Run the job over ``inputs`` and return an iterator over its results.
 
@@ -208,13 +210,17 @@ class MapReduce:
         closed (use it in a ``with`` block to be sure). ``progress=True`` draws a
         bar per phase on stderr; ``verbose=True`` says there which worker reads what.
         ``storage_options`` go to the fsspec filesystem of every URL (``s3://...``)
-        the job reads or writes, on the driver and the workers.
+        the job reads or writes, on the driver and the workers. With ``step_output``
+        (a local folder, empty or of an earlier run) the results of every step but the
+        last are kept there, ``_SUCCESS`` last; with ``resume=True`` the steps whose
+        kept results this same job made (the same code, options and inputs) are
+        skipped, and ``resumed_steps`` says how many.
         """
         job = dataclasses.replace(
             self.job, verbose=verbose, storage_options=dict(storage_options or {})
         )
         inputs, chunksize = self._named(inputs, chunksize)
-        return self._stream(job, inputs, chunksize, progress)
+        return self._stream(job, inputs, chunksize, progress, False, step_output, resume)
 
     def _stream(
         self,
@@ -223,7 +229,11 @@ class MapReduce:
         chunksize: int | None,
         progress: bool | Progress,
         collect: bool = False,
+        step_output: str | os.PathLike[str] | None = None,
+        resume: bool = False,
     ) -> ResultStream:
+        if resume and step_output is None:
+            raise JobDefinitionError("resume goes with step_output, the folder of kept steps")
         if progress is True:
             progress = TerminalProgress()
         with stopping_on_signals(redeliver=True):
@@ -236,6 +246,8 @@ class MapReduce:
                 chunksize=chunksize,
                 progress=progress or None,
                 collect=collect,
+                step_output=None if step_output is None else os.fspath(step_output),
+                resume=resume,
             )
 
     def _named(self, inputs: Any, chunksize: int | None) -> tuple[Any, int | None]:
@@ -271,6 +283,8 @@ class MapReduce:
         verbose: bool = False,
         storage_options: Mapping[str, Any] | None = None,
         output_tap: Callable[[], OutputTap] | None = None,
+        step_output: str | os.PathLike[str] | None = None,
+        resume: bool = False,
     ) -> JobResult:
         """Run the job over ``inputs``; return every result in a list, with the counters.
 
@@ -291,7 +305,7 @@ class MapReduce:
         ``output_tap()``, if given, makes an ``OutputTap`` for each partition that
         sees its results as they are written; their summaries are
         ``JobResult.summaries``.
-        ``storage_options``: as for ``stream``.
+        ``storage_options``, ``step_output`` and ``resume``: as for ``stream``.
         """
         inputs, chunksize = self._named(inputs, chunksize)
         target = None if output is None else os.fspath(output)
@@ -314,7 +328,9 @@ class MapReduce:
                 job = dataclasses.replace(job, output=committer, output_tap=output_tap)
         with (
             stopping_on_signals(redeliver=True),
-            self._stream(job, inputs, chunksize, progress, collect=target is None) as stream,
+            self._stream(
+                job, inputs, chunksize, progress, target is None, step_output, resume
+            ) as stream,
         ):
             summaries = stream.summaries
             if target is None:

@@ -58,6 +58,7 @@ from .io.workdir import make_workdir, remove_path
 from .job import JobSpec, ordered_by
 from .memory import format_size
 from .observe.progress import Progress
+from .resume import StepStore
 from .shuffle.maptask import (
     SKIPPED_SHOWN,
     MapOutput,
@@ -392,27 +393,36 @@ def run_job(
     chunksize: int | None = None,
     progress: Progress | None = None,
     collect: bool = False,
+    step_output: str | None = None,
+    resume: bool = False,
 ) -> ResultStream:
     """Run ``job`` over ``inputs`` on ``executor``; return a stream of its results.
 
     ``progress`` hears of every finished task. The built-in counters are summed
     over the job's steps. A job that fails raises with what it did until then
     (``events.report_of``). ``collect`` says the caller will hold every result in
-    memory: they are read as each reduce task ends, while the others run.
+    memory: they are read as each reduce task ends, while the others run. With
+    ``step_output`` every step's results but the last are kept in that folder, and
+    with ``resume`` the steps whose kept results this job made are skipped
+    (``resume.py``).
     """
     with storage_options(job.storage_options):
+        store = None if step_output is None else StepStore.open(step_output, job, inputs, resume)
+        first, previous = store.resumed() if store is not None and resume else (0, [])
         splits = plan_splits(inputs, executor.workers, chunksize)
         payload = job.to_bytes()
         run = _JobRun(job, executor, max_attempts, progress or Progress(), collect)
+        run.resumed_steps = first
         try:
             run.start(tmp_dir)
             with executor:
                 executor.start(payload)
-                total_bytes = getattr(inputs, "total_bytes", None)
-                previous: list[ReduceOutput] = []
-                for step in range(len(job.steps)):
+                total_bytes = getattr(inputs, "total_bytes", None) if first == 0 else None
+                for step in range(first, len(job.steps)):
                     previous = run.step(step, splits, previous, total_bytes)
                     total_bytes = None  # a later step reads results: their size is unknown
+                    if store is not None and step < len(job.steps) - 1:
+                        store.keep(step, previous, executor)
                 return run.finish(previous)
         except BaseException as error:
             run.abort(error)
@@ -447,6 +457,8 @@ class _JobRun:
         #: last step's results are read as each reduce task ends (unsorted, unwritten).
         self.collect = collect and not job.sort and job.output is None
         self.collected: dict[int, list[Any]] = {}  # by partition
+        #: The steps skipped for results kept by an earlier run (``resume.py``).
+        self.resumed_steps = 0
 
     def start(self, tmp_dir: str | None) -> None:
         """Make the work folder and the scheduler; set the output up."""
@@ -576,6 +588,7 @@ class _JobRun:
             events=scheduler.events if scheduler is not None else [],
             phases=self.phases,
             binary_skipped=sorted(self.binary_skipped),
+            resumed_steps=self.resumed_steps,
             outcome=outcome,
             reason=reason,
         )

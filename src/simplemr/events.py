@@ -78,6 +78,9 @@ class JobReport:
     output_parts: list[str] = field(default_factory=list)
     #: With ``output_tap``: what each partition's tap said, in partition order.
     summaries: list[Any] = field(default_factory=list)
+    #: With ``step_output`` and ``resume``: how many steps, from the first, were
+    #: skipped for results this same job kept there.
+    resumed_steps: int = 0
     #: How the job ended: ``"succeeded"``, ``"failed"`` or ``"interrupted"``.
     outcome: str = "succeeded"
     #: Why it did not succeed (the error's message), else empty.

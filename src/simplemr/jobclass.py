@@ -361,6 +361,8 @@ class Job:
         verbose: bool = False,
         chunksize: int | None = None,
         storage_options: Mapping[str, Any] | None = None,
+        step_output: str | os.PathLike[str] | None = None,
+        resume: bool = False,
         **engine: Any,
     ) -> JobResult:
         """Run the job over ``inputs`` (records, or ``self.files(paths)``).
@@ -386,6 +388,8 @@ class Job:
             progress=progress,
             verbose=verbose,
             storage_options=storage_options,
+            step_output=step_output,
+            resume=resume,
         )
 
     @classmethod
@@ -484,6 +488,12 @@ class ClassStep:
 
     def _step(self) -> Step:
         return self.job_class(**self.options).steps()[self.index]
+
+    @property
+    def definition(self) -> tuple[Any, ...]:
+        """What this step runs: its ``Step`` (the methods it names, not the whole
+        class) and the job's options; what a kept step's fingerprint is made of."""
+        return (self.options, self._step(), self.bulk)
 
     @property
     def input_names(self) -> list[str] | None:

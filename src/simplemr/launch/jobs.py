@@ -18,6 +18,7 @@ from ..errors import InputError, JobDefinitionError
 from ..io.filesystems import storage_options as filesystem_options
 from ..io.formats import FORMATS, input_files
 from ..io.output import LINE_FORMATS, check_target, line_format_for, output_kind
+from ..resume import kept_steps_said
 from .common import (
     EXIT_STATUS_HELP,
     PATHS_HELP,
@@ -97,6 +98,16 @@ def add_job_options(
     parser.add_argument(
         "--encoding", default=defaults.ENCODING, help=f"of text inputs ({defaults.ENCODING})"
     )
+    parser.add_argument(
+        "--step-output-dir",
+        metavar="DIR",
+        help="keep the results of every step but the last in DIR (empty, or of an earlier run)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="with --step-output-dir: skip the steps whose results this same job kept there",
+    )
     add_binary_option(parser)
     add_engine_options(parser, skip_mode=True)
     if job_class is not None:
@@ -138,6 +149,8 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
                 overwrite=args.overwrite,
                 output_format=line_format,
                 compression=args.compression,
+                step_output=args.step_output_dir,
+                resume=args.resume,
                 progress=show_progress(args),
                 verbose=args.verbose,
                 storage_options=options,
@@ -148,6 +161,9 @@ def run_job(job_class: type[Job] | None, args: argparse.Namespace) -> int:
         with contextlib.suppress(BrokenPipeError):
             sys.stdout.flush()
     report_input_problems(result)
+    if result.resumed_steps:
+        print(f"simplemr: {kept_steps_said(result.resumed_steps, args.step_output_dir)}",
+              file=sys.stderr)  # fmt: skip
     report_job(args, _title(args, job_class), result, time.perf_counter() - started)
     return 0
 

@@ -40,7 +40,6 @@ IGNORED_SWITCHES = {
 REFUSED_SWITCHES = {
     "setup": "--setup",
     "libjars": "--libjars",
-    "step_output_dir": "--step-output-dir",
     "max_output_files": "--max-output-files",
     "hadoop_bin": "--hadoop-bin",
     "spark_master": "--spark-master",
@@ -113,6 +112,9 @@ def add_mrjob_args(parser: argparse.ArgumentParser) -> None:
         "-v", dest=ENGINE_DEST + "verbose", action="store_true", help="as --verbose"
     )
     runner.add_argument("--local-tmp-dir", help="as --tmp-dir")
+    runner.add_argument(
+        "--step-output-dir", metavar="DIR", help="keep the results of every step but the last here"
+    )
     runner.add_argument(
         "--strict-protocols", dest="strict_protocols", action="store_true", default=True
     )

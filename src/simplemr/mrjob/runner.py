@@ -119,6 +119,10 @@ class MRJobRunner:
                 output_format="value",
                 progress=bool(switches.progress),
                 verbose=switches.verbose,
+                # As mrjob's: each step but the last kept there. Its fingerprint holds
+                # this run's job id, so a rerun replaces the kept steps, skipping none.
+                step_output=options.step_output_dir,
+                resume=options.step_output_dir is not None,
             )
         except (InputError, JobDefinitionError):
             raise
