@@ -164,3 +164,17 @@ def test_named_outputs_on_s3_hold_the_files_of_a_local_folder(bucket, tmp_path: 
     _job().run(LINES, output=f"s3://{name}/out/", storage_options=options, overwrite=True)
     s3.invalidate_cache()
     assert len(s3.find(f"{name}/out")) == len(found)
+
+
+class MapOnlyRouting(simplemr.Job):
+    def mapper(self, _, line):
+        for word in line.split():
+            pair = (word, len(word))
+            yield To("long", pair) if len(word) > 3 else pair
+
+
+def test_a_map_only_step_sends_to_named_outputs(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    MapOnlyRouting().run(["a tree and forest", "sky blue"], output=folder, workers=2)
+    assert _read(folder, "long") == {"tree\t4", "forest\t6", "blue\t4"}
+    assert _read(folder) == {"a\t1", "and\t3", "sky\t3"}

@@ -518,6 +518,8 @@ class ClassStep:
             map_record = mapper_of_named_inputs
         else:
             map_record = self._record_mapper(mapper)
+        if step.reducer is None:  # a map-only step: its mapper may send to named outputs
+            map_record = _routing(map_record)
         setup = [
             (role, hook)
             for role, hook in (
@@ -587,9 +589,24 @@ def _calling_with_pair(mapper: Callable[[Any, Any], Pairs]) -> Callable[[Any], P
     return lambda pair: mapper(*pair) or ()
 
 
-def _pass_values(key: Any, values: Iterator[Any]) -> Pairs:
+def _pass_values(key: Any, values: Iterator[Any]) -> Iterator[Any]:
     for value in values:
-        yield key, value
+        yield value if type(value) is To else (key, value)
+
+
+def _routing(mapper: Callable[[Any], Pairs]) -> Callable[[Any], Pairs]:
+    """``mapper`` of a map-only step, whose ``To(name, (key, value))`` travels to the
+    reduce side as the value of ``key``, and comes out whole (``_pass_values``)."""
+
+    def route(record: Any) -> Iterator[Any]:
+        item: Any
+        for item in mapper(record):
+            if type(item) is To:
+                yield _pair("mapper", item.result)[0], item
+            else:
+                yield item
+
+    return route
 
 
 def _key_of_pair(key: Any, pair: tuple[Any, Any]) -> Any:
