@@ -19,15 +19,22 @@ target, and the job's last step is one rename: the output appears whole or not a
 all. For an object store (``s3://``, ``gs://``...), ``<staging>`` is the target
 itself; a move there is a copy and a delete, object by object, so parts appear one
 at a time while the job commits, and ``_SUCCESS`` only once all are in place.
-Readers must wait for ``_SUCCESS``. An overwritten output loses its ``_SUCCESS``
-first, then its parts, before the new parts are moved in.
+Readers must wait for ``_SUCCESS``. One job at a time commits to a store's folder:
+it first writes ``_temporary/_commit`` (only if absent, where the store can say so,
+as S3 can), and a job that finds another's fails naming it; holding it, a job that
+finds output committed since it started (and no ``overwrite``) fails and leaves it
+be. An output being overwritten is moved aside (its ``_SUCCESS`` first), and moved
+back if the new parts cannot all be moved in: a failed commit leaves it as it was.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import os
+import socket
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -53,7 +60,10 @@ from .output import (
 )
 from .workdir import remove_path, remove_stale
 
-__all__ = ["TaskCommitter", "write_output"]
+__all__ = ["COMMIT_MARKER", "TaskCommitter", "write_output"]
+
+#: What a job holds in a store's ``_temporary`` folder while it commits there.
+COMMIT_MARKER = "_commit"
 
 
 @dataclass(frozen=True)
@@ -168,25 +178,71 @@ class TaskCommitter:
 
     def _commit_to_store(self, parts: list[str]) -> list[str]:
         filesystem, root = filesystem_of(self.target, "write")
-        if self.overwrite:
-            _remove_earlier_output(filesystem, root)
+        lock = f"{root}/{TEMPORARY}/{COMMIT_MARKER}"
+        self._hold(filesystem, lock)
+        try:
+            earlier = [n for n in _names_under(filesystem, root) if not n.startswith(TEMPORARY)]
+            if earlier and not self.overwrite:
+                raise OutputError(
+                    f"the output {self.target!r} was written by someone else while this job "
+                    "ran; this job's results were not written: choose another output"
+                )
+            if not looks_like_output(earlier):
+                raise OutputError(f"the output {self.target!r} holds more than earlier output")
+            # The earlier output goes aside (its _SUCCESS first), and comes back if the
+            # new one cannot be moved in: a failed commit leaves it as it was.
+            aside = f"{root}/{TEMPORARY}/{self.job_id}/earlier"
+            earlier.sort(key=lambda name: name != SUCCESS_MARKER)
+            _move_all(filesystem, root, aside, earlier)
+            try:
+                self._move_in(filesystem, root, parts)
+            except BaseException:
+                _move_all(filesystem, aside, root, earlier[::-1])  # its _SUCCESS last
+                raise
+            with contextlib.suppress(FileNotFoundError):  # nothing was set aside
+                filesystem.rm(f"{root}/{TEMPORARY}/{self.job_id}", recursive=True)
+            filesystem.pipe_file(f"{root}/{SUCCESS_MARKER}", b"")
+        finally:
+            with contextlib.suppress(Exception):  # the error that stopped it matters more
+                filesystem.rm_file(lock)
+        self._remove_temporary(filesystem, root)
+        return [f"{self.target}/{part_name(n, self._suffix)}" for n in range(len(parts))]
+
+    def _move_in(self, filesystem: Any, root: str, parts: list[str]) -> None:
+        """Move each task's committed attempt (its part, and its named outputs' parts)
+        into place; if one cannot be, remove those moved, and raise."""
         moved: list[str] = []
-        names = [part_name(partition, self._suffix) for partition in range(len(parts))]
         try:
             for path in parts:
                 attempt = filesystem_of(path, "write")[1].rsplit("/", 1)[0]
-                for found in filesystem.find(attempt):  # its part, and its named outputs'
+                for found in filesystem.find(attempt):
                     place = f"{root}/{found[len(attempt) :].strip('/')}"
                     filesystem.mv(found, place)
                     moved.append(place)
-            self._remove_temporary(filesystem, root)
-            filesystem.pipe_file(f"{root}/{SUCCESS_MARKER}", b"")
         except BaseException:
-            with contextlib.suppress(Exception):  # the error that stopped it matters more
+            with contextlib.suppress(Exception):
                 for path in moved:
                     filesystem.rm_file(path)
             raise
-        return [f"{self.target}/{name}" for name in names]
+
+    def _hold(self, filesystem: Any, lock: str) -> None:
+        """Write the commit marker ``lock``, which only one job may hold at a time
+        (written only if absent, where the store can say so; and read back); or raise
+        ``OutputError`` naming the job that holds it."""
+        holder = {"job": self.job_id, "host": socket.gethostname(), "pid": os.getpid()}
+        mine = json.dumps({**holder, "since": time.time()}).encode()
+        try:
+            try:
+                filesystem.pipe_file(lock, mine, mode="create")
+            except TypeError:  # a filesystem without create-only writes
+                if filesystem.exists(lock):
+                    raise FileExistsError(lock) from None
+                filesystem.pipe_file(lock, mine)
+            held = filesystem.cat_file(lock)
+        except FileExistsError:
+            held = _read_or_nothing(filesystem, lock)
+        if held != mine:
+            raise OutputError(_held_by(held, self.target, lock))
 
     def _remove_temporary(self, filesystem: Any, root: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -216,19 +272,48 @@ def _move_named_parts(attempt: str, staging: str, part: str) -> None:
             os.rename(os.path.join(attempt, name, part), os.path.join(staging, name, part))
 
 
-def _remove_earlier_output(filesystem: Any, root: str) -> None:
-    """Remove a folder of earlier output from a store: ``_SUCCESS`` first, so that no
-    reader takes what is left for complete."""
+def _names_under(filesystem: Any, root: str) -> list[str]:
+    """The names of every file under ``root`` of a store, relative to it."""
     if not filesystem.exists(root):
-        return
-    with contextlib.suppress(FileNotFoundError):
-        filesystem.rm_file(f"{root}/{SUCCESS_MARKER}")
-    names = [path[len(root) :].strip("/") for path in filesystem.find(root)]
-    if not looks_like_output(names):
-        raise OutputError(f"the output {root!r} holds more than earlier output")
-    for name in names:
-        if name.split("/")[0] != TEMPORARY:
-            filesystem.rm_file(f"{root}/{name}")
+        return []
+    filesystem.invalidate_cache(root)
+    return [path[len(root) :].strip("/") for path in filesystem.find(root)]
+
+
+def _move_all(filesystem: Any, source: str, destination: str, names: list[str]) -> None:
+    """Move each of ``names`` from ``source`` to ``destination``; if one cannot be,
+    move back those moved (best effort), and raise."""
+    moved: list[str] = []
+    try:
+        for name in names:
+            filesystem.mv(f"{source}/{name}", f"{destination}/{name}")
+            moved.append(name)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            for name in reversed(moved):
+                filesystem.mv(f"{destination}/{name}", f"{source}/{name}")
+        raise
+
+
+def _read_or_nothing(filesystem: Any, path: str) -> bytes:
+    try:
+        return bytes(filesystem.cat_file(path))
+    except OSError:
+        return b""
+
+
+def _held_by(held: bytes, target: str, lock: str) -> str:
+    """What to say of the commit marker ``held`` another job left at ``lock``."""
+    try:
+        other = json.loads(held)
+        since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(other["since"])))
+        who = f"job {other['job']} on {other['host']} (pid {other['pid']}, since {since})"
+    except (ValueError, KeyError, TypeError):
+        who = "another job"
+    return (
+        f"{who} is committing to the output {target!r}; this job's results were not "
+        f"written: choose another output, or, if no job is committing there, remove {lock!r}"
+    )
 
 
 def write_output(

@@ -122,6 +122,10 @@ def looks_like_output(names: Iterable[str]) -> bool:
     return all(_of_output(name.split("/")) for name in names)
 
 
+def _is_temporary(name: str) -> bool:
+    return name.split("/")[0] == TEMPORARY
+
+
 def _of_output(parts: list[str]) -> bool:
     if parts[0] == TEMPORARY or parts == [SUCCESS_MARKER]:
         return True
@@ -251,8 +255,8 @@ def _check_existing(target: str, existing: _Existing, overwrite: bool, named_by:
             f"the output {target!r} is a file; a folder output needs a folder {named_by} "
             "(or end the name with .tsv, .jsonl or .txt for one file)"
         )
-    if existing.kind == "folder" and not existing.names:
-        return
+    if existing.kind == "folder" and all(_is_temporary(n) for n in existing.names):
+        return  # nothing, or the attempts of jobs still writing there: no output yet
     if not overwrite:
         raise JobDefinitionError(
             f"the output {target!r} already exists; choose another or pass overwrite=True"
