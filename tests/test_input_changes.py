@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import simplemr
+from simplemr.io.filesystems import storage_options
 
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -102,3 +103,42 @@ def test_a_file_that_changes_while_it_is_read_fails_naming_it(tmp_path: Path, ch
             "shrinks": "it was 250,000 bytes when the job started and is 1,000 now",
             "is rewritten": "it was modified"}[change]  # fmt: skip
     assert said in str(caught.value)
+
+
+def _rewriting_mapper(url: str, options: dict):
+    """A mapper that, at its first call, writes the object ``url`` again, other bytes of
+    the same size (as an upload of a new version would)."""
+
+    written: list[bool] = []  # the job runs inline: one process
+
+    def mapper(line: str) -> list[tuple[str, int]]:
+        if not written:
+            import s3fs
+
+            filesystem = s3fs.S3FileSystem(**options)
+            filesystem.pipe(url, filesystem.cat(url).replace(b"line", b"LINE"))
+            written.append(True)
+        return [(line, 1)]
+
+    return mapper
+
+
+def test_an_s3_object_written_again_while_it_is_read_fails_naming_it(bucket) -> None:
+    s3, name, options = bucket
+    url = f"s3://{name}/log.txt"
+    s3.pipe(url, b"line\n" * 50_000)
+    job = simplemr.MapReduce(
+        _rewriting_mapper(url, options), lambda key, ones: (key, sum(ones)), executor="inline"
+    )
+    with storage_options(options):
+        files = simplemr.text_files(url, split_size=100_000)
+    with pytest.raises(
+        simplemr.TaskFailedError, match=r"'s3://.*/log\.txt' changed while the job read it \(it"
+    ):
+        job.run(files, storage_options=options)
+    s3.pipe(url, b"line\n" * 50_000)  # the same bytes again: read as planned
+    same = simplemr.MapReduce(lambda line: [(line, 1)], lambda key, ones: (key, sum(ones)),
+                              executor="inline")  # fmt: skip
+    with storage_options(options):
+        files = simplemr.text_files(url, split_size=100_000)
+    assert dict(same.run(files, storage_options=options)) == {"line": 50_000}

@@ -115,6 +115,27 @@ def size_of(path: str) -> int:
     return int(size)
 
 
+#: What stores say of an object that changes when it is written again, in the order
+#: tried: a version, a generation, an entity tag, a time of change.
+_VERSION_KEYS = ("VersionId", "generation", "ETag", "etag", "mtime", "LastModified", "updated")
+
+
+def url_version(path: str) -> str:
+    """What identifies the current content of the object a URL names (its version, or
+    entity tag, or time of change, as its store says, read afresh); "" if it says
+    nothing of the kind."""
+    filesystem, inner = filesystem_of(path)
+    try:
+        filesystem.invalidate_cache(inner)
+        info = filesystem.info(inner)
+    except OSError as error:
+        raise InputError(f"cannot read {path!r}: {error}") from None
+    for key in _VERSION_KEYS:
+        if info.get(key) is not None:
+            return f"{key}={info[key]} size={info.get('size')}"
+    return ""
+
+
 def expand_url(url: str, hidden: Callable[[str], bool]) -> list[str]:
     """The files a URL names: itself, a glob's matches, or a folder's files (walked
     recursively, skipping names ``hidden`` says are hidden), as URLs, in order. A

@@ -33,7 +33,7 @@ from .. import counters as C
 from ..errors import InputError, JobDefinitionError
 from ..memory import MiB, format_size
 from .compression import codec_of, require_codec
-from .filesystems import is_url, open_binary, size_of
+from .filesystems import is_url, open_binary, size_of, url_version
 from .inputs import Split
 from .paths import expand_paths, input_folders
 from .reading import (
@@ -86,6 +86,7 @@ class TextSplit:
     label: str = ""  # what messages call the file, if not its path ("<stdin>")
     binary: bool = False  # read it even if it looks binary
     mtime: int = 0  # st_mtime_ns when planned (0: not known)
+    version: str = ""  # a URL's version when planned (filesystems.url_version)
 
     @property
     def name(self) -> str:
@@ -151,6 +152,12 @@ class TextSplit:
         written, a file replaced. (A file that said it was empty, as /proc's files
         do, is read to its end, and only checked for having a size now.)"""
         if is_url(self.path):
+            if self.version and url_version(self.path) != self.version:
+                raise InputError(
+                    f"{self.name!r} changed while the job read it (it was written again "
+                    "since the job started), so its results would be wrong; run the job "
+                    "again once it is complete"
+                )
             return
         now = os.stat(self.path)
         if now.st_size == self.size and (
@@ -514,6 +521,8 @@ class TextFiles:
         self.sizes: list[int] = []
         #: When each local file was last changed, as planned (0: not known, for URLs).
         self.mtimes: list[int] = []
+        #: The version of each URL as planned ("" for local files: see ``mtimes``).
+        self.versions: list[str] = []
         for path in self.paths:
             codec = codec_of(path)
             if codec is not None:  # one not installed is refused before any work
@@ -521,10 +530,12 @@ class TextFiles:
             if is_url(path):
                 self.sizes.append(size_of(path))
                 self.mtimes.append(0)
+                self.versions.append(url_version(path))
             else:
                 info = os.stat(path)
                 self.sizes.append(info.st_size)
                 self.mtimes.append(info.st_mtime_ns)
+                self.versions.append("")
         self.encoding = encoding
         self.errors = errors
         self.split_size = split_size
@@ -542,13 +553,13 @@ class TextFiles:
         even = -(-self.total_bytes // (TASKS_PER_WORKER * max(workers, 1)))
         return max(MIN_SPLIT_SIZE, min(MAX_SPLIT_SIZE, even))
 
-    def _split(
-        self, path: str, start: int, end: int, size: int, mtime: int, whole: bool
-    ) -> TextSplit:
-        label = self.labels.get(path, "")
+    def _split(self, number: int, start: int, end: int, whole: bool) -> TextSplit:
+        """Bytes ``start`` to ``end`` of file ``number``, as planned."""
+        path = self.paths[number]
         return TextSplit(
-            path, start, end, size, self.encoding, self.errors, whole, label, self.binary, mtime
-        )
+            path, start, end, self.sizes[number], self.encoding, self.errors, whole,
+            self.labels.get(path, ""), self.binary, self.mtimes[number], self.versions[number],
+        )  # fmt: skip
 
     def splits(self, workers: int) -> Iterator[TextSplit | CombinedSplit]:
         """The input cut as one stream of bytes, over all its files, into tasks of
@@ -567,7 +578,7 @@ class TextFiles:
         splittable = byte_splittable(self.encoding)
         pieces: list[tuple[int, TextSplit]] = []  # (the task it belongs to, the piece)
         offset = 0  # where the file starts in the whole input
-        for path, size, mtime in zip(self.paths, self.sizes, self.mtimes, strict=True):
+        for number, (path, size) in enumerate(zip(self.paths, self.sizes, strict=True)):
             # A file that says it is empty may not be (/proc/cpuinfo): read it to its end.
             whole = not splittable or codec_of(path) is not None or size == 0
             if whole:
@@ -575,7 +586,7 @@ class TextFiles:
             else:
                 ranges = _cut_at(cuts, offset, size, sliver)
             for task, start, end in ranges:
-                pieces.append((task, self._split(path, start, end, size, mtime, whole)))
+                pieces.append((task, self._split(number, start, end, whole)))
             offset += size
         for _, group in itertools.groupby(pieces, key=lambda piece: piece[0]):
             yield _one_or_combined([split for _, split in group])
