@@ -133,6 +133,10 @@ def _worker_main(
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGQUIT, signal.SIG_IGN)
+    # A process group of its own, which every process it starts joins (a mapper's
+    # commands, their children): the driver ends the whole group with the worker.
+    with contextlib.suppress(OSError):
+        os.setpgid(0, 0)
     # Started with the stopping signals held back: SIGTERM and the rest act as usual.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, (*TERMINAL_KEYS, *TERMINATING))
     state = _WorkerState(heartbeat, read, TaskProgress())
@@ -165,7 +169,24 @@ def _watch_driver(conn: Connection) -> None:
     while True:
         events = poller.poll(1000 * HEARTBEAT_INTERVAL)
         if any(event & hung_up for _, event in events) or os.getppid() != parent:
+            if os.getpgid(0) == os.getpid():  # its group, this worker and what it started
+                os.killpg(0, signal.SIGKILL)
             os._exit(1)
+
+
+def _end(process: Any) -> None:
+    """Kill a worker and every process of its group (the commands its task runs, what
+    they started), not the worker alone."""
+    _end_group(process.pid)
+    process.kill()
+
+
+def _end_group(pid: int | None) -> None:
+    """Kill what is left of the process group a worker of process id ``pid`` leads
+    (none where it could not make one: then no group has that id)."""
+    if pid is not None:
+        with contextlib.suppress(OSError):
+            os.killpg(pid, signal.SIGKILL)
 
 
 class _WorkerState:
@@ -409,11 +430,11 @@ class LocalExecutor(Executor):
             try:
                 problem, worth_retrying = self._await_ready(worker)
             except BaseException:
-                worker.process.kill()
+                _end(worker.process)
                 raise
             if problem is None:
                 return worker
-            worker.process.kill()  # should it still be there
+            _end(worker.process)  # should it still be there
             worker.process.join()
             if not worth_retrying or tries == START_TRIES:
                 self.shutdown(cancel=True)
@@ -459,7 +480,7 @@ class LocalExecutor(Executor):
         timeout = None if silence is None else HEARTBEAT_INTERVAL
         while not wait([conn, process.sentinel], timeout=timeout):
             if silence is not None and time.monotonic() - worker.heartbeat.value > silence:
-                process.kill()
+                _end(process)
                 process.join()
                 conn.close()
                 return f"it made no progress for {silence:g} s while it started", True
@@ -547,7 +568,7 @@ class LocalExecutor(Executor):
                 continue
             if now - max(worker.given, worker.heartbeat.value) > self.task_timeout:
                 worker.stalled = True
-                worker.process.kill()
+                _end(worker.process)
 
     def _collect(self, worker: _Worker) -> None:
         if worker.conn.poll() and worker.task is not None:
@@ -597,17 +618,18 @@ class LocalExecutor(Executor):
         self._done.clear()
         for worker in self._workers:
             if cancel or worker.task is not None:
-                worker.process.kill()
+                _end(worker.process)
             else:
                 try:
                     worker.conn.send_bytes(_STOP)
                 except OSError:
-                    worker.process.kill()
+                    _end(worker.process)
         for worker in self._workers:
             worker.process.join(timeout=5)
             if worker.process.is_alive():
-                worker.process.kill()
+                _end(worker.process)
                 worker.process.join()
+            _end_group(worker.process.pid)  # what its tasks started and left running
             worker.conn.close()
         self._workers = []
         if self._ignored_sigchld:  # as the caller had it
