@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -340,3 +342,43 @@ def test_a_task_timeout_is_said_to_have_no_effect_on_dask(dask_client: Any) -> N
             executor=dask_client, task_timeout=30,
         )  # fmt: skip
     assert sorted(job.run(["a", "b", "a"]).results) == [("a", 2), ("b", 1)]
+
+
+def _slow_words(line: str) -> list[tuple[str, int]]:
+    import time
+
+    time.sleep(0.5)
+    return [(word, 1) for word in line.split()]
+
+
+def test_a_killed_scheduler_fails_the_job_in_one_line(tmp_path: Path, started) -> None:
+    """The client gives up on a scheduler it cannot reach again; the job then fails
+    naming it, where it would wait forever."""
+    import json
+    import time
+
+    address_file = tmp_path / "scheduler.json"
+    scheduler = started([sys.executable, "-m", "distributed.cli.dask_scheduler", "--no-dashboard",
+                         "--host", "127.0.0.1", "--port", "0", "--scheduler-file",
+                         str(address_file)], stderr=subprocess.DEVNULL)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not address_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    address = json.loads(address_file.read_text())["address"]
+    here = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}  # this module's mapper
+    started([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+             "--no-dashboard"], stderr=subprocess.DEVNULL, env=here)  # fmt: skip
+    executor = DaskExecutor(address=address, connect_timeout="3s")
+    job = simplemr.MapReduce(_slow_words, sum_reducer, executor=executor)
+
+    def kill_soon() -> None:
+        time.sleep(2)
+        scheduler.kill()
+
+    import threading
+
+    threading.Thread(target=kill_soon, daemon=True).start()
+    began = time.monotonic()
+    with pytest.raises(simplemr.SimplemrError, match=f"lost the Dask scheduler at {address}"):
+        job.run([f"w{n} w{n % 3}" for n in range(200)], chunksize=1)
+    assert time.monotonic() - began < 120

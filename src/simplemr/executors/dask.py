@@ -49,7 +49,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, Any
 
 from .. import shipping
-from ..errors import JobDefinitionError, WorkerLostError
+from ..errors import JobDefinitionError, SimplemrError, WorkerLostError
 from ..io.batches import Stored
 from ..io.workdir import TMPDIR_VARIABLE, owner_tag, remove_stale
 from ..shuffle.task import TaskOutput
@@ -330,6 +330,10 @@ def _lost_errors() -> tuple[type[BaseException], ...]:
     return (distributed.KilledWorker, CancelledError)
 
 
+#: Seconds between two looks for a finished task (and at the scheduler's connection).
+_POLL = 0.01
+
+
 class DaskExecutor(Executor):
     """Runs tasks on a Dask cluster: the one ``client`` is connected to, the one at
     ``address`` (``"tcp://10.0.0.5:8786"``), or a ``LocalCluster`` of ``workers``
@@ -410,6 +414,7 @@ class DaskExecutor(Executor):
         )
 
     def submit(self, task: Task) -> None:
+        self._check_scheduler()
         context = task.context
         if self._payload.status in ("error", "cancelled"):  # Dask gave up on it
             self._scatter()
@@ -420,22 +425,26 @@ class DaskExecutor(Executor):
             context.index + 1,
             context.attempt,
         )
-        future = self._client.submit(
-            run_task,
-            self._token,
-            self._payload,
-            task.function,
-            context,
-            *task.args,
-            key=key,
-            pure=False,
-        )
+        try:
+            future = self._client.submit(
+                run_task,
+                self._token,
+                self._payload,
+                task.function,
+                context,
+                *task.args,
+                key=key,
+                pure=False,
+            )
+        except Exception:
+            self._check_scheduler()  # the scheduler went meanwhile: say so
+            raise
         self._running[future.key] = (future, context, time.time())
         self._completed.add(future)
 
     def next_completed(self) -> Completion:
         while True:
-            done = next(self._completed)
+            done = self._next_done()
             running = self._running.pop(done.key, None)
             if running is None:  # the driver's summary of an attempt
                 return self._summarized(done)
@@ -450,6 +459,24 @@ class DaskExecutor(Executor):
             summary = self._client.submit(light_copy, done, pure=False, priority=100, **where)
             self._futures[summary.key] = (done, context, submitted, where)
             self._completed.add(summary)
+
+    def _next_done(self) -> Any:
+        """The next future done, once one is. A client that gave up on its scheduler
+        (killed, or out of reach longer than the client's timeout) fails the job in
+        one line, where waiting would wait forever."""
+        while not self._completed.has_ready() and not self._completed.is_empty():
+            self._check_scheduler()
+            time.sleep(_POLL)
+        return next(self._completed)
+
+    def _check_scheduler(self) -> None:
+        """Fail in one line if the client gave up on its scheduler."""
+        if self._client.status not in ("running", "connecting", "newly-created"):
+            where = getattr(self._client.scheduler, "address", None) or self.address
+            raise SimplemrError(
+                f"lost the Dask scheduler at {where}: the client could not reach it again "
+                f"and is {self._client.status}; run the job again once it is up"
+            )
 
     def _holders(self, future: Any) -> dict[str, Any]:
         """Where ``future``'s data is, as ``submit`` options (a preference: Dask runs a
@@ -516,10 +543,13 @@ class DaskExecutor(Executor):
         self._outputs = weakref.WeakSet()
         self._payload = None
         if self._client is not None:
-            if futures:
-                self._client.cancel(futures)
+            # A client that lost its scheduler is closed already: nothing to cancel.
+            with contextlib.suppress(Exception):
+                if futures and self._client.status == "running":
+                    self._client.cancel(futures)
             if self._owns_client:
-                self._client.close()
+                with contextlib.suppress(Exception):
+                    self._client.close()
                 self._client = None
         if self._cluster is not None:
             self._cluster.close()
