@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 import simplemr
 from simplemr import InputError, JobDefinitionError
+from simplemr.events import report_of
 from simplemr.io import textfiles
 from simplemr.io.textfiles import TextFiles, text_files
 
@@ -327,3 +328,25 @@ def test_bytes_replaced_while_decoding_are_told_file_by_file(
     assert result.decode_errors == {str(tmp_path / "two.txt"): 2, str(tmp_path / "one.txt"): 1}
     assert result.counters["input.decode_errors"] == 3
     assert not any("@" in name for name in result.counters)  # no per-file counter names
+
+
+def test_a_long_utf16_line_in_a_small_gz_is_refused_before_it_is_whole(tmp_path: Path) -> None:
+    """A decompression bomb: 100 M characters on one line of UTF-16 (200 MB) in half
+    a megabyte of gzip. The worker refuses it once it has read past its budget, not
+    once it holds the whole line."""
+    path = tmp_path / "bomb.txt.gz"
+    with gzip.open(path, "wb", compresslevel=1) as file:
+        file.write("short\n".encode("utf-16"))
+        chunk = ("x" * 1_000_000).encode("utf-16-le")
+        for _ in range(100):
+            file.write(chunk)
+        file.write("\nend\n".encode("utf-16-le"))
+    job = simplemr.MapReduce(lambda line: [(len(line), 1)], lambda k, v: k, workers=1,
+                             memory="8MiB")  # fmt: skip
+    with pytest.raises(
+        simplemr.TaskFailedError, match=r"'.*bomb\.txt\.gz' has a line longer than the memory"
+    ) as caught:
+        job.run(text_files(path, encoding="utf-16"))
+    report = report_of(caught.value)
+    assert report is not None
+    assert max(event.peak_rss for event in report.events) < 120 * 2**20  # the line: 200 MB

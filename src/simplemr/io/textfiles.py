@@ -24,7 +24,7 @@ import functools
 import io
 import itertools
 import os
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, Any, Generic, TypeVar
 
@@ -471,13 +471,33 @@ def _stream_blocks(
             yield from _decoded_blocks(raw, None, encoding, errors, line_limit)
             return
         text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=None)
+        read = text.readlines if line_limit is None else _bounded_lines(text, line_limit)
         while True:
-            lines = text.readlines(BLOCK_SIZE)
+            lines = read(BLOCK_SIZE)
             if not lines:
                 return
-            if line_limit is not None and max(map(len, lines)) > line_limit:
-                raise _LineTooLong(None, line_limit)
             yield [line[:-1] if line.endswith("\n") else line for line in lines]
+
+
+def _bounded_lines(text: io.TextIOWrapper, limit: int) -> Callable[[int], list[str]]:
+    """``text.readlines`` that never holds a line of more than ``limit`` characters
+    (``_LineTooLong``): each line read with ``readline(limit + 1)``, so one long line
+    (a decompressed bomb) is refused after ``limit`` characters, not once it is whole."""
+
+    def readlines(hint: int) -> list[str]:
+        lines: list[str] = []
+        held = 0
+        while held < hint:
+            line = text.readline(limit + 1)
+            if not line:
+                break
+            if len(line) > limit:
+                raise _LineTooLong(None, limit)
+            lines.append(line)
+            held += len(line)
+        return lines
+
+    return readlines
 
 
 class TextFiles:
