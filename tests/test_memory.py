@@ -145,3 +145,37 @@ def test_the_default_budget_stays_inside_a_real_memory_cgroup(tmp_path: Path) ->
         assert [int(n) for n in shown] == [256 * MiB, 2 * (256 * MiB // 8)]
     finally:
         group.rmdir()  # its one process has ended: the cgroup is empty
+
+
+def test_blocks_shrink_with_a_small_budget() -> None:
+    from simplemr.io.textfiles import BLOCK_SIZE, block_size
+
+    assert block_size(None) == block_size(96 * MiB) == BLOCK_SIZE == 2 * MiB
+    assert block_size(2 * MiB) == 128 * 1024
+    assert block_size(100) == 64 * 1024
+
+
+def test_a_small_budget_bounds_what_a_word_count_worker_holds(tmp_path: Path) -> None:
+    """Word count's worker holds its blocks and its task's raw tokens in proportion to
+    its budget: with 4 MiB, 10 MB of many distinct words take it little above what a
+    line of input does (the tokens held would otherwise reach tens of MiB)."""
+    import random
+
+    import simplemr
+    from simplemr.examples import wordcount
+
+    chance = random.Random(7)
+    words = ["".join(chance.choices("abcdefghij", k=7)) for _ in range(300_000)]
+    lines = "".join(" ".join(words[n : n + 10]) + "\n" for n in range(0, len(words), 10))
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "words.txt").write_text(lines * 4)
+    (tmp_path / "small").mkdir()
+    (tmp_path / "small" / "words.txt").write_text(lines[:80])
+
+    def peak(folder: str) -> int:
+        job = wordcount.job(workers=1, memory="4MiB")
+        result = job.run(simplemr.text_files(tmp_path / folder))
+        return max(event.peak_rss for event in result.events if event.phase == "map")
+
+    grew = peak("big") - peak("small")
+    assert grew < 24 * MiB, f"{grew / MiB:.0f} MiB above a small input's peak"

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..api import MapReduce
+from ..io.textfiles import BLOCK_SIZE
 from ..job import FunctionStep, MapFunctions
 
 __all__ = [
@@ -173,7 +174,9 @@ def word_and_total(word: str, counts: Iterable[int]) -> tuple[str, int]:
 
 
 #: How many distinct raw tokens a map task holds before it turns them into words
-#: and hands them on (about 30 MiB of them; a task's vocabulary rarely comes near).
+#: and hands them on (about 30 MiB of them; a task's vocabulary rarely comes near),
+#: with the engine's full blocks of 2 MiB; in proportion fewer with smaller blocks,
+#: which the engine reads for a small memory budget (``textfiles.block_size``).
 RAW_TOKENS_HELD = 200_000
 
 
@@ -184,6 +187,7 @@ class _TaskTokens:
     def __init__(self) -> None:
         self.tokens: Counter[bytes] = Counter()
         self.codec = ("utf-8", "replace")
+        self.largest = 0  # the largest block so far: smaller for a small budget
 
     def count(self, lines: Sequence[str]) -> Iterator[tuple[str, int]]:
         """Count a block: its raw tokens when it has bytes, else its words (``map_lines``)."""
@@ -196,7 +200,8 @@ class _TaskTokens:
             yield from self.words()
             self.codec = codec
         self.tokens.update(_tokens(data, *codec))  # Counter counts a list in C
-        if len(self.tokens) > RAW_TOKENS_HELD:
+        self.largest = max(self.largest, len(data))
+        if len(self.tokens) > RAW_TOKENS_HELD * min(1.0, self.largest / BLOCK_SIZE):
             yield from self.words()
 
     def words(self) -> Iterator[tuple[str, int]]:

@@ -57,6 +57,17 @@ __all__ = [
 T = TypeVar("T")
 
 BLOCK_SIZE = 2 * MiB
+
+
+def block_size(line_limit: int | None) -> int:
+    """The bytes of lines read at a time, for a worker whose budget is ``line_limit``
+    (None: none): ``BLOCK_SIZE``, or a sixteenth of a small budget (64 KiB at least),
+    since a bulk mapper may hold several times its block while it works on it."""
+    if line_limit is None:
+        return BLOCK_SIZE
+    return min(BLOCK_SIZE, max(64 * 1024, line_limit // 16))
+
+
 #: The largest map task of text, by default: large enough that a task's fixed costs
 #: (its final spill of every key it met) are a small part of it on a big input (a
 #: 1 GB word count spent a fifth more CPU than one process with 64 MiB tasks, a
@@ -235,7 +246,7 @@ class CombinedSplit:
                     continue
                 packed.append((number, block_number, block))
                 size += len(block.data)
-                if size >= BLOCK_SIZE or block.data.endswith(b"\r"):
+                if size >= block_size(line_limit) or block.data.endswith(b"\r"):
                     yield _packed(packed, pieces)
                     packed, size = [], 0
         if packed:
@@ -428,8 +439,9 @@ def _decoded_blocks(
     checks_utf8 = codecs.lookup(encoding).name == "utf-8" and core.compiled is not None
     remaining = length
     carry = b""
+    step = block_size(line_limit)
     while True:
-        want = BLOCK_SIZE if remaining is None else min(BLOCK_SIZE, remaining)
+        want = step if remaining is None else min(step, remaining)
         try:
             data = file.read(want) if want else b""
         except READ_ERRORS as error:
@@ -473,7 +485,7 @@ def _stream_blocks(
         text = io.TextIOWrapper(raw, encoding=encoding, errors=errors, newline=None)
         read = text.readlines if line_limit is None else _bounded_lines(text, line_limit)
         while True:
-            lines = read(BLOCK_SIZE)
+            lines = read(block_size(line_limit))
             if not lines:
                 return
             yield [line[:-1] if line.endswith("\n") else line for line in lines]
