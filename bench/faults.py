@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import json
 import os
 import random
 import resource
@@ -319,6 +320,63 @@ def fault_corrupt_gzip(root: Path, seed: int) -> tuple[bool, str]:
     return clear and process.returncode == 1 and not any(root.iterdir()), stderr.strip()[-50:]
 
 
+def forgetful_mapper(number: int) -> list[tuple[int, int]]:
+    """A mapper that starts a long ``sleep`` and forgets it (its pid noted)."""
+    if number % 100 == 0:
+        child = subprocess.Popen(["sleep", "600"])
+        with open(os.environ["FAULT_CHILDREN"], "a") as file:
+            file.write(f"{child.pid}\n")
+    return slow_mapper(number)
+
+
+def fault_forgotten_children(root: Path, seed: int) -> tuple[bool, str]:
+    noted = root.parent / f"children-{seed}"
+    os.environ["FAULT_CHILDREN"] = str(noted)
+    job = simplemr.MapReduce(forgetful_mapper, values_reducer, workers=2, tmp_dir=str(root))
+    same = sorted(job.run(ITEMS, chunksize=50).results) == expected()
+    pids = [int(line) for line in noted.read_text().split()]
+    _, alive = psutil.wait_procs([psutil.Process(p) for p in pids if psutil.pid_exists(p)], 10)
+    for process in alive:
+        process.kill()
+    return same and not alive and not any(root.iterdir()), f"{len(alive)} of {len(pids)} left"
+
+
+def fault_utf16_bomb(root: Path, seed: int) -> tuple[bool, str]:
+    path = root.parent / "bomb.txt.gz"
+    if not path.exists():
+        with gzip.open(path, "wb", compresslevel=1) as file:
+            file.write("short\n".encode("utf-16"))
+            for _ in range(100):  # one line of 100 M characters: 200 MB of UTF-16
+                file.write(("x" * 1_000_000).encode("utf-16-le"))
+    stats = root.parent / f"stats-{seed}.json"
+    process = _cli(root, str(path), "--encoding", "utf-16", "--memory", "8MiB", "--workers",
+                   "1", "--stats", str(stats))  # fmt: skip
+    _, stderr = process.communicate(timeout=120)
+    clear = "longer than the memory budget" in stderr and stderr.count("\n") == 1
+    peak = max(json.loads(stats.read_text())["peak_memory_bytes"]["workers"].values())
+    bounded = peak < 120 * 2**20  # the line alone: 200 MB
+    said = f"worker peak {peak >> 20} MiB; " + stderr.strip()[-30:]
+    return clear and bounded and process.returncode == 1 and not any(root.iterdir()), said
+
+
+def flaky_reducer(key: int, values) -> tuple[int, list[int]]:
+    marker = os.environ["FAULT_MARKER"]
+    if key == 2 and not os.path.exists(marker):
+        open(marker, "w").close()
+        raise ConnectionError("the service is busy")
+    return values_reducer(key, values)
+
+
+def fault_transient_error(root: Path, seed: int) -> tuple[bool, str]:
+    os.environ["FAULT_MARKER"] = str(root.parent / f"flaky-{seed}")
+    job = simplemr.MapReduce(slow_mapper, flaky_reducer, workers=2, tmp_dir=str(root),
+                             retry_exceptions=(ConnectionError,))  # fmt: skip
+    result = job.run(ITEMS)
+    retried = result.counters["tasks.retries"]
+    same = sorted(result.results) == expected()
+    return same and retried == 1 and not any(root.iterdir()), f"retries {retried}"
+
+
 FAULTS: dict[str, Callable[[Path, int], tuple[bool, str]]] = {
     "a worker SIGKILLed from outside at a random moment": fault_random_kill,
     "a mapper's worker exits (os._exit) mid-task": fault_mapper_exits,
@@ -337,6 +395,9 @@ FAULTS: dict[str, Callable[[Path, int], tuple[bool, str]]] = {
     "an input file that grows while it is read": fault_growing_input,
     "the work folder's disk fills up (file size limit)": fault_full_disk,
     "a truncated .gz input": fault_corrupt_gzip,
+    "a mapper starts processes and forgets them": fault_forgotten_children,
+    "a 100 M-character UTF-16 line in a 0.5 MB .gz (--memory 8MiB)": fault_utf16_bomb,
+    "a reducer's transient error, with retry_exceptions": fault_transient_error,
 }
 
 

@@ -99,3 +99,18 @@ def test_an_overwrite_that_succeeds_leaves_only_the_new_output(bucket) -> None:
     files = _files(s3, target)
     assert sorted(files) == ["_SUCCESS", "part-00000", "part-00001", "part-00002"]
     assert b"old" not in b"".join(files.values())
+
+
+def test_a_marker_left_by_a_dead_process_of_this_host_is_taken_over(bucket) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    s3, name, options = bucket
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    dead = {"job": "feedfeedfeedfeed", "host": socket.gethostname(), "pid": int(ended.stdout),
+            "since": 1.0e9}  # fmt: skip
+    s3.pipe(f"{name}/out/_temporary/_commit", json.dumps(dead).encode())
+    _job().run(LINES, output=f"s3://{name}/out/", storage_options=options)
+    assert sorted(_files(s3, f"{name}/out")) == ["_SUCCESS", *(f"part-0000{n}" for n in range(3))]

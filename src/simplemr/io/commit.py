@@ -231,18 +231,24 @@ class TaskCommitter:
         ``OutputError`` naming the job that holds it."""
         holder = {"job": self.job_id, "host": socket.gethostname(), "pid": os.getpid()}
         mine = json.dumps({**holder, "since": time.time()}).encode()
-        try:
+        for _ in range(2):  # a second try where a dead process of this host held it
             try:
-                filesystem.pipe_file(lock, mine, mode="create")
-            except TypeError:  # a filesystem without create-only writes
-                if filesystem.exists(lock):
-                    raise FileExistsError(lock) from None
-                filesystem.pipe_file(lock, mine)
-            held = filesystem.cat_file(lock)
-        except FileExistsError:
-            held = _read_or_nothing(filesystem, lock)
-        if held != mine:
-            raise OutputError(_held_by(held, self.target, lock))
+                try:
+                    filesystem.pipe_file(lock, mine, mode="create")
+                except TypeError:  # a filesystem without create-only writes
+                    if filesystem.exists(lock):
+                        raise FileExistsError(lock) from None
+                    filesystem.pipe_file(lock, mine)
+                held = filesystem.cat_file(lock)
+            except FileExistsError:
+                held = _read_or_nothing(filesystem, lock)
+            if held == mine:
+                return
+            if not _held_by_the_dead(held):
+                break
+            with contextlib.suppress(FileNotFoundError):
+                filesystem.rm_file(lock)
+        raise OutputError(_held_by(held, self.target, lock))
 
     def _remove_temporary(self, filesystem: Any, root: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -300,6 +306,20 @@ def _read_or_nothing(filesystem: Any, path: str) -> bytes:
         return bytes(filesystem.cat_file(path))
     except OSError:
         return b""
+
+
+def _held_by_the_dead(held: bytes) -> bool:
+    """Whether a commit marker was left by a process of this host that has ended."""
+    try:
+        other = json.loads(held)
+        if other["host"] != socket.gethostname():
+            return False
+        os.kill(int(other["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except (ValueError, KeyError, TypeError, OSError):
+        pass
+    return False
 
 
 def _held_by(held: bytes, target: str, lock: str) -> str:
