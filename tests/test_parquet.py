@@ -131,7 +131,10 @@ def test_results_written_as_a_folder_of_parquet_parts(orders: Path, tmp_path: Pa
 
 def test_pairs_as_key_and_value_and_a_schema_given(orders: Path, tmp_path: Path) -> None:
     job = simplemr.MapReduce(_by_country, _total, workers=2, partitions=9)  # empty parts too
-    job.run(simplemr.parquet_files(orders), output=tmp_path / "pairs.parquet")
+    result = job.run(simplemr.parquet_files(orders), output=tmp_path / "pairs.parquet")
+    written = sorted(path.name for path in (tmp_path / "pairs.parquet").glob("part-*"))
+    assert [Path(part).name for part in result.output_parts] == written
+    assert len(written) < 9  # seven keys: some parts got none, and have no file
     pairs = pq.read_table(tmp_path / "pairs.parquet").to_pylist()
     assert {row["key"]: row["value"] for row in pairs} == _expected()
     schema = pa.schema([("place", pa.string()), ("cents", pa.int32())])

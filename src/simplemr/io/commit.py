@@ -159,9 +159,9 @@ class TaskCommitter:
             final = []
             for partition, path in enumerate(parts):
                 name = part_name(partition, self._suffix)
-                final.append(os.path.join(self.target, name))
                 if os.path.exists(path) or self.line_format != "parquet":  # see io/parquet.py
                     os.rename(path, os.path.join(self.staging, name))
+                    final.append(os.path.join(self.target, name))
                 _move_named_parts(os.path.dirname(path), self.staging, name)
             remove_path(os.path.join(self.staging, TEMPORARY))
             open(os.path.join(self.staging, SUCCESS_MARKER), "w").close()
@@ -195,7 +195,7 @@ class TaskCommitter:
             earlier.sort(key=lambda name: name != SUCCESS_MARKER)
             _move_all(filesystem, root, aside, earlier)
             try:
-                self._move_in(filesystem, root, parts)
+                written = self._move_in(filesystem, root, parts)
             except BaseException:
                 _move_all(filesystem, aside, root, earlier[::-1])  # its _SUCCESS last
                 raise
@@ -206,19 +206,24 @@ class TaskCommitter:
             with contextlib.suppress(Exception):  # the error that stopped it matters more
                 filesystem.rm_file(lock)
         self._remove_temporary(filesystem, root)
-        return [f"{self.target}/{part_name(n, self._suffix)}" for n in range(len(parts))]
+        return [f"{self.target}/{name}" for name in written]
 
-    def _move_in(self, filesystem: Any, root: str, parts: list[str]) -> None:
+    def _move_in(self, filesystem: Any, root: str, parts: list[str]) -> list[str]:
         """Move each task's committed attempt (its part, and its named outputs' parts)
-        into place; if one cannot be, remove those moved, and raise."""
+        into place; return the names of the parts moved (not the named outputs'); if
+        one cannot be moved, remove those moved, and raise."""
         moved: list[str] = []
+        written = []
         try:
-            for path in parts:
+            for partition, path in enumerate(parts):
                 attempt = filesystem_of(path, "write")[1].rsplit("/", 1)[0]
                 for found in filesystem.find(attempt):
-                    place = f"{root}/{found[len(attempt) :].strip('/')}"
-                    filesystem.mv(found, place)
-                    moved.append(place)
+                    name = found[len(attempt) :].strip("/")
+                    filesystem.mv(found, f"{root}/{name}")
+                    moved.append(f"{root}/{name}")
+                    if name == part_name(partition, self._suffix):
+                        written.append(name)
+            return written
         except BaseException:
             with contextlib.suppress(Exception):
                 for path in moved:
