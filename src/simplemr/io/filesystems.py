@@ -124,16 +124,24 @@ def url_version(path: str) -> str:
     """What identifies the current content of the object a URL names (its version, or
     entity tag, or time of change, as its store says, read afresh); "" if it says
     nothing of the kind."""
+    return url_stat(path)[1]
+
+
+def url_stat(path: str) -> tuple[int, str]:
+    """The size of the object a URL names, and its ``url_version``: one request."""
     filesystem, inner = filesystem_of(path)
     try:
         filesystem.invalidate_cache(inner)
         info = filesystem.info(inner)
     except OSError as error:
         raise InputError(f"cannot read {path!r}: {error}") from None
+    if info.get("size") is None:
+        raise InputError(f"{path!r} does not say its size, so it cannot be split; copy it first")
+    size = int(info["size"])
     for key in _VERSION_KEYS:
         if info.get(key) is not None:
-            return f"{key}={info[key]} size={info.get('size')}"
-    return ""
+            return size, f"{key}={info[key]} size={size}"
+    return size, ""
 
 
 def expand_url(url: str, hidden: Callable[[str], bool]) -> list[str]:

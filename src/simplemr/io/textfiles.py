@@ -33,7 +33,7 @@ from .. import counters as C
 from ..errors import InputError, JobDefinitionError
 from ..memory import MiB, format_size
 from .compression import codec_of, require_codec
-from .filesystems import is_url, open_binary, size_of, url_version
+from .filesystems import is_url, open_binary, size_of, url_stat, url_version
 from .inputs import Split
 from .paths import expand_paths, input_folders
 from .reading import (
@@ -560,9 +560,10 @@ class TextFiles:
             if codec is not None:  # one not installed is refused before any work
                 require_codec(codec, f"reading {self.labels.get(path, path)!r}")
             if is_url(path):
-                self.sizes.append(size_of(path))
+                size, version = url_stat(path)
+                self.sizes.append(size)
                 self.mtimes.append(0)
-                self.versions.append(url_version(path))
+                self.versions.append(version)
             else:
                 info = os.stat(path)
                 self.sizes.append(info.st_size)
