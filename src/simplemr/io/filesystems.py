@@ -105,14 +105,7 @@ def size_of(path: str) -> int:
     """The size in bytes of a local file or of a file named by URL."""
     if not is_url(path):
         return os.path.getsize(path)
-    filesystem, inner = filesystem_of(path)
-    try:
-        size = filesystem.size(inner)
-    except OSError as error:
-        raise InputError(f"cannot read {path!r}: {error}") from None
-    if size is None:
-        raise InputError(f"{path!r} does not say its size, so it cannot be split; copy it first")
-    return int(size)
+    return url_stat(path)[0]
 
 
 #: What stores say of an object that changes when it is written again, in the order
