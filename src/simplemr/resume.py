@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import inspect
 import json
 import marshal
@@ -154,6 +153,8 @@ def _copy(stored: Stored, path: str, executor: Executor) -> None:
 def _fingerprints(job: JobSpec, inputs: Any) -> list[str]:
     """The fingerprint of steps 1..k+1 for each step k but the last (whose results are
     the job's own, never kept)."""
+    import hashlib  # here: most jobs keep no steps, and it loads OpenSSL
+
     digest = hashlib.sha256()
     digest.update(f"simplemr {__version__}\n".encode())
     digest.update(_inputs_digest(inputs))
@@ -186,6 +187,8 @@ def _inputs_digest(inputs: Any) -> bytes:
 
 
 def _digest(value: Any) -> bytes:
+    import hashlib
+
     return hashlib.sha256(repr(_shape(value, set())).encode()).digest()
 
 
