@@ -27,9 +27,9 @@ def _files(s3, folder: str) -> dict[str, bytes]:
 def test_a_job_finding_another_committing_fails_naming_it(bucket) -> None:
     s3, name, options = bucket
     lock = f"{name}/out/_temporary/_commit"
-    other = {"job": "0123456789abcdef", "host": "elsewhere", "pid": 42, "since": 1.0e9}
+    other = {"job": "0123456789abcdef", "owner": "42@00000000", "since": 1.0e9}
     s3.pipe(lock, json.dumps(other).encode())
-    said = r"job 0123456789abcdef on elsewhere \(pid 42, since .*\) is committing"
+    said = r"job 0123456789abcdef \(process 42@00000000, since .*\) is committing"
     with pytest.raises(simplemr.OutputError, match=said):
         _job().run(LINES, output=f"s3://{name}/out/", storage_options=options)
     assert _files(s3, f"{name}/out") == {"_temporary/_commit": json.dumps(other).encode()}
@@ -101,16 +101,35 @@ def test_an_overwrite_that_succeeds_leaves_only_the_new_output(bucket) -> None:
     assert b"old" not in b"".join(files.values())
 
 
-def test_a_marker_left_by_a_dead_process_of_this_host_is_taken_over(bucket) -> None:
-    import socket
+def test_a_marker_left_by_a_dead_process_is_named_so_and_left_to_remove(bucket) -> None:
     import subprocess
     import sys
+
+    from simplemr.io.workdir import owner_tag
 
     s3, name, options = bucket
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                            capture_output=True, text=True, check=True)  # fmt: skip
-    dead = {"job": "feedfeedfeedfeed", "host": socket.gethostname(), "pid": int(ended.stdout),
-            "since": 1.0e9}  # fmt: skip
-    s3.pipe(f"{name}/out/_temporary/_commit", json.dumps(dead).encode())
+    tag = f"{int(ended.stdout)}@{owner_tag().split('@')[1]}"
+    lock = f"{name}/out/_temporary/_commit"
+    s3.pipe(lock, json.dumps({"job": "feedfeedfeedfeed", "owner": tag, "since": 1.0e9}).encode())
+    with pytest.raises(simplemr.OutputError, match=r"which is no longer running, .* remove '"):
+        _job().run(LINES, output=f"s3://{name}/out/", storage_options=options)
+    s3.rm_file(lock)  # as the message says
     _job().run(LINES, output=f"s3://{name}/out/", storage_options=options)
     assert sorted(_files(s3, f"{name}/out")) == ["_SUCCESS", *(f"part-0000{n}" for n in range(3))]
+
+
+def test_an_earlier_output_that_cannot_be_put_back_is_kept_and_named(
+    bucket, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    s3, name, options = bucket
+    target = f"{name}/out"
+    _job(partitions=2).run(["old"] * 10, output=f"s3://{target}/", storage_options=options)
+    before = _files(s3, target)
+    _fail_moves(monkeypatch, lambda source: "/attempt-" in source or "/earlier-" in source)
+    with pytest.raises(simplemr.OutputError, match=r"nor put the earlier output back: .*earlier-"):
+        _job().run(LINES, output=f"s3://{target}/", storage_options=options, overwrite=True)
+    after = _files(s3, target)
+    kept = {path.split("/", 2)[2]: data for path, data in after.items() if "/earlier-" in path}
+    assert kept == before  # every byte of the earlier output, where the message says

@@ -33,7 +33,6 @@ import contextlib
 import functools
 import json
 import os
-import socket
 import time
 import uuid
 from collections.abc import Iterable, Sequence
@@ -58,7 +57,7 @@ from .output import (
     write_part_files,
     write_results,
 )
-from .workdir import remove_path, remove_stale
+from .workdir import owner_gone, owner_tag, remove_path, remove_stale
 
 __all__ = ["COMMIT_MARKER", "TaskCommitter", "write_output"]
 
@@ -190,17 +189,25 @@ class TaskCommitter:
             if not looks_like_output(earlier):
                 raise OutputError(f"the output {self.target!r} holds more than earlier output")
             # The earlier output goes aside (its _SUCCESS first), and comes back if the
-            # new one cannot be moved in: a failed commit leaves it as it was.
-            aside = f"{root}/{TEMPORARY}/{self.job_id}/earlier"
+            # new one cannot be moved in: a failed commit leaves it as it was. Aside is
+            # not under _temporary/<job>, which ``abort`` removes: should it not come
+            # back whole, it stays there, and the error says where.
+            aside = f"{root}/{TEMPORARY}/earlier-{self.job_id}"
             earlier.sort(key=lambda name: name != SUCCESS_MARKER)
             _move_all(filesystem, root, aside, earlier)
             try:
                 written = self._move_in(filesystem, root, parts)
-            except BaseException:
-                _move_all(filesystem, aside, root, earlier[::-1])  # its _SUCCESS last
+            except BaseException as error:
+                try:
+                    _move_all(filesystem, aside, root, earlier[::-1])  # its _SUCCESS last
+                except Exception:
+                    raise OutputError(
+                        f"cannot commit the output {self.target!r} ({error}), nor put the "
+                        f"earlier output back: what is left of it is in {aside!r}"
+                    ) from error
                 raise
             with contextlib.suppress(FileNotFoundError):  # nothing was set aside
-                filesystem.rm(f"{root}/{TEMPORARY}/{self.job_id}", recursive=True)
+                filesystem.rm(aside, recursive=True)
             filesystem.pipe_file(f"{root}/{SUCCESS_MARKER}", b"")
         finally:
             with contextlib.suppress(Exception):  # the error that stopped it matters more
@@ -233,27 +240,19 @@ class TaskCommitter:
     def _hold(self, filesystem: Any, lock: str) -> None:
         """Write the commit marker ``lock``, which only one job may hold at a time
         (written only if absent, where the store can say so; and read back); or raise
-        ``OutputError`` naming the job that holds it."""
-        holder = {"job": self.job_id, "host": socket.gethostname(), "pid": os.getpid()}
-        mine = json.dumps({**holder, "since": time.time()}).encode()
-        for _ in range(2):  # a second try where a dead process of this host held it
-            try:
-                try:
-                    filesystem.pipe_file(lock, mine, mode="create")
-                except TypeError:  # a filesystem without create-only writes
-                    if filesystem.exists(lock):
-                        raise FileExistsError(lock) from None
-                    filesystem.pipe_file(lock, mine)
-                held = filesystem.cat_file(lock)
-            except FileExistsError:
-                held = _read_or_nothing(filesystem, lock)
-            if held == mine:
-                return
-            if not _held_by_the_dead(held):
-                break
-            with contextlib.suppress(FileNotFoundError):
-                filesystem.rm_file(lock)
-        raise OutputError(_held_by(held, self.target, lock))
+        ``OutputError`` naming the job that holds it. A marker left by a job that died
+        is never taken over (two jobs could take it at once): the error says so."""
+        mine = json.dumps({"job": self.job_id, "owner": owner_tag(), "since": time.time()})
+        try:
+            filesystem.pipe_file(lock, mine.encode(), mode="create")
+        except FileExistsError:
+            pass
+        except Exception:  # a store, or an fsspec, that cannot write create-only
+            if not filesystem.exists(lock):
+                filesystem.pipe_file(lock, mine.encode())
+        held = _read_or_nothing(filesystem, lock)
+        if held != mine.encode():
+            raise OutputError(_held_by(held, self.target, lock))
 
     def _remove_temporary(self, filesystem: Any, root: str) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -293,15 +292,16 @@ def _names_under(filesystem: Any, root: str) -> list[str]:
 
 def _move_all(filesystem: Any, source: str, destination: str, names: list[str]) -> None:
     """Move each of ``names`` from ``source`` to ``destination``; if one cannot be,
-    move back those moved (best effort), and raise."""
+    move back those moved, and raise (what could not be moved back stays where it is,
+    in ``destination``)."""
     moved: list[str] = []
     try:
         for name in names:
             filesystem.mv(f"{source}/{name}", f"{destination}/{name}")
             moved.append(name)
     except BaseException:
-        with contextlib.suppress(Exception):
-            for name in reversed(moved):
+        for name in reversed(moved):
+            with contextlib.suppress(Exception):
                 filesystem.mv(f"{destination}/{name}", f"{source}/{name}")
         raise
 
@@ -313,30 +313,18 @@ def _read_or_nothing(filesystem: Any, path: str) -> bytes:
         return b""
 
 
-def _held_by_the_dead(held: bytes) -> bool:
-    """Whether a commit marker was left by a process of this host that has ended."""
-    try:
-        other = json.loads(held)
-        if other["host"] != socket.gethostname():
-            return False
-        os.kill(int(other["pid"]), 0)
-    except ProcessLookupError:
-        return True
-    except (ValueError, KeyError, TypeError, OSError):
-        pass
-    return False
-
-
 def _held_by(held: bytes, target: str, lock: str) -> str:
     """What to say of the commit marker ``held`` another job left at ``lock``."""
     try:
         other = json.loads(held)
         since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(other["since"])))
-        who = f"job {other['job']} on {other['host']} (pid {other['pid']}, since {since})"
+        who = f"job {other['job']} (process {other['owner']}, since {since})"
+        gone = owner_gone(str(other["owner"]))
     except (ValueError, KeyError, TypeError):
-        who = "another job"
+        who, gone = "another job", False
+    state = ", which is no longer running," if gone else ""
     return (
-        f"{who} is committing to the output {target!r}; this job's results were not "
+        f"{who}{state} is committing to the output {target!r}; this job's results were not "
         f"written: choose another output, or, if no job is committing there, remove {lock!r}"
     )
 

@@ -26,6 +26,7 @@ __all__ = [
     "check_root",
     "create_private",
     "is_stale",
+    "owner_gone",
     "make_workdir",
     "open_own",
     "owner_tag",
@@ -55,6 +56,21 @@ def _host() -> str:
 def owner_tag() -> str:
     """``PID@HOST`` of this process, for the names of what it leaves on disk."""
     return f"{os.getpid()}@{_host()}"
+
+
+def owner_gone(tag: str) -> bool:
+    """Whether the process an owner tag (``owner_tag``) names ran on this host and PID
+    namespace, and has ended."""
+    match = _TAG.fullmatch(tag)
+    if match is None or match[2] != _host() or int(match[1]) == os.getpid():
+        return False
+    try:
+        os.kill(int(match[1]), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, someone else's
+        return False
+    return False
 
 
 def is_stale(name: str, path: str) -> bool:
