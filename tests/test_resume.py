@@ -194,9 +194,13 @@ def test_what_cannot_be_resumed_is_refused(
         assert sorted(os.listdir(kept)) == ["notes.txt"]
 
 
-def test_a_generator_cannot_be_known_again(tmp_path: Path) -> None:
+def test_a_generator_is_kept_but_cannot_be_resumed(tmp_path: Path) -> None:
+    kept = tmp_path / "kept"
+    result = Counted().run((line for line in LINES), executor="inline", step_output=kept)
+    assert sorted(result.results) == [(1, ["c", "d"]), (2, ["b"]), (3, ["a"])]
+    assert os.listdir(kept) == ["step-1"]
     with pytest.raises(simplemr.JobDefinitionError, match="inputs it can know again"):
-        Counted().run((line for line in LINES), executor="inline", step_output=tmp_path / "kept")
+        Counted().run((line for line in LINES), executor="inline", step_output=kept, resume=True)
 
 
 def test_kept_steps_with_local_workers_and_dask(tmp_path: Path, dask_client) -> None:

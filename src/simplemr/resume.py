@@ -6,9 +6,11 @@ folder, and a rerun that skips the steps whose kept results this same job made.
     DIR/step-2/...
 
 A step's fingerprint is a digest of the inputs (files: their names, sizes and change
-times; items: their pickled bytes), of the code and options of every step up to it
-(functions by their compiled code, constants, defaults and closures; a job class by
-its methods and options), and of simplemr's version. A rerun with ``resume`` starts
+times, or a store's versions; a list of items: their values), of the code and options
+of every step up to it (functions by their compiled code, constants, defaults,
+closures and the plain data of their module they read; a job class by its methods
+and options), and of simplemr's version. Code in other modules that a step calls is
+not part of it: change such a helper, and empty the folder. A rerun with ``resume`` starts
 after the last step whose kept fingerprint is the job's own; a step whose code
 changed, and every step after it, runs again and replaces what was kept. A folder
 holding anything else than kept steps is refused, never read. A step is kept under a
@@ -64,7 +66,13 @@ class StepStore:
         """The store at ``folder`` for ``job`` over ``inputs``: checked to hold kept
         steps only (and, without ``resume``, nothing at all)."""
         folder = os.path.abspath(os.fspath(folder))
-        fingerprints = _fingerprints(job, inputs)
+        try:
+            fingerprints = _fingerprints(job, inputs)
+        except JobDefinitionError:
+            if resume:
+                raise
+            # Kept, never to be resumed (a generator's items): no fingerprint matches.
+            fingerprints = [f"unknown-{os.urandom(8).hex()}"] * (len(job.steps) - 1)
         store = cls(folder, fingerprints)
         if os.path.lexists(folder) and not os.path.isdir(folder):
             raise JobDefinitionError(f"the step output {folder!r} is a file, not a folder")
@@ -116,7 +124,7 @@ class StepStore:
         hidden name, ``_SUCCESS`` last, then renamed into place over any earlier one."""
         temporary = os.path.join(self.folder, f".simplemr-step-{owner_tag()}")
         remove_path(temporary)
-        os.mkdir(temporary)
+        os.mkdir(temporary, 0o700)  # its files are the work folder's, private too
         try:
             for partition, output in enumerate(outputs):
                 assert output.stored is not None  # not the last step: no output written
@@ -125,8 +133,13 @@ class StepStore:
             with open(os.path.join(temporary, _SUCCESS), "w") as file:
                 json.dump(record, file)
             final = self._step_folder(step)
-            remove_path(final)
-            os.rename(temporary, final)
+            if os.path.exists(final):  # the earlier one goes aside whole, then away
+                old = os.path.join(self.folder, f".simplemr-step-old-{owner_tag()}")
+                os.rename(final, old)
+                os.rename(temporary, final)
+                remove_path(old)
+            else:
+                os.rename(temporary, final)
         except BaseException:
             remove_path(temporary)
             raise
@@ -175,9 +188,8 @@ def _inputs_digest(inputs: Any) -> bytes:
     files = getattr(inputs, "files", inputs)  # the TextFiles under another format
     if hasattr(files, "paths") and hasattr(files, "sizes"):
         shape = {key: repr(value) for key, value in sorted(vars(inputs).items()) if key != "files"}
-        return _digest(
-            (type(inputs).__name__, files.paths, files.sizes, getattr(files, "mtimes", ()), shape)
-        )
+        versions = (getattr(files, "mtimes", ()), getattr(files, "versions", ()))
+        return _digest((type(inputs).__name__, files.paths, files.sizes, versions, shape))
     if isinstance(inputs, (list, tuple, range)):
         return _digest(list(inputs))
     raise JobDefinitionError(
@@ -235,7 +247,7 @@ def _function_shape(function: types.FunctionType, seen: set[int]) -> Any:
     read = []
     for name in sorted(_names_read(function.__code__)):
         found = function.__globals__.get(name)
-        plain = isinstance(found, (str, bytes, int, float, bool, tuple, frozenset))
+        plain = isinstance(found, (str, bytes, int, float, bool, tuple, frozenset, list, dict, set))
         own = getattr(found, "__module__", None) == function.__module__
         if plain or (own and callable(found)):
             read.append((name, _shape(found, seen)))
