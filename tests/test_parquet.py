@@ -206,3 +206,48 @@ def test_the_command_line_reads_parquet_and_writes_it(orders: Path, tmp_path: Pa
     ran = subprocess.run([*command, "-o", str(target)], capture_output=True, text=True)
     assert ran.returncode == 0, ran.stderr
     assert {r["key"]: r["value"] for r in pq.read_table(target).to_pylist()} == _expected()
+
+
+def test_dict_results_with_keys_some_lack_keep_every_column(tmp_path: Path) -> None:
+    def rows(key: str, values) -> dict:
+        total = sum(values)
+        return {"key": key, "total": total, **({"note": "big"} if total > 3 else {})}
+
+    job = simplemr.MapReduce(lambda word: [(word, 1)], rows, executor="inline", partitions=1)
+    job.run(["a", "b", "b", "b", "b"], output=tmp_path / "t.parquet")
+    table = pq.read_table(tmp_path / "t.parquet")
+    assert sorted(table.to_pylist(), key=lambda row: row["key"]) == [
+        {"key": "a", "total": 1, "note": None}, {"key": "b", "total": 4, "note": "big"},
+    ]  # fmt: skip
+    schema = pa.schema([("key", pa.string()), ("total", pa.int64())])
+    with pytest.raises(simplemr.TaskFailedError, match="has the column 'note', which the"):
+        job.run(["b"] * 5, output=tmp_path / "u.parquet", parquet_schema=schema)
+
+
+def test_a_parquet_object_written_again_while_it_is_read_fails_naming_it(bucket) -> None:
+    import io
+
+    from simplemr.io.filesystems import storage_options
+
+    s3, name, options = bucket
+    url = f"s3://{name}/orders.parquet"
+
+    def parquet_bytes(rows: list[dict]) -> bytes:
+        buffer = io.BytesIO()
+        pq.write_table(pa.Table.from_pylist(rows), buffer, row_group_size=5000)
+        return buffer.getvalue()
+
+    s3.pipe(url, parquet_bytes(ROWS))
+    written: list[bool] = []
+
+    def rewriting(row: dict) -> list[tuple[str, int]]:
+        if not written:
+            s3.pipe(url, parquet_bytes(ROWS[::-1]))  # the same rows, another object
+            written.append(True)
+        return [(row["country"], row["cents"])]
+
+    with storage_options(options):
+        files = simplemr.parquet_files(url)
+    job = simplemr.MapReduce(rewriting, _total, executor="inline")
+    with pytest.raises(simplemr.TaskFailedError, match=r"orders\.parquet' changed while the job"):
+        job.run(files, storage_options=options)

@@ -25,7 +25,7 @@ from typing import IO, Any
 
 from .. import counters as C
 from ..errors import InputError, JobDefinitionError
-from .filesystems import open_binary
+from .filesystems import open_binary, url_version
 from .inputs import Split
 from .textfiles import FilesOf, Packing, TextFiles, text_files
 
@@ -68,10 +68,10 @@ class ParquetFiles(FilesOf):
 
     def splits(self, workers: int) -> Iterator[Split]:
         pack: Packing[RowGroup] = Packing(self.files.split_size_for(workers))
-        for path in self.paths:
+        for path, version in zip(self.paths, self.files.versions, strict=True):
             name = self.name(path)
             for group, size in enumerate(_row_group_sizes(path, name, self.columns)):
-                if packed := pack.add((path, name, group, size), size):
+                if packed := pack.add((path, name, group, size, version), size):
                     yield ParquetSplit(tuple(packed), self.columns)
         if packed := pack.rest():
             yield ParquetSplit(tuple(packed), self.columns)
@@ -99,8 +99,9 @@ def _row_group_sizes(path: str, name: str, columns: tuple[str, ...] | None) -> l
     ]
 
 
-#: A row group to read: its file's path and name, its number (from 0), its bytes.
-RowGroup = tuple[str, str, int, int]
+#: A row group to read: its file's path and name, its number (from 0), its bytes, and
+#: the file's version as planned (a URL's; "" for a local file).
+RowGroup = tuple[str, str, int, int, str]
 
 
 class ParquetSplit:
@@ -133,7 +134,7 @@ class ParquetSplit:
         if not 0 <= block_number < len(self._where):
             return self.describe()
         piece, first_row = self._where[block_number]
-        _, name, group, _ = self.groups[piece]
+        _, name, group, _, _ = self.groups[piece]
         return f"{name}, row group {group + 1}, row {first_row + index + 1}"
 
     def blocks(
@@ -141,7 +142,7 @@ class ParquetSplit:
     ) -> Iterator[Sequence[Any]]:
         parquet = _pyarrow()
         errors = _read_errors()
-        for piece, (path, name, group, size) in enumerate(self.groups):
+        for piece, (path, name, group, size, version) in enumerate(self.groups):
             rows = 0
             try:
                 with open_binary(path) as raw:
@@ -153,6 +154,11 @@ class ParquetSplit:
                         yield _records(batch, self.columns)
             except errors as error:
                 raise InputError(f"cannot read {name!r}, row group {group + 1}: {error}") from None
+            if version and url_version(path) != version:
+                raise InputError(
+                    f"{name!r} changed while the job read it (it was written again since the "
+                    "job started), so its results would be wrong; run the job again"
+                )
             counters[C.INPUT_BYTES] = counters.get(C.INPUT_BYTES, 0) + size
 
 
@@ -234,7 +240,7 @@ class ParquetPartWriter:
         import pyarrow
 
         if rows and isinstance(rows[0], dict):
-            return pyarrow.Table.from_pylist(rows, schema=self._schema)
+            return self._dict_table(rows)
         for row in rows:
             if not isinstance(row, (tuple, list)) or len(row) != len(rows[0]):
                 raise ValueError(
@@ -254,6 +260,31 @@ class ParquetPartWriter:
         values = zip(*rows, strict=True) if rows else [[] for _ in self._schema]
         arrays = [pyarrow.array(c, type=f.type) for c, f in zip(values, self._schema, strict=True)]
         return pyarrow.Table.from_arrays(arrays, schema=self._schema)
+
+    def _dict_table(self, rows: list[Any]) -> Any:
+        """Dict results as a table: their keys, in the order first met, are the
+        columns (a key a row lacks is null there); with a schema, a key it has no
+        column for is an error, not a column dropped."""
+        import pyarrow
+
+        names = list(dict.fromkeys(key for row in rows for key in _keys_of(row)))
+        if self._schema is None:
+            return pyarrow.Table.from_pydict({n: [row.get(n) for row in rows] for n in names})
+        unknown = [name for name in names if name not in self._schema.names]
+        if unknown:
+            raise ValueError(
+                f"a result has the column {unknown[0]!r}, which the Parquet output's schema "
+                f"({', '.join(self._schema.names)}) has not; give a parquet_schema that has it"
+            )
+        return pyarrow.Table.from_pylist(rows, schema=self._schema)
+
+
+def _keys_of(row: Any) -> Any:
+    if not isinstance(row, dict):
+        raise ValueError(
+            f"a Parquet output takes results that are all dicts, or all tuples; met {row!r}"
+        )
+    return row.keys()
 
 
 def write_parquet(
