@@ -251,3 +251,23 @@ def test_a_parquet_object_written_again_while_it_is_read_fails_naming_it(bucket)
     job = simplemr.MapReduce(rewriting, _total, executor="inline")
     with pytest.raises(simplemr.TaskFailedError, match=r"orders\.parquet' changed while the job"):
         job.run(files, storage_options=options)
+
+
+def test_named_outputs_of_a_parquet_output(orders: Path, tmp_path: Path) -> None:
+    def routed(country: str, cents) -> object:
+        row = {"country": country, "total": sum(cents)}
+        return simplemr.To("odd", row) if int(country[1:]) % 2 else row
+
+    job = simplemr.MapReduce(_by_country, routed, workers=2, partitions=3)
+    target = tmp_path / "totals.parquet"
+    job.run(simplemr.parquet_files(orders), output=target)
+    odd = pq.read_table(target / "odd").to_pylist()
+    even = pq.read_table(target, partitioning=None, ignore_prefixes=["odd", "_"]).to_pylist()
+    expected = _expected()
+    assert {r["country"]: r["total"] for r in odd} == {
+        c: t for c, t in expected.items() if int(c[1:]) % 2
+    }
+    assert {r["country"]: r["total"] for r in even} == {
+        c: t for c, t in expected.items() if not int(c[1:]) % 2
+    }
+    assert all(p.suffix == ".parquet" for p in (target / "odd").iterdir())

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import functools
 import io
 import json
 import os
@@ -362,7 +361,7 @@ def write_part_files(
     part's name and how many results."""
     part = part_name(partition, part_suffix(kind, codec))
     if kind == "parquet":
-        return part, write_parquet(functools.partial(open_binary, part), results, schema)
+        return part, write_parquet(open_binary, part, results, schema)
 
     def open_text(name: str) -> IO[str]:
         return results_text(open_binary(name), kind, codec)

@@ -14,11 +14,13 @@ Results written as Parquet go to a folder of ``part-00000.parquet``... (as Spark
 writes ``out.parquet/``), one file a part, written a batch of rows at a time: each
 result a dict (its keys are the columns) or a tuple (columns ``key``/``value`` for a
 pair, ``column_0``... else, unless a schema names them), the schema given or taken
-from the first batch.
+from the first batch. Results sent to a named output (``To``) go to
+``name/part-00000.parquet``..., each with the schema of its own first results.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, Any
@@ -27,6 +29,7 @@ from .. import counters as C
 from ..errors import InputError, JobDefinitionError
 from .filesystems import open_binary, url_version
 from .inputs import Split
+from .named_outputs import To
 from .textfiles import FilesOf, Packing, TextFiles, text_files
 
 __all__ = ["ParquetFiles", "ParquetSplit", "parquet_files", "write_parquet"]
@@ -288,15 +291,26 @@ def _keys_of(row: Any) -> Any:
 
 
 def write_parquet(
-    open_file: Callable[[], IO[bytes]], results: Iterable[Any], schema: Any = None
+    open_binary: Callable[[str], IO[bytes]], part: str, results: Iterable[Any], schema: Any = None
 ) -> int:
-    """Write ``results`` as one Parquet file (``ParquetPartWriter``); return how many."""
-    writer = ParquetPartWriter(open_file, schema)
+    """Write ``results`` as the Parquet file ``part`` (opened by ``open_binary``, a
+    name relative to the output's folder), those sent to a named output (``To``) as
+    ``name/part`` (each with the schema of its own first results); return how many."""
+    writers = {"": ParquetPartWriter(functools.partial(open_binary, part), schema)}
+    count = 0
     try:
         for result in results:
-            writer.write(result)
+            name = result.name if type(result) is To else ""
+            writer = writers.get(name)
+            if writer is None:
+                opened = functools.partial(open_binary, f"{name}/{part}")
+                writer = writers[name] = ParquetPartWriter(opened)
+            writer.write(result.result if name else result)
+            count += 1
     except BaseException:
-        writer.abandon()
+        for writer in writers.values():
+            writer.abandon()
         raise
-    writer.close()
-    return writer.count
+    for writer in writers.values():
+        writer.close()
+    return count
