@@ -14,8 +14,9 @@
 The driver only ever holds task handles and counters, never intermediate pairs.
 Splits are planned lazily, with at most ``executor.capacity`` tasks in flight,
 so a generator of a hundred million items is never in memory at once. An
-attempt whose worker died is run again, up to ``max_attempts`` times; any other
-failure ends the job at once. The work folder goes away however the job ends.
+attempt whose worker died, or that raised one of the job's ``retry_exceptions``, is
+run again, up to ``max_attempts`` times; any other failure ends the job at once. The
+work folder goes away however the job ends.
 """
 
 from __future__ import annotations

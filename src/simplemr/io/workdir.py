@@ -78,17 +78,14 @@ def is_stale(name: str, path: str) -> bool:
     the name after its prefix), was left by a process of this host, PID namespace and
     user that is gone."""
     match = _TAG.search(name)
-    if match is None or match[2] != _host() or int(match[1]) == os.getpid():
+    if match is None:
         return False
     try:
         if os.lstat(path).st_uid != os.getuid():
             return False
-        os.kill(int(match[1]), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # alive (someone else's), or the path went meanwhile
+    except OSError:  # the path went meanwhile
         return False
-    return False
+    return owner_gone(match[0])
 
 
 def work_root(tmp_dir: str | None) -> tuple[str, str]:
